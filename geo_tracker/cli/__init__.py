@@ -1,0 +1,15 @@
+"""The ``geo-tracker`` command: parses input, calls one service, formats output.
+
+Errors a user can fix (``GeoTrackerError``) print one ``Error: ...`` line on stderr
+and exit 2; anything else is our bug and exits 1 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+from .app import cli, main
+
+# Each module registers its commands on ``cli`` when imported.
+from . import database as _database  # noqa: F401,E402
+from . import demo as _demo  # noqa: F401,E402
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,87 @@
+"""The command group, its global options and the error boundary."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+
+import click
+
+from .. import __version__
+from ..errors import GeoTrackerError
+from ..store import Store, open_store
+from ..store.url import ENV_VAR
+
+
+class CommandError(click.ClickException):
+    """A GeoTrackerError shown the click way: ``Error: ...`` on stderr, its own exit code."""
+
+    def __init__(self, error: GeoTrackerError):
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+@dataclass
+class AppContext:
+    db_url: str | None
+    debug: bool
+
+    def open_store(self) -> Store:
+        return open_store(self.db_url)
+
+
+class GeoTrackerGroup(click.Group):
+    """Turns our exceptions into clean CLI errors at the one outermost place."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GeoTrackerError as e:
+            raise CommandError(e) from e
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as e:
+            app = ctx.obj
+            if app is not None and app.debug:
+                raise
+            click.echo(
+                f"Internal error: {type(e).__name__}: {e}. This is a bug in geo_tracker; "
+                "rerun with --debug and report the traceback.",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+@click.group(cls=GeoTrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_url",
+    envvar=ENV_VAR,
+    metavar="URL",
+    help="sqlite:///FILE (SpatiaLite) or postgresql://HOST/DB (PostGIS). "
+    f"Default: ${ENV_VAR}, else ./geo_tracker.sqlite.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.version_option(__version__, prog_name="geo-tracker")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, debug: bool):
+    """Track land and forest violation patches (图斑) from issue to closure.
+
+    Example:
+
+        geo-tracker --db sqlite:///office.sqlite init
+    """
+    ctx.obj = AppContext(db_url=db_url, debug=debug)
+
+
+def echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def main() -> None:
+    cli(prog_name="geo-tracker")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

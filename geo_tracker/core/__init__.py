@@ -1,0 +1,4 @@
+"""Pure computation on plain values and GeoDataFrames: no files, no connections.
+
+Hand-built polygons test everything here.
+"""

@@ -1,0 +1,120 @@
+"""Every error geo_tracker raises on purpose.
+
+All derive from :class:`GeoTrackerError`, so callers catch ours in one place.
+Each class carries the process exit code the CLI uses and the HTTP status the
+service will use: 2 / 4xx for what a user can fix, 1 / 500 for our own bugs.
+Messages name the file, feature and field at fault and say what to do.
+"""
+
+from __future__ import annotations
+
+
+class GeoTrackerError(Exception):
+    """Base of every error geo_tracker raises deliberately."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class InternalError(GeoTrackerError):
+    """An invariant of our own was broken: a bug, not the user's fault."""
+
+    exit_code = 1
+    http_status = 500
+
+
+# --- configuration and storage -------------------------------------------------
+
+
+class DatabaseURLError(GeoTrackerError):
+    """The database URL cannot be understood."""
+
+
+class DatabaseUnavailableError(GeoTrackerError):
+    """The database server cannot be reached or refuses us."""
+
+    http_status = 503
+
+
+class SpatialExtensionError(DatabaseUnavailableError):
+    """SpatiaLite cannot be loaded, or PostGIS is not installed on the server."""
+
+
+class SchemaError(GeoTrackerError):
+    """The database schema is missing, older or newer than this version of geo_tracker."""
+
+    http_status = 503
+
+
+class SchemaNotInitialisedError(SchemaError):
+    """The database has no geo_tracker tables yet."""
+
+
+class SchemaOutdatedError(SchemaError):
+    """The database was made by an older geo_tracker and needs `geo-tracker init`."""
+
+
+class SchemaTooNewError(SchemaError):
+    """The database was made by a newer geo_tracker than this one."""
+
+
+class StaleRowError(GeoTrackerError):
+    """Someone else changed the row since it was read (row_version mismatch)."""
+
+    http_status = 409
+
+
+class NotFoundError(GeoTrackerError):
+    """A named thing (batch, patch, case, unit) does not exist."""
+
+    http_status = 404
+
+
+class BatchNotFoundError(NotFoundError):
+    """No batch with that name (and source)."""
+
+
+# --- input files -------------------------------------------------------------------
+
+
+class InputFileError(GeoTrackerError):
+    """A file given to geo_tracker is missing, unreadable or not what it claims."""
+
+    http_status = 422
+
+
+class UnsafeArchiveError(InputFileError):
+    """A zip member would escape the extraction folder, is a link, or is a zip bomb."""
+
+
+class UnsupportedFormatError(InputFileError):
+    """The file is not a polygon dataset geo_tracker can import."""
+
+
+class LayerSelectionError(InputFileError):
+    """A multi-layer source needs --layer, or the named layer does not exist."""
+
+
+class EncodingDetectionError(InputFileError):
+    """Text attributes cannot be decoded in any candidate encoding."""
+
+
+class CRSDetectionError(InputFileError):
+    """The coordinate reference system cannot be decided, or contradicts the coordinates."""
+
+
+class FieldMappingError(InputFileError):
+    """A field named on the command line or required by a profile is missing or unusable."""
+
+
+class BatchImportError(InputFileError):
+    """The batch cannot be imported as a whole (duplicate codes, invalid features, ...)."""
+
+    def __init__(self, message: str, problems: list[dict] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class ZuobiaoFormatError(InputFileError):
+    """A 坐标txt (报部格式) file breaks the format in a way that cannot be read around."""
+

@@ -1,0 +1,1 @@
+"""Reading what bureaus deliver into one normalised frame; nothing here knows the database."""

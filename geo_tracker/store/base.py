@@ -1,0 +1,99 @@
+"""The store interface: one class per backend, differing only where the SQL dialects do."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import URL
+
+from . import migrate
+from .url import mask
+from ..errors import SchemaNotInitialisedError, SchemaOutdatedError, SchemaTooNewError
+
+#: All geometries are stored in CGCS2000 geographic coordinates.
+STORAGE_SRID = 4490
+
+
+class Store:
+    """A geo_tracker database: an SQLAlchemy engine plus the backend's SQL dialect.
+
+    Use :func:`geo_tracker.store.open_store` to get one. Everything that knows a
+    spatial SQL function name lives in the two subclasses.
+    """
+
+    backend: str = ""
+
+    def __init__(self, engine: Engine, url: URL):
+        self.engine = engine
+        self.url = url
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    @property
+    def display_url(self) -> str:
+        return mask(self.url)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One atomic unit of work: everything inside commits together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- schema --------------------------------------------------------------------
+
+    def prepare(self, conn: Connection) -> None:
+        """Make the spatial extension's metadata ready before the first migration."""
+        raise NotImplementedError
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return migrate.current_revision(conn)
+
+    def check_schema(self) -> None:
+        """Refuse to work on a database whose schema is not exactly this version's."""
+        current = self.schema_revision()
+        head = migrate.head_revision()
+        where = self.display_url
+        if current is None:
+            raise SchemaNotInitialisedError(
+                f"database {where} has no geo_tracker tables: run `geo-tracker --db {where} init`"
+            )
+        if current == head:
+            return
+        if current in migrate.known_revisions():
+            raise SchemaOutdatedError(
+                f"database {where} is at schema {current}, this geo_tracker needs {head}: "
+                f"run `geo-tracker --db {where} init` to upgrade it (nothing is lost)"
+            )
+        raise SchemaTooNewError(
+            f"database {where} is at schema {current}, unknown to this geo_tracker "
+            f"(latest known {head}): upgrade geo_tracker before using this database"
+        )
+
+    # --- dialect -------------------------------------------------------------------
+
+    def geometry_from_wkb(self, param: str) -> str:
+        """SQL that turns the WKB bound as ``:param`` into a stored geometry."""
+        raise NotImplementedError
+
+    def geometry_as_wkb(self, column: str) -> str:
+        """SQL that reads a stored geometry column back as WKB."""
+        raise NotImplementedError
+
+    def spatial_versions(self, conn: Connection) -> dict[str, str]:
+        """Versions of the database and its spatial extension, for `info`."""
+        raise NotImplementedError
+
+    def table_counts(self, conn: Connection, tables: list[str]) -> dict[str, int]:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}

@@ -1,0 +1,71 @@
+"""Table definitions for queries (SQLAlchemy Core), mirroring the migrations.
+
+The migrations own the DDL; these objects only let services build queries
+without string SQL. Geometry columns are read and written through the
+backend's ``geometry_as_wkb`` / ``geometry_from_wkb`` so both dialects agree.
+"""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+JSON = sa.JSON()
+
+admin_units = sa.Table(
+    "admin_units", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(12)),
+    sa.Column("name", sa.Text),
+    sa.Column("level", sa.String(16)),
+    sa.Column("parent_code", sa.String(12)),
+    sa.Column("valid_from", sa.Date),
+    sa.Column("valid_to", sa.Date),
+    sa.Column("source_file", sa.Text),
+    sa.Column("attrs", JSON),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+
+batches = sa.Table(
+    "batches", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.String(32)),
+    sa.Column("name", sa.Text),
+    sa.Column("issued_on", sa.Date),
+    sa.Column("deadline", sa.Date),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("row_version", sa.Integer),
+)
+
+patches = sa.Table(
+    "patches", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id")),
+    sa.Column("patch_code", sa.Text),
+    sa.Column("version", sa.Integer),
+    sa.Column("is_current", sa.Boolean),
+    sa.Column("withdrawn", sa.Boolean),
+    sa.Column("status", sa.String(16)),
+    sa.Column("area_mu", sa.Float),
+    sa.Column("issued_area_mu", sa.Float),
+    sa.Column("cultivated_mu", sa.Float),
+    sa.Column("attrs", JSON),
+    sa.Column("flags", JSON),
+    sa.Column("row_version", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("superseded_at", sa.DateTime(timezone=True)),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32)),
+    sa.Column("occurred_on", sa.Date),
+    sa.Column("recorded_at", sa.DateTime(timezone=True)),
+    sa.Column("actor", sa.Text),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id")),
+    sa.Column("patch_id", sa.Integer, sa.ForeignKey("patches.id")),
+    sa.Column("payload", JSON),
+    sa.Column("voided_by", sa.Integer, sa.ForeignKey("events.id")),
+)
+
+#: Tables whose row counts `geo-tracker info` prints.
+COUNTED_TABLES = ["admin_units", "batches", "patches", "events"]

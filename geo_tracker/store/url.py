@@ -1,0 +1,72 @@
+"""Database URLs: the one ``--db`` value that selects SpatiaLite or PostGIS."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from ..errors import DatabaseURLError
+
+DEFAULT_DB_FILE = "geo_tracker.sqlite"
+ENV_VAR = "GEO_TRACKER_DB"
+
+_SQLITE_SCHEMES = {"sqlite", "sqlite+pysqlite", "spatialite"}
+_POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2", "postgis"}
+
+
+def resolve_url(value: str | None = None) -> str:
+    """The URL to use: the explicit value, else $GEO_TRACKER_DB, else ./geo_tracker.sqlite."""
+    return value or os.environ.get(ENV_VAR) or f"sqlite:///{DEFAULT_DB_FILE}"
+
+
+def parse_url(value: str) -> tuple[str, URL]:
+    """Return ``(backend, sqlalchemy_url)`` for a user-supplied database URL or file path.
+
+    A bare path (``office.sqlite``) means a SpatiaLite file. ``postgresql://`` is
+    driven by psycopg 3 unless the URL names ``+psycopg2`` explicitly.
+    """
+    text = value.strip()
+    if not text:
+        raise DatabaseURLError("empty database URL: give sqlite:///FILE or postgresql://HOST/DB")
+    if "://" not in text:
+        return "spatialite", URL.create("sqlite", database=str(Path(text)))
+    try:
+        url = make_url(text)
+    except ArgumentError as e:
+        raise DatabaseURLError(
+            f"cannot parse database URL {mask(text)!r}: use sqlite:///FILE or "
+            "postgresql://USER@HOST:PORT/DATABASE"
+        ) from None
+    scheme = url.drivername
+    if scheme in _SQLITE_SCHEMES:
+        if not url.database or url.database == ":memory:":
+            raise DatabaseURLError(
+                f"database URL {text!r} names no file: use sqlite:///path/to/office.sqlite "
+                "(an in-memory database would lose everything on exit)"
+            )
+        return "spatialite", url.set(drivername="sqlite")
+    if scheme in _POSTGRES_SCHEMES:
+        if not url.database:
+            raise DatabaseURLError(
+                f"database URL {mask(text)!r} names no database: add it after the host, "
+                "e.g. postgresql://127.0.0.1:5432/geo_tracker"
+            )
+        driver = "postgresql+psycopg2" if scheme == "postgresql+psycopg2" else "postgresql+psycopg"
+        return "postgis", url.set(drivername=driver)
+    raise DatabaseURLError(
+        f"unsupported database {scheme!r} in {mask(text)!r}: geo_tracker stores data in "
+        "SpatiaLite (sqlite:///FILE) or PostGIS (postgresql://HOST/DB)"
+    )
+
+
+def mask(value: str | URL) -> str:
+    """The URL with its password replaced by ***, for messages and `info`."""
+    if isinstance(value, URL):
+        return value.render_as_string(hide_password=True)
+    try:
+        return make_url(value).render_as_string(hide_password=True)
+    except ArgumentError:
+        return value

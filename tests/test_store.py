@@ -1,0 +1,174 @@
+"""Schema, migrations and geometry storage on both backends."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import shapely
+import sqlalchemy as sa
+from shapely.geometry import MultiPolygon, Polygon
+
+from geo_tracker.errors import SchemaNotInitialisedError, SchemaTooNewError
+from geo_tracker.services.database import init_database
+from geo_tracker.store import migrate, open_store, parse_url
+
+
+def test_migrations_from_empty_reach_head(empty_db_url):
+    result = init_database(empty_db_url)
+    assert result.from_revision is None
+    assert result.to_revision == migrate.head_revision()
+    with open_store(empty_db_url) as store:
+        assert store.schema_revision() == migrate.head_revision()
+        tables = set(sa.inspect(store.engine).get_table_names())
+    assert {"admin_units", "batches", "patches", "events"} <= tables
+
+
+def test_geometry_columns_registered_the_standard_way(store):
+    with store.engine.connect() as conn:
+        if store.backend == "spatialite":
+            rows = conn.execute(sa.text(
+                "SELECT f_table_name, geometry_type, srid, spatial_index_enabled "
+                "FROM geometry_columns ORDER BY f_table_name")).all()
+            # SpatiaLite codes MULTIPOLYGON XY as 6; spatial_index_enabled 1 = R*Tree
+            assert [tuple(r) for r in rows] == [("admin_units", 6, 4490, 1), ("patches", 6, 4490, 1)]
+        else:
+            rows = conn.execute(sa.text(
+                "SELECT f_table_name, type, srid FROM geometry_columns "
+                "WHERE f_table_schema = current_schema() ORDER BY f_table_name")).all()
+            assert [tuple(r) for r in rows] == [("admin_units", "MULTIPOLYGON", 4490),
+                                                ("patches", "MULTIPOLYGON", 4490)]
+            indexes = conn.execute(sa.text(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND indexdef LIKE '%USING gist%'")).scalars().all()
+            assert len(indexes) == 2
+
+
+def _insert_patch(store, conn, geom, code="P1"):
+    batch_id = conn.execute(sa.text(
+        "INSERT INTO batches (source, name, issued_on) VALUES ('natural-resources', :n, :d) "
+        "RETURNING id"), {"n": f"batch-{code}", "d": "2023-06-30"}).scalar_one()
+    conn.execute(sa.text(
+        "INSERT INTO patches (batch_id, patch_code, area_mu, attrs, flags, geom) VALUES "
+        f"(:b, :c, 1.0, '{{}}', '[]', {store.geometry_from_wkb('wkb')})"),
+        {"b": batch_id, "c": code, "wkb": shapely.to_wkb(geom)})
+
+
+def test_geometry_round_trips_exactly(store):
+    outer = [(106.512345678901, 29.601234567891), (106.5200001, 29.6000002),
+             (106.5212345, 29.6098765), (106.5101234, 29.6087654), (106.512345678901, 29.601234567891)]
+    hole = [(106.514, 29.603), (106.516, 29.603), (106.516, 29.605), (106.514, 29.603)]
+    second = Polygon([(106.53, 29.61), (106.54, 29.61), (106.54, 29.62), (106.53, 29.61)])
+    geom = MultiPolygon([Polygon(outer, [hole]), second])
+    with store.transaction() as conn:
+        _insert_patch(store, conn, geom)
+    with store.engine.connect() as conn:
+        wkb = conn.execute(sa.text(
+            f"SELECT {store.geometry_as_wkb('geom')} FROM patches")).scalar_one()
+    back = shapely.from_wkb(bytes(wkb))
+    assert back.geom_type == "MultiPolygon"
+    assert len(back.geoms) == 2 and len(back.geoms[0].interiors) == 1
+    assert shapely.equals_exact(back, geom, tolerance=0)
+    assert (shapely.get_coordinates(back) == shapely.get_coordinates(geom)).all()
+
+
+def test_single_polygon_is_stored_as_multipolygon(store):
+    with store.transaction() as conn:
+        _insert_patch(store, conn, Polygon([(106.5, 29.6), (106.51, 29.6), (106.51, 29.61)]))
+    with store.engine.connect() as conn:
+        wkb = conn.execute(sa.text(f"SELECT {store.geometry_as_wkb('geom')} FROM patches")).scalar_one()
+    assert shapely.from_wkb(bytes(wkb)).geom_type == "MultiPolygon"
+
+
+def test_init_twice_is_a_no_op(db_url):
+    with open_store(db_url) as store, store.transaction() as conn:
+        _insert_patch(store, conn, Polygon([(106.5, 29.6), (106.51, 29.6), (106.51, 29.61)]))
+    again = init_database(db_url)
+    assert not again.changed
+    with open_store(db_url) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM patches")).scalar_one() == 1
+
+
+def test_empty_database_asks_for_init(empty_db_url):
+    if empty_db_url.startswith("sqlite"):
+        with pytest.raises(SchemaNotInitialisedError, match=r"office.sqlite does not exist: run `geo-tracker --db .*init`"):
+            open_store(empty_db_url)
+    else:
+        with pytest.raises(SchemaNotInitialisedError, match=r"has no geo_tracker tables: run `geo-tracker --db .* init`"):
+            open_store(empty_db_url)
+
+
+def test_database_from_a_newer_version_is_refused(store):
+    with store.transaction() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaTooNewError, match="schema 9999, unknown to this geo_tracker"):
+        store.check_schema()
+
+
+def test_ogrinfo_opens_the_tables(store, db_url):
+    geom = MultiPolygon([Polygon([(106.5, 29.6), (106.51, 29.6), (106.51, 29.61)])])
+    with store.transaction() as conn:
+        _insert_patch(store, conn, geom)
+    backend, url = parse_url(db_url)
+    if backend == "spatialite":
+        source = url.database
+    else:
+        schema = url.query["options"].split("=")[1].split(",")[0]
+        source = (f"PG:host={url.host} port={url.port} dbname={url.database} "
+                  f"user={url.username} schemas={schema}")
+    out = subprocess.run(["ogrinfo", "-ro", "-so", source, "patches"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "Geometry: Multi Polygon" in out
+    assert "Feature Count: 1" in out
+    assert 'ID["EPSG",4490]' in out
+
+
+@pytest.mark.postgis
+def test_schema_on_search_path_is_not_mistaken_for_public(pg_database, pg_schema_url):
+    """A county database with geo_tracker in public must not make a new schema look initialised."""
+    init_database(pg_database)
+    with pytest.raises(SchemaNotInitialisedError, match="has no geo_tracker tables"):
+        open_store(pg_schema_url[0])
+    assert init_database(pg_schema_url[0]).from_revision is None
+
+
+def test_missing_postgis_fails_under_ci_instead_of_skipping(tmp_path):
+    """The fixture must turn an unreachable PostGIS into a failure when CI=true."""
+    import os
+    import sys
+
+    env = {**os.environ, "CI": "true",
+           "GEO_TRACKER_TEST_PG": "postgresql+psycopg://postgres@127.0.0.1:1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+         f"{__file__}::test_geometry_round_trips_exactly"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stdout
+    assert "PostGIS is required in CI but PostgreSQL at" in proc.stdout
+    assert "1 passed" in proc.stdout and "1 error" in proc.stdout
+
+
+def test_stdlib_sqlite3_is_used_when_it_can_load_extensions():
+    from types import SimpleNamespace
+
+    import pysqlite3.dbapi2 as capable
+
+    from geo_tracker.store.spatialite import sqlite_module
+
+    assert sqlite_module(capable) is capable
+    incapable = SimpleNamespace(Connection=type("Connection", (), {}))
+    assert sqlite_module(incapable) is capable
+
+
+def test_spatialite_store_works_through_either_module(tmp_path, monkeypatch):
+    """Both DB-API paths load SpatiaLite and store geometries (stdlib one emulated here)."""
+    import pysqlite3.dbapi2 as capable
+
+    import geo_tracker.store.spatialite as spatialite
+
+    monkeypatch.setattr(spatialite, "sqlite_module", lambda stdlib=None: capable)
+    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    init_database(url)
+    with open_store(url) as store, store.transaction() as conn:
+        _insert_patch(store, conn, Polygon([(106.5, 29.6), (106.51, 29.6), (106.51, 29.61)]))
