@@ -172,3 +172,20 @@ def test_spatialite_store_works_through_either_module(tmp_path, monkeypatch):
     init_database(url)
     with open_store(url) as store, store.transaction() as conn:
         _insert_patch(store, conn, Polygon([(106.5, 29.6), (106.51, 29.6), (106.51, 29.61)]))
+
+
+def test_older_database_asks_for_init_and_upgrades_keeping_data(empty_db_url):
+    from geo_tracker.errors import SchemaOutdatedError
+
+    with open_store(empty_db_url, create=True, check_schema=False) as store:
+        with store.transaction() as conn:
+            store.prepare(conn)
+            migrate.upgrade(conn, "0001")
+        with store.transaction() as conn:
+            _insert_patch(store, conn, Polygon([(106.5, 29.6), (106.51, 29.6), (106.51, 29.61)]))
+        with pytest.raises(SchemaOutdatedError, match=r"is at schema 0001, this geo_tracker needs .*run `geo-tracker --db .* init` to upgrade"):
+            store.check_schema()
+    result = init_database(empty_db_url)
+    assert (result.from_revision, result.to_revision) == ("0001", migrate.head_revision())
+    with open_store(empty_db_url) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM patches")).scalar_one() == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .app import cli, main
 
 # Each module registers its commands on ``cli`` when imported.
+from . import batches as _batches  # noqa: F401,E402
 from . import database as _database  # noqa: F401,E402
 from . import demo as _demo  # noqa: F401,E402
 

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 
 import click
+from rich.console import Console
 
 from .. import __version__
 from ..errors import GeoTrackerError
@@ -73,6 +74,13 @@ def cli(ctx: click.Context, db_url: str | None, debug: bool):
         geo-tracker --db sqlite:///office.sqlite init
     """
     ctx.obj = AppContext(db_url=db_url, debug=debug)
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console; wide when writing to a file or pipe so tables are not cut."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(file=stream, soft_wrap=True, width=None if stream.isatty() else 200,
+                   stderr=stderr)
 
 
 def echo_json(data) -> None:

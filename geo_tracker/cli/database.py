@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from ..services.database import database_info, init_database
-from .app import AppContext, cli, echo_json
+from .app import AppContext, cli, console, echo_json
 
 
 @cli.command()
@@ -55,4 +54,4 @@ def print_info(data: dict) -> None:
         table.add_row(name, str(version))
     for name, count in data["counts"].items():
         table.add_row(f"{name} rows", str(count))
-    Console(soft_wrap=True).print(table)
+    console().print(table)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
@@ -93,6 +93,14 @@ class Store:
 
     def spatial_versions(self, conn: Connection) -> dict[str, str]:
         """Versions of the database and its spatial extension, for `info`."""
+        raise NotImplementedError
+
+    def bulk_insert(self, conn: Connection, table: str, columns: dict[str, Sequence]) -> None:
+        """Insert many rows given column-wise; ``geom`` holds shapely (Multi)Polygons in EPSG:4490.
+
+        Set-based on both backends (executemany on SQLite, COPY on PostgreSQL): never
+        a statement per row from Python.
+        """
         raise NotImplementedError
 
     def table_counts(self, conn: Connection, tables: list[str]) -> dict[str, int]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
+import numpy as np
+import shapely
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
@@ -66,6 +70,17 @@ class PostGISStore(Store):
     def geometry_as_wkb(self, column: str) -> str:
         return f"ST_AsBinary({column})"
 
+    def bulk_insert(self, conn: Connection, table: str, columns: dict[str, Sequence]) -> None:
+        names = list(columns)
+        values = [_ewkb_hex(v) if n == "geom" else v for n, v in columns.items()]
+        if not len(values[0]):
+            return
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in zip(*values):
+                    copy.write_row(row)
+
     def spatial_versions(self, conn: Connection) -> dict[str, str]:
         server = conn.execute(text("SHOW server_version")).scalar_one()
         postgis = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
@@ -77,6 +92,16 @@ class PostGISStore(Store):
             "GEOS (PostGIS)": geos,
             "PROJ (PostGIS)": proj,
         }
+
+
+def _ewkb_hex(geoms: Sequence) -> np.ndarray:
+    """Hex EWKB with SRID 4490: what PostGIS parses as geometry input text in COPY."""
+    geoms = np.asarray(geoms, dtype=object)
+    single = shapely.get_type_id(geoms) == 3
+    if single.any():
+        geoms = geoms.copy()
+        geoms[single] = shapely.multipolygons(geoms[single][:, np.newaxis])
+    return shapely.to_wkb(shapely.set_srid(geoms, 4490), hex=True, include_srid=True)
 
 
 def _create_database(url: URL) -> None:

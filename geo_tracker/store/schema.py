@@ -52,6 +52,30 @@ patches = sa.Table(
     sa.Column("row_version", sa.Integer),
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("superseded_at", sa.DateTime(timezone=True)),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("batch_imports.id")),
+    sa.Column("feature_no", sa.Integer),
+    sa.Column("fingerprint", sa.String(64)),
+)
+
+batch_imports = sa.Table(
+    "batch_imports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id")),
+    sa.Column("file_name", sa.Text),
+    sa.Column("dataset", sa.Text),
+    sa.Column("driver", sa.String(32)),
+    sa.Column("layer", sa.Text),
+    sa.Column("file_sha256", sa.String(64)),
+    sa.Column("issued_on", sa.Date),
+    sa.Column("deadline", sa.Date),
+    sa.Column("imported_at", sa.DateTime(timezone=True)),
+    sa.Column("crs", sa.Text),
+    sa.Column("crs_reason", sa.Text),
+    sa.Column("encoding", sa.String(32)),
+    sa.Column("features_read", sa.Integer),
+    sa.Column("accepted", sa.Integer),
+    sa.Column("area_mu", sa.Float),
+    sa.Column("report", JSON),
 )
 
 events = sa.Table(
@@ -68,4 +92,4 @@ events = sa.Table(
 )
 
 #: Tables whose row counts `geo-tracker info` prints.
-COUNTED_TABLES = ["admin_units", "batches", "patches", "events"]
+COUNTED_TABLES = ["admin_units", "batches", "batch_imports", "patches", "events"]

@@ -6,6 +6,7 @@ import os
 import sqlite3 as _stdlib_sqlite3
 from pathlib import Path
 from types import ModuleType
+from typing import Sequence
 
 # pyproj and pyogrio bundle their own PROJ/GDAL. If Debian's mod_spatialite (linked
 # against the system PROJ) is loaded into the process first, importing them later
@@ -13,6 +14,8 @@ from types import ModuleType
 # fixes the order for every caller.
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
+import numpy as np
+import shapely
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import URL
 
@@ -112,6 +115,19 @@ class SpatiaLiteStore(Store):
 
     def geometry_as_wkb(self, column: str) -> str:
         return f"AsBinary({column})"
+
+    def bulk_insert(self, conn: Connection, table: str, columns: dict[str, Sequence]) -> None:
+        names = list(columns)
+        values = [
+            shapely.to_wkb(np.asarray(v, dtype=object)) if n == "geom" else v
+            for n, v in columns.items()
+        ]
+        if not len(values[0]):
+            return
+        marks = ", ".join("CastToMultiPolygon(GeomFromWKB(?, 4490))" if n == "geom" else "?" for n in names)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", list(zip(*values))
+        )
 
     def spatial_versions(self, conn: Connection) -> dict[str, str]:
         row = conn.execute(

@@ -1,0 +1,41 @@
+"""Per-patch checks that become flags: area deviations, slivers, impossible figures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..units import M2_PER_MU
+
+#: Issued and computed areas may differ by this fraction or this many 亩 before a flag.
+AREA_TOLERANCE_REL = 0.01
+AREA_TOLERANCE_MU = 0.1
+SLIVER_MU = 1.0 / M2_PER_MU
+
+
+def area_flags(area_mu: np.ndarray, issued_mu: np.ndarray, cultivated_mu: np.ndarray) -> list[dict[str, str]]:
+    """Flags per patch from its computed, issued and cultivated areas (亩; NaN = not given)."""
+    flags: list[dict[str, str]] = [{} for _ in range(len(area_mu))]
+    deviation = np.abs(area_mu - issued_mu)
+    limit = np.maximum(AREA_TOLERANCE_REL * np.abs(issued_mu), AREA_TOLERANCE_MU)
+    for i in np.flatnonzero(np.isfinite(issued_mu) & (deviation > limit)):
+        rel = (area_mu[i] - issued_mu[i]) / issued_mu[i] * 100 if issued_mu[i] else float("inf")
+        flags[i]["area_deviation"] = (
+            f"computed {area_mu[i]:.4f} 亩 vs issued {issued_mu[i]:.4f} 亩 ({rel:+.1f}%)"
+        )
+    for i in np.flatnonzero(area_mu < SLIVER_MU):
+        flags[i]["sliver"] = f"area {area_mu[i] * M2_PER_MU:.3f} m² is below 1 m²"
+    base = np.where(np.isfinite(issued_mu), np.maximum(issued_mu, area_mu), area_mu)
+    for i in np.flatnonzero(np.isfinite(cultivated_mu) & (cultivated_mu > base * 1.01 + 0.01)):
+        flags[i]["cultivated_exceeds_area"] = (
+            f"cultivated {cultivated_mu[i]:.4f} 亩 exceeds the patch area {base[i]:.4f} 亩: is the "
+            "field 供地面积 rather than 耕地面积 here? (use --cultivated-field)"
+        )
+    return flags
+
+
+def duplicate_codes(codes) -> dict[str, list[int]]:
+    """Codes that occur more than once, with the 0-based positions where they do."""
+    positions: dict[str, list[int]] = {}
+    for i, code in enumerate(codes):
+        positions.setdefault(code, []).append(i)
+    return {c: p for c, p in positions.items() if len(p) > 1}

@@ -1,0 +1,277 @@
+"""Deciding which coordinate reference system a delivery's numbers are in.
+
+Bureaus send CGCS2000 lon/lat (EPSG:4490) or Gauss-Krüger metres, often with no
+.prj. Gauss-Krüger eastings of 8 digits carry their zone in front (13–23: 6° zones,
+EPSG:4491–4501; 25–45: 3° zones, EPSG:4513–4533). Eastings of 6 digits carry no zone:
+the central meridian must come from the user or from where the batch lands among
+the loaded admin boundaries. Every decision says which rule made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from ..errors import CRSDetectionError
+
+STORAGE_CRS = CRS.from_epsg(4490)
+CHINA_LON = (73.0, 136.0)
+CHINA_LAT = (3.0, 54.0)
+#: Central meridians of the CGCS2000 3° zones covering China (6° zone meridians are among them).
+CENTRAL_MERIDIANS = tuple(range(75, 136, 3))
+_OLD_DATUMS = {"Xian 1980": "Xian 1980 (西安80)", "Beijing 1954": "Beijing 1954 (北京54)"}
+
+
+@dataclass(frozen=True)
+class CRSDecision:
+    """The CRS a delivery is read in, and why."""
+
+    crs: CRS
+    reason: str
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        return crs_label(self.crs)
+
+
+def crs_label(crs: CRS) -> str:
+    epsg = crs.to_epsg(min_confidence=70)
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def gauss_kruger_epsg(*, zone: int | None = None, central_meridian: int | None = None) -> int:
+    """EPSG code of a CGCS2000 Gauss-Krüger CRS.
+
+    ``zone`` is the prefix written in front of eastings (13–23: 6° zones, 25–45: 3°
+    zones); ``central_meridian`` selects the no-prefix variant (EPSG:4534–4554).
+    """
+    if zone is not None:
+        if 13 <= zone <= 23:
+            return 4491 + zone - 13
+        if 25 <= zone <= 45:
+            return 4513 + zone - 25
+        raise ValueError(f"zone {zone} is neither a 6° zone (13–23) nor a 3° zone (25–45) of China")
+    if central_meridian in CENTRAL_MERIDIANS:
+        return 4534 + (central_meridian - 75) // 3
+    raise ValueError(f"central meridian {central_meridian} is not one of China's 75–135°E every 3°")
+
+
+def zone_central_meridian(zone: int) -> int:
+    return 6 * zone - 3 if zone <= 23 else 3 * zone
+
+
+def parse_crs(text: str, *, what: str = "--crs") -> CRS:
+    try:
+        return CRS.from_user_input(text.strip())
+    except CRSError:
+        raise CRSDetectionError(
+            f"{what} {text!r} is not a coordinate reference system: give e.g. EPSG:4490 "
+            "(CGCS2000 lon/lat) or EPSG:4527 (CGCS2000 3° zone 39 with prefix)"
+        ) from None
+
+
+def _to_storage(crs: CRS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    transformer = Transformer.from_crs(crs, STORAGE_CRS, always_xy=True)
+    return transformer.transform(x, y, errcheck=False)
+
+
+def _inside_china(lon: np.ndarray, lat: np.ndarray) -> bool:
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    return bool(
+        ok.all()
+        and (lon >= CHINA_LON[0]).all() and (lon <= CHINA_LON[1]).all()
+        and (lat >= CHINA_LAT[0]).all() and (lat <= CHINA_LAT[1]).all()
+    )
+
+
+def _fraction_inside(lon, lat, reference) -> float:
+    points = shapely.points(lon, lat)
+    shapely.prepare(reference)
+    return float(np.mean(shapely.contains(reference, points) | shapely.touches(reference, points)))
+
+
+def _looks_geographic(x: np.ndarray, y: np.ndarray) -> bool:
+    return bool((np.abs(x) <= 180).all() and (np.abs(y) <= 180).all())
+
+
+def infer_crs(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    reference=None,
+    central_meridian: int | None = None,
+    source: str = "the file",
+) -> CRSDecision:
+    """Infer the CRS from sample coordinates alone (GIS order: x easting/lon, y northing/lat).
+
+    ``reference`` (a shapely geometry in EPSG:4490, e.g. the union of the loaded admin
+    units) settles 6-digit eastings; ``central_meridian`` is the office's configured one.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if not len(x):
+        raise CRSDetectionError(f"{source} has no coordinates to infer its CRS from")
+    if _looks_geographic(x, y):
+        if _inside_china(x, y):
+            return CRSDecision(STORAGE_CRS, "coordinates are lon/lat within China: CGCS2000 (EPSG:4490)")
+        if _inside_china(y, x):
+            raise CRSDetectionError(
+                f"{source}: coordinates look like lat/lon in swapped order (x≈{x[0]:.4f}, "
+                f"y≈{y[0]:.4f}); fix the axis order or give --crs"
+            )
+        raise CRSDetectionError(
+            f"{source}: lon/lat coordinates outside China (x≈{x[0]:.4f}, y≈{y[0]:.4f}); give --crs"
+        )
+    if (x >= 1e7).any():
+        zones = np.unique(np.floor(x / 1e6).astype(int))
+        if len(zones) > 1:
+            raise CRSDetectionError(
+                f"{source}: eastings carry different zone prefixes {sorted(zones.tolist())}; "
+                "a batch must be in one zone: split it or give --crs"
+            )
+        zone = int(zones[0])
+        try:
+            epsg = gauss_kruger_epsg(zone=zone)
+        except ValueError as e:
+            raise CRSDetectionError(f"{source}: easting {x[0]:.2f} starts with {e}; give --crs") from None
+        crs = CRS.from_epsg(epsg)
+        lon, lat = _to_storage(crs, x, y)
+        if not _inside_china(lon, lat):
+            raise CRSDetectionError(
+                f"{source}: eastings carry zone {zone} but northings {y.min():.0f}–{y.max():.0f} "
+                "do not fall in China; check the axis order or give --crs"
+            )
+        kind = "6°" if zone <= 23 else "3°"
+        return CRSDecision(
+            crs,
+            f"eastings carry zone prefix {zone}: CGCS2000 {kind} Gauss-Krüger zone {zone} "
+            f"(CM {zone_central_meridian(zone)}°E, EPSG:{epsg})",
+        )
+    if ((x >= 1e5) & (x < 1e6)).all() and ((y >= 1e6) & (y < 1e7)).all():
+        return _infer_central_meridian(x, y, reference, central_meridian, source)
+    if ((x >= 1e6) & (x < 1e7)).all() and (((y >= 1e5) & (y < 1e6)) | ((y >= 1e7) & (y < 1e8))).all():
+        raise CRSDetectionError(
+            f"{source}: x≈{x[0]:.2f} looks like a northing and y≈{y[0]:.2f} like an easting: "
+            "the axes are swapped (surveyors write X=northing); fix the file or give --crs"
+        )
+    raise CRSDetectionError(
+        f"{source}: coordinates (x≈{x[0]:.2f}, y≈{y[0]:.2f}) are neither lon/lat nor "
+        "CGCS2000 Gauss-Krüger metres; give --crs"
+    )
+
+
+def _infer_central_meridian(x, y, reference, central_meridian, source) -> CRSDecision:
+    if central_meridian is not None:
+        epsg = gauss_kruger_epsg(central_meridian=central_meridian)
+        return CRSDecision(
+            CRS.from_epsg(epsg),
+            f"eastings carry no zone prefix; configured central meridian {central_meridian}°E "
+            f"(EPSG:{epsg})",
+        )
+    plausible = []
+    for cm in CENTRAL_MERIDIANS:
+        epsg = gauss_kruger_epsg(central_meridian=cm)
+        lon, lat = _to_storage(CRS.from_epsg(epsg), x, y)
+        if not _inside_china(lon, lat):
+            continue
+        if reference is None or _fraction_inside(lon, lat, reference) >= 0.9:
+            plausible.append(epsg)
+    listed = ", ".join(f"EPSG:{e} (CM {75 + 3 * (e - 4534)}°E)" for e in plausible)
+    if reference is None:
+        raise CRSDetectionError(
+            f"{source}: eastings carry no zone prefix, so the central meridian is unknown and "
+            f"no admin boundaries are loaded to decide it; give --crs (candidates: {listed})"
+        )
+    if len(plausible) == 1:
+        epsg = plausible[0]
+        return CRSDecision(
+            CRS.from_epsg(epsg),
+            f"eastings carry no zone prefix; only central meridian {75 + 3 * (epsg - 4534)}°E "
+            f"(EPSG:{epsg}) puts the batch inside the loaded admin boundaries",
+        )
+    if not plausible:
+        raise CRSDetectionError(
+            f"{source}: eastings carry no zone prefix and no central meridian 75–135°E puts the "
+            "batch inside the loaded admin boundaries; give --crs"
+        )
+    raise CRSDetectionError(
+        f"{source}: eastings carry no zone prefix and several central meridians fit the loaded "
+        f"admin boundaries ({listed}); give --crs"
+    )
+
+
+def decide_crs(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    declared: CRS | None = None,
+    override: str | None = None,
+    reference=None,
+    central_meridian: int | None = None,
+    source: str = "the file",
+) -> CRSDecision:
+    """The CRS to read a delivery in: ``--crs``, else the file's own if it fits, else inferred.
+
+    A declared CRS that contradicts the coordinates (a geographic .prj with values in
+    the millions, a zone whose eastings land outside China) is an error that names
+    the likely CRS. Old datums are accepted with a warning about their accuracy.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if override:
+        crs = parse_crs(override)
+        _check_fits(crs, x, y, f"--crs {override}", source)
+        return CRSDecision(crs, f"given with --crs ({crs_label(crs)}, {crs.name})", _datum_warnings(crs))
+    if declared is None:
+        return infer_crs(x, y, reference=reference, central_meridian=central_meridian, source=source)
+    _check_fits(declared, x, y, f"its own CRS {crs_label(declared)} ({declared.name})", source,
+                reference=reference, central_meridian=central_meridian)
+    return CRSDecision(
+        declared,
+        f"from the file ({crs_label(declared)}, {declared.name})",
+        _datum_warnings(declared),
+    )
+
+
+def _check_fits(crs: CRS, x, y, what: str, source: str, *, reference=None, central_meridian=None) -> None:
+    geographic = crs.is_geographic
+    if geographic == _looks_geographic(x, y):
+        lon, lat = _to_storage(crs, x, y)
+        if _inside_china(lon, lat):
+            return
+    try:
+        likely = infer_crs(x, y, reference=reference, central_meridian=central_meridian, source=source)
+        hint = f"the coordinates fit {likely.label} ({likely.reason}): rerun with --crs {likely.label}"
+    except CRSDetectionError as e:
+        hint = f"and no CRS could be inferred instead ({e})"
+    raise CRSDetectionError(
+        f"{source} declares {what}, but its coordinates (x≈{x[0]:.2f}, y≈{y[0]:.2f}) do not "
+        f"fall in China in that CRS; {hint}"
+    )
+
+
+def _datum_warnings(crs: CRS) -> tuple[str, ...]:
+    datum = (crs.geodetic_crs.datum.name if crs.geodetic_crs else "") or ""
+    for key, label in _OLD_DATUMS.items():
+        if key.lower() in datum.lower() or key.lower() in crs.name.lower():
+            return (
+                f"coordinates are in {label}: converted to CGCS2000 without a published "
+                "7-parameter set, which can shift positions by tens of metres; for survey "
+                "accuracy give --crs with the parameters (+towgs84=...) your bureau publishes",
+            )
+    return ()
+
+
+def sample_coordinates(geoms, limit: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``limit`` vertices spread over the geometries, for cheap CRS checks."""
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if len(geoms) > limit:
+        geoms = geoms[np.linspace(0, len(geoms) - 1, limit).astype(int)]
+    coords = shapely.get_coordinates(geoms)
+    if len(coords) > limit * 4:
+        coords = coords[np.linspace(0, len(coords) - 1, limit * 4).astype(int)]
+    return coords[:, 0], coords[:, 1]

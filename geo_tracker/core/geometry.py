@@ -1,0 +1,104 @@
+"""Checking and repairing patch polygons as delivered.
+
+Bureau polygons have self-intersections, repeated vertices, rings in either
+orientation and the odd point or line. Everything here is vectorised over a
+whole batch; per-feature work happens only for the few invalid ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+from .crs import CHINA_LAT, CHINA_LON
+
+POLYGONAL = ("Polygon", "MultiPolygon")
+#: Patches smaller than this (m²) are flagged as slivers.
+SLIVER_M2 = 1.0
+
+
+@dataclass
+class GeometryCheck:
+    """Outcome of :func:`normalise_polygons`: one entry per input feature."""
+
+    geometries: np.ndarray
+    flags: list[dict[str, str]]
+    problems: dict[int, str] = field(default_factory=dict)
+
+
+def _polygonal_part(geom):
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type in POLYGONAL:
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in POLYGONAL and not p.is_empty]
+    polys = [q for p in parts for q in (shapely.get_parts(p) if p.geom_type == "MultiPolygon" else [p])]
+    return shapely.MultiPolygon(polys) if polys else None
+
+
+def normalise_polygons(geoms) -> GeometryCheck:
+    """Validate and repair polygons given in EPSG:4490.
+
+    Rejects (in ``problems``, by position) null or empty geometries, points and
+    lines, and coordinates outside China's lon/lat range. Repairs invalid ones with
+    ``make_valid`` keeping the polygonal parts, drops repeated vertices and orients
+    exteriors counter-clockwise; each change is recorded in that feature's flags.
+    Returns MULTIPOLYGONs.
+    """
+    geoms = np.asarray(getattr(geoms, "values", geoms), dtype=object).copy()
+    n = len(geoms)
+    flags: list[dict[str, str]] = [{} for _ in range(n)]
+    problems: dict[int, str] = {}
+
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for i in np.flatnonzero(missing):
+        problems[int(i)] = "empty or missing geometry"
+    types = np.array(["" if m else g.geom_type for g, m in zip(geoms, missing)], dtype=object)
+    wrong = ~missing & ~np.isin(types, POLYGONAL)
+    for i in np.flatnonzero(wrong):
+        problems[int(i)] = f"is a {types[i]}, not a polygon: only polygon patches can be imported"
+    ok = np.flatnonzero(~missing & ~wrong)
+
+    work = shapely.force_2d(geoms[ok])
+    bounds = shapely.bounds(work)
+    out_of_range = ~(
+        np.isfinite(bounds).all(axis=1)
+        & (bounds[:, 0] >= CHINA_LON[0]) & (bounds[:, 2] <= CHINA_LON[1])
+        & (bounds[:, 1] >= CHINA_LAT[0]) & (bounds[:, 3] <= CHINA_LAT[1])
+    )
+    for j in np.flatnonzero(out_of_range):
+        b = bounds[j]
+        problems[int(ok[j])] = (
+            f"coordinates out of range (lon {b[0]:.4f}–{b[2]:.4f}, lat {b[1]:.4f}–{b[3]:.4f} "
+            "after conversion to CGCS2000; China is lon 73–136, lat 3–54)"
+        )
+    keep = ~out_of_range
+    ok, work = ok[keep], work[keep]
+
+    before = shapely.get_num_coordinates(work)
+    work = shapely.remove_repeated_points(work, tolerance=0.0)
+    for j in np.flatnonzero(shapely.get_num_coordinates(work) != before):
+        flags[ok[j]]["duplicate_vertices"] = f"{before[j] - shapely.get_num_coordinates(work[j])} repeated vertices removed"
+
+    invalid = np.flatnonzero(~shapely.is_valid(work))
+    for j in invalid:
+        reason = shapely.is_valid_reason(work[j])
+        fixed = _polygonal_part(shapely.make_valid(work[j]))
+        if fixed is None or fixed.area == 0:
+            problems[int(ok[j])] = f"invalid geometry ({reason}) that has no area once repaired"
+            work[j] = None
+            continue
+        work[j] = fixed
+        flags[ok[j]]["repaired"] = reason
+    alive = ~shapely.is_missing(work)
+    ok, work = ok[alive], work[alive]
+
+    work = shapely.orient_polygons(work, exterior_cw=False)
+    single = shapely.get_type_id(work) == 3
+    if single.any():
+        work[single] = shapely.multipolygons(work[single][:, np.newaxis])
+    result = np.full(n, None, dtype=object)
+    result[ok] = work
+    return GeometryCheck(result, flags, problems)

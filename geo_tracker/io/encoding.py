@@ -1,0 +1,139 @@
+"""Which text encoding a delivery's attributes are in.
+
+Shapefiles from Chinese bureaus are usually GBK with no .cpg, sometimes UTF-8 with
+one. GDAL would read a .dbf without .cpg as Latin-1 and produce mojibake (``Ã¥``),
+so we decide first: honour the .cpg, else decode every text value (and the field
+names, which are Chinese in 森林督查 files) strictly as UTF-8, then GBK, then
+GB18030, and take the first that decodes all of them.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EncodingDetectionError
+
+_CPG = {
+    "utf-8": "UTF-8", "utf8": "UTF-8", "65001": "UTF-8",
+    "gbk": "GBK", "936": "GBK", "cp936": "GBK", "gb2312": "GBK", "ansi 936": "GBK",
+    "gb18030": "GB18030", "54936": "GB18030",
+    "big5": "BIG5", "950": "BIG5",
+    "iso-8859-1": "ISO-8859-1", "latin1": "ISO-8859-1", "88591": "ISO-8859-1", "1252": "CP1252",
+}
+CANDIDATES = ("UTF-8", "GBK", "GB18030")
+
+
+@dataclass(frozen=True)
+class EncodingDecision:
+    encoding: str
+    reason: str
+
+
+def normalise_encoding_name(name: str) -> str:
+    key = name.strip().lower()
+    return _CPG.get(key, name.strip().upper())
+
+
+def read_cpg(shp: Path) -> str | None:
+    for cpg in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")):
+        if cpg.exists():
+            text = cpg.read_bytes().decode("ascii", "ignore").strip()
+            return normalise_encoding_name(text) if text else None
+    return None
+
+
+def dbf_text_values(dbf: Path) -> tuple[list[bytes], list[tuple[int, str, bytes]]]:
+    """Raw bytes of the field names and of every non-ASCII text value in a .dbf.
+
+    Returns ``(field_names, values)`` where each value is ``(record_no, field, raw)``
+    with record_no counted from 1. Read with numpy: a pass over the whole file costs
+    about as much as copying it.
+    """
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        raise EncodingDetectionError(f"{dbf.name} is not a dBASE table (only {len(data)} bytes)")
+    n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
+    fields, pos, offset = [], 32, 1
+    while pos + 32 <= min(header_len, len(data)) and data[pos] != 0x0D:
+        raw_name = data[pos:pos + 11].split(b"\x00", 1)[0]
+        ftype, width = chr(data[pos + 11]), data[pos + 16]
+        fields.append((raw_name, ftype, offset, width))
+        offset += width
+        pos += 32
+    available = max(0, (len(data) - header_len) // max(record_len, 1))
+    n = min(n_records, available)
+    table = np.frombuffer(data, dtype=np.uint8, count=n * record_len, offset=header_len)
+    table = table.reshape(n, record_len) if n else np.zeros((0, record_len), np.uint8)
+    values = []
+    for raw_name, ftype, off, width in fields:
+        if ftype not in "CM" or not n:
+            continue
+        block = table[:, off:off + width]
+        for row in np.flatnonzero((block >= 0x80).any(axis=1)):
+            values.append((int(row) + 1, raw_name, bytes(block[row]).rstrip(b" \x00")))
+    return [f[0] for f in fields], values
+
+
+def _decodes(raw: bytes, encoding: str, width_full: bool = False) -> bool:
+    try:
+        raw.decode(encoding)
+        return True
+    except UnicodeDecodeError as e:
+        # A value cut at the field width may end in half a character.
+        return width_full and e.start >= len(raw) - 3
+
+
+def detect_dbf_encoding(shp: Path, override: str | None = None) -> EncodingDecision:
+    """The encoding of a shapefile's attributes: --encoding, else .cpg, else detected."""
+    if override:
+        return EncodingDecision(normalise_encoding_name(override), "given with --encoding")
+    cpg = read_cpg(shp)
+    if cpg:
+        return EncodingDecision(cpg, f"from {shp.with_suffix('.cpg').name}")
+    dbf = _companion(shp, ".dbf")
+    names, values = dbf_text_values(dbf)
+    texts = [n for n in names if any(b >= 0x80 for b in n)] + [v[2] for v in values]
+    if not texts:
+        return EncodingDecision("UTF-8", "no .cpg; all text is ASCII")
+    for encoding in CANDIDATES:
+        if all(_decodes(t, encoding) for t in texts):
+            return EncodingDecision(
+                encoding, f"no .cpg; all {len(texts)} non-ASCII texts decode as {encoding}"
+            )
+    record, field, raw = next(
+        (v for v in values if not _decodes(v[2], "GB18030")), (0, b"?", texts[0])
+    )
+    raise EncodingDetectionError(
+        f"{dbf.name}: text in record {record}, field {field.decode('latin-1')!r} "
+        f"({raw[:24]!r}) is neither UTF-8 nor GBK/GB18030; give --encoding (e.g. BIG5)"
+    )
+
+
+def _companion(shp: Path, suffix: str) -> Path:
+    for candidate in (shp.with_suffix(suffix.lower()), shp.with_suffix(suffix.upper())):
+        if candidate.exists():
+            return candidate
+    return shp.with_suffix(suffix)
+
+
+def decode_text(data: bytes, override: str | None = None) -> tuple[str, EncodingDecision]:
+    """Decode a whole text file (坐标txt, CSV): BOM, then UTF-8, then GB18030."""
+    if override:
+        enc = normalise_encoding_name(override)
+        return data.decode(enc), EncodingDecision(enc, "given with --encoding")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), EncodingDecision("UTF-8", "UTF-8 byte-order mark")
+    try:
+        return data.decode("utf-8"), EncodingDecision("UTF-8", "decodes as UTF-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), EncodingDecision("GB18030", "not UTF-8; decodes as GB18030/GBK")
+    except UnicodeDecodeError as e:
+        raise EncodingDetectionError(
+            f"text at byte {e.start} is neither UTF-8 nor GB18030; give --encoding"
+        ) from None

@@ -1,0 +1,258 @@
+"""Import profiles: which bureau field is the patch code, the issued area, the cultivated area.
+
+Field names vary by province and year, and so do their meanings (``GDMJ`` is 耕地面积
+in most 卫片执法 schemas but 供地面积 in some) and units (亩, 平方米, 公顷). A
+profile states each field's meaning and unit; ``auto`` units are decided by
+comparing the values with the computed areas, and the decision is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FieldMappingError
+from ..units import AREA_UNIT_LABELS, TO_MU
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one family of deliveries names its fields. Units: mu | ha | m2 | auto."""
+
+    name: str
+    label: str
+    id_fields: tuple[str, ...]
+    area_fields: tuple[str, ...] = ()
+    area_unit: str = "auto"
+    cultivated_fields: tuple[str, ...] = ()
+    cultivated_unit: str = "auto"
+    #: Documentation of the fields this profile knows: name -> meaning (unit).
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+WEIPIAN = Profile(
+    name="weipian",
+    label="卫片执法 (natural-resources satellite enforcement)",
+    id_fields=("JCBH", "TBBH", "TBYBH"),
+    area_fields=("JCMJ", "TBMJ", "PDMJ"),
+    cultivated_fields=("GDMJ",),
+    fields={
+        "JCBH": "监测编号, patch code (unique in a batch)",
+        "XZQDM": "行政区代码", "XZQMC": "行政区名称",
+        "JCMJ": "监测面积 / 判读面积 (亩, 平方米 or 公顷: decided by magnitude)",
+        "GDMJ": "耕地面积 (unit by magnitude; in some provinces 供地面积: override with --cultivated-field)",
+        "NYDMJ": "农用地面积", "JSYDMJ": "建设用地面积",
+        "BHLX": "变化类型", "QSX": "前时相", "HSX": "后时相", "TBLX": "图斑类型",
+        "PDLX": "判定类型", "PDYJ": "判定依据", "BZ": "备注",
+    },
+)
+FORESTRY = Profile(
+    name="forestry",
+    label="森林督查 (forest supervision)",
+    id_fields=("图斑号", "图斑编号", "判读图斑号", "TBH", "DCTBH"),
+    area_fields=("面积", "图斑面积", "判读面积", "MJ"),
+    area_unit="auto",
+    cultivated_fields=(),
+    fields={
+        "图斑号": "patch code", "县": "county", "乡镇": "township", "村": "village",
+        "面积": "图斑面积, usually 公顷 (decided by magnitude)", "林地面积": "forest-land area (公顷)",
+        "变化原因": "cause of change", "前期影像时间": "earlier image date",
+        "后期影像时间": "later image date", "地类": "land class", "森林类别": "forest category",
+    },
+)
+ZUOBIAO = Profile(
+    name="zuobiao",
+    label="坐标txt 报部格式",
+    id_fields=("地块号", "地块名称"),
+    area_fields=("地块面积",),
+    area_unit="ha",
+    fields={"地块号": "parcel number", "地块名称": "parcel name", "地块面积": "area (公顷 by the format)",
+            "地类编码": "land-class code (DLBM)"},
+)
+KML = Profile(
+    name="kml",
+    label="KML/KMZ (奥维互动地图 and others)",
+    id_fields=("Name", "name"),
+    fields={"Name": "placemark name", "Description": "placemark description", "folder": "KML folder"},
+)
+GENERIC = Profile(name="generic", label="generic (--id-field)", id_fields=())
+
+PROFILES = {p.name: p for p in (WEIPIAN, FORESTRY, ZUOBIAO, KML, GENERIC)}
+
+
+def _find(columns: list[str], wanted: tuple[str, ...]) -> str | None:
+    by_upper = {c.upper(): c for c in columns}
+    for name in wanted:
+        if name in columns:
+            return name
+        if name.upper() in by_upper:
+            return by_upper[name.upper()]
+    return None
+
+
+def detect_profile(columns: list[str], driver: str = "") -> Profile:
+    """The first profile whose patch-code field the delivery has; generic otherwise."""
+    if driver == "zuobiao":
+        return ZUOBIAO
+    for profile in (WEIPIAN, FORESTRY, ZUOBIAO, KML):
+        if _find(columns, profile.id_fields):
+            return profile
+    return GENERIC
+
+
+@dataclass(frozen=True)
+class UnitDecision:
+    unit: str
+    reason: str
+    warning: str | None = None
+
+
+def decide_area_unit(values: np.ndarray, computed_mu: np.ndarray, declared: str, field_name: str) -> UnitDecision:
+    """The unit of an area field: the one whose values best match the computed areas.
+
+    With ``declared`` not ``auto``, the declared unit is kept but a clear mismatch
+    (the values fit another unit far better) is warned about.
+    """
+    values = np.asarray(values, float)
+    ok = np.isfinite(values) & (values > 0) & (computed_mu > 0)
+    if not ok.any():
+        unit = "mu" if declared == "auto" else declared
+        return UnitDecision(unit, f"{field_name}: no values to compare with the geometry; taken as {AREA_UNIT_LABELS[unit]}")
+    ratio = {u: float(np.median(values[ok] * TO_MU[u] / computed_mu[ok])) for u in TO_MU}
+    best = min(ratio, key=lambda u: abs(np.log(ratio[u])))
+    fits = 0.5 <= ratio[best] <= 2.0
+    label = AREA_UNIT_LABELS
+    if declared != "auto":
+        warning = None
+        if fits and best != declared and abs(np.log(ratio[declared])) > 1:
+            warning = (f"{field_name} was declared in {label[declared]}, but its values match the "
+                       f"geometry in {label[best]} (median ratio {ratio[best]:.3f}): check --area-unit")
+        return UnitDecision(declared, f"{field_name} in {label[declared]} (declared)", warning)
+    if not fits:
+        return UnitDecision(
+            best,
+            f"{field_name}: taken as {label[best]}, the closest unit",
+            f"{field_name} matches the geometry in no unit (median ratio {ratio[best]:.3f} in "
+            f"{label[best]}): is it really the patch area? Use --area-field/--area-unit",
+        )
+    return UnitDecision(
+        best, f"{field_name} in {label[best]}: values match the computed areas (median ratio {ratio[best]:.3f})"
+    )
+
+
+@dataclass
+class FieldMapping:
+    """The fixed columns taken from a delivery's attributes, and how they were chosen."""
+
+    profile: Profile
+    patch_code: pd.Series
+    generated_code: np.ndarray
+    issued_area_mu: pd.Series
+    cultivated_mu: pd.Series
+    decisions: dict[str, str]
+    warnings: list[str]
+
+
+def _numeric(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
+    raw = frame[column]
+    text = raw.astype("string").str.strip().str.replace(r"(公顷|亩|平方米|m2|㎡)$", "", regex=True)
+    values = pd.to_numeric(text, errors="coerce")
+    bad = raw.notna() & (raw.astype("string").str.strip() != "") & values.isna()
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise FieldMappingError(
+            f"{source}: field {column!r} of feature {first + 1} holds {raw.iloc[first]!r}, not a number; "
+            f"fix the value or choose another field"
+        )
+    return values.to_numpy(dtype=float)
+
+
+def map_fields(
+    frame: pd.DataFrame,
+    computed_mu: np.ndarray,
+    *,
+    source: str,
+    driver: str = "",
+    profile: str | None = None,
+    id_field: str | None = None,
+    area_field: str | None = None,
+    area_unit: str | None = None,
+    cultivated_field: str | None = None,
+) -> FieldMapping:
+    """Pick patch code, issued area and cultivated area out of a delivery's attributes.
+
+    ``cultivated_field=""`` says the delivery has no cultivated-area field at all
+    (e.g. where ``GDMJ`` means 供地面积).
+    """
+    columns = [c for c in frame.columns if c != "geometry"]
+    chosen = PROFILES.get(profile) if profile else detect_profile(columns, driver)
+    if chosen is None:
+        raise FieldMappingError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+
+    def named(value: str | None, option: str) -> str | None:
+        if value and value not in columns:
+            match = _find(columns, (value,))
+            if match is None:
+                raise FieldMappingError(
+                    f"{source} has no field {value!r} ({option}); its fields are: {', '.join(columns)}"
+                )
+            return match
+        return value
+
+    decisions: dict[str, str] = {"profile": f"{chosen.name}: {chosen.label}"}
+    warnings: list[str] = []
+    n = len(frame)
+
+    code_col = named(id_field, "--id-field") or _find(columns, chosen.id_fields)
+    if code_col is None:
+        codes = pd.Series([None] * n, dtype="object")
+        decisions["patch_code"] = "no patch-code field found: codes generated (use --id-field)"
+    else:
+        codes = frame[code_col].astype("string").str.strip()
+        codes = codes.where(codes != "", None).astype("object")
+        codes = codes.where(pd.notna(codes), None)
+        decisions["patch_code"] = f"from field {code_col}"
+    generated = np.array([c is None for c in codes], dtype=bool)
+    if generated.any():
+        codes = pd.Series(
+            [f"AUTO-{i + 1:05d}" if g else c for i, (c, g) in enumerate(zip(codes, generated))],
+            dtype="object",
+        )
+
+    area_col = named(area_field, "--area-field") or _find(columns, chosen.area_fields)
+    issued = pd.Series(np.full(n, np.nan))
+    unit_taken: str | None = area_unit
+    if area_col:
+        values = _numeric(frame, area_col, source)
+        if driver == "zuobiao" and "地块面积单位" in frame and area_unit is None:
+            factor = np.array([TO_MU.get(u, TO_MU["ha"]) for u in frame["地块面积单位"].fillna("ha")])
+            issued = pd.Series(values * factor)
+            unit_taken = "ha"
+            decisions["issued_area"] = f"from field {area_col} (公顷 unless the value names its unit)"
+        else:
+            unit = decide_area_unit(values, computed_mu, area_unit or chosen.area_unit, area_col)
+            issued = pd.Series(values * TO_MU[unit.unit])
+            unit_taken = unit.unit
+            decisions["issued_area"] = unit.reason
+            if unit.warning:
+                warnings.append(unit.warning)
+    else:
+        decisions["issued_area"] = "no issued-area field"
+
+    cultivated = pd.Series(np.full(n, np.nan))
+    cult_col = None
+    if cultivated_field != "":
+        cult_col = named(cultivated_field, "--cultivated-field") or _find(columns, chosen.cultivated_fields)
+    if cult_col:
+        # Cultivated land is part of the patch: its field shares the area field's unit.
+        values = _numeric(frame, cult_col, source)
+        unit = unit_taken or (chosen.cultivated_unit if chosen.cultivated_unit != "auto" else "mu")
+        cultivated = pd.Series(values * TO_MU[unit])
+        decisions["cultivated_area"] = f"from field {cult_col} in {AREA_UNIT_LABELS[unit]}"
+    else:
+        decisions["cultivated_area"] = (
+            "none (--cultivated-field '')" if cultivated_field == "" else "no cultivated-area field"
+        )
+    return FieldMapping(chosen, codes, generated, issued, cultivated, decisions, warnings)

@@ -1,0 +1,188 @@
+"""Everything GDAL reads: Shapefile, GeoPackage, File Geodatabase, GeoJSON, KML/KMZ."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import tempfile
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from ...errors import LayerSelectionError, UnsupportedFormatError
+from ..encoding import EncodingDecision, _companion, detect_dbf_encoding
+
+DRIVER_BY_SUFFIX = {
+    ".shp": "ESRI Shapefile",
+    ".gpkg": "GPKG",
+    ".gdb": "OpenFileGDB",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".kml": "KML",
+    ".kmz": "LIBKML",
+}
+UTF8_BY_SPEC = EncodingDecision("UTF-8", "the format's text is UTF-8 by specification")
+
+
+def check_shapefile(shp: Path) -> list[str]:
+    """Reject what GDAL would misread; return warnings for what we can work around."""
+    name = shp.name
+    size = shp.stat().st_size
+    if size == 0:
+        raise UnsupportedFormatError(f"{name} is empty (0 bytes): the delivery is incomplete, ask for it again")
+    if size < 100:
+        raise UnsupportedFormatError(f"{name} is truncated: {size} bytes, less than a shapefile header")
+    header = shp.read_bytes()[:100]
+    code, = struct.unpack(">i", header[:4])
+    if code != 9994:
+        raise UnsupportedFormatError(f"{name} is not a shapefile (file code {code}, expected 9994)")
+    declared = struct.unpack(">i", header[24:28])[0] * 2
+    if size < declared:
+        raise UnsupportedFormatError(
+            f"{name} is truncated: its header says {declared} bytes but the file has {size}; "
+            "the copy or download was cut short, ask for the file again"
+        )
+    if not _companion(shp, ".dbf").exists():
+        raise UnsupportedFormatError(
+            f"{name} has no {shp.stem}.dbf beside it: the attribute table (patch codes, areas) is "
+            "missing; ask the bureau to send .shp, .shx, .dbf and .prj together"
+        )
+    if not _companion(shp, ".shx").exists():
+        return [f"{name} has no .shx index: rebuilt it from the .shp (GDAL SHAPE_RESTORE_SHX)"]
+    return []
+
+
+@contextmanager
+def _readable_shapefile(shp: Path) -> Iterator[Path]:
+    """The shapefile itself, or a private copy with its .shx rebuilt when that is missing."""
+    if _companion(shp, ".shx").exists():
+        yield shp
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="geo_tracker_shx_"))
+    try:
+        for sibling in shp.parent.glob(f"{shp.stem}.*"):
+            shutil.copy2(sibling, tmp / sibling.name.lower().replace(shp.stem.lower(), "data"))
+        pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": "YES"})
+        try:
+            yield tmp / "data.shp"
+        finally:
+            pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": None})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _layers(path: Path) -> list[tuple[str, str | None]]:
+    try:
+        return [(str(n), None if t is None else str(t)) for n, t in pyogrio.list_layers(path)]
+    except (DataSourceError, DataLayerError) as e:
+        raise UnsupportedFormatError(f"{path.name} cannot be opened as a vector dataset: {e}") from None
+
+
+def choose_layers(path: Path, layer: str | None, *, all_polygon_layers: bool = False) -> list[str]:
+    """The layer(s) to read: the one named, else the single polygon layer (KML: all of them)."""
+    layers = _layers(path)
+    described = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in layers) or "none"
+    if layer is not None:
+        if layer not in [n for n, _ in layers]:
+            raise LayerSelectionError(f"{path.name} has no layer {layer!r}; its layers are: {described}")
+        return [layer]
+    polygon = [n for n, t in layers if t and "polygon" in t.lower()]
+    unknown = [n for n, t in layers if t in ("Unknown", "Geometry", "GeometryCollection")]
+    if all_polygon_layers:
+        found = polygon + unknown
+        if found:
+            return found
+    elif len(polygon) == 1:
+        return polygon
+    elif len(polygon) > 1:
+        raise LayerSelectionError(
+            f"{path.name} has {len(polygon)} polygon layers ({', '.join(polygon)}): choose one with --layer"
+        )
+    elif len(unknown) == 1:
+        return unknown
+    if not layers:
+        raise UnsupportedFormatError(f"{path.name} contains no layers")
+    if all(t is None for _, t in layers):
+        raise UnsupportedFormatError(
+            f"{path.name} has no geometry (layers: {described}): a table without shapes cannot be "
+            "imported as patches; ask for the Shapefile/GeoPackage, or a 坐标txt"
+        )
+    raise UnsupportedFormatError(
+        f"{path.name} has no polygon layer (layers: {described}): patches must be polygons, "
+        "not points or lines"
+    )
+
+
+def read_ogr(path: Path, *, layer: str | None = None, encoding: str | None = None):
+    """Read a GDAL dataset into a GeoDataFrame in its own CRS, attributes verbatim.
+
+    Returns ``(frame, driver, layer_label, encoding_decision, warnings)``.
+    """
+    suffix = path.suffix.lower()
+    driver = DRIVER_BY_SUFFIX.get(suffix, "")
+    warns: list[str] = []
+    if driver == "ESRI Shapefile":
+        warns += check_shapefile(path)
+        decision = detect_dbf_encoding(path, encoding)
+        with _readable_shapefile(path) as readable:
+            frame = _read(readable, path, None, decision.encoding)
+        return frame, driver, path.stem, decision, warns
+    if path.is_file() and path.stat().st_size == 0:
+        raise UnsupportedFormatError(f"{path.name} is empty (0 bytes): ask for the file again")
+    decision = EncodingDecision(encoding.upper(), "given with --encoding") if encoding else UTF8_BY_SPEC
+    is_kml = driver in ("KML", "LIBKML")
+    if is_kml:
+        # LIBKML otherwise turns Chinese <Data name="村"> into "___".
+        pyogrio.set_gdal_config_options({"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
+    names = choose_layers(path, layer, all_polygon_layers=is_kml)
+    frames = []
+    for name in names:
+        frame = _read(path, path, name, encoding)
+        if is_kml:
+            frame = _drop_kml_styling(frame)
+            frame.insert(0, "folder", name)
+        frames.append(frame)
+    frame = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs
+    )
+    return frame, driver or "GDAL", ",".join(names), decision, warns
+
+
+#: Columns LIBKML adds for every placemark; kept only where a value differs from the default.
+_KML_STYLING = {"id": None, "timestamp": None, "begin": None, "end": None, "altitudeMode": None,
+                "tessellate": -1, "extrude": 0, "visibility": -1, "drawOrder": None, "icon": None}
+
+
+def _drop_kml_styling(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    drop = [
+        c for c, default in _KML_STYLING.items()
+        if c in frame and (frame[c].isna() | (frame[c] == default if default is not None else False)).all()
+    ]
+    return frame.drop(columns=drop)
+
+
+def _read(readable: Path, original: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    kwargs = {"layer": layer} if layer is not None else {}
+    if encoding:
+        kwargs["encoding"] = encoding
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(readable, **kwargs)
+    except (DataSourceError, DataLayerError) as e:
+        raise UnsupportedFormatError(f"{original.name} cannot be read: {e}") from None
+    if not isinstance(frame, gpd.GeoDataFrame) or "geometry" not in frame:
+        raise UnsupportedFormatError(
+            f"{original.name} has no geometry column: a table without shapes (e.g. CSV) cannot be "
+            "imported as patches"
+        )
+    if frame.empty:
+        where = f" layer {layer!r}" if layer else ""
+        raise UnsupportedFormatError(f"{original.name}{where} has no features: nothing to import")
+    return frame

@@ -1,0 +1,191 @@
+"""Reading and writing batches, their imports and their patches (set-based)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from .base import Store
+from .schema import batch_imports, batches, events, patches
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def find_import_by_sha256(conn: Connection, sha256: str):
+    query = (
+        sa.select(batch_imports.c.id, batch_imports.c.imported_at, batch_imports.c.file_name,
+                  batches.c.id.label("batch_id"), batches.c.name, batches.c.source)
+        .join(batches, batches.c.id == batch_imports.c.batch_id)
+        .where(batch_imports.c.file_sha256 == sha256)
+        .order_by(batch_imports.c.id)
+    )
+    return conn.execute(query).first()
+
+
+def find_batch(conn: Connection, source: str | None, name: str):
+    query = sa.select(batches).where(batches.c.name == name)
+    if source:
+        query = query.where(batches.c.source == source)
+    return conn.execute(query.order_by(batches.c.id)).all()
+
+
+def create_batch(conn: Connection, source: str, name: str, issued_on: date, deadline: date | None) -> int:
+    return conn.execute(
+        sa.insert(batches).values(source=source, name=name, issued_on=issued_on, deadline=deadline,
+                                  created_at=now_utc()).returning(batches.c.id)
+    ).scalar_one()
+
+
+def update_batch_deadline(conn: Connection, batch_id: int, deadline: date | None) -> None:
+    if deadline is not None:
+        conn.execute(
+            sa.update(batches).where(batches.c.id == batch_id)
+            .values(deadline=deadline, row_version=batches.c.row_version + 1)
+        )
+
+
+def current_patches(conn: Connection, batch_id: int) -> pd.DataFrame:
+    """The current, not withdrawn version of every patch in a batch."""
+    query = sa.select(
+        patches.c.id, patches.c.patch_code, patches.c.version, patches.c.fingerprint, patches.c.status
+    ).where(patches.c.batch_id == batch_id, patches.c.is_current, sa.not_(patches.c.withdrawn))
+    return pd.DataFrame(conn.execute(query).all(), columns=["id", "patch_code", "version", "fingerprint", "status"])
+
+
+def insert_import(conn: Connection, **values) -> int:
+    values.setdefault("imported_at", now_utc())
+    return conn.execute(sa.insert(batch_imports).values(**values).returning(batch_imports.c.id)).scalar_one()
+
+
+def insert_patches(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
+    """Bulk-insert patch rows; ``frame`` has the patches columns and ``geom`` (shapely)."""
+    store.bulk_insert(conn, "patches", {c: _plain(frame[c]) for c in frame.columns})
+
+
+def _plain(series: pd.Series) -> list:
+    """Column values as Python objects the drivers take (no numpy scalars, NaN -> None)."""
+    values = series.to_numpy(dtype=object)
+    if series.dtype.kind == "f":
+        return [None if v is None or not np.isfinite(v) else float(v) for v in values]
+    if series.dtype.kind in "iu":
+        return [int(v) for v in values]
+    if series.dtype.kind == "b":
+        return [bool(v) for v in values]
+    return list(values)
+
+
+def supersede(conn: Connection, patch_ids: list[int], when: datetime) -> None:
+    if patch_ids:
+        conn.execute(
+            sa.update(patches).where(patches.c.id == sa.bindparam("pid"))
+            .values(is_current=False, superseded_at=when, row_version=patches.c.row_version + 1),
+            [{"pid": int(i)} for i in patch_ids],
+        )
+
+
+def withdraw(conn: Connection, patch_ids: list[int]) -> None:
+    if patch_ids:
+        conn.execute(
+            sa.update(patches).where(patches.c.id == sa.bindparam("pid"))
+            .values(withdrawn=True, row_version=patches.c.row_version + 1),
+            [{"pid": int(i)} for i in patch_ids],
+        )
+
+
+def record_import_events(conn: Connection, *, batch_id: int, import_id: int, occurred_on: date,
+                         withdrawn_ids: list[int], payload: dict) -> None:
+    """One event for the import and one per patch it issued, re-issued or withdrew (set-based)."""
+    recorded = now_utc()
+    conn.execute(sa.insert(events).values(
+        kind="batch_imported", occurred_on=occurred_on, recorded_at=recorded, batch_id=batch_id,
+        payload=payload,
+    ))
+    for kind, condition in (("issued", patches.c.version == 1), ("reissued", patches.c.version > 1)):
+        source = sa.select(
+            sa.literal(kind), sa.literal(occurred_on, sa.Date), sa.literal(recorded, sa.DateTime(timezone=True)),
+            patches.c.batch_id, patches.c.id, sa.literal({"import_id": import_id}, events.c.payload.type),
+        ).where(patches.c.import_id == import_id, condition)
+        conn.execute(sa.insert(events).from_select(
+            ["kind", "occurred_on", "recorded_at", "batch_id", "patch_id", "payload"], source
+        ))
+    if withdrawn_ids:
+        conn.execute(sa.insert(events), [
+            {"kind": "withdrawn", "occurred_on": occurred_on, "recorded_at": recorded,
+             "batch_id": batch_id, "patch_id": int(i), "payload": {"import_id": import_id}}
+            for i in withdrawn_ids
+        ])
+
+
+def reference_geometry(conn: Connection, store: Store):
+    """Union of the current admin units (EPSG:4490), or None when none are loaded."""
+    rows = conn.execute(sa.text(
+        f"SELECT {store.geometry_as_wkb('geom')} FROM admin_units WHERE valid_to IS NULL"
+    )).scalars().all()
+    if not rows:
+        return None
+    return shapely.union_all(shapely.from_wkb([bytes(r) for r in rows]))
+
+
+def list_batches(conn: Connection) -> list[dict]:
+    """Every batch with its current patch count and area, newest first."""
+    stats = (
+        sa.select(
+            patches.c.batch_id,
+            sa.func.count().label("patches"),
+            sa.func.sum(sa.case((patches.c.withdrawn, 1), else_=0)).label("withdrawn"),
+            sa.func.sum(sa.case((patches.c.withdrawn, 0.0), else_=patches.c.area_mu)).label("area_mu"),
+            sa.func.sum(sa.case((patches.c.withdrawn, 0.0), else_=patches.c.issued_area_mu)).label("issued_area_mu"),
+            sa.func.sum(sa.case((patches.c.withdrawn, 0.0), else_=patches.c.cultivated_mu)).label("cultivated_mu"),
+        )
+        .where(patches.c.is_current)
+        .group_by(patches.c.batch_id)
+        .subquery()
+    )
+    imports = (
+        sa.select(batch_imports.c.batch_id, sa.func.count().label("imports"),
+                  sa.func.max(batch_imports.c.imported_at).label("last_import"))
+        .group_by(batch_imports.c.batch_id).subquery()
+    )
+    query = (
+        sa.select(batches, stats.c.patches, stats.c.withdrawn, stats.c.area_mu, stats.c.issued_area_mu,
+                  stats.c.cultivated_mu, imports.c.imports, imports.c.last_import)
+        .outerjoin(stats, stats.c.batch_id == batches.c.id)
+        .outerjoin(imports, imports.c.batch_id == batches.c.id)
+        .order_by(batches.c.issued_on.desc(), batches.c.id.desc())
+    )
+    out = []
+    for row in conn.execute(query).mappings():
+        item = dict(row)
+        total = item.pop("patches") or 0
+        withdrawn_n = item["withdrawn"] or 0
+        item["patches"] = total - withdrawn_n
+        item["withdrawn"] = withdrawn_n
+        for key in ("area_mu", "issued_area_mu", "cultivated_mu"):
+            item[key] = float(item[key] or 0.0)
+        item["imports"] = item["imports"] or 0
+        out.append(item)
+    return out
+
+
+def batch_imports_of(conn: Connection, batch_id: int) -> list[dict]:
+    query = sa.select(batch_imports).where(batch_imports.c.batch_id == batch_id).order_by(batch_imports.c.id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def patches_of(conn: Connection, batch_id: int) -> list[dict]:
+    query = (
+        sa.select(patches.c.patch_code, patches.c.version, patches.c.status, patches.c.withdrawn,
+                  patches.c.area_mu, patches.c.issued_area_mu, patches.c.cultivated_mu, patches.c.flags,
+                  patches.c.feature_no)
+        .where(patches.c.batch_id == batch_id, patches.c.is_current)
+        .order_by(patches.c.patch_code)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
