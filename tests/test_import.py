@@ -421,7 +421,7 @@ def test_reissue_reports_and_records_the_diff(store, tmp_path):
     assert rows[("5001090007", 1)]["is_current"]
     with store.engine.connect() as conn:
         kinds = dict(conn.execute(sa.text("SELECT kind, count(*) FROM events GROUP BY kind")).all())
-    assert kinds == {"batch_imported": 2, "issued": 7, "reissued": 2, "withdrawn": 1}
+    assert kinds == {"batch_imported": 2, "reissued": 2, "withdrawn": 1}
     batches = list_batches(store)
     assert len(batches) == 1 and batches[0]["patches"] == 6 and batches[0]["withdrawn"] == 1
     assert batches[0]["imports"] == 2
@@ -486,3 +486,17 @@ def test_cli_bad_input_exits_2_with_one_message(db_url, tmp_path):
 def test_cli_unknown_batch(db_url):
     result = CliRunner().invoke(cli, ["--db", db_url, "batches", "show", "nope"])
     assert result.exit_code == 2 and "no batch named 'nope'" in result.output
+
+
+def test_chunked_parallel_checks_give_the_same_result(store, tmp_path, monkeypatch):
+    import geo_tracker.services.batches as service
+
+    monkeypatch.setattr(service, "PARALLEL_CHUNK", 2)
+    report = import_batch(store, _mixed_geojson(tmp_path), options(skip_invalid=True))
+    assert report.rejected == [{"feature": 3, "patch_code": "5001090003",
+                                "problem": "is a Point, not a polygon: only polygon patches can be imported"}]
+    assert report.flags == {"repaired": 1, "duplicate_vertices": 1, "area_deviation": 1}
+    rows = stored_patches(store)
+    assert [r["patch_code"] for r in rows] == ["5001090001", "5001090002", "5001090004", "5001090005", "5001090006"]
+    np.testing.assert_allclose([r["area_mu"] for r in rows], bf.expected_area_mu()[[0, 1, 3, 4, 5]], atol=0.001)
+    assert "Self-intersection" in rows[2]["flags"]["repaired"]

@@ -189,3 +189,26 @@ def test_older_database_asks_for_init_and_upgrades_keeping_data(empty_db_url):
     assert (result.from_revision, result.to_revision) == ("0001", migrate.head_revision())
     with open_store(empty_db_url) as store, store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM patches")).scalar_one() == 1
+
+
+def test_spatialite_blobs_are_byte_identical_to_spatialites_own(tmp_path):
+    """The BLOBs we build for bulk inserts must be exactly what GeomFromWKB makes."""
+    import numpy as np
+
+    from geo_tracker.store.spatialite import spatialite_blobs
+
+    geoms = [
+        MultiPolygon([Polygon(shapely.box(106.1, 29.2, 106.3, 29.4).exterior.coords,
+                              [shapely.box(106.15, 29.25, 106.2, 29.3).exterior.coords,
+                               shapely.box(106.22, 29.32, 106.25, 29.35).exterior.coords]),
+                      shapely.box(106.5, 29.5, 106.6, 29.6)]),
+        shapely.box(106.7, 29.7, 106.8, 29.9),
+        MultiPolygon([shapely.box(106.0, 29.0, 106.01, 29.01)] * 3),
+    ]
+    url = f"sqlite:///{tmp_path / 'b.sqlite'}"
+    init_database(url)
+    with open_store(url) as store, store.engine.connect() as conn:
+        ours = spatialite_blobs(np.array(geoms, dtype=object))
+        theirs = [conn.exec_driver_sql("SELECT CastToMultiPolygon(GeomFromWKB(?, 4490))",
+                                       (shapely.to_wkb(g),)).scalar_one() for g in geoms]
+    assert ours == [bytes(t) for t in theirs]

@@ -61,7 +61,9 @@ def normalise_polygons(geoms) -> GeometryCheck:
         problems[int(i)] = f"is a {types[i]}, not a polygon: only polygon patches can be imported"
     ok = np.flatnonzero(~missing & ~wrong)
 
-    work = shapely.force_2d(geoms[ok])
+    work = geoms[ok]
+    if shapely.has_z(work).any():
+        work = shapely.force_2d(work)
     bounds = shapely.bounds(work)
     out_of_range = ~(
         np.isfinite(bounds).all(axis=1)

@@ -73,8 +73,13 @@ def dbf_text_values(dbf: Path) -> tuple[list[bytes], list[tuple[int, str, bytes]
         if ftype not in "CM" or not n:
             continue
         block = table[:, off:off + width]
-        for row in np.flatnonzero((block >= 0x80).any(axis=1)):
-            values.append((int(row) + 1, raw_name, bytes(block[row]).rstrip(b" \x00")))
+        rows = np.flatnonzero((block >= 0x80).any(axis=1))
+        if not len(rows):
+            continue
+        # Decode each distinct value once: bureau tables repeat names (乡镇, 村) a lot.
+        distinct, first = np.unique(block[rows].view(f"V{width}").ravel(), return_index=True)
+        for value, row in zip(distinct, rows[first]):
+            values.append((int(row) + 1, raw_name, bytes(value).rstrip(b" \x00")))
     return [f[0] for f in fields], values
 
 

@@ -157,6 +157,8 @@ class FieldMapping:
 
 def _numeric(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
     raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return raw.to_numpy(dtype=float)
     text = raw.astype("string").str.strip().str.replace(r"(公顷|亩|平方米|m2|㎡)$", "", regex=True)
     values = pd.to_numeric(text, errors="coerce")
     bad = raw.notna() & (raw.astype("string").str.strip() != "") & values.isna()

@@ -8,7 +8,9 @@ already holds, and writes everything in one transaction (or nothing).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -18,7 +20,7 @@ import pandas as pd
 
 from ..core.area import geodesic_area_mu
 from ..core.checks import area_flags, duplicate_codes
-from ..core.geometry import normalise_polygons
+from ..core.geometry import GeometryCheck, normalise_polygons
 from ..core.reissue import ReissueDiff, diff_by_code, fingerprints
 from ..errors import BatchImportError, BatchNotFoundError, FieldMappingError, GeoTrackerError
 from ..io.profiles import PROFILES, map_fields
@@ -105,7 +107,7 @@ class ImportReport:
     import_id: int | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)
 
 
 def _attrs_json(frame: pd.DataFrame) -> list[str]:
@@ -116,6 +118,37 @@ def _attrs_json(frame: pd.DataFrame) -> list[str]:
     text = attrs.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
                          double_precision=15, default_handler=str)
     return text.splitlines() if len(frame) else []
+
+
+#: Batches larger than this are checked and measured in chunks on every core.
+PARALLEL_CHUNK = 25_000
+
+
+def _check_and_measure(geoms: np.ndarray) -> tuple[GeometryCheck, np.ndarray]:
+    """Repair and measure every polygon; large batches in chunks on all cores.
+
+    GEOS and numpy release the GIL, so threads scale here.
+    """
+    chunks = [geoms[i:i + PARALLEL_CHUNK] for i in range(0, len(geoms), PARALLEL_CHUNK)] or [geoms]
+
+    def work(chunk):
+        check = normalise_polygons(chunk)
+        return check, geodesic_area_mu(check.geometries)
+
+    if len(chunks) == 1:
+        return work(chunks[0])
+    with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
+        results = list(pool.map(work, chunks))
+    problems = {
+        k * PARALLEL_CHUNK + i: message
+        for k, (check, _) in enumerate(results) for i, message in check.problems.items()
+    }
+    merged = GeometryCheck(
+        np.concatenate([c.geometries for c, _ in results]),
+        [f for c, _ in results for f in c.flags],
+        problems,
+    )
+    return merged, np.concatenate([a for _, a in results])
 
 
 def _problem(i: int, code: str | None, message: str) -> dict:
@@ -147,12 +180,10 @@ def import_batch(
     n = len(frame)
     source_name = delivery.dataset
 
-    progress("checking geometries")
-    check = normalise_polygons(frame.geometry.values)
+    progress("checking geometries and computing areas")
+    check, area_mu = _check_and_measure(frame.geometry.values)
     geoms = check.geometries
     problems = {**check.problems, **delivery.problems}
-    progress("computing areas")
-    area_mu = geodesic_area_mu(geoms)
     mapping = map_fields(
         frame, area_mu, source=source_name, driver=delivery.driver, profile=options.profile,
         id_field=options.id_field, area_field=options.area_field, area_unit=options.area_unit,
@@ -251,7 +282,7 @@ def import_batch(
         diff = diff_by_code(dict(zip(stored.patch_code, stored.fingerprint)),
                             dict(zip(table.patch_code, table.fingerprint)))
         report.diff = diff.counts()
-        report.diff_codes = {k: v for k, v in asdict(diff).items() if k != "unchanged"}
+        report.diff_codes = {"changed": diff.changed, "withdrawn": diff.withdrawn, "new": diff.new}
         if options.dry_run:
             return report
         if batch_id is None:
@@ -275,8 +306,10 @@ def import_batch(
 
 
 def _stored_report(report: ImportReport) -> dict:
+    """The report kept with the import; new codes are left out (patches.import_id has them)."""
     data = report.to_dict()
     data.pop("import_id", None)
+    data["diff_codes"] = {k: v for k, v in report.diff_codes.items() if k != "new"}
     return data
 
 

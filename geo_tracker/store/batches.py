@@ -101,20 +101,24 @@ def withdraw(conn: Connection, patch_ids: list[int]) -> None:
 
 def record_import_events(conn: Connection, *, batch_id: int, import_id: int, occurred_on: date,
                          withdrawn_ids: list[int], payload: dict) -> None:
-    """One event for the import and one per patch it issued, re-issued or withdrew (set-based)."""
+    """One event for the import and one per existing patch it re-issued or withdrew (set-based).
+
+    A new patch needs no event of its own: its issue is its import
+    (``patches.import_id`` -> ``batch_imports.issued_on``), already recorded once.
+    """
     recorded = now_utc()
     conn.execute(sa.insert(events).values(
         kind="batch_imported", occurred_on=occurred_on, recorded_at=recorded, batch_id=batch_id,
         payload=payload,
     ))
-    for kind, condition in (("issued", patches.c.version == 1), ("reissued", patches.c.version > 1)):
-        source = sa.select(
-            sa.literal(kind), sa.literal(occurred_on, sa.Date), sa.literal(recorded, sa.DateTime(timezone=True)),
-            patches.c.batch_id, patches.c.id, sa.literal({"import_id": import_id}, events.c.payload.type),
-        ).where(patches.c.import_id == import_id, condition)
-        conn.execute(sa.insert(events).from_select(
-            ["kind", "occurred_on", "recorded_at", "batch_id", "patch_id", "payload"], source
-        ))
+    reissued = sa.select(
+        sa.literal("reissued"), sa.literal(occurred_on, sa.Date),
+        sa.literal(recorded, sa.DateTime(timezone=True)), patches.c.batch_id, patches.c.id,
+        sa.literal({"import_id": import_id}, events.c.payload.type),
+    ).where(patches.c.import_id == import_id, patches.c.version > 1)
+    conn.execute(sa.insert(events).from_select(
+        ["kind", "occurred_on", "recorded_at", "batch_id", "patch_id", "payload"], reissued
+    ))
     if withdrawn_ids:
         conn.execute(sa.insert(events), [
             {"kind": "withdrawn", "occurred_on": occurred_on, "recorded_at": recorded,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Sequence
 
 import numpy as np
@@ -71,15 +72,33 @@ class PostGISStore(Store):
         return f"ST_AsBinary({column})"
 
     def bulk_insert(self, conn: Connection, table: str, columns: dict[str, Sequence]) -> None:
+        """COPY in binary format: geometry as EWKB and jsonb as its wire form, no text parsing."""
         names = list(columns)
-        values = [_ewkb_hex(v) if n == "geom" else v for n, v in columns.items()]
+        types = self._copy_types(conn, table)
+        values = []
+        for name, column in columns.items():
+            if types[name] == "geometry":
+                values.append(_ewkb(column))
+            elif types[name] == "jsonb":
+                values.append([None if v is None else b"\x01" + v.encode() for v in column])
+            else:
+                values.append(column)
         if not len(values[0]):
             return
+        wire = [_WIRE_TYPE.get(types[n], types[n]) for n in names]
         raw = conn.connection.dbapi_connection
         with raw.cursor() as cur:
-            with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(wire)
                 for row in zip(*values):
                     copy.write_row(row)
+
+    def _copy_types(self, conn: Connection, table: str) -> dict[str, str]:
+        rows = conn.execute(text(
+            "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "WHERE a.attrelid = to_regclass(:t) AND a.attnum > 0 AND NOT a.attisdropped"
+        ), {"t": table}).all()
+        return dict(rows)
 
     def spatial_versions(self, conn: Connection) -> dict[str, str]:
         server = conn.execute(text("SHOW server_version")).scalar_one()
@@ -94,14 +113,27 @@ class PostGISStore(Store):
         }
 
 
-def _ewkb_hex(geoms: Sequence) -> np.ndarray:
-    """Hex EWKB with SRID 4490: what PostGIS parses as geometry input text in COPY."""
+#: psycopg dumper for each PostgreSQL type in a binary COPY; geometry and jsonb go as raw bytes.
+_WIRE_TYPE = {"geometry": "bytea", "jsonb": "bytea", "varchar": "text", "bpchar": "text"}
+
+
+def _ewkb(geoms: Sequence) -> list[bytes]:
+    """EWKB with SRID 4490 (what geometry_recv reads), MULTI forced.
+
+    The SRID is spliced into little-endian WKB (flag 0x20000000 on the type, then
+    the SRID): GEOS would need a copy of every geometry to carry the SRID.
+    """
     geoms = np.asarray(geoms, dtype=object)
     single = shapely.get_type_id(geoms) == 3
     if single.any():
         geoms = geoms.copy()
         geoms[single] = shapely.multipolygons(geoms[single][:, np.newaxis])
-    return shapely.to_wkb(shapely.set_srid(geoms, 4490), hex=True, include_srid=True)
+    srid = struct.pack("<I", 4490)
+    out = []
+    for wkb in shapely.to_wkb(geoms, byte_order=1):
+        kind = struct.unpack_from("<I", wkb, 1)[0] | 0x20000000
+        out.append(wkb[:1] + struct.pack("<I", kind) + srid + wkb[5:])
+    return out
 
 
 def _create_database(url: URL) -> None:
