@@ -500,3 +500,50 @@ def test_chunked_parallel_checks_give_the_same_result(store, tmp_path, monkeypat
     assert [r["patch_code"] for r in rows] == ["5001090001", "5001090002", "5001090004", "5001090005", "5001090006"]
     np.testing.assert_allclose([r["area_mu"] for r in rows], bf.expected_area_mu()[[0, 1, 3, 4, 5]], atol=0.001)
     assert "Self-intersection" in rows[2]["flags"]["repaired"]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Read and write two features at a time, as a national batch is in 50 000s."""
+    import geo_tracker.io.readers as readers
+
+    monkeypatch.setattr(readers, "CHUNK_FEATURES", 2)
+
+
+def test_chunked_import_gives_the_same_result(store, tmp_path, small_chunks):
+    assert_canonical(import_batch(store, bf.weipian_gbk_noprj(tmp_path), options()), store)
+
+
+def test_chunked_import_finds_duplicates_across_chunks(store, tmp_path, small_chunks):
+    before = snapshot(store)
+    with pytest.raises(BatchImportError, match=r"5001090002 \(features 2, 5\)"):
+        import_batch(store, _duplicate_codes(tmp_path), options())
+    assert snapshot(store) == before
+
+
+def test_chunked_import_rejects_late_features_and_writes_nothing(store, tmp_path, small_chunks):
+    frame = bf.canonical_patches()
+    frame.loc[5, "geometry"] = shapely.Point(bf.LON0, bf.LAT0)
+    path = tmp_path / "late.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    before = snapshot(store)
+    with pytest.raises(BatchImportError, match=r"1 of 6 features cannot be imported: feature 6 \(5001090006\)"):
+        import_batch(store, path, options())
+    assert snapshot(store) == before
+
+
+def test_chunked_reissue(store, tmp_path, small_chunks):
+    import_batch(store, bf.weipian_gbk_noprj(tmp_path), options())
+    report = import_batch(store, _reissue(tmp_path), options())
+    assert report.diff == {"unchanged": 3, "changed": 2, "withdrawn": 1, "new": 1}
+    assert len([r for r in stored_patches(store) if r["is_current"] and not r["withdrawn"]]) == 6
+
+
+def test_generated_codes_are_numbered_by_feature(store, tmp_path, small_chunks):
+    frame = bf.canonical_patches().drop(columns=["JCBH"])
+    path = tmp_path / "nocode.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    report = import_batch(store, path, options())
+    assert report.fields["patch_code"].startswith("no patch-code field found")
+    assert report.flags["generated_code"] == 6
+    assert [r["patch_code"] for r in stored_patches(store)] == [f"AUTO-{i:05d}" for i in range(1, 7)]

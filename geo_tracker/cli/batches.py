@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..services.batches import SOURCES, ImportOptions, ImportReport, import_batch, list_batches, show_batch
@@ -54,12 +55,13 @@ def import_(app: AppContext, path, source, batch_name, issued_on, deadline, laye
         central_meridian=central_meridian, profile=profile, id_field=id_field, area_field=area_field,
         area_unit=area_unit, cultivated_field=cultivated_field, skip_invalid=skip_invalid, dry_run=dry_run,
     )
-    err = console(stderr=True)
-    show_progress = sys.stderr.isatty() and not as_json
     with app.open_store() as store:
-        if show_progress:
-            with err.status("importing") as status:
-                report = import_batch(store, path, options, progress=lambda s: status.update(s))
+        if sys.stderr.isatty():
+            with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console(stderr=True), transient=True) as bar:
+                task = bar.add_task("import", total=None)
+                report = import_batch(store, path, options,
+                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
         else:
             report = import_batch(store, path, options)
     if as_json:

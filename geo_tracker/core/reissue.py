@@ -22,12 +22,32 @@ def fingerprints(geometries, attrs_json: list[str]) -> list[str]:
 
 @dataclass
 class ReissueDiff:
-    """Patch codes by what the new delivery does to them."""
+    """Patch codes by what the new delivery does to them; filled chunk by chunk."""
 
     unchanged: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
+
+    def classify(self, stored: dict[str, str], codes, prints) -> np.ndarray:
+        """Add incoming ``codes`` with their fingerprints; return which rows need writing."""
+        write = np.zeros(len(codes), dtype=bool)
+        for i, (code, fp) in enumerate(zip(codes, prints)):
+            before = stored.get(code)
+            if before is None:
+                self.new.append(code)
+                write[i] = True
+            elif before == fp:
+                self.unchanged.append(code)
+            else:
+                self.changed.append(code)
+                write[i] = True
+        return write
+
+    def finish(self, stored: dict[str, str]) -> None:
+        """Stored codes the delivery no longer has are withdrawn."""
+        seen = set(self.unchanged) | set(self.changed) | set(self.new)
+        self.withdrawn = [code for code in stored if code not in seen]
 
     def counts(self) -> dict[str, int]:
         return {k: len(v) for k, v in self.__dict__.items()}
@@ -36,12 +56,6 @@ class ReissueDiff:
 def diff_by_code(stored: dict[str, str], incoming: dict[str, str]) -> ReissueDiff:
     """Classify codes given ``{patch_code: fingerprint}`` of the stored and the new delivery."""
     diff = ReissueDiff()
-    for code, fp in incoming.items():
-        if code not in stored:
-            diff.new.append(code)
-        elif stored[code] == fp:
-            diff.unchanged.append(code)
-        else:
-            diff.changed.append(code)
-    diff.withdrawn = [code for code in stored if code not in incoming]
+    diff.classify(stored, list(incoming), list(incoming.values()))
+    diff.finish(stored)
     return diff

@@ -50,24 +50,26 @@ def dbf_text_values(dbf: Path) -> tuple[list[bytes], list[tuple[int, str, bytes]
     """Raw bytes of the field names and of every non-ASCII text value in a .dbf.
 
     Returns ``(field_names, values)`` where each value is ``(record_no, field, raw)``
-    with record_no counted from 1. Read with numpy: a pass over the whole file costs
-    about as much as copying it.
+    with record_no counted from 1. Read through a memory map, one field at a time, so a
+    national table never sits in memory whole.
     """
-    data = dbf.read_bytes()
-    if len(data) < 32:
-        raise EncodingDetectionError(f"{dbf.name} is not a dBASE table (only {len(data)} bytes)")
-    n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
+    size = dbf.stat().st_size
+    if size < 32:
+        raise EncodingDetectionError(f"{dbf.name} is not a dBASE table (only {size} bytes)")
+    data = np.memmap(dbf, dtype=np.uint8, mode="r")
+    n_records, header_len, record_len = struct.unpack("<IHH", data[4:12].tobytes())
+    header = data[:header_len].tobytes()
     fields, pos, offset = [], 32, 1
-    while pos + 32 <= min(header_len, len(data)) and data[pos] != 0x0D:
-        raw_name = data[pos:pos + 11].split(b"\x00", 1)[0]
-        ftype, width = chr(data[pos + 11]), data[pos + 16]
+    while pos + 32 <= min(header_len, size) and header[pos] != 0x0D:
+        raw_name = header[pos:pos + 11].split(b"\x00", 1)[0]
+        ftype, width = chr(header[pos + 11]), header[pos + 16]
         fields.append((raw_name, ftype, offset, width))
         offset += width
         pos += 32
-    available = max(0, (len(data) - header_len) // max(record_len, 1))
+    available = max(0, (size - header_len) // max(record_len, 1))
     n = min(n_records, available)
-    table = np.frombuffer(data, dtype=np.uint8, count=n * record_len, offset=header_len)
-    table = table.reshape(n, record_len) if n else np.zeros((0, record_len), np.uint8)
+    table = data[header_len:header_len + n * record_len].reshape(n, record_len) if n \
+        else np.zeros((0, record_len), np.uint8)
     values = []
     for raw_name, ftype, off, width in fields:
         if ftype not in "CM" or not n:

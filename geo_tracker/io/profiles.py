@@ -153,6 +153,8 @@ class FieldMapping:
     cultivated_mu: pd.Series
     decisions: dict[str, str]
     warnings: list[str]
+    #: Unit taken for the issued-area field (None without one): later chunks reuse it.
+    area_unit: str | None = None
 
 
 def _numeric(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
@@ -182,11 +184,13 @@ def map_fields(
     area_field: str | None = None,
     area_unit: str | None = None,
     cultivated_field: str | None = None,
+    first_feature: int = 0,
 ) -> FieldMapping:
     """Pick patch code, issued area and cultivated area out of a delivery's attributes.
 
     ``cultivated_field=""`` says the delivery has no cultivated-area field at all
-    (e.g. where ``GDMJ`` means 供地面积).
+    (e.g. where ``GDMJ`` means 供地面积). ``first_feature`` is the position of the
+    frame's first row in the delivery (for chunks), used in generated codes.
     """
     columns = [c for c in frame.columns if c != "geometry"]
     chosen = PROFILES.get(profile) if profile else detect_profile(columns, driver)
@@ -219,7 +223,7 @@ def map_fields(
     generated = np.array([c is None for c in codes], dtype=bool)
     if generated.any():
         codes = pd.Series(
-            [f"AUTO-{i + 1:05d}" if g else c for i, (c, g) in enumerate(zip(codes, generated))],
+            [f"AUTO-{first_feature + i + 1:05d}" if g else c for i, (c, g) in enumerate(zip(codes, generated))],
             dtype="object",
         )
 
@@ -257,4 +261,4 @@ def map_fields(
         decisions["cultivated_area"] = (
             "none (--cultivated-field '')" if cultivated_field == "" else "no cultivated-area field"
         )
-    return FieldMapping(chosen, codes, generated, issued, cultivated, decisions, warnings)
+    return FieldMapping(chosen, codes, generated, issued, cultivated, decisions, warnings, unit_taken)

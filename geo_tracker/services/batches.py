@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from ..core.area import geodesic_area_mu
-from ..core.checks import area_flags, duplicate_codes
+from ..core.checks import area_flags
 from ..core.geometry import GeometryCheck, normalise_polygons
-from ..core.reissue import ReissueDiff, diff_by_code, fingerprints
+from ..core.reissue import ReissueDiff, fingerprints
 from ..errors import BatchImportError, BatchNotFoundError, FieldMappingError, GeoTrackerError
 from ..io.profiles import PROFILES, map_fields
-from ..io.readers import read_delivery
+from ..io.readers import open_delivery
 from ..store import Store
 from ..store import batches as repo
 from ..units import TO_MU
@@ -121,7 +121,7 @@ def _attrs_json(frame: pd.DataFrame) -> list[str]:
 
 
 #: Batches larger than this are checked and measured in chunks on every core.
-PARALLEL_CHUNK = 25_000
+PARALLEL_CHUNK = 10_000
 
 
 def _check_and_measure(geoms: np.ndarray) -> tuple[GeometryCheck, np.ndarray]:
@@ -160,149 +160,189 @@ def import_batch(
     path: str | Path,
     options: ImportOptions,
     *,
-    progress: Callable[[str], None] = lambda stage: None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> ImportReport:
     """Import one delivery as (a re-issue of) batch ``options.batch``.
 
     Atomic: any fatal problem raises a typed error and leaves the database as it
-    was. Importing the identical file again changes nothing and says so.
+    was. Importing the identical file again changes nothing and says so. Features
+    are processed and written in chunks inside the one transaction, so memory stays
+    bounded for national-scale batches; ``progress(done, total)`` follows them.
     """
     options.validate()
     path = Path(path)
     with store.engine.connect() as conn:
         reference = repo.reference_geometry(conn, store)
-    progress("reading")
-    delivery = read_delivery(
+    with open_delivery(
         path, layer=options.layer, encoding=options.encoding, crs=options.crs,
         reference=reference, central_meridian=options.central_meridian,
-    )
-    frame = delivery.frame
-    n = len(frame)
-    source_name = delivery.dataset
+    ) as source:
+        with (store.engine.connect() if options.dry_run else store.transaction()) as conn:
+            earlier = repo.find_import_by_sha256(conn, source.sha256)
+            if earlier is not None:
+                return _identical(path, options, source, earlier)
+            return _import_chunks(store, conn, path, options, source, progress)
 
-    progress("checking geometries and computing areas")
-    check, area_mu = _check_and_measure(frame.geometry.values)
-    geoms = check.geometries
-    problems = {**check.problems, **delivery.problems}
-    mapping = map_fields(
-        frame, area_mu, source=source_name, driver=delivery.driver, profile=options.profile,
-        id_field=options.id_field, area_field=options.area_field, area_unit=options.area_unit,
-        cultivated_field=options.cultivated_field,
-    )
-    codes = mapping.patch_code.to_numpy(dtype=object)
-    issued = mapping.issued_area_mu.to_numpy(dtype=float)
-    cultivated = mapping.cultivated_mu.to_numpy(dtype=float)
 
-    duplicates = duplicate_codes(codes[~mapping.generated_code])
-    if duplicates:
-        listed = "; ".join(
-            f"{code} (features {', '.join(str(p + 1) for p in np.flatnonzero(codes == code))})"
-            for code in list(duplicates)[:20]
-        )
+def _identical(path: Path, options: ImportOptions, source, earlier) -> ImportReport:
+    if (earlier.source, earlier.name) != (options.source, options.batch):
         raise BatchImportError(
-            f"{source_name}: {len(duplicates)} patch codes occur more than once: {listed}. "
-            "Patch codes must be unique within a batch: ask the bureau, or choose another "
-            "field with --id-field",
-            [_problem(int(p), c, "duplicate patch code") for c in duplicates
-             for p in np.flatnonzero(codes == c)],
+            f"{path.name} is identical (SHA-256) to the file imported on "
+            f"{earlier.imported_at:%Y-%m-%d} as batch {earlier.name!r} ({earlier.source}): "
+            "importing it again under another name would count its patches twice"
         )
+    report = _empty_report(path, options, source)
+    report.already_imported = True
+    report.import_id = earlier.id
+    report.accepted = earlier.accepted
+    report.diff = {"unchanged": earlier.accepted, "changed": 0, "withdrawn": 0, "new": 0}
+    return report
 
-    flags = [dict(g) for g in check.flags]
-    for i, extra in enumerate(area_flags(area_mu, issued, cultivated)):
-        flags[i].update(extra)
-    for i in np.flatnonzero(mapping.generated_code):
-        flags[i]["generated_code"] = f"no patch code in the delivery; generated {codes[i]}"
 
-    rejected = [_problem(i, codes[i], problems[i]) for i in sorted(problems)]
-    if rejected and not options.skip_invalid:
-        shown = "; ".join(f"feature {r['feature']} ({r['patch_code']}): {r['problem']}" for r in rejected[:10])
-        more = f" and {len(rejected) - 10} more" if len(rejected) > 10 else ""
-        raise BatchImportError(
-            f"{source_name}: {len(rejected)} of {n} features cannot be imported: {shown}{more}. "
-            "Nothing was imported; fix the file, or rerun with --skip-invalid to import the rest",
-            rejected,
-        )
-    ok = np.array([i not in problems for i in range(n)], dtype=bool)
-    if not ok.any():
-        raise BatchImportError(f"{source_name}: none of its {n} features can be imported", rejected)
-
-    attrs = _attrs_json(frame)
-    flags_json = [json.dumps(f, ensure_ascii=False) if f else "{}" for f in flags]
-    prints = fingerprints(geoms[ok], [a for a, keep in zip(attrs, ok) if keep])
-    table = pd.DataFrame({
-        "patch_code": codes[ok],
-        "feature_no": np.flatnonzero(ok) + 1,
-        "area_mu": area_mu[ok],
-        "issued_area_mu": issued[ok],
-        "cultivated_mu": cultivated[ok],
-        "attrs": [a for a, keep in zip(attrs, ok) if keep],
-        "flags": [f for f, keep in zip(flags_json, ok) if keep],
-        "fingerprint": prints,
-    })
-    table["geom"] = geoms[ok]
-
-    flag_counts: dict[str, int] = {}
-    for f, keep in zip(flags, ok):
-        if keep:
-            for key in f:
-                flag_counts[key] = flag_counts.get(key, 0) + 1
-    problem_list = [
-        _problem(i, codes[i], f"{key}: {text}") for i, f in enumerate(flags) if ok[i] for key, text in f.items()
-    ]
-    report = ImportReport(
-        batch=options.batch, source=options.source, file=str(path), dataset=delivery.dataset,
-        driver=delivery.driver, layer=delivery.layer, sha256=delivery.sha256, features_read=n,
-        accepted=int(ok.sum()), rejected=rejected, flags=flag_counts,
-        area_mu=float(area_mu[ok].sum()),
-        cultivated_mu=float(np.nansum(cultivated[ok])),
-        issued_area_mu=float(np.nansum(issued[ok])),
-        crs=delivery.crs.label, crs_reason=delivery.crs.reason,
-        encoding=delivery.encoding.encoding, encoding_reason=delivery.encoding.reason,
-        fields=mapping.decisions, diff={}, diff_codes={},
-        warnings=delivery.warnings + mapping.warnings, problems=problem_list, dry_run=options.dry_run,
+def _empty_report(path: Path, options: ImportOptions, source) -> ImportReport:
+    return ImportReport(
+        batch=options.batch, source=options.source, file=str(path), dataset=source.dataset,
+        driver=source.driver, layer=source.layer, sha256=source.sha256,
+        features_read=source.feature_count, accepted=0, rejected=[], flags={}, area_mu=0.0,
+        cultivated_mu=0.0, issued_area_mu=0.0, crs=source.crs.label, crs_reason=source.crs.reason,
+        encoding=source.encoding.encoding, encoding_reason=source.encoding.reason, fields={},
+        diff={}, diff_codes={}, warnings=list(source.warnings), dry_run=options.dry_run,
     )
 
-    progress("writing")
-    with (store.engine.connect() if options.dry_run else store.transaction()) as conn:
-        earlier = repo.find_import_by_sha256(conn, delivery.sha256)
-        if earlier is not None:
-            if (earlier.source, earlier.name) != (options.source, options.batch):
-                raise BatchImportError(
-                    f"{path.name} is identical (SHA-256) to the file imported on "
-                    f"{earlier.imported_at:%Y-%m-%d} as batch {earlier.name!r} ({earlier.source}): "
-                    "importing it again under another name would count its patches twice"
-                )
-            report.already_imported = True
-            report.import_id = earlier.id
-            report.diff = {"unchanged": report.accepted, "changed": 0, "withdrawn": 0, "new": 0}
-            return report
-        found = repo.find_batch(conn, options.source, options.batch)
-        batch_id = found[0].id if found else None
-        stored = repo.current_patches(conn, batch_id if batch_id is not None else -1)
-        diff = diff_by_code(dict(zip(stored.patch_code, stored.fingerprint)),
-                            dict(zip(table.patch_code, table.fingerprint)))
-        report.diff = diff.counts()
-        report.diff_codes = {"changed": diff.changed, "withdrawn": diff.withdrawn, "new": diff.new}
-        if options.dry_run:
-            return report
+
+def _import_chunks(store, conn, path, options, source, progress) -> ImportReport:
+    report = _empty_report(path, options, source)
+    found = repo.find_batch(conn, options.source, options.batch)
+    batch_id = found[0].id if found else None
+    stored = repo.current_patches(conn, batch_id if batch_id is not None else -1)
+    stored_prints = dict(zip(stored.patch_code, stored.fingerprint))
+    if not options.dry_run:
         if batch_id is None:
             batch_id = repo.create_batch(conn, options.source, options.batch, options.issued_on, options.deadline)
         else:
             repo.update_batch_deadline(conn, batch_id, options.deadline)
         report.import_id = repo.insert_import(
-            conn, batch_id=batch_id, file_name=path.name, dataset=delivery.dataset, driver=delivery.driver,
-            layer=delivery.layer, file_sha256=delivery.sha256, issued_on=options.issued_on,
+            conn, batch_id=batch_id, file_name=path.name, dataset=source.dataset, driver=source.driver,
+            layer=source.layer, file_sha256=source.sha256, issued_on=options.issued_on,
             deadline=options.deadline, crs=report.crs, crs_reason=report.crs_reason,
-            encoding=report.encoding, features_read=n, accepted=report.accepted,
-            area_mu=report.area_mu, report=_stored_report(report),
+            encoding=report.encoding, features_read=source.feature_count, accepted=0,
         )
-        _write_patches(store, conn, batch_id, report.import_id, table, stored, diff)
-        repo.record_import_events(
-            conn, batch_id=batch_id, import_id=report.import_id, occurred_on=options.issued_on,
-            withdrawn_ids=stored.loc[stored.patch_code.isin(diff.withdrawn), "id"].tolist(),
-            payload={"import_id": report.import_id, "file": path.name, "diff": report.diff},
+
+    first_seen: dict[str, int] = {}
+    duplicates: dict[str, list[int]] = {}
+    diff = ReissueDiff()
+    area_unit = options.area_unit
+    warnings = dict.fromkeys(report.warnings)
+    for offset, frame in source.chunks():
+        check, area_mu = _check_and_measure(frame.geometry.values)
+        mapping = map_fields(
+            frame, area_mu, source=source.dataset, driver=source.driver, profile=options.profile,
+            id_field=options.id_field, area_field=options.area_field, area_unit=area_unit,
+            cultivated_field=options.cultivated_field, first_feature=offset,
         )
+        if offset == 0:
+            report.fields = mapping.decisions
+            area_unit = mapping.area_unit if source.driver != "zuobiao" else options.area_unit
+        warnings.update(dict.fromkeys(mapping.warnings))
+        codes = mapping.patch_code.to_numpy(dtype=object)
+        for i, code in enumerate(codes):
+            if mapping.generated_code[i]:
+                continue
+            if code in first_seen:
+                duplicates.setdefault(code, [first_seen[code]]).append(offset + i)
+            else:
+                first_seen[code] = offset + i
+        table = _accepted_rows(frame, offset, check, area_mu, mapping, source.problems, report)
+        write = diff.classify(stored_prints, table.patch_code.tolist(), table.fingerprint.tolist())
+        doomed = duplicates or (report.rejected and not options.skip_invalid)
+        if not options.dry_run and not doomed:
+            _write_new_versions(store, conn, batch_id, report.import_id, table[write], stored)
+        progress(min(offset + len(frame), source.feature_count), source.feature_count)
+    report.warnings = list(warnings)
+
+    if duplicates:
+        listed = "; ".join(
+            f"{code} (features {', '.join(str(p + 1) for p in positions)})"
+            for code, positions in list(duplicates.items())[:20]
+        )
+        raise BatchImportError(
+            f"{source.dataset}: {len(duplicates)} patch codes occur more than once: {listed}. "
+            "Patch codes must be unique within a batch: ask the bureau, or choose another "
+            "field with --id-field",
+            [_problem(p, c, "duplicate patch code") for c, ps in duplicates.items() for p in ps],
+        )
+    n = source.feature_count
+    if report.rejected and not options.skip_invalid:
+        shown = "; ".join(f"feature {r['feature']} ({r['patch_code']}): {r['problem']}"
+                          for r in report.rejected[:10])
+        more = f" and {len(report.rejected) - 10} more" if len(report.rejected) > 10 else ""
+        raise BatchImportError(
+            f"{source.dataset}: {len(report.rejected)} of {n} features cannot be imported: {shown}{more}. "
+            "Nothing was imported; fix the file, or rerun with --skip-invalid to import the rest",
+            report.rejected,
+        )
+    if report.accepted == 0:
+        raise BatchImportError(f"{source.dataset}: none of its {n} features can be imported", report.rejected)
+
+    diff.finish(stored_prints)
+    report.diff = diff.counts()
+    report.diff_codes = {"changed": diff.changed, "withdrawn": diff.withdrawn, "new": diff.new}
+    if options.dry_run:
+        return report
+    by_code = stored.set_index("patch_code")
+    repo.supersede(conn, by_code.loc[diff.changed, "id"].tolist(), repo.now_utc())
+    withdrawn_ids = by_code.loc[diff.withdrawn, "id"].tolist()
+    repo.withdraw(conn, withdrawn_ids)
+    repo.finish_import(conn, report.import_id, accepted=report.accepted, area_mu=report.area_mu,
+                       report=_stored_report(report))
+    repo.record_import_events(
+        conn, batch_id=batch_id, import_id=report.import_id, occurred_on=options.issued_on,
+        withdrawn_ids=withdrawn_ids,
+        payload={"import_id": report.import_id, "file": path.name, "diff": report.diff},
+    )
     return report
+
+
+def _accepted_rows(frame, offset, check, area_mu, mapping, reader_problems, report) -> pd.DataFrame:
+    """This chunk's importable features as patch rows; rejections and flags go to ``report``."""
+    n = len(frame)
+    codes = mapping.patch_code.to_numpy(dtype=object)
+    issued = mapping.issued_area_mu.to_numpy(dtype=float)
+    cultivated = mapping.cultivated_mu.to_numpy(dtype=float)
+    problems = dict(check.problems)
+    for position, message in reader_problems.items():
+        if offset <= position < offset + n:
+            problems[position - offset] = message
+    flags = check.flags
+    for i, extra in enumerate(area_flags(area_mu, issued, cultivated)):
+        flags[i].update(extra)
+    for i in np.flatnonzero(mapping.generated_code):
+        flags[i]["generated_code"] = f"no patch code in the delivery; generated {codes[i]}"
+    report.rejected += [_problem(offset + i, codes[i], problems[i]) for i in sorted(problems)]
+    ok = np.ones(n, dtype=bool)
+    ok[list(problems)] = False
+    for i in np.flatnonzero(ok):
+        for key, text in flags[i].items():
+            report.flags[key] = report.flags.get(key, 0) + 1
+            report.problems.append(_problem(offset + int(i), codes[i], f"{key}: {text}"))
+    attrs = [a for a, keep in zip(_attrs_json(frame), ok) if keep]
+    geoms = check.geometries[ok]
+    report.accepted += int(ok.sum())
+    report.area_mu += float(area_mu[ok].sum())
+    report.issued_area_mu += float(np.nansum(issued[ok]))
+    report.cultivated_mu += float(np.nansum(cultivated[ok]))
+    table = pd.DataFrame({
+        "patch_code": codes[ok],
+        "feature_no": np.flatnonzero(ok) + offset + 1,
+        "area_mu": area_mu[ok],
+        "issued_area_mu": issued[ok],
+        "cultivated_mu": cultivated[ok],
+        "attrs": attrs,
+        "flags": [json.dumps(flags[i], ensure_ascii=False) if flags[i] else "{}" for i in np.flatnonzero(ok)],
+        "fingerprint": fingerprints(geoms, attrs),
+    })
+    table["geom"] = geoms
+    return table
 
 
 def _stored_report(report: ImportReport) -> dict:
@@ -313,22 +353,18 @@ def _stored_report(report: ImportReport) -> dict:
     return data
 
 
-def _write_patches(store, conn, batch_id: int, import_id: int, table: pd.DataFrame,
-                   stored: pd.DataFrame, diff: ReissueDiff) -> None:
-    """New codes get version 1; changed codes a new version (old kept, superseded); withdrawn marked."""
-    by_code = stored.set_index("patch_code")
-    writing = table[table.patch_code.isin(diff.new) | table.patch_code.isin(diff.changed)].copy()
-    previous = by_code.reindex(writing.patch_code)
-    writing["version"] = (previous["version"].fillna(0).astype(int) + 1).to_numpy()
-    writing["status"] = previous["status"].fillna("issued").to_numpy()
-    writing["batch_id"] = batch_id
-    writing["import_id"] = import_id
-    writing["is_current"] = True
-    writing["withdrawn"] = False
-    writing["row_version"] = 1
-    repo.supersede(conn, by_code.loc[diff.changed, "id"].tolist(), repo.now_utc())
-    repo.withdraw(conn, by_code.loc[diff.withdrawn, "id"].tolist())
-    repo.insert_patches(store, conn, writing)
+def _write_new_versions(store, conn, batch_id: int, import_id: int, table: pd.DataFrame,
+                        stored: pd.DataFrame) -> None:
+    """Rows for new codes get version 1; changed codes the next version, keeping their status."""
+    if table.empty:
+        return
+    previous = stored.set_index("patch_code").reindex(table.patch_code)
+    table = table.copy()
+    table["version"] = (previous["version"].fillna(0).astype(int) + 1).to_numpy()
+    table["status"] = previous["status"].fillna("issued").to_numpy()
+    table["batch_id"] = batch_id
+    table["import_id"] = import_id
+    repo.insert_patches(store, conn, table)
 
 
 def list_batches(store: Store) -> list[dict]:

@@ -21,6 +21,7 @@ def now_utc() -> datetime:
 def find_import_by_sha256(conn: Connection, sha256: str):
     query = (
         sa.select(batch_imports.c.id, batch_imports.c.imported_at, batch_imports.c.file_name,
+                  batch_imports.c.accepted,
                   batches.c.id.label("batch_id"), batches.c.name, batches.c.source)
         .join(batches, batches.c.id == batch_imports.c.batch_id)
         .where(batch_imports.c.file_sha256 == sha256)
@@ -62,6 +63,11 @@ def current_patches(conn: Connection, batch_id: int) -> pd.DataFrame:
 def insert_import(conn: Connection, **values) -> int:
     values.setdefault("imported_at", now_utc())
     return conn.execute(sa.insert(batch_imports).values(**values).returning(batch_imports.c.id)).scalar_one()
+
+
+def finish_import(conn: Connection, import_id: int, *, accepted: int, area_mu: float, report: dict) -> None:
+    conn.execute(sa.update(batch_imports).where(batch_imports.c.id == import_id)
+                 .values(accepted=accepted, area_mu=area_mu, report=report))
 
 
 def insert_patches(store: Store, conn: Connection, frame: pd.DataFrame) -> None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from ...core.crs import (
@@ -27,7 +29,7 @@ from ...core.crs import (
 from ...errors import InputFileError, LayerSelectionError, UnsupportedFormatError, CRSDetectionError
 from ..archive import extracted
 from ..encoding import EncodingDecision
-from .ogr import DRIVER_BY_SUFFIX, read_ogr
+from .ogr import DRIVER_BY_SUFFIX, OgrSource, open_ogr
 from .zuobiao import looks_like_zuobiao, parse_zuobiao
 
 _IGNORED_PARTS = {"__MACOSX", ".DS_Store"}
@@ -35,21 +37,40 @@ _RASTER_SUFFIXES = {".tif", ".tiff", ".img", ".jpg", ".jpeg", ".png", ".ecw", ".
 _TABLE_SUFFIXES = {".csv", ".xls", ".xlsx", ".dbf"}
 
 
+#: Features read per chunk; bounds memory for national-scale batches.
+CHUNK_FEATURES = 20_000
+
+
 @dataclass
-class Delivery:
-    """What a bureau file holds, read and placed in CGCS2000 (EPSG:4490)."""
+class DeliverySource:
+    """An opened delivery: what was decided about it, and its features in chunks (EPSG:4490)."""
 
     path: Path
     dataset: str
     driver: str
     layer: str | None
-    frame: gpd.GeoDataFrame
     crs: CRSDecision
     encoding: EncodingDecision
     sha256: str
+    feature_count: int
+    read: Callable[[int, int], gpd.GeoDataFrame]
     warnings: list[str] = field(default_factory=list)
-    #: Per-feature problems found while reading (position in ``frame`` -> message).
+    #: Per-feature problems found while reading (0-based position -> message).
     problems: dict[int, str] = field(default_factory=dict)
+
+    def chunks(self, size: int | None = None) -> Iterator[tuple[int, gpd.GeoDataFrame]]:
+        """``(offset, frame)`` pairs covering every feature in file order."""
+        size = size or CHUNK_FEATURES
+        for offset in range(0, self.feature_count, size):
+            yield offset, self.read(offset, min(size, self.feature_count - offset))
+
+
+@dataclass
+class Delivery:
+    """A whole delivery in memory (for small files such as boundaries)."""
+
+    source: DeliverySource
+    frame: gpd.GeoDataFrame
 
 
 def file_sha256(path: Path) -> str:
@@ -119,7 +140,8 @@ def _pick_dataset(folder: Path, original: Path, layer: str | None) -> tuple[Path
     )
 
 
-def read_delivery(
+@contextmanager
+def open_delivery(
     path: str | Path,
     *,
     layer: str | None = None,
@@ -127,13 +149,15 @@ def read_delivery(
     crs: str | None = None,
     reference=None,
     central_meridian: int | None = None,
-) -> Delivery:
-    """Read a bureau delivery: Shapefile (file, folder or zip), GeoPackage, File Geodatabase,
+    sample_size: int | None = None,
+) -> Iterator[DeliverySource]:
+    """Open a bureau delivery: Shapefile (file, folder or zip), GeoPackage, File Geodatabase,
     GeoJSON, KML/KMZ, or 坐标txt.
 
     ``crs`` overrides the file's CRS; ``reference`` (EPSG:4490 geometry of the loaded
-    admin units) settles eastings that carry no zone number. The frame comes back in
-    EPSG:4490 with the original attribute columns and a 0-based position index.
+    admin units) settles eastings that carry no zone number. The CRS is decided on the
+    first ``sample_size`` features; chunks come back in EPSG:4490 with the original
+    attribute columns. Temporary files (unzipped members) live until the block ends.
     """
     original = Path(path)
     if not original.exists():
@@ -147,16 +171,26 @@ def read_delivery(
         elif original.is_dir() and original.suffix.lower() != ".gdb":
             target, layer = _pick_dataset(original, original, layer)
         _reject_obvious(target, original)
+        sha = sha or (_shapefile_sha256(target) if target.suffix.lower() == ".shp" else file_sha256(target))
         dataset = target.name if target == original else f"{original.name}:{target.name}"
         if target.suffix.lower() == ".txt":
-            delivery = _read_zuobiao(target, original, encoding, crs, reference, central_meridian)
+            source = _open_zuobiao(target, original, encoding, crs, reference, central_meridian)
         else:
-            delivery = _read_gdal(target, original, layer, encoding, crs, reference, central_meridian)
-        delivery.dataset = dataset
-        delivery.sha256 = sha or (
-            _shapefile_sha256(target) if target.suffix.lower() == ".shp" else file_sha256(target)
-        )
-        return delivery
+            ogr = stack.enter_context(open_ogr(target, layer=layer, encoding=encoding))
+            source = _open_gdal(ogr, original, crs, reference, central_meridian,
+                                sample_size or CHUNK_FEATURES)
+        source.dataset, source.sha256 = dataset, sha
+        yield source
+
+
+def read_delivery(path: str | Path, **options) -> Delivery:
+    """Read a whole delivery into memory (see :func:`open_delivery` for the options)."""
+    with open_delivery(path, **options) as source:
+        frames = [frame for _offset, frame in source.chunks()]
+    frame = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs=STORAGE_CRS
+    )
+    return Delivery(source, frame)
 
 
 def _reject_obvious(target: Path, original: Path) -> None:
@@ -191,28 +225,32 @@ def _to_storage(frame: gpd.GeoDataFrame, decision: CRSDecision) -> gpd.GeoDataFr
     return frame.to_crs(STORAGE_CRS)
 
 
-def _read_gdal(target, original, layer, encoding, crs, reference, central_meridian) -> Delivery:
-    frame, driver, layer_label, enc, warnings = read_ogr(target, layer=layer, encoding=encoding)
-    if frame.geometry.has_z.any():
-        import shapely
-
-        frame = frame.set_geometry(shapely.force_2d(frame.geometry.values), crs=frame.crs)
-    x, y = sample_coordinates(frame.geometry.values)
+def _open_gdal(ogr: OgrSource, original, crs, reference, central_meridian, sample_size) -> DeliverySource:
+    sample = ogr.read(0, min(sample_size, ogr.feature_count))
+    x, y = sample_coordinates(shapely.force_2d(sample.geometry.values))
     decision = decide_crs(
-        x, y, declared=frame.crs, override=crs, reference=reference,
-        central_meridian=central_meridian, source=target.name,
+        x, y, declared=sample.crs, override=crs, reference=reference,
+        central_meridian=central_meridian, source=ogr.path.name,
     )
-    return Delivery(
-        path=original, dataset=target.name, driver=driver, layer=layer_label,
-        frame=_to_storage(frame, decision).reset_index(drop=True), crs=decision, encoding=enc,
-        sha256="", warnings=warnings + list(decision.warnings),
+
+    def read(skip: int, count: int) -> gpd.GeoDataFrame:
+        frame = sample.iloc[skip:skip + count].reset_index(drop=True) if skip + count <= len(sample) \
+            else ogr.read(skip, count)
+        if frame.geometry.has_z.any():
+            frame = frame.set_geometry(shapely.force_2d(frame.geometry.values), crs=frame.crs)
+        return _to_storage(frame, decision)
+
+    return DeliverySource(
+        path=original, dataset=ogr.path.name, driver=ogr.driver, layer=ogr.layer_label, crs=decision,
+        encoding=ogr.encoding, sha256="", feature_count=ogr.feature_count, read=read,
+        warnings=ogr.warnings + list(decision.warnings),
     )
 
 
 _OLD_DATUM_WORDS = ("80", "西安", "54", "北京")
 
 
-def _read_zuobiao(target, original, encoding, crs, reference, central_meridian) -> Delivery:
+def _open_zuobiao(target, original, encoding, crs, reference, central_meridian) -> DeliverySource:
     parsed = parse_zuobiao(target.read_bytes(), path=target.name, encoding=encoding)
     warnings = list(parsed.warnings)
     records, geoms, problems = [], [], {}
@@ -255,11 +293,13 @@ def _read_zuobiao(target, original, encoding, crs, reference, central_meridian) 
     )
     if declared is not None and crs is None:
         decision = CRSDecision(decision.crs, note, decision.warnings)
-    return Delivery(
-        path=original, dataset=target.name, driver="zuobiao", layer=None,
-        frame=_to_storage(frame, decision), crs=decision,
+    frame = _to_storage(frame, decision)
+    return DeliverySource(
+        path=original, dataset=target.name, driver="zuobiao", layer=None, crs=decision,
         encoding=EncodingDecision(parsed.encoding.upper().replace("-SIG", ""), f"坐标txt decoded as {parsed.encoding}"),
-        sha256="", warnings=warnings + list(decision.warnings), problems=problems,
+        sha256="", feature_count=len(frame),
+        read=lambda skip, count: frame.iloc[skip:skip + count].reset_index(drop=True),
+        warnings=warnings + list(decision.warnings), problems=problems,
     )
 
 

@@ -7,6 +7,7 @@ import struct
 import tempfile
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -119,39 +120,72 @@ def choose_layers(path: Path, layer: str | None, *, all_polygon_layers: bool = F
     )
 
 
-def read_ogr(path: Path, *, layer: str | None = None, encoding: str | None = None):
-    """Read a GDAL dataset into a GeoDataFrame in its own CRS, attributes verbatim.
+@dataclass
+class OgrSource:
+    """An opened GDAL dataset, read a chunk at a time in its own CRS, attributes verbatim."""
 
-    Returns ``(frame, driver, layer_label, encoding_decision, warnings)``.
-    """
-    suffix = path.suffix.lower()
-    driver = DRIVER_BY_SUFFIX.get(suffix, "")
-    warns: list[str] = []
+    path: Path
+    readable: Path
+    driver: str
+    layers: list[str]
+    encoding: EncodingDecision
+    warnings: list[str]
+    feature_count: int
+    _whole: gpd.GeoDataFrame | None = None
+
+    @property
+    def layer_label(self) -> str:
+        return ",".join(self.layers) if self.layers else self.path.stem
+
+    def read(self, skip: int, count: int) -> gpd.GeoDataFrame:
+        if self._whole is not None:
+            return self._whole.iloc[skip:skip + count].reset_index(drop=True)
+        layer = self.layers[0] if self.layers else None
+        encoding = self.encoding.encoding if self.driver == "ESRI Shapefile" else None
+        return _read(self.readable, self.path, layer, encoding, skip=skip, count=count)
+
+
+@contextmanager
+def open_ogr(path: Path, *, layer: str | None = None, encoding: str | None = None) -> Iterator[OgrSource]:
+    """Open a GDAL dataset for chunked reading (KML, with one layer per folder, is read whole)."""
+    driver = DRIVER_BY_SUFFIX.get(path.suffix.lower(), "")
     if driver == "ESRI Shapefile":
-        warns += check_shapefile(path)
+        warns = check_shapefile(path)
         decision = detect_dbf_encoding(path, encoding)
         with _readable_shapefile(path) as readable:
-            frame = _read(readable, path, None, decision.encoding)
-        return frame, driver, path.stem, decision, warns
+            count = _feature_count(readable, path, None)
+            yield OgrSource(path, readable, driver, [], decision, warns, count)
+        return
     if path.is_file() and path.stat().st_size == 0:
         raise UnsupportedFormatError(f"{path.name} is empty (0 bytes): ask for the file again")
     decision = EncodingDecision(encoding.upper(), "given with --encoding") if encoding else UTF8_BY_SPEC
-    is_kml = driver in ("KML", "LIBKML")
-    if is_kml:
-        # LIBKML otherwise turns Chinese <Data name="村"> into "___".
-        pyogrio.set_gdal_config_options({"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
-    names = choose_layers(path, layer, all_polygon_layers=is_kml)
+    if driver not in ("KML", "LIBKML"):
+        names = choose_layers(path, layer)
+        yield OgrSource(path, path, driver or "GDAL", names, decision, [], _feature_count(path, path, names[0]))
+        return
+    # LIBKML otherwise turns Chinese <Data name="村"> into "___".
+    pyogrio.set_gdal_config_options({"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
+    names = choose_layers(path, layer, all_polygon_layers=True)
     frames = []
     for name in names:
-        frame = _read(path, path, name, encoding)
-        if is_kml:
-            frame = _drop_kml_styling(frame)
-            frame.insert(0, "folder", name)
+        frame = _drop_kml_styling(_read(path, path, name, encoding))
+        frame.insert(0, "folder", name)
         frames.append(frame)
-    frame = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(
+    whole = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(
         pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs
     )
-    return frame, driver or "GDAL", ",".join(names), decision, warns
+    yield OgrSource(path, path, driver, names, decision, [], len(whole), whole)
+
+
+def _feature_count(readable: Path, original: Path, layer: str | None) -> int:
+    try:
+        count = pyogrio.read_info(readable, layer=layer, force_feature_count=True)["features"]
+    except (DataSourceError, DataLayerError) as e:
+        raise UnsupportedFormatError(f"{original.name} cannot be read: {e}") from None
+    if count == 0:
+        where = f" layer {layer!r}" if layer else ""
+        raise UnsupportedFormatError(f"{original.name}{where} has no features: nothing to import")
+    return count
 
 
 #: Columns LIBKML adds for every placemark; kept only where a value differs from the default.
@@ -167,8 +201,13 @@ def _drop_kml_styling(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.drop(columns=drop)
 
 
-def _read(readable: Path, original: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+def _read(readable: Path, original: Path, layer: str | None, encoding: str | None,
+          skip: int = 0, count: int | None = None) -> gpd.GeoDataFrame:
     kwargs = {"layer": layer} if layer is not None else {}
+    if skip:
+        kwargs["skip_features"] = skip
+    if count is not None:
+        kwargs["max_features"] = count
     if encoding:
         kwargs["encoding"] = encoding
     try:
