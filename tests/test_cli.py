@@ -188,3 +188,6 @@ def test_demo_builds_a_database_and_prints_info(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "geo_tracker_demo.sqlite").exists()
     assert "schema_revision" in result.output and migrate.head_revision() in result.output
+    assert "Imported 2023年卫片执法第2批.zip:WPZF_2023_2.shp into batch 2023年卫片执法第2批" in result.output
+    assert "70.37 亩" in result.output and "4.87 亩" in result.output
+    assert "EPSG:4544" in result.output

@@ -117,7 +117,11 @@ def list_(app: AppContext, as_json):
         rows = list_batches(store)
     if as_json:
         echo_json(rows)
-        return
+    else:
+        print_batches(rows)
+
+
+def print_batches(rows: list[dict]) -> None:
     table = Table("batch", "source", "issued", "deadline", "patches", "withdrawn", "area 亩",
                   "issued 亩", "cultivated 亩", "imports")
     for b in rows:
