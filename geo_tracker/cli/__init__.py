@@ -10,7 +10,9 @@ from .app import cli, main
 
 # Each module registers its commands on ``cli`` when imported.
 from . import batches as _batches  # noqa: F401,E402
+from . import boundaries as _boundaries  # noqa: F401,E402
 from . import database as _database  # noqa: F401,E402
 from . import demo as _demo  # noqa: F401,E402
+from . import patches as _patches  # noqa: F401,E402
 
 __all__ = ["cli", "main"]

@@ -86,6 +86,8 @@ def print_report(r: ImportReport) -> None:
         ("CRS", f"{r.crs}: {r.crs_reason}"), ("encoding", f"{r.encoding}: {r.encoding_reason}"),
         *((f"field {k}", v) for k, v in r.fields.items()),
         ("changes", ", ".join(f"{k} {v}" for k, v in r.diff.items())),
+        *((("villages", f"{r.villages['matched']} matched ({r.villages['straddles']} straddling), "
+                        f"{r.villages['outside']} outside"),) if r.villages else ()),
     ]
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")

@@ -6,7 +6,10 @@ import click
 
 from ..services.demo import run_demo
 from .app import AppContext, cli, console
+from rich.table import Table
+
 from .batches import print_batches, print_report
+from .boundaries import print_boundary_report
 from .database import print_info
 
 
@@ -22,9 +25,19 @@ def demo(app: AppContext):
         geo-tracker demo
     """
     result = run_demo(app.db_url)
+    for boundary in result.boundaries:
+        print_boundary_report(boundary)
+    console().print()
     for report in result.imports:
         print_report(report)
         console().print()
     print_batches(result.batches)
+    console().print()
+    per_village = result.patches.groupby("village_name", dropna=False).agg(
+        patches=("patch_code", "size"), area_mu=("area_mu", "sum"))
+    table = Table("village", "patches", "area 亩")
+    for name, row in per_village.iterrows():
+        table.add_row(str(name) if name == name else "(outside)", str(row["patches"]), f"{row['area_mu']:.2f}")
+    console().print(table)
     console().print()
     print_info(result.info)

@@ -275,3 +275,48 @@ def sample_coordinates(geoms, limit: int = 2000) -> tuple[np.ndarray, np.ndarray
     if len(coords) > limit * 4:
         coords = coords[np.linspace(0, len(coords) - 1, limit * 4).astype(int)]
     return coords[:, 0], coords[:, 1]
+
+
+# --- GCJ-02 (火星坐标: Amap, Tencent, 奥维 in some exports) --------------------------
+
+_GCJ_A = 6378245.0
+_GCJ_EE = 0.00669342162296594323
+
+
+def _gcj_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = lon - 105.0, lat - 35.0
+    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+            + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+            + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+            + (160.0 * np.sin(y / 12.0 * np.pi) + 320 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0)
+    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+            + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+            + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+            + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0)
+    rad = lat / 180.0 * np.pi
+    magic = 1 - _GCJ_EE * np.sin(rad) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_GCJ_A * (1 - _GCJ_EE)) / (magic * sqrt_magic) * np.pi)
+    dlon = (dlon * 180.0) / (_GCJ_A / sqrt_magic * np.cos(rad) * np.pi)
+    return dlon, dlat
+
+
+def wgs84_to_gcj02(lon, lat):
+    """The published GCJ-02 obfuscation (applies inside China only)."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    dlon, dlat = _gcj_offset(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def gcj02_to_wgs84(lon, lat, iterations: int = 6):
+    """Undo GCJ-02 by fixed-point iteration (better than 1 cm after a few steps).
+
+    Amap/Tencent coordinates and some 奥维 exports are GCJ-02, 300–600 m off
+    CGCS2000 (≈ WGS84 at the scale of patches).
+    """
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    wlon, wlat = lon.copy(), lat.copy()
+    for _ in range(iterations):
+        glon, glat = wgs84_to_gcj02(wlon, wlat)
+        wlon, wlat = wlon - (glon - lon), wlat - (glat - lat)
+    return wlon, wlat

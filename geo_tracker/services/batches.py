@@ -27,6 +27,7 @@ from ..io.profiles import PROFILES, map_fields
 from ..io.readers import open_delivery
 from ..store import Store
 from ..store import batches as repo
+from .patches import load_villages, match_and_store
 from ..units import TO_MU
 
 SOURCES = ("natural-resources", "forestry", "patrol", "complaint", "other")
@@ -105,6 +106,8 @@ class ImportReport:
     dry_run: bool = False
     already_imported: bool = False
     import_id: int | None = None
+    #: Village matching of the written patches (empty when no villages are loaded).
+    villages: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -228,6 +231,8 @@ def _import_chunks(store, conn, path, options, source, progress) -> ImportReport
             encoding=report.encoding, features_read=source.feature_count, accepted=0,
         )
 
+    villages = load_villages(conn, store) if not options.dry_run else None
+    match_counts = {"matched": 0, "outside": 0, "straddles": 0}
     first_seen: dict[str, int] = {}
     duplicates: dict[str, list[int]] = {}
     diff = ReissueDiff()
@@ -256,7 +261,16 @@ def _import_chunks(store, conn, path, options, source, progress) -> ImportReport
         write = diff.classify(stored_prints, table.patch_code.tolist(), table.fingerprint.tolist())
         doomed = duplicates or (report.rejected and not options.skip_invalid)
         if not options.dry_run and not doomed:
-            _write_new_versions(store, conn, batch_id, report.import_id, table[write], stored)
+            written = table[write]
+            before = repo.max_patch_id(conn)
+            _write_new_versions(store, conn, batch_id, report.import_id, written, stored)
+            if len(villages) and len(written):
+                ids = repo.patch_ids_since(conn, report.import_id, before)
+                geoms = written.set_index("patch_code").loc[ids.patch_code, "geom"].to_numpy()
+                counts = match_and_store(store, conn, ids.id.tolist(), geoms,
+                                         [options.issued_on] * len(ids), villages)
+                for key in match_counts:
+                    match_counts[key] += counts[key]
         progress(min(offset + len(frame), source.feature_count), source.feature_count)
     report.warnings = list(warnings)
 
@@ -285,6 +299,8 @@ def _import_chunks(store, conn, path, options, source, progress) -> ImportReport
         raise BatchImportError(f"{source.dataset}: none of its {n} features can be imported", report.rejected)
 
     diff.finish(stored_prints)
+    if villages is not None and len(villages):
+        report.villages = match_counts
     report.diff = diff.counts()
     report.diff_codes = {"changed": diff.changed, "withdrawn": diff.withdrawn, "new": diff.new}
     if options.dry_run:

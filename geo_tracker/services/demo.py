@@ -6,15 +6,25 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
+
 from ..errors import GeoTrackerError, InputFileError
 from ..store import open_store, parse_url
 from .batches import ImportOptions, ImportReport, import_batch, list_batches
+from .boundaries import BoundaryOptions, BoundaryReport, import_boundaries
+from .patches import list_patches
 from .database import database_info, init_database
 
 DEMO_DB_FILE = "geo_tracker_demo.sqlite"
 #: The repository's data/ folder (the demo runs from a clone).
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
+#: The sample boundaries, coarse to fine.
+SAMPLE_BOUNDARIES = [
+    ("boundaries/北碚区.shp", "county"),
+    ("boundaries/澄江镇.shp", "township"),
+    ("boundaries/澄江镇村界.shp", "village"),
+]
 #: The sample deliveries and what the liaison says about each.
 SAMPLE_BATCHES = [
     ("batches/2023年卫片执法第2批.zip",
@@ -28,8 +38,10 @@ SAMPLE_BATCHES = [
 
 @dataclass
 class DemoResult:
+    boundaries: list[BoundaryReport]
     imports: list[ImportReport]
     batches: list[dict]
+    patches: gpd.GeoDataFrame
     info: dict
 
 
@@ -40,7 +52,7 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR) -> DemoResult:
     empty of geo_tracker data, so the demo never mixes with real records.
     """
     url = url or f"sqlite:///{DEMO_DB_FILE}"
-    missing = [name for name, _ in SAMPLE_BATCHES if not (data_dir / name).exists()]
+    missing = [name for name, _ in SAMPLE_BOUNDARIES + SAMPLE_BATCHES if not (data_dir / name).exists()]
     if missing:
         raise InputFileError(
             f"the demo's sample data is missing from {data_dir} ({', '.join(missing)}): run the demo "
@@ -59,5 +71,7 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR) -> DemoResult:
                 f"the demo needs an empty database, but {store.display_url} already holds "
                 f"data ({counts}): give the demo its own database with --db"
             )
+        boundaries = [import_boundaries(store, data_dir / name, BoundaryOptions(level=level))
+                      for name, level in SAMPLE_BOUNDARIES]
         imports = [import_batch(store, data_dir / name, ImportOptions(**opts)) for name, opts in SAMPLE_BATCHES]
-        return DemoResult(imports, list_batches(store), database_info(store))
+        return DemoResult(boundaries, imports, list_batches(store), list_patches(store), database_info(store))

@@ -70,6 +70,17 @@ def finish_import(conn: Connection, import_id: int, *, accepted: int, area_mu: f
                  .values(accepted=accepted, area_mu=area_mu, report=report))
 
 
+def max_patch_id(conn: Connection) -> int:
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(patches.c.id), 0))).scalar_one()
+
+
+def patch_ids_since(conn: Connection, import_id: int, after_id: int) -> pd.DataFrame:
+    """Ids and codes of the patches this import wrote after ``after_id``."""
+    query = sa.select(patches.c.id, patches.c.patch_code).where(
+        patches.c.import_id == import_id, patches.c.id > after_id).order_by(patches.c.id)
+    return pd.DataFrame(conn.execute(query).all(), columns=["id", "patch_code"])
+
+
 def insert_patches(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
     """Bulk-insert patch rows; ``frame`` has the patches columns and ``geom`` (shapely)."""
     store.bulk_insert(conn, "patches", {c: _plain(frame[c]) for c in frame.columns})
