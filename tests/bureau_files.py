@@ -249,3 +249,37 @@ def zip_bomb(tmp: Path) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("big.shp", b"\x00" * (50 * 1024 * 1024))
     return path
+
+
+# --- boundaries ----------------------------------------------------------------------
+
+TOWNSHIP_CODE = "500109107"
+
+
+def village_frame(gap=False, overlap=False) -> gpd.GeoDataFrame:
+    """Three villages tiling ``township_box()``: 石龙村 | 新华村 split at LON0 + 0.005, 缙云村 above."""
+    x0, x1, x2 = LON0 - 0.01, LON0 + 0.005, LON0 + 0.02
+    y0, y1, y2 = LAT0 - 0.01, LAT0 + 0.01, LAT0 + 0.02
+    a = shapely.box(x0, y0, x1, y1)
+    b = shapely.box(x1 + (0.0005 if gap else 0), y0, x2, y1)
+    c = shapely.box(x0, y1 - (0.0005 if overlap else 0), x2, y2)
+    return gpd.GeoDataFrame({
+        "CJQYDM": ["500109107201", "500109107202", "500109107203"],
+        "CJQYMC": ["石龙村", "新华村", "缙云村"],
+        "XJQYDM": [TOWNSHIP_CODE] * 3,
+    }, geometry=[a, b, c], crs=4490)
+
+
+def township_box() -> shapely.Geometry:
+    return shapely.box(LON0 - 0.01, LAT0 - 0.01, LON0 + 0.02, LAT0 + 0.02)
+
+
+def township_shapefile(tmp: Path) -> Path:
+    frame = gpd.GeoDataFrame({"XZQDM": [TOWNSHIP_CODE], "XZQMC": ["澄江镇"]}, geometry=[township_box()], crs=4490)
+    return write_shapefile(frame, tmp / "澄江镇.shp", crs=4523, keep_cpg=False)
+
+
+def villages_shapefile(tmp: Path, frame=None, *, keep_prj=True, name="村界.shp") -> Path:
+    """Villages as a GBK shapefile without .cpg, in zone 35 with the prefix, with or without .prj."""
+    frame = village_frame() if frame is None else frame
+    return write_shapefile(frame, tmp / name, crs=4523, keep_prj=keep_prj, keep_cpg=False)

@@ -43,7 +43,10 @@ def load_units(conn: Connection, store: Store, *, level: str | None = None, curr
 
 
 def as_date(value):
-    if value is None or isinstance(value, date):
+    """A date from what either backend returns (date, ISO text, or missing)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
 

@@ -15,8 +15,12 @@ from .batches import now_utc
 
 
 def delete_matches(conn: Connection, patch_ids: list[int]) -> None:
-    for table in ("patch_villages", "patch_matches"):
-        conn.execute(sa.text(f"DELETE FROM {table} WHERE patch_id = :pid"), [{"pid": int(i)} for i in patch_ids])
+    """Set-based: one DELETE per table and 10 000 ids (integers, so inlined safely)."""
+    ids = [int(i) for i in patch_ids]
+    for start in range(0, len(ids), 10_000):
+        listed = ", ".join(map(str, ids[start:start + 10_000]))
+        for table in ("patch_villages", "patch_matches"):
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE patch_id IN ({listed})"))
 
 
 def write_matches(store: Store, conn: Connection, patch_ids, dates, result: VillageMatch) -> None:
