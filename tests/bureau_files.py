@@ -283,3 +283,18 @@ def villages_shapefile(tmp: Path, frame=None, *, keep_prj=True, name="村界.shp
     """Villages as a GBK shapefile without .cpg, in zone 35 with the prefix, with or without .prj."""
     frame = village_frame() if frame is None else frame
     return write_shapefile(frame, tmp / name, crs=4523, keep_prj=keep_prj, keep_cpg=False)
+
+
+def dltb_shapefile(tmp: Path) -> Path:
+    """A 三调 地类图斑 layer: 水田 (KCXS 0.1) west of LON0 + 0.005, 乔木林地 east of it, GBK, no .prj."""
+    frame = gpd.GeoDataFrame({
+        "BSM": ["1", "2", "3"],
+        "DLBM": ["0101", "0301", "0702"],
+        "DLMC": ["水田", "乔木林地", "农村宅基地"],
+        "ZLDWDM": ["5001091072010000000", "5001091072020000000", "5001091072030000000"],
+        "TBMJ": [1.0, 1.0, 1.0],
+        "KCXS": [0.1, 0.0, 0.0],
+    }, geometry=[shapely.box(LON0 - 0.01, LAT0 - 0.01, LON0 + 0.005, LAT0 + 0.01),
+                 shapely.box(LON0 + 0.005, LAT0 - 0.01, LON0 + 0.02, LAT0 + 0.01),
+                 shapely.box(LON0 - 0.01, LAT0 + 0.01, LON0 + 0.02, LAT0 + 0.02)], crs=4490)
+    return write_shapefile(frame, tmp / "DLTB.shp", crs=4523, keep_prj=False, keep_cpg=False)

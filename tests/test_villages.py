@@ -236,3 +236,56 @@ def test_cli_boundaries_and_patches(db_url, tmp_path):
     assert missing.exit_code == 2 and "no current patch 'nope'" in missing.output
     rematch = runner.invoke(cli, ["--db", db_url, "patches", "rematch"])
     assert rematch.exit_code == 0 and "1 patches matched: 1 in a village" in rematch.output
+
+
+# --- land use ---------------------------------------------------------------------------
+
+
+def test_cultivated_and_forest_area_computed_from_dltb_when_not_issued(store, tmp_path):
+    from geo_tracker.core.area import geodesic_area_mu
+    from geo_tracker.services.landuse import import_landuse, list_layers
+
+    report = import_landuse(store, bf.dltb_shapefile(tmp_path))
+    assert (report.parcels, report.cultivated_parcels, report.forest_parcels) == (3, 1, 1)
+    assert report.crs == "EPSG:4523" and report.encoding == "GBK"
+    west = shapely.box(SPLIT - 0.0006, LAT0, SPLIT, LAT0 + 0.001)
+    east = shapely.box(SPLIT, LAT0, SPLIT + 0.0004, LAT0 + 0.001)
+    imported = import_patches(store, tmp_path, [shapely.union(west, east)])
+    assert imported.fields["cultivated_area"].startswith("computed from the 三调 land-use layer")
+    row = by_code(store)["P1"]
+    assert row.cultivated_source == "computed"
+    assert row.cultivated_mu == pytest.approx(geodesic_area_mu([west])[0] * 0.9, rel=1e-6)
+    assert row.forest_mu == pytest.approx(geodesic_area_mu([east])[0], rel=1e-6)
+    assert imported.cultivated_mu == pytest.approx(row.cultivated_mu)
+    again = import_landuse(store, bf.dltb_shapefile(tmp_path))
+    assert again.replaced == 3 and list_layers(store)[0]["parcels"] == 3
+
+
+def test_issued_cultivated_area_is_kept_and_marked_issued(store, tmp_path):
+    from geo_tracker.services.landuse import import_landuse
+
+    import_landuse(store, bf.dltb_shapefile(tmp_path))
+    import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(source="natural-resources", batch="W",
+                                                                     issued_on=date(2023, 6, 30)))
+    rows = by_code(store)
+    assert rows["5001090001"].cultivated_source == "issued"
+    assert rows["5001090001"].cultivated_mu == pytest.approx(bf.canonical_patches().GDMJ[0])
+
+
+def test_dltb_without_dlbm_is_refused(store, tmp_path):
+    from geo_tracker.services.landuse import import_landuse
+
+    with pytest.raises(FieldMappingError, match=r"has no DLBM \(地类编码\) field"):
+        import_landuse(store, bf.weipian_geojson(tmp_path))
+
+
+def test_rematch_computes_landuse_loaded_after_the_patches(store, tmp_path):
+    from geo_tracker.services.landuse import import_landuse
+
+    import_patches(store, tmp_path, [shapely.box(SPLIT + 0.001, LAT0, SPLIT + 0.002, LAT0 + 0.001)])
+    assert by_code(store)["P1"].cultivated_source is None
+    import_landuse(store, bf.dltb_shapefile(tmp_path))
+    rematch_patches(store)
+    row = by_code(store)["P1"]
+    assert row.cultivated_source == "computed" and row.cultivated_mu == 0.0
+    assert row.forest_mu == pytest.approx(row.area_mu, rel=1e-6)

@@ -13,6 +13,7 @@ from . import batches as _batches  # noqa: F401,E402
 from . import boundaries as _boundaries  # noqa: F401,E402
 from . import database as _database  # noqa: F401,E402
 from . import demo as _demo  # noqa: F401,E402
+from . import landuse as _landuse  # noqa: F401,E402
 from . import patches as _patches  # noqa: F401,E402
 
 __all__ = ["cli", "main"]

@@ -7,7 +7,7 @@ import json
 import click
 from rich.table import Table
 
-from ..services.patches import PATCH_PROPERTIES, list_patches, patches_geojson, rematch_patches, show_patch
+from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches, patches_geojson, rematch_patches, show_patch
 from .app import AppContext, cli, console, echo_json
 
 
@@ -54,7 +54,7 @@ def list_(app: AppContext, batch, village, status, fmt, output):
         flat = frame.drop(columns=["geometry"]).copy()
         flat["village_shares"] = [json.dumps(v, ensure_ascii=False) for v in flat["village_shares"]]
         flat["flags"] = [";".join(v) for v in flat["flags"]]
-        text = flat[["id", *PATCH_PROPERTIES, "nearest_code", "nearest_distance_m"]].to_csv(index=False)
+        text = flat[["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES]].to_csv(index=False)
     if output:
         with open(output, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as fh:
             fh.write(text)

@@ -27,6 +27,7 @@ from ..io.profiles import PROFILES, map_fields
 from ..io.readers import open_delivery
 from ..store import Store
 from ..store import batches as repo
+from .landuse import landuse_for
 from .patches import load_villages, match_and_store
 from ..units import TO_MU
 
@@ -258,6 +259,7 @@ def _import_chunks(store, conn, path, options, source, progress) -> ImportReport
             else:
                 first_seen[code] = offset + i
         table = _accepted_rows(frame, offset, check, area_mu, mapping, source.problems, report)
+        _add_landuse(store, conn, table, mapping, report)
         write = diff.classify(stored_prints, table.patch_code.tolist(), table.fingerprint.tolist())
         doomed = duplicates or (report.rejected and not options.skip_invalid)
         if not options.dry_run and not doomed:
@@ -359,6 +361,23 @@ def _accepted_rows(frame, offset, check, area_mu, mapping, reader_problems, repo
     })
     table["geom"] = geoms
     return table
+
+
+def _add_landuse(store, conn, table: pd.DataFrame, mapping, report: ImportReport) -> None:
+    """Forest area, and cultivated area where the delivery has none, from the 三调 layer if loaded."""
+    has_field = mapping.decisions.get("cultivated_area", "").startswith("from field")
+    table["cultivated_source"] = "issued" if has_field else None
+    computed = landuse_for(store, conn, table["geom"].to_numpy())
+    if computed is None:
+        return
+    cultivated, forest = computed
+    table["forest_mu"] = forest
+    if not has_field:
+        table["cultivated_mu"] = cultivated
+        table["cultivated_source"] = "computed"
+        report.cultivated_mu += float(cultivated.sum())
+        report.fields["cultivated_area"] = (
+            "computed from the 三调 land-use layer (DLBM 0101/0102/0103, net of KCXS), not issued")
 
 
 def _stored_report(report: ImportReport) -> dict:

@@ -14,6 +14,7 @@ from ..core.matching import match_villages_as_of
 from ..errors import GeoTrackerError, NotFoundError
 from ..store import Store
 from ..store import admin_units as units_repo
+from ..store import landuse as landuse_repo
 from ..store import matches as matches_repo
 
 #: Patches matched per round trip when re-matching a whole database.
@@ -57,12 +58,15 @@ def _current_patch_query(batch: str | None = None, village: str | None = None, s
 
 
 def rematch_patches(store: Store, batch: str | None = None) -> dict[str, int]:
-    """Match every current patch (of one batch) again, e.g. after boundaries changed."""
+    """Match every current patch (of one batch) again, e.g. after boundaries changed.
+
+    Also refreshes areas computed from the land-use layer, if one is loaded.
+    """
     where, params = _current_patch_query(batch)
     totals = {"patches": 0, "matched": 0, "outside": 0, "straddles": 0}
     with store.transaction() as conn:
         villages = load_villages(conn, store)
-        if len(villages) == 0:
+        if len(villages) == 0 and not landuse_repo.has_parcels(conn):
             raise GeoTrackerError(
                 "no village boundaries are loaded: import them first "
                 "(geo-tracker boundaries import FILE --level village)"
@@ -77,18 +81,40 @@ def rematch_patches(store: Store, batch: str | None = None) -> dict[str, int]:
         for start in range(0, len(rows), REMATCH_CHUNK):
             chunk = rows[start:start + REMATCH_CHUNK]
             geoms = shapely.from_wkb([bytes(r.wkb) for r in chunk])
-            counts = match_and_store(store, conn, [r.id for r in chunk], geoms,
+            ids = [r.id for r in chunk]
+            counts = match_and_store(store, conn, ids, geoms,
                                      [units_repo.as_date(r.issued_on) for r in chunk], villages)
+            _refresh_landuse(store, conn, ids, geoms)
             totals["patches"] += len(chunk)
             for key in ("matched", "outside", "straddles"):
                 totals[key] += counts[key]
     return totals
 
 
+def _refresh_landuse(store: Store, conn: Connection, ids: list[int], geoms) -> None:
+    """Recompute forest area, and cultivated area where it was not issued, from the 三调 layer."""
+    from .landuse import landuse_for
+
+    computed = landuse_for(store, conn, geoms)
+    if computed is None:
+        return
+    cultivated, forest = computed
+    conn.execute(sa.text(
+        "UPDATE patches SET forest_mu = :forest, "
+        "cultivated_mu = CASE WHEN cultivated_source = 'issued' THEN cultivated_mu ELSE :cultivated END, "
+        "cultivated_source = CASE WHEN cultivated_source = 'issued' THEN 'issued' ELSE 'computed' END "
+        "WHERE id = :id"),
+        [{"id": int(i), "forest": float(f), "cultivated": float(c)} for i, f, c in zip(ids, forest, cultivated)])
+
+
 #: Property names of exported patches; later versions add names, never rename these.
 PATCH_PROPERTIES = ["patch_code", "batch", "source", "issued_on", "area_mu", "issued_area_mu",
                     "cultivated_mu", "village_code", "village_name", "village_shares", "outside",
                     "straddles", "status", "flags"]
+
+
+#: Further properties, added after the first release of the list above.
+EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_distance_m"]
 
 
 def _json(value):
@@ -104,7 +130,8 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     with store.engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT p.id, p.patch_code, b.name AS batch, b.source, coalesce(i.issued_on, b.issued_on) AS issued_on, "
-            "p.area_mu, p.issued_area_mu, p.cultivated_mu, m.village_code, m.village_name, "
+            "p.area_mu, p.issued_area_mu, p.cultivated_mu, p.cultivated_source, p.forest_mu, "
+            "m.village_code, m.village_name, "
             "coalesce(m.outside, false) AS outside, coalesce(m.straddles, false) AS straddles, "
             "m.nearest_code, m.nearest_distance_m, p.status, p.flags, p.version, "
             f"{store.geometry_as_wkb('p.geom')} AS wkb "
@@ -133,7 +160,7 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
         item["flags"] = sorted(_json(item["flags"]) or {})
         records.append(item)
     geometry = shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows else []
-    columns = ["id", *PATCH_PROPERTIES, "nearest_code", "nearest_distance_m", "version"]
+    columns = ["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES, "version"]
     frame = pd.DataFrame.from_records(records, columns=columns)
     return gpd.GeoDataFrame(frame, geometry=list(geometry), crs=4490)
 
@@ -181,7 +208,7 @@ def patches_geojson(frame: gpd.GeoDataFrame) -> dict:
     """A FeatureCollection whose properties are :data:`PATCH_PROPERTIES` (and a few more)."""
     features = []
     for _, row in frame.iterrows():
-        props = {k: _plain(row[k]) for k in PATCH_PROPERTIES + ["nearest_code", "nearest_distance_m"]}
+        props = {k: _plain(row[k]) for k in PATCH_PROPERTIES + EXTRA_PROPERTIES}
         props["issued_on"] = str(props["issued_on"]) if props["issued_on"] else None
         features.append({"type": "Feature", "geometry": shapely.geometry.mapping(row.geometry),
                          "properties": props})

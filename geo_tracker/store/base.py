@@ -87,6 +87,10 @@ class Store:
         """SQL that turns the WKB bound as ``:param`` into a stored geometry."""
         raise NotImplementedError
 
+    def bbox_condition(self, table: str) -> str:
+        """SQL condition: the row's geom may intersect the box ``:xmin :ymin :xmax :ymax`` (index-assisted)."""
+        raise NotImplementedError
+
     def geometry_as_wkb(self, column: str) -> str:
         """SQL that reads a stored geometry column back as WKB."""
         raise NotImplementedError

@@ -68,6 +68,9 @@ class PostGISStore(Store):
     def geometry_from_wkb(self, param: str) -> str:
         return f"ST_Multi(ST_GeomFromWKB(:{param}, 4490))"
 
+    def bbox_condition(self, table: str) -> str:
+        return f"{table}.geom && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490)"
+
     def geometry_as_wkb(self, column: str) -> str:
         return f"ST_AsBinary({column})"
 

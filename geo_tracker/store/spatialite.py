@@ -156,6 +156,10 @@ class SpatiaLiteStore(Store):
     def geometry_from_wkb(self, param: str) -> str:
         return f"CastToMultiPolygon(GeomFromWKB(:{param}, 4490))"
 
+    def bbox_condition(self, table: str) -> str:
+        return (f"{table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '{table}' "
+                "AND f_geometry_column = 'geom' AND search_frame = BuildMbr(:xmin, :ymin, :xmax, :ymax, 4490))")
+
     def geometry_as_wkb(self, column: str) -> str:
         return f"AsBinary({column})"
 
