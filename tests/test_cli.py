@@ -53,7 +53,7 @@ def test_init_then_info_on_both_backends(empty_db_url):
     assert info.exit_code == 0, info.output
     data = json.loads(info.output)
     assert data["schema_revision"] == migrate.head_revision()
-    assert data["counts"] == {"admin_units": 0, "batches": 0, "batch_imports": 0, "patches": 0, "events": 0}
+    assert data["counts"] == {"admin_units": 0, "batches": 0, "batch_imports": 0, "patches": 0, "events": 0, "cases": 0}
     if empty_db_url.startswith("sqlite"):
         assert data["backend"] == "spatialite" and data["versions"]["SpatiaLite"].startswith("5")
     else:

@@ -311,11 +311,12 @@ def _import_chunks(store, conn, path, options, source, progress) -> ImportReport
     repo.supersede(conn, by_code.loc[diff.changed, "id"].tolist(), repo.now_utc())
     withdrawn_ids = by_code.loc[diff.withdrawn, "id"].tolist()
     repo.withdraw(conn, withdrawn_ids)
+    withdrawn_lineages = by_code.loc[diff.withdrawn, "lineage_id"].astype(int).tolist()
     repo.finish_import(conn, report.import_id, accepted=report.accepted, area_mu=report.area_mu,
                        report=_stored_report(report))
     repo.record_import_events(
         conn, batch_id=batch_id, import_id=report.import_id, occurred_on=options.issued_on,
-        withdrawn_ids=withdrawn_ids,
+        withdrawn_ids=withdrawn_lineages,
         payload={"import_id": report.import_id, "file": path.name, "diff": report.diff},
     )
     return report
@@ -397,6 +398,9 @@ def _write_new_versions(store, conn, batch_id: int, import_id: int, table: pd.Da
     table = table.copy()
     table["version"] = (previous["version"].fillna(0).astype(int) + 1).to_numpy()
     table["status"] = previous["status"].fillna("issued").to_numpy()
+    table["status_on"] = [None if pd.isna(d) else d for d in previous["status_on"]]
+    table["lineage_id"] = pd.array([None if pd.isna(v) else int(v) for v in previous["lineage_id"]], dtype="Int64")
+    table["deadline"] = [None if pd.isna(d) else d for d in previous["deadline"]]
     table["batch_id"] = batch_id
     table["import_id"] = import_id
     repo.insert_patches(store, conn, table)

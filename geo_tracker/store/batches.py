@@ -54,10 +54,10 @@ def update_batch_deadline(conn: Connection, batch_id: int, deadline: date | None
 
 def current_patches(conn: Connection, batch_id: int) -> pd.DataFrame:
     """The current, not withdrawn version of every patch in a batch."""
-    query = sa.select(
-        patches.c.id, patches.c.patch_code, patches.c.version, patches.c.fingerprint, patches.c.status
-    ).where(patches.c.batch_id == batch_id, patches.c.is_current, sa.not_(patches.c.withdrawn))
-    return pd.DataFrame(conn.execute(query).all(), columns=["id", "patch_code", "version", "fingerprint", "status"])
+    columns = ["id", "patch_code", "version", "fingerprint", "status", "status_on", "lineage_id", "deadline"]
+    query = sa.select(*(patches.c[c] for c in columns)).where(
+        patches.c.batch_id == batch_id, patches.c.is_current, sa.not_(patches.c.withdrawn))
+    return pd.DataFrame(conn.execute(query).all(), columns=columns)
 
 
 def insert_import(conn: Connection, **values) -> int:
@@ -82,17 +82,27 @@ def patch_ids_since(conn: Connection, import_id: int, after_id: int) -> pd.DataF
 
 
 def insert_patches(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
-    """Bulk-insert patch rows; ``frame`` has the patches columns and ``geom`` (shapely)."""
+    """Bulk-insert patch rows; ``frame`` has the patches columns and ``geom`` (shapely).
+
+    A first version's lineage is its own id, known only once inserted.
+    """
     store.bulk_insert(conn, "patches", {c: _plain(frame[c]) for c in frame.columns})
+    import_ids = {int(i) for i in frame["import_id"]} if "import_id" in frame else set()
+    for import_id in import_ids:
+        conn.execute(sa.update(patches).where(patches.c.import_id == import_id, patches.c.lineage_id.is_(None))
+                     .values(lineage_id=patches.c.id))
 
 
 def _plain(series: pd.Series) -> list:
     """Column values as Python objects the drivers take (no numpy scalars, NaN -> None)."""
     values = series.to_numpy(dtype=object)
+    if series.dtype == object:
+        return [None if v is None or (isinstance(v, float) and v != v) else
+                int(v) if isinstance(v, np.integer) else v for v in values]
     if series.dtype.kind == "f":
         return [None if v is None or not np.isfinite(v) else float(v) for v in values]
     if series.dtype.kind in "iu":
-        return [int(v) for v in values]
+        return [None if pd.isna(v) else int(v) for v in values]
     if series.dtype.kind == "b":
         return [bool(v) for v in values]
     return list(values)
@@ -130,7 +140,7 @@ def record_import_events(conn: Connection, *, batch_id: int, import_id: int, occ
     ))
     reissued = sa.select(
         sa.literal("reissued"), sa.literal(occurred_on, sa.Date),
-        sa.literal(recorded, sa.DateTime(timezone=True)), patches.c.batch_id, patches.c.id,
+        sa.literal(recorded, sa.DateTime(timezone=True)), patches.c.batch_id, patches.c.lineage_id,
         sa.literal({"import_id": import_id}, events.c.payload.type),
     ).where(patches.c.import_id == import_id, patches.c.version > 1)
     conn.execute(sa.insert(events).from_select(

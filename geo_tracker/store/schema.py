@@ -55,6 +55,11 @@ patches = sa.Table(
     sa.Column("import_id", sa.Integer, sa.ForeignKey("batch_imports.id")),
     sa.Column("feature_no", sa.Integer),
     sa.Column("fingerprint", sa.String(64)),
+    sa.Column("forest_mu", sa.Float),
+    sa.Column("cultivated_source", sa.String(16)),
+    sa.Column("lineage_id", sa.Integer),
+    sa.Column("deadline", sa.Date),
+    sa.Column("status_on", sa.Date),
 )
 
 batch_imports = sa.Table(
@@ -89,7 +94,58 @@ events = sa.Table(
     sa.Column("patch_id", sa.Integer, sa.ForeignKey("patches.id")),
     sa.Column("payload", JSON),
     sa.Column("voided_by", sa.Integer, sa.ForeignKey("events.id")),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id")),
+)
+
+cases = sa.Table(
+    "cases", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_no", sa.Text),
+    sa.Column("opened_on", sa.Date),
+    sa.Column("violation", sa.Text),
+    sa.Column("act", sa.Text),
+    sa.Column("fine_yuan", sa.Float),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("decided_fine_yuan", sa.Float),
+    sa.Column("closed_on", sa.Date),
+    sa.Column("note", sa.Text),
+    sa.Column("row_version", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+
+case_patches = sa.Table(
+    "case_patches", metadata,
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), primary_key=True),
+    sa.Column("patch_id", sa.Integer, sa.ForeignKey("patches.id"), primary_key=True),
+    sa.Column("linked_on", sa.Date),
+)
+
+evidence = sa.Table(
+    "evidence", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("file_name", sa.Text),
+    sa.Column("size_bytes", sa.Integer),
+    sa.Column("media_type", sa.Text),
+    sa.Column("taken_at", sa.Text),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    sa.Column("stored_path", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+
+patch_relapses = sa.Table(
+    "patch_relapses", metadata,
+    sa.Column("patch_id", sa.Integer, primary_key=True),
+    sa.Column("earlier_patch_id", sa.Integer, primary_key=True),
+    sa.Column("overlap_share", sa.Float),
+    sa.Column("detected_at", sa.DateTime(timezone=True)),
+)
+
+vocabulary = sa.Table(
+    "vocabulary", metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("value", sa.Text, primary_key=True),
 )
 
 #: Tables whose row counts `geo-tracker info` prints.
-COUNTED_TABLES = ["admin_units", "batches", "batch_imports", "patches", "events"]
+COUNTED_TABLES = ["admin_units", "batches", "batch_imports", "patches", "events", "cases"]
