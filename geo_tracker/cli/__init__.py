@@ -11,6 +11,7 @@ from .app import cli, main
 # Each module registers its commands on ``cli`` when imported.
 from . import batches as _batches  # noqa: F401,E402
 from . import boundaries as _boundaries  # noqa: F401,E402
+from . import cases as _cases  # noqa: F401,E402
 from . import database as _database  # noqa: F401,E402
 from . import demo as _demo  # noqa: F401,E402
 from . import landuse as _landuse  # noqa: F401,E402

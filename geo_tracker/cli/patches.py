@@ -19,12 +19,15 @@ def patches():
 @patches.command("list")
 @click.option("--batch", help="Only this batch.")
 @click.option("--village", help="Only patches touching this village (12-digit code).")
-@click.option("--status", help="Only patches with this status.")
+@click.option("--status", help="Only patches with this status (as of --as-of).")
+@click.option("--source", help="Only batches from this source.")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="State as of this date.")
+@click.option("--known-at", type=click.DateTime(), help="Only what was recorded by this moment.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "geojson", "csv"]), default="table",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
 @click.pass_obj
-def list_(app: AppContext, batch, village, status, fmt, output):
+def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt, output):
     """List current patches with their village.
 
     Example:
@@ -32,28 +35,29 @@ def list_(app: AppContext, batch, village, status, fmt, output):
         geo-tracker patches list --village 500109107201 --format geojson -o shilong.geojson
     """
     with app.open_store() as store:
-        frame = list_patches(store, batch=batch, village=village, status=status)
+        frame = list_patches(store, batch=batch, village=village, status=status, source=source,
+                             as_of=as_of.date() if as_of else None, known_at=_utc(known_at))
     if fmt == "table":
-        table = Table("batch", "code", "status", "area 亩", "issued 亩", "cultivated 亩", "village", "share", "note")
+        table = Table("batch", "code", "status", "area 亩", "rectified 亩", "cultivated 亩", "village", "share", "note")
         for _, r in frame.iterrows():
             share = max(r["village_shares"].values()) if r["village_shares"] else 0.0
             note = ("outside: nearest " + f"{r['nearest_code']} {r['nearest_distance_m']:.0f} m") if r["outside"] \
                 else ("straddles " + ", ".join(r["village_shares"]) if r["straddles"] else "")
             table.add_row(r["batch"], r["patch_code"], r["status"], f"{r['area_mu']:.2f}",
-                          _num(r["issued_area_mu"]), _num(r["cultivated_mu"]),
+                          _num(r["rectified_mu"]), _num(r["cultivated_mu"]),
                           f"{r['village_name'] or ''} {r['village_code'] or ''}".strip(), f"{share:.3f}", note)
         console().print(table)
         return
     if fmt == "geojson":
         text = json.dumps(patches_geojson(frame), ensure_ascii=False)
     elif fmt == "json":
-        text = json.dumps(json.loads(frame.drop(columns=["geometry"]).to_json(orient="records", force_ascii=False,
-                                                                                date_format="iso")),
-                          ensure_ascii=False, indent=2)
+        text = json.dumps(json.loads(frame.drop(columns=["geometry"]).to_json(
+            orient="records", force_ascii=False, date_format="iso", default_handler=str)), ensure_ascii=False, indent=2)
     else:
         flat = frame.drop(columns=["geometry"]).copy()
         flat["village_shares"] = [json.dumps(v, ensure_ascii=False) for v in flat["village_shares"]]
-        flat["flags"] = [";".join(v) for v in flat["flags"]]
+        for column in ("flags", "case_numbers", "relapse_of"):
+            flat[column] = [";".join(v) for v in flat[column]]
         text = flat[["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES]].to_csv(index=False)
     if output:
         with open(output, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as fh:
@@ -62,15 +66,22 @@ def list_(app: AppContext, batch, village, status, fmt, output):
         click.echo(text)
 
 
+def _utc(moment):
+    """--known-at is given in local time; events are recorded in UTC."""
+    return moment.astimezone() if moment else None
+
+
 def _num(value) -> str:
     return "" if value is None or value != value else f"{value:.2f}"
 
 
 @patches.command()
 @click.argument("ref")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="State as of this date.")
+@click.option("--known-at", type=click.DateTime(), help="Only what was recorded by this moment.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def show(app: AppContext, ref, as_json):
+def show(app: AppContext, ref, as_of, known_at, as_json):
     """Show one patch, named CODE or BATCH/CODE.
 
     Example:
@@ -78,13 +89,16 @@ def show(app: AppContext, ref, as_json):
         geo-tracker patches show 2023年第2批/500109202302001
     """
     with app.open_store() as store:
-        data = show_patch(store, ref)
+        data = show_patch(store, ref, as_of.date() if as_of else None, _utc(known_at))
     if as_json:
         echo_json(data)
         return
     out = console()
     out.print(f"[bold]{data['patch_code']}[/] in {data['batch']} ({data['source']}), issued {data['issued_on']}, "
-              f"status {data['status']}, version {data['version']}")
+              f"status {data['status']} since {data['status_on']}, version {data['version']}")
+    out.print(f"  rectified {data['rectified_mu']:.4f} 亩 (耕地 {data['rectified_cultivated_mu']:.4f}); deadline "
+              f"{data['deadline'] or '-'}{' OVERDUE' if data['overdue'] else ''}; cases {', '.join(data['case_numbers']) or '-'}"
+              + (f"; relapse of {', '.join(data['relapse_of'])}" if data["relapse_of"] else ""))
     out.print(f"  area {data['area_mu']:.4f} 亩 (issued {_num(data['issued_area_mu'])}, cultivated "
               f"{_num(data['cultivated_mu'])})")
     if data["outside"]:
@@ -113,3 +127,178 @@ def rematch(app: AppContext, batch):
         counts = rematch_patches(store, batch)
     click.echo(f"{counts['patches']} patches matched: {counts['matched']} in a village "
                f"({counts['straddles']} straddling), {counts['outside']} outside")
+
+
+# --- tracking ----------------------------------------------------------------------------
+
+from datetime import datetime  # noqa: E402
+
+from ..core.lifecycle import MEASURES, STATUS_LABELS  # noqa: E402
+from ..services import tracking  # noqa: E402
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+USER = click.option("--user", envvar="GEO_TRACKER_USER", help="Who records this (default: $GEO_TRACKER_USER, OS user).")
+
+
+def _print_change(result: dict) -> None:
+    console().print(f"{result['patch']}: {result['before']} -> [bold]{result['status']}[/] "
+                    f"({STATUS_LABELS.get(result['status'], '')}) on {result['status_on']}; "
+                    f"rectified {result['rectified_mu']:.4f} 亩 (event {result['event_id']})")
+
+
+@patches.command()
+@click.argument("ref", required=False)
+@click.option("--result", type=click.Choice(["legal", "no_change", "illegal"]), help="核查结果.")
+@click.option("--on", "on", type=DATE, help="Date of the verification.")
+@click.option("--note")
+@click.option("--cadre", help="Who verified in the field.")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False), help="xlsx/csv of 图斑编号, 核查结果, 核查日期 ...")
+@click.option("--batch", help="Batch of the codes in --from (when codes repeat across batches).")
+@USER
+@click.pass_obj
+def verify(app: AppContext, ref, result, on, note, cadre, from_file, batch, user):
+    """Record verification (核查): one patch, or a file of results from the villages (all or nothing).
+
+    Example:
+
+        geo-tracker patches verify 500109202302001 --result illegal --on 2023-07-15
+        geo-tracker patches verify --from 石龙村核查结果.xlsx
+    """
+    with app.open_store() as store:
+        if from_file:
+            if ref or result or on:
+                raise click.UsageError("give either REF --result --on, or --from FILE")
+            done = tracking.verify_from_file(store, from_file, batch=batch, user=user)
+            console().print(f"{done['file']}: {done['verified']} patches verified "
+                            + ", ".join(f"{k} {v}" for k, v in done["results"].items()))
+            return
+        if not (ref and result and on):
+            raise click.UsageError("REF, --result and --on are required (or --from FILE)")
+        _print_change(tracking.verify_patch(store, ref, result, on.date(), note=note, cadre=cadre, user=user))
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--on", "on", type=DATE, required=True, help="Date of the rectification.")
+@click.option("--measure", type=click.Choice(MEASURES), required=True, help="拆除, 复耕, 复绿, 补办手续 or other.")
+@click.option("--area-mu", type=float, help="Area rectified, 亩.")
+@click.option("--full", is_flag=True, help="Everything not yet rectified.")
+@click.option("--geometry", type=click.Path(exists=False), help="File with the rectified part's polygon.")
+@click.option("--cultivated-mu", type=float, help="Of which cultivated land (耕地), 亩.")
+@click.option("--evidence", multiple=True, type=click.Path(), help="Photo or document (repeatable).")
+@click.option("--note")
+@USER
+@click.pass_obj
+def rectify(app: AppContext, ref, on, measure, area_mu, full, geometry, cultivated_mu, evidence, note, user):
+    """Record rectification (整改) of part or all of a patch.
+
+    Example:
+
+        geo-tracker patches rectify 500109202302001 --on 2023-08-20 --measure demolition --area-mu 1.1 --evidence 现场.jpg
+    """
+    with app.open_store() as store:
+        _print_change(tracking.rectify_patch(
+            store, ref, on.date(), measure, area_mu=area_mu, full=full, geometry=geometry,
+            cultivated_mu=cultivated_mu, evidence=list(evidence), note=note, user=user))
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--on", "on", type=DATE, required=True)
+@click.option("--note")
+@USER
+@click.pass_obj
+def close(app: AppContext, ref, on, note, user):
+    """Close a patch (销号): legal, no change, or fully rectified.
+
+    Example:
+
+        geo-tracker patches close 500109202302001 --on 2023-12-20
+    """
+    with app.open_store() as store:
+        _print_change(tracking.close_patch(store, ref, on.date(), note=note, user=user))
+
+
+@patches.command()
+@click.argument("event_id", type=int)
+@click.option("--reason", required=True, help="Why the event is void.")
+@USER
+@click.pass_obj
+def void(app: AppContext, event_id, reason, user):
+    """Void a mistaken event (it stays in the history, marked void).
+
+    Example:
+
+        geo-tracker patches void 42 --reason "wrong patch"
+    """
+    with app.open_store() as store:
+        result = tracking.void_event(store, event_id, reason, user=user)
+    click.echo(f"event {result['voided']} ({result['kind']}) void by event {result['void_event_id']}"
+               + (f"; {result['patch']} is now {result['status']}" if "patch" in result else ""))
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def history(app: AppContext, ref, as_json):
+    """Every event of a patch: who, when, what, before/after; void ones marked."""
+    with app.open_store() as store:
+        rows = tracking.patch_history(store, ref)
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table("id", "date", "event", "by", "recorded", "details")
+    for r in rows:
+        details = {k: v for k, v in r["payload"].items() if v not in (None, [], {}) and k not in ("before", "after")}
+        kind = r["kind"] + (f" [void by {r['voided_by']}]" if r["voided_by"] else "")
+        table.add_row(str(r["id"]), str(r["occurred_on"]), kind, r["actor"] or "",
+                      f"{r['recorded_at']:%Y-%m-%d %H:%M}", json.dumps(details, ensure_ascii=False, default=str))
+    console().print(table)
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--on", "on", type=DATE, required=True, help="The patch's own deadline.")
+@USER
+@click.pass_obj
+def deadline(app: AppContext, ref, on, user):
+    """Set one patch's rectification deadline (the batch's applies otherwise)."""
+    with app.open_store() as store:
+        result = tracking.set_deadline(store, ref, on.date(), user=user)
+    click.echo(f"{result['patch']}: deadline {result['deadline']}")
+
+
+@patches.command()
+@click.option("--as-of", type=DATE)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def overdue(app: AppContext, as_of, as_json):
+    """Patches past their deadline and not yet rectified, closed or found legal."""
+    with app.open_store() as store:
+        frame = list_patches(store, as_of=as_of.date() if as_of else None)
+    frame = frame[frame["overdue"]]
+    _print_frame(frame, as_json, ["batch", "patch_code", "village_name", "status", "deadline", "area_mu", "rectified_mu"])
+
+
+@patches.command()
+@click.option("--batch")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def relapses(app: AppContext, batch, as_json):
+    """Patches on sites already rectified or closed (死灰复燃), with the earlier patches."""
+    with app.open_store() as store:
+        frame = list_patches(store, batch=batch)
+    frame = frame[[bool(r) for r in frame["relapse_of"]]]
+    _print_frame(frame, as_json, ["batch", "patch_code", "village_name", "area_mu", "relapse_of"])
+
+
+def _print_frame(frame, as_json: bool, columns: list[str]) -> None:
+    rows = json.loads(frame[columns].to_json(orient="records", force_ascii=False, date_format="iso"))
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table(*columns)
+    for r in rows:
+        table.add_row(*(", ".join(v) if isinstance(v, list) else str(v if v is not None else "") for v in r.values()))
+    console().print(table)

@@ -119,13 +119,13 @@ def fold(events: pd.DataFrame, patches: pd.DataFrame, as_of: date | None = None,
     shown = visible_events(events[events["kind"].isin(LIFECYCLE_EVENTS)], as_of, known_at)
     shown = shown.sort_values(["occurred_on", "recorded_at", "id"], kind="stable")
     index = {p: i for i, p in enumerate(state["patch"])}
-    status = state["status"].to_numpy(dtype=object)
-    status_on = state["status_on"].to_numpy(dtype=object)
-    rectified = state["rectified_mu"].to_numpy(dtype=float)
-    rect_cult = state["rectified_cultivated_mu"].to_numpy(dtype=float)
-    verified = state["verified"].to_numpy(dtype=object)
+    status = np.array(state["status"], dtype=object)
+    status_on = np.array(state["status_on"], dtype=object)
+    rectified = np.zeros(len(state))
+    rect_cult = np.zeros(len(state))
+    verified = np.full(len(state), None, dtype=object)
     cases = [list() for _ in range(len(state))]
-    area = state["area_mu"].to_numpy(dtype=float)
+    area = np.array(state["area_mu"], dtype=float)
     for patch, kind, day, payload in zip(shown["patch"], shown["kind"], shown["occurred_on"], shown["payload"]):
         i = index.get(patch)
         if i is None:
@@ -153,6 +153,47 @@ def fold(events: pd.DataFrame, patches: pd.DataFrame, as_of: date | None = None,
     state["verified"] = verified
     state["case_numbers"] = [tuple(dict.fromkeys(c)) for c in cases]
     return state
+
+
+_ACTION_OF = {"verified": "verify", "case_linked": "link_case", "rectified": "rectify", "closed": "close"}
+
+
+def validate_history(events: pd.DataFrame, area_mu: float, cultivated_mu: float | None, label: str) -> None:
+    """Refuse a history that does not read as a valid life, step by step in date order.
+
+    Back-dated records and voids are allowed as long as every step is still a
+    permitted transition and rectified areas never exceed the patch's.
+    """
+    shown = visible_events(events[events["kind"].isin(LIFECYCLE_EVENTS)])
+    shown = shown.sort_values(["occurred_on", "recorded_at", "id"], kind="stable")
+    status, rectified, rect_cult = "issued", 0.0, 0.0
+    for kind, day, payload in zip(shown["kind"], shown["occurred_on"], shown["payload"]):
+        action = _ACTION_OF[kind]
+        if status not in ALLOWED[action]:
+            raise TransitionError(
+                f"cannot {action.replace('_', ' ')} patch {label} on {day}: it is {status} "
+                f"({STATUS_LABELS.get(status, status)}) then; next you can {NEXT_STEPS.get(status, 'nothing')}"
+            )
+        if kind == "verified":
+            status = payload["result"]
+        elif kind == "case_linked":
+            status = "case_filed" if status == "illegal" else status
+        elif kind == "rectified":
+            rectified += float(payload.get("area_mu", 0.0))
+            rect_cult += float(payload.get("cultivated_mu") or 0.0)
+            if rectified > area_mu + AREA_EPSILON_MU:
+                raise TransitionError(
+                    f"rectified area of patch {label} would reach {rectified:.4f} 亩 on {day}, more than its "
+                    f"{area_mu:.4f} 亩 ({max(area_mu - rectified + float(payload.get('area_mu', 0.0)), 0):.4f} 亩 remained)"
+                )
+            if cultivated_mu is not None and not np.isnan(cultivated_mu) and rect_cult > cultivated_mu + AREA_EPSILON_MU:
+                raise TransitionError(
+                    f"rectified cultivated land of patch {label} would reach {rect_cult:.4f} 亩 on {day}, "
+                    f"more than its {cultivated_mu:.4f} 亩 of 耕地"
+                )
+            status = "rectified" if rectified >= area_mu - AREA_EPSILON_MU else "rectifying"
+        elif kind == "closed":
+            status = "closed"
 
 
 def is_overdue(status: str, deadline: date | None, as_of: date) -> bool:

@@ -17,11 +17,13 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..core.area import geodesic_area_mu
 from ..core.checks import area_flags
 from ..core.geometry import GeometryCheck, normalise_polygons
 from ..core.reissue import ReissueDiff, fingerprints
+from ..core.relapse import find_relapses
 from ..errors import BatchImportError, BatchNotFoundError, FieldMappingError, GeoTrackerError
 from ..io.profiles import PROFILES, map_fields
 from ..io.readers import open_delivery
@@ -60,6 +62,8 @@ class ImportOptions:
     central_meridian: int | None = None
     skip_invalid: bool = False
     dry_run: bool = False
+    #: Overlap share (of either patch) that links a new patch to a rectified/closed one (死灰复燃).
+    relapse_share: float = 0.3
 
     def validate(self) -> None:
         """Check the options before touching any file."""
@@ -73,6 +77,8 @@ class ImportOptions:
             )
         if self.area_unit is not None and self.area_unit not in TO_MU:
             raise FieldMappingError(f"--area-unit {self.area_unit!r} is not one of {', '.join(TO_MU)}")
+        if not 0 < self.relapse_share <= 1:
+            raise FieldMappingError(f"--relapse-share must be in (0, 1], got {self.relapse_share}")
         if self.profile is not None and self.profile not in PROFILES:
             raise FieldMappingError(f"--profile {self.profile!r} is not one of {', '.join(PROFILES)}")
 
@@ -262,10 +268,16 @@ def _import_chunks(store, conn, path, options, source, progress) -> ImportReport
         _add_landuse(store, conn, table, mapping, report)
         write = diff.classify(stored_prints, table.patch_code.tolist(), table.fingerprint.tolist())
         doomed = duplicates or (report.rejected and not options.skip_invalid)
+        relapses = _relapses(store, conn, table, write, stored_prints, batch_id, options.relapse_share, report)
         if not options.dry_run and not doomed:
             written = table[write]
             before = repo.max_patch_id(conn)
             _write_new_versions(store, conn, batch_id, report.import_id, written, stored)
+            if len(relapses):
+                ids = repo.patch_ids_since(conn, report.import_id, before).set_index("patch_code")["id"]
+                lineage = repo.lineage_of(conn, ids.tolist())
+                repo.insert_relapses(conn, [(lineage[ids[code]], earlier, share)
+                                            for code, earlier, share in relapses])
             if len(villages) and len(written):
                 ids = repo.patch_ids_since(conn, report.import_id, before)
                 geoms = written.set_index("patch_code").loc[ids.patch_code, "geom"].to_numpy()
@@ -362,6 +374,34 @@ def _accepted_rows(frame, offset, check, area_mu, mapping, reader_problems, repo
     })
     table["geom"] = geoms
     return table
+
+
+def _relapses(store, conn, table: pd.DataFrame, write: np.ndarray, stored_prints: dict, batch_id,
+              min_share: float, report: ImportReport) -> list[tuple[str, int, float]]:
+    """New patches on rectified or closed sites of other batches (死灰复燃): flag them, return the links."""
+    is_new = np.array([code not in stored_prints for code in table.patch_code], dtype=bool) & write
+    if not is_new.any():
+        return []
+    geoms = table["geom"].to_numpy()[is_new]
+    earlier = repo.settled_patches_in(conn, store, shapely.total_bounds(geoms), batch_id)
+    pairs = find_relapses(geoms, earlier["geom"].to_numpy(), min_share)
+    if pairs.empty:
+        return []
+    codes = table.patch_code.to_numpy()[is_new]
+    links, flagged = [], {}
+    for n, e, share in zip(pairs["new"], pairs["earlier"], pairs["share"]):
+        links.append((codes[n], int(earlier["lineage_id"].iloc[e]), float(share)))
+        flagged.setdefault(codes[n], []).append(earlier["patch_code"].iloc[e])
+    positions = {code: i for i, code in enumerate(table.patch_code)}
+    for code, earlier_codes in flagged.items():
+        i = positions[code]
+        flags = json.loads(table.at[table.index[i], "flags"])
+        flags["relapse"] = f"overlaps earlier rectified/closed patch(es) {', '.join(earlier_codes)}"
+        table.at[table.index[i], "flags"] = json.dumps(flags, ensure_ascii=False)
+        report.flags["relapse"] = report.flags.get("relapse", 0) + 1
+        report.problems.append({"feature": int(table.at[table.index[i], "feature_no"]), "patch_code": code,
+                                "problem": f"relapse: {flags['relapse']}"})
+    return links
 
 
 def _add_landuse(store, conn, table: pd.DataFrame, mapping, report: ImportReport) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -10,10 +11,12 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ..core.lifecycle import STATE_COLUMNS, STATUSES, fold, is_overdue
 from ..core.matching import match_villages_as_of
-from ..errors import GeoTrackerError, NotFoundError
+from ..errors import FieldMappingError, GeoTrackerError, NotFoundError
 from ..store import Store
 from ..store import admin_units as units_repo
+from ..store import events as events_repo
 from ..store import landuse as landuse_repo
 from ..store import matches as matches_repo
 
@@ -39,8 +42,8 @@ def match_and_store(store: Store, conn: Connection, patch_ids, geoms, dates, vil
 
 
 def _current_patch_query(batch: str | None = None, village: str | None = None, status: str | None = None,
-                         codes: list[str] | None = None) -> tuple[str, dict]:
-    where = ["p.is_current", "NOT p.withdrawn"]
+                         codes: list[str] | None = None, include_withdrawn: bool = False) -> tuple[str, dict]:
+    where = ["p.is_current"] if include_withdrawn else ["p.is_current", "NOT p.withdrawn"]
     params: dict = {}
     if batch:
         where.append("b.name = :batch")
@@ -114,7 +117,8 @@ PATCH_PROPERTIES = ["patch_code", "batch", "source", "issued_on", "area_mu", "is
 
 
 #: Further properties, added after the first release of the list above.
-EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_distance_m"]
+EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_distance_m", "rectified_mu",
+                    "rectified_cultivated_mu", "case_numbers", "deadline", "overdue", "relapse_of", "status_on"]
 
 
 def _json(value):
@@ -124,51 +128,99 @@ def _json(value):
 
 
 def list_patches(store: Store, *, batch: str | None = None, village: str | None = None,
-                 status: str | None = None, codes: list[str] | None = None) -> gpd.GeoDataFrame:
-    """Current patches with their village match, as a GeoDataFrame (EPSG:4490)."""
-    where, params = _current_patch_query(batch, village, status, codes)
+                 status: str | None = None, codes: list[str] | None = None, as_of: date | None = None,
+                 known_at: datetime | None = None, source: str | None = None) -> gpd.GeoDataFrame:
+    """Patches with their village match and their state as of a date, as a GeoDataFrame (EPSG:4490).
+
+    Without ``as_of``: the current state. With it: patches issued by then (including
+    ones withdrawn later), with status, rectified area and cases from the events
+    dated up to then; ``known_at`` also ignores what was recorded after that moment.
+    """
+    if status is not None and status not in STATUSES:
+        raise FieldMappingError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+    where, params = _current_patch_query(batch, village, None, codes, include_withdrawn=as_of is not None)
+    if as_of is not None:
+        where += " AND coalesce(i.issued_on, b.issued_on) <= :as_of"
+        params["as_of"] = as_of
+    if source:
+        where += " AND b.source = :source"
+        params["source"] = source
     with store.engine.connect() as conn:
         rows = conn.execute(sa.text(
-            "SELECT p.id, p.patch_code, b.name AS batch, b.source, coalesce(i.issued_on, b.issued_on) AS issued_on, "
-            "p.area_mu, p.issued_area_mu, p.cultivated_mu, p.cultivated_source, p.forest_mu, "
-            "m.village_code, m.village_name, "
+            "SELECT p.id, p.lineage_id, p.patch_code, b.name AS batch, b.source, "
+            "coalesce(i.issued_on, b.issued_on) AS issued_on, p.area_mu, p.issued_area_mu, p.cultivated_mu, "
+            "p.cultivated_source, p.forest_mu, m.village_code, m.village_name, "
             "coalesce(m.outside, false) AS outside, coalesce(m.straddles, false) AS straddles, "
-            "m.nearest_code, m.nearest_distance_m, p.status, p.flags, p.version, "
+            "m.nearest_code, m.nearest_distance_m, p.withdrawn, p.flags, p.version, "
+            "coalesce(p.deadline, b.deadline) AS deadline, "
             f"{store.geometry_as_wkb('p.geom')} AS wkb "
             "FROM patches p JOIN batches b ON b.id = p.batch_id "
             "LEFT JOIN batch_imports i ON i.id = p.import_id "
             "LEFT JOIN patch_matches m ON m.patch_id = p.id "
             f"WHERE {where} ORDER BY b.issued_on, b.name, p.patch_code"), params).mappings().all()
         ids = [r["id"] for r in rows]
+        lineages = [r["lineage_id"] for r in rows]
         shares: dict[int, dict[str, float]] = {}
+        relapse_of: dict[int, list[str]] = {}
         for start in range(0, len(ids), 5000):
-            part = ids[start:start + 5000]
-            if not part:
-                break
-            marks = ", ".join(str(int(i)) for i in part)
+            marks = ", ".join(str(int(i)) for i in ids[start:start + 5000])
             for pid, code, share in conn.execute(sa.text(
                     f"SELECT patch_id, village_code, share FROM patch_villages WHERE patch_id IN ({marks}) "
                     "ORDER BY patch_id, share DESC")):
                 shares.setdefault(pid, {})[code] = round(float(share), 6)
+            marks = ", ".join(str(int(i)) for i in lineages[start:start + 5000])
+            for pid, code in conn.execute(sa.text(
+                    "SELECT r.patch_id, e.patch_code FROM patch_relapses r JOIN patches e ON e.id = r.earlier_patch_id "
+                    f"WHERE r.patch_id IN ({marks}) ORDER BY e.patch_code")):
+                relapse_of.setdefault(pid, []).append(code)
+        events = events_repo.lineage_events(conn, lineages) if rows else pd.DataFrame()
     records = []
     for r in rows:
         item = {k: r[k] for k in r.keys() if k not in ("wkb",)}
         item["issued_on"] = units_repo.as_date(item["issued_on"])
+        item["deadline"] = units_repo.as_date(item["deadline"])
         item["outside"] = bool(item["outside"]) if r["village_code"] or r["outside"] else None
         item["straddles"] = bool(item["straddles"])
         item["village_shares"] = shares.get(r["id"], {})
         item["flags"] = sorted(_json(item["flags"]) or {})
+        item["relapse_of"] = relapse_of.get(r["lineage_id"], [])
         records.append(item)
+    frame = pd.DataFrame.from_records(records, columns=[
+        "id", "lineage_id", "patch_code", "batch", "source", "issued_on", "area_mu", "issued_area_mu",
+        "cultivated_mu", "cultivated_source", "forest_mu", "village_code", "village_name", "outside", "straddles",
+        "nearest_code", "nearest_distance_m", "withdrawn", "flags", "version", "deadline", "village_shares",
+        "relapse_of"])
+    if as_of is not None and len(frame):
+        withdrawn_on = _withdrawn_on(events)
+        keep = [not w or (withdrawn_on.get(lid) is not None and withdrawn_on[lid] > as_of)
+                for w, lid in zip(frame["withdrawn"], frame["lineage_id"])]
+        frame = frame[np.array(keep, dtype=bool)]
+        rows = [r for r, k in zip(rows, keep) if k]
+    state = fold(events, frame.rename(columns={"lineage_id": "patch"}), as_of, known_at)
+    for column in STATE_COLUMNS:
+        frame[column] = state[column].to_numpy() if len(frame) else []
+    frame["case_numbers"] = [list(c) for c in frame["case_numbers"]]
+    day = as_of or date.today()
+    frame["overdue"] = [is_overdue(s, d, day) for s, d in zip(frame["status"], frame["deadline"])]
+    if status is not None:
+        mask = (frame["status"] == status).to_numpy()
+        frame, rows = frame[mask], [r for r, k in zip(rows, mask) if k]
     geometry = shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows else []
-    columns = ["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES, "version"]
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    return gpd.GeoDataFrame(frame, geometry=list(geometry), crs=4490)
+    frame = frame[["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES, "lineage_id", "version", "verified"]]
+    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=list(geometry), crs=4490)
 
 
-def show_patch(store: Store, ref: str) -> dict:
+def _withdrawn_on(events: pd.DataFrame) -> dict[int, date]:
+    if events.empty:
+        return {}
+    gone = events[(events["kind"] == "withdrawn")]
+    return dict(zip(gone["patch"], gone["occurred_on"]))
+
+
+def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: datetime | None = None) -> dict:
     """One patch by ``CODE`` or ``BATCH/CODE``: its properties, shares and version history."""
     batch, _, code = ref.rpartition("/")
-    found = list_patches(store, batch=batch or None, codes=[code])
+    found = list_patches(store, batch=batch or None, codes=[code], as_of=as_of, known_at=known_at)
     if found.empty:
         raise NotFoundError(f"no current patch {ref!r}: `geo-tracker patches list` shows the patches")
     if len(found) > 1:
@@ -209,7 +261,8 @@ def patches_geojson(frame: gpd.GeoDataFrame) -> dict:
     features = []
     for _, row in frame.iterrows():
         props = {k: _plain(row[k]) for k in PATCH_PROPERTIES + EXTRA_PROPERTIES}
-        props["issued_on"] = str(props["issued_on"]) if props["issued_on"] else None
+        for key in ("issued_on", "deadline", "status_on"):
+            props[key] = str(props[key]) if props[key] else None
         features.append({"type": "Feature", "geometry": shapely.geometry.mapping(row.geometry),
                          "properties": props})
     return {"type": "FeatureCollection", "features": features}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, text
@@ -34,6 +36,15 @@ class Store:
     @property
     def display_url(self) -> str:
         return mask(self.url)
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Where evidence files live: $GEO_TRACKER_EVIDENCE_DIR, else beside the database."""
+        configured = os.environ.get("GEO_TRACKER_EVIDENCE_DIR")
+        return Path(configured) if configured else self._default_evidence_dir()
+
+    def _default_evidence_dir(self) -> Path:
+        return Path.cwd() / "geo_tracker_evidence"
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -81,6 +81,33 @@ def patch_ids_since(conn: Connection, import_id: int, after_id: int) -> pd.DataF
     return pd.DataFrame(conn.execute(query).all(), columns=["id", "patch_code"])
 
 
+def settled_patches_in(conn: Connection, store: Store, bounds, exclude_batch: int | None) -> pd.DataFrame:
+    """Rectified or closed current patches of other batches within ``bounds`` (relapse candidates)."""
+    xmin, ymin, xmax, ymax = (float(b) for b in bounds)
+    rows = conn.execute(sa.text(
+        f"SELECT patches.lineage_id, patches.patch_code, {store.geometry_as_wkb('patches.geom')} AS wkb "
+        "FROM patches WHERE patches.is_current AND NOT patches.withdrawn "
+        "AND patches.status IN ('rectified', 'closed') AND patches.batch_id <> :batch "
+        f"AND {store.bbox_condition('patches')}"),
+        {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax, "batch": exclude_batch or -1}).all()
+    return pd.DataFrame({"lineage_id": [r.lineage_id for r in rows], "patch_code": [r.patch_code for r in rows],
+                         "geom": shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []})
+
+
+def lineage_of(conn: Connection, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    listed = ", ".join(str(int(i)) for i in ids)
+    return dict(conn.execute(sa.text(f"SELECT id, lineage_id FROM patches WHERE id IN ({listed})")).all())
+
+
+def insert_relapses(conn: Connection, pairs: list[tuple[int, int, float]]) -> None:
+    if pairs:
+        conn.execute(sa.text("INSERT INTO patch_relapses (patch_id, earlier_patch_id, overlap_share, detected_at) "
+                             "VALUES (:p, :e, :s, :t)"),
+                     [{"p": p, "e": e, "s": s, "t": now_utc()} for p, e, s in pairs])
+
+
 def insert_patches(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
     """Bulk-insert patch rows; ``frame`` has the patches columns and ``geom`` (shapely).
 

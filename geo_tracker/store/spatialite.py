@@ -146,6 +146,10 @@ class SpatiaLiteStore(Store):
             pass
         return store
 
+    def _default_evidence_dir(self) -> Path:
+        database = Path(self.url.database)
+        return database.with_name(database.stem + "_evidence")
+
     def prepare(self, conn: Connection) -> None:
         has_metadata = conn.execute(
             text("SELECT count(*) FROM sqlite_master WHERE name = 'geometry_columns'")

@@ -1,0 +1,168 @@
+"""Enforcement cases (立案查处): one case may cover several patches, or none."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from ..core.lifecycle import check_transition
+from ..errors import FieldMappingError, GeoTrackerError, NotFoundError, StaleRowError
+from ..store import Store
+from ..store import events as events_repo
+from ..store.schema import case_patches, cases, patches, vocabulary
+from .tracking import _apply, _check_date, _state, actor
+
+VOCABULARY_KINDS = ("violation", "act")
+
+
+def vocabulary_values(conn, kind: str) -> list[str]:
+    return list(conn.execute(sa.select(vocabulary.c.value).where(vocabulary.c.kind == kind)
+                             .order_by(vocabulary.c.value)).scalars())
+
+
+def list_vocabulary(store: Store) -> dict[str, list[str]]:
+    with store.engine.connect() as conn:
+        return {kind: vocabulary_values(conn, kind) for kind in VOCABULARY_KINDS}
+
+
+def add_vocabulary(store: Store, kind: str, value: str) -> None:
+    """Add a violation type or act this office uses (the lists are per deployment)."""
+    if kind not in VOCABULARY_KINDS:
+        raise FieldMappingError(f"vocabulary kind {kind!r} is not one of {', '.join(VOCABULARY_KINDS)}")
+    if not value.strip():
+        raise FieldMappingError("the value must not be empty")
+    with store.transaction() as conn:
+        if value.strip() not in vocabulary_values(conn, kind):
+            conn.execute(sa.insert(vocabulary).values(kind=kind, value=value.strip()))
+
+
+def _check_vocabulary(conn, kind: str, value: str | None) -> None:
+    if value is None:
+        return
+    allowed = vocabulary_values(conn, kind)
+    if value not in allowed:
+        raise FieldMappingError(
+            f"--{kind} {value!r} is not in this office's list ({', '.join(allowed)}); "
+            f"add it with `geo-tracker vocab add {kind} {value}`"
+        )
+
+
+def _find_case(conn, case_no: str):
+    row = conn.execute(sa.select(cases).where(cases.c.case_no == case_no)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no case {case_no!r}: `geo-tracker cases list` shows the cases")
+    return dict(row)
+
+
+def _bump(conn, case: dict, **values) -> None:
+    result = conn.execute(sa.update(cases).where(cases.c.id == case["id"], cases.c.row_version == case["row_version"])
+                          .values(row_version=cases.c.row_version + 1, **values))
+    if result.rowcount != 1:
+        raise StaleRowError(f"case {case['case_no']} was changed by someone else meanwhile; try again")
+
+
+def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] = (), violation: str | None = None,
+              act: str | None = None, fine_yuan: float | None = None, note: str | None = None,
+              user: str | None = None) -> dict:
+    """File a case (立案), optionally linking the illegal patches it covers."""
+    if not case_no.strip():
+        raise FieldMappingError("the case number must not be empty, e.g. X镇综执罚〔2023〕12号")
+    if fine_yuan is not None and fine_yuan < 0:
+        raise FieldMappingError(f"--fine must not be negative, got {fine_yuan}")
+    with store.transaction() as conn:
+        _check_vocabulary(conn, "violation", violation)
+        _check_vocabulary(conn, "act", act)
+        if conn.execute(sa.select(cases.c.id).where(cases.c.case_no == case_no)).first():
+            raise GeoTrackerError(f"case {case_no!r} already exists: use `cases link` to add patches")
+        case_id = conn.execute(sa.insert(cases).values(
+            case_no=case_no, opened_on=on, violation=violation, act=act, fine_yuan=fine_yuan, note=note,
+        ).returning(cases.c.id)).scalar_one()
+        events_repo.insert_event(conn, kind="case_opened", occurred_on=on, actor=actor(user), case_id=case_id,
+                                 payload={"case_no": case_no, "violation": violation, "act": act,
+                                          "fine_yuan": fine_yuan, "note": note})
+        linked = [_link(conn, store, case_id, case_no, ref, on, user) for ref in patches_refs]
+    return {"case_no": case_no, "opened_on": on, "linked": linked}
+
+
+def _link(conn, store: Store, case_id: int, case_no: str, ref: str, on: date, user: str | None) -> dict:
+    patch = events_repo.find_patch(conn, store, ref)
+    _check_date(patch, on)
+    state = _state(conn, patch, as_of=on)
+    check_transition("link_case", state["status"], patch["label"])
+    if conn.execute(sa.select(case_patches.c.case_id).where(
+            case_patches.c.case_id == case_id, case_patches.c.patch_id == patch["lineage_id"])).first():
+        raise GeoTrackerError(f"patch {patch['label']} is already linked to case {case_no}")
+    other = conn.execute(sa.select(cases.c.case_no).join(case_patches, case_patches.c.case_id == cases.c.id)
+                         .where(case_patches.c.patch_id == patch["lineage_id"])).scalar()
+    if other:
+        raise GeoTrackerError(f"patch {patch['label']} already belongs to case {other}: a patch has at most one case")
+    conn.execute(sa.insert(case_patches).values(case_id=case_id, patch_id=patch["lineage_id"], linked_on=on))
+    return _apply(conn, patch, kind="case_linked", on=on, user=user, case_id=case_id, expected_version=None,
+                  payload={"case_no": case_no, "before": {"status": state["status"]}})
+
+
+def link_case(store: Store, case_no: str, refs: list[str], on: date, *, user: str | None = None) -> list[dict]:
+    with store.transaction() as conn:
+        case = _find_case(conn, case_no)
+        if case["closed_on"]:
+            raise GeoTrackerError(f"case {case_no} was closed on {case['closed_on']}: patches cannot be added")
+        return [_link(conn, store, case["id"], case_no, ref, on, user) for ref in refs]
+
+
+def decide_case(store: Store, case_no: str, on: date, *, fine_yuan: float | None = None, note: str | None = None,
+                user: str | None = None) -> dict:
+    """Record the penalty decision (处罚决定): its date and fine in 元."""
+    if fine_yuan is not None and fine_yuan < 0:
+        raise FieldMappingError(f"--fine must not be negative, got {fine_yuan}")
+    with store.transaction() as conn:
+        case = _find_case(conn, case_no)
+        if on < case["opened_on"]:
+            raise GeoTrackerError(f"the decision ({on}) cannot precede the case's opening ({case['opened_on']})")
+        _bump(conn, case, decided_on=on, decided_fine_yuan=fine_yuan)
+        events_repo.insert_event(conn, kind="case_decided", occurred_on=on, actor=actor(user), case_id=case["id"],
+                                 payload={"case_no": case_no, "fine_yuan": fine_yuan, "note": note,
+                                          "before": {"decided_fine_yuan": case["decided_fine_yuan"]}})
+    return {"case_no": case_no, "decided_on": on, "fine_yuan": fine_yuan}
+
+
+def close_case(store: Store, case_no: str, on: date, *, note: str | None = None, user: str | None = None) -> dict:
+    """Close (结案) a case."""
+    with store.transaction() as conn:
+        case = _find_case(conn, case_no)
+        if case["closed_on"]:
+            raise GeoTrackerError(f"case {case_no} is already closed ({case['closed_on']})")
+        if on < case["opened_on"]:
+            raise GeoTrackerError(f"closing ({on}) cannot precede the case's opening ({case['opened_on']})")
+        _bump(conn, case, closed_on=on)
+        events_repo.insert_event(conn, kind="case_closed", occurred_on=on, actor=actor(user), case_id=case["id"],
+                                 payload={"case_no": case_no, "note": note})
+    return {"case_no": case_no, "closed_on": on}
+
+
+def list_cases(store: Store, as_of: date | None = None) -> list[dict]:
+    """Cases (opened by ``as_of``) with their patches and state as of that date."""
+    with store.engine.connect() as conn:
+        query = sa.select(cases).order_by(cases.c.opened_on, cases.c.case_no)
+        if as_of is not None:
+            query = query.where(cases.c.opened_on <= as_of)
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+        links = conn.execute(sa.select(case_patches.c.case_id, case_patches.c.linked_on, patches.c.patch_code)
+                             .join(patches, patches.c.id == case_patches.c.patch_id)).all()
+    for row in rows:
+        row["patches"] = [code for cid, linked_on, code in links
+                          if cid == row["id"] and (as_of is None or linked_on <= as_of)]
+        if as_of is not None:
+            if row["decided_on"] and row["decided_on"] > as_of:
+                row["decided_on"], row["decided_fine_yuan"] = None, None
+            if row["closed_on"] and row["closed_on"] > as_of:
+                row["closed_on"] = None
+        row["status"] = "closed" if row["closed_on"] else ("decided" if row["decided_on"] else "open")
+    return rows
+
+
+def show_case(store: Store, case_no: str) -> dict:
+    with store.engine.connect() as conn:
+        case = _find_case(conn, case_no)
+    found = [c for c in list_cases(store) if c["case_no"] == case_no]
+    return {**case, **found[0]}

@@ -1,0 +1,341 @@
+"""Tracking a patch through its life: verify, rectify, close, void; history; state as of a date.
+
+Every action is a dated, attributed event in the same transaction as the patch's
+projected status; nothing is overwritten. Actions dated before the patch's last
+event are refused, so the history always reads in order.
+"""
+
+from __future__ import annotations
+
+import getpass
+import io
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..core.area import CGCS2000_GEOD, geodesic_area_mu
+from ..core.geometry import normalise_polygons
+from ..core.lifecycle import (
+    AREA_EPSILON_MU,
+    LIFECYCLE_EVENTS,
+    MEASURE_LABELS,
+    MEASURES,
+    RESULT_WORDS,
+    VERIFY_RESULTS,
+    check_transition,
+    fold,
+    validate_history,
+)
+from ..errors import BatchImportError, FieldMappingError, GeoTrackerError, InputFileError, NotFoundError
+from ..io.evidence import store_evidence
+from ..io.readers import read_delivery
+from ..store import Store
+from ..store import events as repo
+from ..store.schema import evidence as evidence_table
+
+#: A rectified-part geometry may stick out of its patch by this share of its area.
+OUTSIDE_TOLERANCE = 0.01
+
+
+def actor(user: str | None = None) -> str:
+    """Who acts: --user, else $GEO_TRACKER_USER, else the OS user."""
+    if user:
+        return user
+    try:
+        return os.environ.get("GEO_TRACKER_USER") or getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _state(conn, patch: dict, as_of: date | None = None, known_at: datetime | None = None) -> dict:
+    events = repo.lineage_events(conn, [patch["lineage_id"]])
+    frame = pd.DataFrame([{"patch": patch["lineage_id"], "area_mu": patch["area_mu"],
+                           "issued_on": patch["issued_on"]}])
+    return fold(events, frame, as_of, known_at).iloc[0].to_dict()
+
+
+def _validate(conn, patch: dict) -> None:
+    events = repo.lineage_events(conn, [patch["lineage_id"]])
+    validate_history(events, patch["area_mu"], patch["cultivated_mu"], patch["label"])
+
+
+def _check_date(patch: dict, on: date) -> None:
+    if on < patch["issued_on"]:
+        raise GeoTrackerError(f"{on} is before patch {patch['label']} was issued ({patch['issued_on']})")
+    if on > date.today():
+        raise GeoTrackerError(f"{on} is in the future: record what has happened")
+
+
+def _apply(conn, patch: dict, *, kind: str, on: date, user: str | None, payload: dict,
+           expected_version: int | None, case_id: int | None = None) -> dict:
+    before = _state(conn, patch)
+    event_id = repo.insert_event(conn, kind=kind, occurred_on=on, actor=actor(user), payload=payload,
+                                 patch_id=patch["lineage_id"], batch_id=patch["batch_id"], case_id=case_id)
+    _validate(conn, patch)
+    after = _state(conn, patch)
+    repo.update_state(conn, patch, after["status"], after["status_on"], expected_version)
+    return {"event_id": event_id, "patch": patch["label"], "before": before["status"], "status": after["status"],
+            "status_on": after["status_on"], "rectified_mu": after["rectified_mu"],
+            "rectified_cultivated_mu": after["rectified_cultivated_mu"]}
+
+
+def verify_patch(store: Store, ref: str, result: str, on: date, *, note: str | None = None,
+                 cadre: str | None = None, user: str | None = None, expected_version: int | None = None) -> dict:
+    """Record the field verification (核查) of a patch: legal, no_change or illegal."""
+    result = RESULT_WORDS.get(str(result).strip(), result)
+    if result not in VERIFY_RESULTS:
+        raise FieldMappingError(f"--result {result!r} is not one of {', '.join(VERIFY_RESULTS)} (合法/伪变化/违法)")
+    with store.transaction() as conn:
+        return _verify(conn, store, ref, result, on, note, cadre, user, expected_version)
+
+
+def _verify(conn, store, ref, result, on, note, cadre, user, expected_version) -> dict:
+    patch = repo.find_patch(conn, store, ref)
+    _check_date(patch, on)
+    state = _state(conn, patch, as_of=on)
+    check_transition("verify", state["status"], patch["label"])
+    payload = {"result": result, "note": note, "cadre": cadre,
+               "before": {"status": state["status"]}, "after": {"status": result}}
+    return _apply(conn, patch, kind="verified", on=on, user=user, payload=payload, expected_version=expected_version)
+
+
+def close_patch(store: Store, ref: str, on: date, *, note: str | None = None, user: str | None = None,
+                expected_version: int | None = None) -> dict:
+    """Close (销号) a patch that is legal, unchanged or fully rectified."""
+    with store.transaction() as conn:
+        patch = repo.find_patch(conn, store, ref)
+        _check_date(patch, on)
+        state = _state(conn, patch, as_of=on)
+        check_transition("close", state["status"], patch["label"])
+        payload = {"note": note, "before": {"status": state["status"]}, "after": {"status": "closed"}}
+        return _apply(conn, patch, kind="closed", on=on, user=user, payload=payload,
+                      expected_version=expected_version)
+
+
+def _part_area(path: str | Path, patch: dict) -> tuple[float, str]:
+    """Area (亩) of a rectified part drawn in a file, checked to lie within the patch."""
+    delivery = read_delivery(path)
+    check = normalise_polygons(delivery.frame.geometry.values)
+    if check.problems:
+        first = min(check.problems)
+        raise InputFileError(f"{Path(path).name}: feature {first + 1} {check.problems[first]}")
+    part = shapely.union_all(check.geometries)
+    area = float(geodesic_area_mu([part])[0])
+    outside = float(geodesic_area_mu([shapely.difference(part, patch["geom"])])[0])
+    if outside > OUTSIDE_TOLERANCE * area + AREA_EPSILON_MU:
+        raise GeoTrackerError(
+            f"{Path(path).name}: {outside:.4f} of its {area:.4f} 亩 lie outside patch {patch['label']}: "
+            "a rectified part must lie within its patch"
+        )
+    return area, shapely.to_wkt(part, rounding_precision=9)
+
+
+def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: float | None = None,
+                  full: bool = False, geometry: str | Path | None = None, cultivated_mu: float | None = None,
+                  evidence: list[str | Path] = (), note: str | None = None, user: str | None = None,
+                  expected_version: int | None = None) -> dict:
+    """Record rectification (整改) of part or all of a patch, with its evidence."""
+    if measure not in MEASURES:
+        raise FieldMappingError(f"--measure {measure!r} is not one of {', '.join(MEASURES)}")
+    if sum(x is not None and x is not False for x in (area_mu, geometry, full or None)) != 1:
+        raise FieldMappingError("give exactly one of --area-mu, --full and --geometry")
+    if area_mu is not None and area_mu <= 0:
+        raise FieldMappingError(f"--area-mu must be positive, got {area_mu}")
+    if cultivated_mu is not None and cultivated_mu < 0:
+        raise FieldMappingError(f"--cultivated-mu must not be negative, got {cultivated_mu}")
+    with store.transaction() as conn:
+        patch = repo.find_patch(conn, store, ref)
+        _check_date(patch, on)
+        state = _state(conn, patch, as_of=on)
+        check_transition("rectify", state["status"], patch["label"])
+        current = _state(conn, patch)
+        remaining = patch["area_mu"] - current["rectified_mu"]
+        part_wkt = None
+        if full:
+            area_mu = remaining
+        elif geometry is not None:
+            area_mu, part_wkt = _part_area(geometry, patch)
+        if area_mu > remaining + AREA_EPSILON_MU:
+            raise GeoTrackerError(
+                f"rectifying {area_mu:.4f} 亩 would bring patch {patch['label']} to "
+                f"{current['rectified_mu'] + area_mu:.4f} 亩 rectified, more than its {patch['area_mu']:.4f} 亩 "
+                f"({max(remaining, 0):.4f} 亩 remain)"
+            )
+        if cultivated_mu:
+            if cultivated_mu > area_mu + AREA_EPSILON_MU:
+                raise GeoTrackerError(f"--cultivated-mu {cultivated_mu} exceeds this record's {area_mu:.4f} 亩")
+            limit = patch["cultivated_mu"]
+            if limit is not None and not np.isnan(limit) and \
+                    current["rectified_cultivated_mu"] + cultivated_mu > limit + AREA_EPSILON_MU:
+                raise GeoTrackerError(
+                    f"rectified cultivated land of patch {patch['label']} would reach "
+                    f"{current['rectified_cultivated_mu'] + cultivated_mu:.4f} 亩, more than its {limit:.4f} 亩 of 耕地"
+                )
+        stored = [_store_evidence(conn, store, f, patch) for f in evidence]
+        payload = {"measure": measure, "measure_label": MEASURE_LABELS[measure], "area_mu": area_mu,
+                   "cultivated_mu": cultivated_mu, "full": bool(full), "geometry_wkt": part_wkt,
+                   "evidence": stored, "note": note, "before": {"rectified_mu": current["rectified_mu"]},
+                   "after": {"rectified_mu": current["rectified_mu"] + area_mu}}
+        return _apply(conn, patch, kind="rectified", on=on, user=user, payload=payload,
+                      expected_version=expected_version)
+
+
+def _store_evidence(conn, store: Store, path, patch: dict) -> dict:
+    import sqlalchemy as sa
+
+    item = store_evidence(path, store.evidence_dir)
+    exists = conn.execute(sa.select(evidence_table.c.sha256).where(evidence_table.c.sha256 == item.sha256)).first()
+    if not exists:
+        conn.execute(sa.insert(evidence_table).values(**item.__dict__))
+    distance = None
+    if item.lon is not None and item.lat is not None:
+        point = shapely.Point(item.lon, item.lat)
+        if patch["geom"].contains(point):
+            distance = 0.0
+        else:
+            near = shapely.shortest_line(point, patch["geom"])
+            (x0, y0), (x1, y1) = near.coords
+            distance = float(CGCS2000_GEOD.inv(x0, y0, x1, y1)[2])
+    return {"sha256": item.sha256, "file_name": item.file_name, "taken_at": item.taken_at,
+            "lon": item.lon, "lat": item.lat, "distance_to_patch_m": distance}
+
+
+def void_event(store: Store, event_id: int, reason: str, *, user: str | None = None) -> dict:
+    """Void a mistaken lifecycle event by a new one that says why; the original stays."""
+    if not reason or not reason.strip():
+        raise FieldMappingError("--reason is required: say why the event is void")
+    with store.transaction() as conn:
+        target = repo.get_event(conn, event_id)
+        if target is None:
+            raise NotFoundError(f"no event {event_id}: `geo-tracker patches history CODE` shows event ids")
+        if target["voided_by"] is not None:
+            raise GeoTrackerError(f"event {event_id} is already void (by event {target['voided_by']})")
+        if target["kind"] not in LIFECYCLE_EVENTS:
+            raise GeoTrackerError(
+                f"event {event_id} ({target['kind']}) cannot be voided: only verification, case link, "
+                "rectification and closing events of a patch can"
+            )
+        void_id = repo.insert_event(conn, kind="void", occurred_on=date.today(), actor=actor(user),
+                                    payload={"target": event_id, "target_kind": target["kind"], "reason": reason},
+                                    patch_id=target["patch_id"], batch_id=target["batch_id"],
+                                    case_id=target["case_id"])
+        repo.mark_voided(conn, event_id, void_id)
+        if target["kind"] == "case_linked":
+            repo.unlink_case(conn, target["case_id"], target["patch_id"])
+        result = {"void_event_id": void_id, "voided": event_id, "kind": target["kind"]}
+        if target["patch_id"] is not None:
+            patch = repo.find_patch_by_lineage(conn, store, target["patch_id"])
+            _validate(conn, patch)
+            after = _state(conn, patch)
+            repo.update_state(conn, patch, after["status"], after["status_on"])
+            result.update(patch=patch["label"], status=after["status"])
+        return result
+
+
+def patch_history(store: Store, ref: str) -> list[dict]:
+    """Every event of the patch (all versions), void ones included and marked."""
+    with store.engine.connect() as conn:
+        patch = repo.find_patch(conn, store, ref)
+        events = repo.lineage_events(conn, [patch["lineage_id"]])
+    out = []
+    for row in events.itertuples():
+        out.append({"id": int(row.id), "kind": row.kind, "occurred_on": row.occurred_on,
+                    "recorded_at": row.recorded_at, "actor": row.actor, "payload": row.payload,
+                    "voided_by": None if pd.isna(row.voided_by) else int(row.voided_by)})
+    return out
+
+
+def patch_state(store: Store, ref: str, as_of: date | None = None, known_at: datetime | None = None) -> dict:
+    with store.engine.connect() as conn:
+        patch = repo.find_patch(conn, store, ref)
+        state = _state(conn, patch, as_of, known_at)
+    state["patch"] = patch["label"]
+    return state
+
+
+# --- bulk verification ------------------------------------------------------------------
+
+COLUMNS = {
+    "patch": ("patch_code", "图斑编号", "监测编号", "图斑号", "JCBH", "code"),
+    "result": ("result", "核查结果", "结果", "判定结果"),
+    "date": ("date", "核查日期", "日期", "verified_on"),
+    "note": ("note", "备注", "说明"),
+    "cadre": ("cadre", "核查人", "村干部"),
+}
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputFileError(f"{path} does not exist: check the path")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return pd.read_csv(io.StringIO(raw.decode(encoding)), dtype=str, keep_default_na=False)
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(f"{path.name} is neither UTF-8 nor GBK text")
+
+
+def verify_from_file(store: Store, path: str | Path, *, batch: str | None = None, user: str | None = None) -> dict:
+    """Record verifications returned by village cadres (xlsx or csv): all rows or none."""
+    path = Path(path)
+    table = _read_table(path)
+    found = {}
+    for key, names in COLUMNS.items():
+        found[key] = next((c for c in table.columns if str(c).strip() in names), None)
+    missing = [k for k in ("patch", "result", "date") if found[k] is None]
+    if missing:
+        raise FieldMappingError(
+            f"{path.name} has no column for {', '.join(missing)}: expected e.g. 图斑编号, 核查结果, 核查日期 "
+            f"(its columns are: {', '.join(map(str, table.columns))})"
+        )
+    problems, done = [], []
+    with store.transaction() as conn:
+        for i, row in enumerate(table.to_dict("records"), start=2):
+            code = str(row[found["patch"]] or "").strip()
+            if not code:
+                continue
+            ref = f"{batch}/{code}" if batch else code
+            try:
+                day = pd.to_datetime(str(row[found["date"]]).strip()).date()
+            except (ValueError, TypeError):
+                problems.append(f"row {i} ({code}): date {row[found['date']]!r} is not a date")
+                continue
+            result = RESULT_WORDS.get(str(row[found["result"]]).strip())
+            if result is None:
+                problems.append(f"row {i} ({code}): result {row[found['result']]!r} is not 合法/伪变化/违法")
+                continue
+            note = row.get(found["note"]) if found["note"] else None
+            cadre = row.get(found["cadre"]) if found["cadre"] else None
+            try:
+                with conn.begin_nested():
+                    done.append(_verify(conn, store, ref, result, day, note or None, cadre or None, user, None))
+            except GeoTrackerError as e:
+                problems.append(f"row {i} ({code}): {e}")
+        if problems:
+            raise BatchImportError(
+                f"{path.name}: {len(problems)} rows cannot be recorded, so none were: " + "; ".join(problems[:10]),
+                [{"problem": p} for p in problems],
+            )
+    return {"file": path.name, "verified": len(done),
+            "results": {r: sum(1 for d in done if d["status"] == r) for r in VERIFY_RESULTS}}
+
+
+
+def set_deadline(store: Store, ref: str, deadline: date, *, user: str | None = None) -> dict:
+    """Give one patch its own rectification deadline (overrides the batch's)."""
+    with store.transaction() as conn:
+        patch = repo.find_patch(conn, store, ref)
+        repo.insert_event(conn, kind="deadline_set", occurred_on=date.today(), actor=actor(user),
+                          patch_id=patch["lineage_id"], batch_id=patch["batch_id"],
+                          payload={"before": str(patch["deadline"]) if patch["deadline"] else None,
+                                   "after": str(deadline)})
+        repo.set_deadline(conn, patch, deadline)
+    return {"patch": patch["label"], "deadline": deadline}
