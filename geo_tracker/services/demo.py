@@ -12,7 +12,9 @@ from ..errors import GeoTrackerError, InputFileError
 from ..store import open_store, parse_url
 from .batches import ImportOptions, ImportReport, import_batch, list_batches
 from .boundaries import BoundaryOptions, BoundaryReport, import_boundaries
+from .cases import close_case, decide_case, open_case
 from .patches import list_patches
+from .tracking import close_patch, rectify_patch, verify_patch
 from .database import database_info, init_database
 
 DEMO_DB_FILE = "geo_tracker_demo.sqlite"
@@ -34,6 +36,52 @@ SAMPLE_BATCHES = [
      dict(source="forestry", batch="2023年森林督查", issued_on=date(2023, 5, 15),
           deadline=date(2023, 11, 30))),
 ]
+
+
+#: The demo township's 2023: who verified what, cases, rectification (dates and measures).
+NR_BATCH = "2023年卫片执法第2批"
+FORESTRY_BATCH = "2023年森林督查"
+NR_CASES = [  # case number, violation, act, patch indices (0-based) of the natural-resources batch
+    ("澄江镇综执罚〔2023〕21号", "非法占用土地", "搭建农用设施", [0, 1, 2]),
+    ("澄江镇综执罚〔2023〕22号", "改变土地用途", "建坟", [3, 4]),
+    ("澄江镇综执罚〔2023〕23号", "非法占用土地", "开路", [5, 6, 7]),
+    ("澄江镇综执罚〔2023〕24号", "改变土地用途", "搭建农用设施", [8, 9, 10]),
+    ("澄江镇综执罚〔2023〕25号", "非法占用土地", "建房", [11, 12]),
+]
+FORESTRY_ACTS = ["建坟", "建房", "开路", "建坟", "开路", "建坟", "建房", "建坟", "开路", "建坟", "建房", "开路"]
+
+
+def _demo_year(store) -> None:
+    """Verification, cases, rectification and closure as the township recorded them in 2023."""
+    nr = [row.patch_code for row in list_patches(store, batch=NR_BATCH).itertuples()]
+    for i, code in enumerate(nr):
+        result = "legal" if i >= 13 else "illegal"
+        verify_patch(store, f"{NR_BATCH}/{code}", result, date(2023, 7, 10 + i % 5), cadre="村两委核查",
+                     user="自然资源联络员")
+    for case_no, violation, act, members in NR_CASES:
+        open_case(store, case_no, date(2023, 7, 20), patches_refs=[f"{NR_BATCH}/{nr[i]}" for i in members],
+                  violation=violation, act=act, user="执法队")
+    for i, code in enumerate(nr[:11]):
+        measure = "restore_farmland" if i in (1, 4, 9) else "demolition"
+        rectify_patch(store, f"{NR_BATCH}/{code}", date(2023, 8 + i % 4, 5 + i), measure, full=True, user="执法队")
+    for i in (13, 14):
+        close_patch(store, f"{NR_BATCH}/{nr[i]}", date(2023, 9, 1), note="设施农用地备案", user="县自然资源局")
+    for i in range(11):
+        if i % 2 == 0:
+            close_patch(store, f"{NR_BATCH}/{nr[i]}", date(2023, 12, 15), user="县自然资源局")
+    for case_no, *_ in NR_CASES[:4]:
+        decide_case(store, case_no, date(2023, 8, 15), fine_yuan=12000.0)
+        close_case(store, case_no, date(2023, 12, 20))
+
+    forest = [row.patch_code for row in list_patches(store, batch=FORESTRY_BATCH).itertuples()]
+    for i, code in enumerate(forest):
+        ref = f"{FORESTRY_BATCH}/{code}"
+        verify_patch(store, ref, "illegal", date(2023, 6, 1), user="林业站")
+        violation = "擅自开垦林地" if FORESTRY_ACTS[i] == "开路" else "擅自改变林地用途"
+        open_case(store, f"澄江镇林罚〔2023〕{i + 1}号", date(2023, 6, 20), patches_refs=[ref],
+                  violation=violation, act=FORESTRY_ACTS[i], user="执法队")
+        rectify_patch(store, ref, date(2023, 9, 1 + i), "regreen", full=True, user="执法队")
+        decide_case(store, f"澄江镇林罚〔2023〕{i + 1}号", date(2023, 7, 15), fine_yuan=2000.0 + 500 * (i % 3))
 
 
 @dataclass
@@ -74,4 +122,5 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR) -> DemoResult:
         boundaries = [import_boundaries(store, data_dir / name, BoundaryOptions(level=level))
                       for name, level in SAMPLE_BOUNDARIES]
         imports = [import_batch(store, data_dir / name, ImportOptions(**opts)) for name, opts in SAMPLE_BATCHES]
+        _demo_year(store)
         return DemoResult(boundaries, imports, list_batches(store), list_patches(store), database_info(store))

@@ -139,7 +139,10 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
                   full: bool = False, geometry: str | Path | None = None, cultivated_mu: float | None = None,
                   evidence: list[str | Path] = (), note: str | None = None, user: str | None = None,
                   expected_version: int | None = None) -> dict:
-    """Record rectification (整改) of part or all of a patch, with its evidence."""
+    """Record rectification (整改) of part or all of a patch, with its evidence.
+
+    ``full`` rectifies everything not yet rectified, its cultivated land (耕地) included.
+    """
     if measure not in MEASURES:
         raise FieldMappingError(f"--measure {measure!r} is not one of {', '.join(MEASURES)}")
     if sum(x is not None and x is not False for x in (area_mu, geometry, full or None)) != 1:
@@ -158,6 +161,9 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
         part_wkt = None
         if full:
             area_mu = remaining
+            limit = patch["cultivated_mu"]
+            if cultivated_mu is None and limit is not None and not np.isnan(limit):
+                cultivated_mu = max(limit - current["rectified_cultivated_mu"], 0.0)
         elif geometry is not None:
             area_mu, part_wkt = _part_area(geometry, patch)
         if area_mu > remaining + AREA_EPSILON_MU:

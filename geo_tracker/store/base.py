@@ -102,6 +102,14 @@ class Store:
         """SQL condition: the row's geom may intersect the box ``:xmin :ymin :xmax :ymax`` (index-assisted)."""
         raise NotImplementedError
 
+    def json_number(self, column: str, key: str) -> str:
+        """SQL for a number stored under ``key`` in a JSON column."""
+        raise NotImplementedError
+
+    def json_text(self, column: str, key: str) -> str:
+        """SQL for a text stored under ``key`` in a JSON column."""
+        raise NotImplementedError
+
     def geometry_as_wkb(self, column: str) -> str:
         """SQL that reads a stored geometry column back as WKB."""
         raise NotImplementedError

@@ -71,6 +71,12 @@ class PostGISStore(Store):
     def bbox_condition(self, table: str) -> str:
         return f"{table}.geom && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490)"
 
+    def json_number(self, column: str, key: str) -> str:
+        return f"CAST({column}->>'{key}' AS DOUBLE PRECISION)"
+
+    def json_text(self, column: str, key: str) -> str:
+        return f"({column}->>'{key}')"
+
     def geometry_as_wkb(self, column: str) -> str:
         return f"ST_AsBinary({column})"
 

@@ -164,6 +164,12 @@ class SpatiaLiteStore(Store):
         return (f"{table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '{table}' "
                 "AND f_geometry_column = 'geom' AND search_frame = BuildMbr(:xmin, :ymin, :xmax, :ymax, 4490))")
 
+    def json_number(self, column: str, key: str) -> str:
+        return f"CAST(json_extract({column}, '$.{key}') AS REAL)"
+
+    def json_text(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
     def geometry_as_wkb(self, column: str) -> str:
         return f"AsBinary({column})"
 

@@ -1,0 +1,98 @@
+"""Area statistics as of a date, by any grouping, with figures that add up when printed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from ..core.rounding import fmt, round_parts
+from ..core.stats import ADDITIVE, SUMS, derive
+from ..errors import FieldMappingError
+from ..store import Store
+from ..store import stats as repo
+
+BY = tuple(repo.GROUP_KEYS)
+RATES = ["rectification_rate_area", "rectification_rate_count", "case_filing_rate", "case_closing_rate",
+         "illegal_cultivated_share"]
+
+
+def default_as_of(year: int | None, as_of: date | None) -> date:
+    if as_of is not None:
+        return as_of
+    today = date.today()
+    return min(date(year, 12, 31), today) if year else today
+
+
+def compute_stats(store: Store, *, as_of: date | None = None, year: int | None = None, source: str | None = None,
+                  batch: str | None = None, village: str | None = None, by: list[str] = (),
+                  known_at: datetime | None = None, approved_cultivated_mu: float | None = None) -> dict:
+    """Figures per group and in total, as of a date (default: today, or the end of ``year``).
+
+    JSON shape: ``{"as_of", "known_at", "filters", "by", "groups": [{"key", <figures>,
+    "printed"}], "total": {<figures>, "printed"}, "withdrawn"}``.
+    """
+    by = list(by)
+    for name in by:
+        if name not in BY:
+            raise FieldMappingError(f"--by {name!r} is not one of {', '.join(BY)}")
+    if approved_cultivated_mu is not None and approved_cultivated_mu <= 0:
+        raise FieldMappingError("--approved-cultivated-mu must be positive")
+    day = default_as_of(year, as_of)
+    filters, params = [], {}
+    if year:
+        filters.append("AND substr(CAST(coalesce(i.issued_on, b.issued_on) AS TEXT), 1, 4) = :year")
+        params["year"] = str(year)
+    for column, value, name in (("b.source", source, "source"), ("b.name", batch, "batch"),
+                                ("m.village_code", village, "village")):
+        if value:
+            filters.append(f"AND {column} = :{name}")
+            params[name] = value
+    where = " ".join(filters)
+    with store.engine.connect() as conn:
+        groups = repo.grouped_sums(conn, store, by=by, as_of=day, known_at=known_at, filters=where, params=params)
+        total_rows = repo.grouped_sums(conn, store, by=[], as_of=day, known_at=known_at, filters=where,
+                                       params=params)
+        total_sums = total_rows[0] if total_rows else {}
+        if not (source or batch or village or year):
+            total_sums.update(repo.all_cases(conn, day))
+        withdrawn = conn.execute(sa.text(
+            "SELECT COUNT(DISTINCT e.patch_id) FROM events e JOIN batches b ON b.id = e.batch_id "
+            "WHERE e.kind = 'withdrawn' AND e.occurred_on <= :as_of"
+            + (" AND b.source = :source" if source else "") + (" AND b.name = :batch" if batch else "")),
+            {"as_of": day, **params}).scalar_one()
+    total = derive(total_sums, approved_cultivated_mu)
+    result_groups = []
+    for row in groups:
+        key = {}
+        for name in by:
+            key[name] = row[f"key_{name}"]
+            if f"label_{name}" in row:
+                key[f"{name}_name"] = row[f"label_{name}"]
+        result_groups.append({"key": key, **derive(row, approved_cultivated_mu)})
+    result_groups.sort(key=lambda g: tuple(str(v) for v in g["key"].values()))
+    _printed(result_groups, total)
+    return {"as_of": day, "known_at": known_at, "filters": {"year": year, "source": source, "batch": batch,
+                                                             "village": village},
+            "by": by, "groups": result_groups, "total": total, "withdrawn": int(withdrawn)}
+
+
+def _printed(groups: list[dict], total: dict) -> None:
+    """Printed values: additive figures rounded so the groups add up to the total."""
+    total["printed"] = {}
+    for g in groups:
+        g["printed"] = {}
+    for name in ADDITIVE:
+        total_value = round(total[name], 2)
+        total["printed"][name] = fmt(total_value)
+        if groups:
+            parts = round_parts([g[name] for g in groups], 2, total[name])
+            for g, value in zip(groups, parts):
+                g["printed"][name] = fmt(value)
+    for item in [total, *groups]:
+        for name in RATES:
+            if name in item:
+                item["printed"][name] = "-" if item[name] is None else f"{item[name] * 100:.2f}%"
+        for name in SUMS:
+            if name not in item["printed"]:
+                item["printed"][name] = str(item[name]) if isinstance(item[name], int) else fmt(item[name])

@@ -1,0 +1,159 @@
+"""Statistics computed in the database: one GROUP BY over patches and their folded events.
+
+The as-of state of a patch is derived in SQL from its events, the same way
+:func:`geo_tracker.core.lifecycle.fold` does in Python (histories are validated
+when recorded, so the closed-form below is exact): nothing is loaded row by row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ..core.lifecycle import AREA_EPSILON_MU
+from .base import Store
+
+#: Group keys: name -> (SQL expression over the per-patch relation ``p``, label).
+GROUP_KEYS = {
+    "village": ("p.village_code", "p.village_name"),
+    "batch": ("p.batch", None),
+    "source": ("p.source", None),
+    "status": ("p.status", None),
+    "violation": ("p.violation", None),
+    "month": ("p.month", None),
+}
+
+
+def _known(store: Store, known_at: datetime | None) -> tuple[str, str, dict]:
+    if known_at is None:
+        return "", "e.voided_by IS NULL", {}
+    moment = known_at.astimezone(timezone.utc)
+    value = moment.strftime("%Y-%m-%d %H:%M:%S.%f") if store.backend == "spatialite" else moment
+    return ("AND e.recorded_at <= :known_at",
+            "(e.voided_by IS NULL OR v.recorded_at > :known_at)", {"known_at": value})
+
+
+def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str) -> tuple[str, dict]:
+    """A SELECT of one row per patch issued by ``:as_of`` with its state then."""
+    known, not_void, params = _known(store, known_at)
+    j_num = lambda key: store.json_number("e.payload", key)  # noqa: E731
+    j_txt = lambda key: store.json_text("e.payload", key)  # noqa: E731
+    sql = f"""
+    WITH ev AS (
+      SELECT e.patch_id AS lineage_id,
+        MAX(CASE WHEN e.kind = 'verified' THEN {j_txt('result')} END) AS verified,
+        MAX(CASE WHEN e.kind = 'case_linked' THEN 1 ELSE 0 END) AS has_case,
+        MAX(CASE WHEN e.kind = 'closed' THEN 1 ELSE 0 END) AS closed,
+        SUM(CASE WHEN e.kind = 'rectified' THEN {j_num('area_mu')} ELSE 0 END) AS rectified_mu,
+        SUM(CASE WHEN e.kind = 'rectified' THEN coalesce({j_num('cultivated_mu')}, 0) ELSE 0 END)
+          AS rectified_cultivated_mu,
+        SUM(CASE WHEN e.kind = 'rectified' AND {j_txt('measure')} = 'demolition' THEN {j_num('area_mu')}
+          ELSE 0 END) AS demolished_mu
+      FROM events e LEFT JOIN events v ON v.id = e.voided_by
+      WHERE e.kind IN ('verified', 'case_linked', 'rectified', 'closed') AND e.occurred_on <= :as_of
+        {known} AND {not_void}
+      GROUP BY e.patch_id
+    ),
+    wd AS (
+      SELECT patch_id AS lineage_id, MIN(occurred_on) AS withdrawn_on FROM events
+      WHERE kind = 'withdrawn' GROUP BY patch_id
+    ),
+    base AS (
+      SELECT pt.lineage_id, pt.area_mu, coalesce(pt.cultivated_mu, 0) AS cultivated_mu,
+        coalesce(pt.issued_area_mu, 0) AS issued_area_mu, b.name AS batch, b.source,
+        m.village_code, m.village_name, coalesce(i.issued_on, b.issued_on) AS issued_on,
+        coalesce(pt.deadline, b.deadline) AS deadline, ev.verified, coalesce(ev.has_case, 0) AS has_case,
+        coalesce(ev.closed, 0) AS closed, coalesce(ev.rectified_mu, 0) AS rectified_raw,
+        coalesce(ev.rectified_cultivated_mu, 0) AS rectified_cultivated_mu,
+        coalesce(ev.demolished_mu, 0) AS demolished_mu, c.id AS case_id, c.violation
+      FROM patches pt
+      JOIN batches b ON b.id = pt.batch_id
+      LEFT JOIN batch_imports i ON i.id = pt.import_id
+      LEFT JOIN patch_matches m ON m.patch_id = pt.id
+      LEFT JOIN ev ON ev.lineage_id = pt.lineage_id
+      LEFT JOIN wd ON wd.lineage_id = pt.lineage_id
+      LEFT JOIN case_patches cp ON cp.patch_id = pt.lineage_id AND cp.linked_on <= :as_of
+      LEFT JOIN cases c ON c.id = cp.case_id
+      WHERE pt.is_current AND coalesce(i.issued_on, b.issued_on) <= :as_of
+        AND (wd.withdrawn_on IS NULL OR wd.withdrawn_on > :as_of) {filters}
+    ),
+    p AS (
+      SELECT base.*,
+        CASE WHEN rectified_raw < area_mu THEN rectified_raw ELSE area_mu END AS rectified_mu,
+        CASE WHEN closed = 1 THEN 'closed'
+             WHEN rectified_raw >= area_mu - {AREA_EPSILON_MU} THEN 'rectified'
+             WHEN rectified_raw > 0 THEN 'rectifying'
+             WHEN has_case = 1 AND verified = 'illegal' THEN 'case_filed'
+             WHEN verified IS NOT NULL THEN verified
+             ELSE 'issued' END AS status,
+        substr(CAST(issued_on AS TEXT), 1, 7) AS month
+      FROM base
+    )
+    """
+    return sql, params
+
+
+def grouped_sums(conn: Connection, store: Store, *, by: list[str], as_of: date, known_at: datetime | None,
+                 filters: str, params: dict) -> list[dict]:
+    """One row of sums per group (``by`` empty: one row for everything)."""
+    base, extra = patch_state_sql(store, known_at=known_at, filters=filters)
+    keys = []
+    for name in by:
+        code, label = GROUP_KEYS[name]
+        keys.append(f"{code} AS key_{name}")
+        if label:
+            keys.append(f"{label} AS label_{name}")
+    group_cols = [k.split(" AS ")[0] for k in keys]
+    select_keys = (", ".join(keys) + ",") if keys else ""
+    group_by = f"GROUP BY {', '.join(group_cols)}" if group_cols else ""
+    illegal = "p.verified = 'illegal'"
+    sql = base + f"""
+    SELECT {select_keys}
+      COUNT(*) AS patches, SUM(p.area_mu) AS area_mu, SUM(p.cultivated_mu) AS cultivated_mu,
+      SUM(p.issued_area_mu) AS issued_area_mu,
+      SUM(CASE WHEN p.verified IS NOT NULL THEN 1 ELSE 0 END) AS verified,
+      SUM(CASE WHEN p.verified = 'legal' THEN 1 ELSE 0 END) AS legal,
+      SUM(CASE WHEN p.verified = 'no_change' THEN 1 ELSE 0 END) AS no_change,
+      SUM(CASE WHEN {illegal} THEN 1 ELSE 0 END) AS illegal,
+      SUM(CASE WHEN {illegal} THEN p.area_mu ELSE 0 END) AS illegal_area_mu,
+      SUM(CASE WHEN {illegal} THEN p.cultivated_mu ELSE 0 END) AS illegal_cultivated_mu,
+      SUM(CASE WHEN p.has_case = 1 THEN 1 ELSE 0 END) AS case_filed,
+      SUM(CASE WHEN {illegal} AND p.rectified_raw >= p.area_mu - {AREA_EPSILON_MU} THEN 1 ELSE 0 END) AS rectified,
+      SUM(CASE WHEN p.closed = 1 THEN 1 ELSE 0 END) AS closed,
+      SUM(p.rectified_mu) AS rectified_mu, SUM(p.rectified_cultivated_mu) AS rectified_cultivated_mu,
+      SUM(p.demolished_mu) AS demolished_mu,
+      SUM(CASE WHEN p.deadline < :as_of AND p.status IN ('issued', 'illegal', 'case_filed', 'rectifying')
+          THEN 1 ELSE 0 END) AS overdue,
+      COUNT(DISTINCT p.case_id) AS cases
+    FROM p {group_by}
+    """
+    rows = [dict(r) for r in conn.execute(sa.text(sql), {**params, **extra, "as_of": as_of}).mappings()]
+    distinct = ", ".join([*(f"{c} AS k{i}" for i, c in enumerate(group_cols)), "p.case_id AS case_id"])
+    outer = ", ".join(f"d.k{i}" for i in range(len(group_cols)))
+    case_sql = base + f"""
+    SELECT {outer + ',' if outer else ''}
+      SUM(CASE WHEN c.closed_on <= :as_of THEN 1 ELSE 0 END) AS cases_closed,
+      SUM(CASE WHEN c.decided_on <= :as_of THEN coalesce(c.decided_fine_yuan, 0) ELSE 0 END) AS fines_yuan
+    FROM (SELECT DISTINCT {distinct} FROM p WHERE p.case_id IS NOT NULL) AS d JOIN cases c ON c.id = d.case_id
+    {('GROUP BY ' + outer) if outer else ''}
+    """
+    case_rows = conn.execute(sa.text(case_sql), {**params, **extra, "as_of": as_of}).mappings().all()
+    by_key = {tuple(r[f"k{i}"] for i in range(len(group_cols))): dict(r) for r in case_rows}
+    for row in rows:
+        key = tuple(row[k] for k in row if k.startswith(("key_", "label_")))
+        found = by_key.get(key, {})
+        row["cases_closed"] = found.get("cases_closed") or 0
+        row["fines_yuan"] = float(found.get("fines_yuan") or 0)
+    return rows
+
+
+def all_cases(conn: Connection, as_of: date) -> dict:
+    """Cases of the whole office, with or without patches (patrol cases have none)."""
+    row = conn.execute(sa.text(
+        "SELECT COUNT(*) AS cases, SUM(CASE WHEN closed_on <= :d THEN 1 ELSE 0 END) AS cases_closed, "
+        "SUM(CASE WHEN decided_on <= :d THEN coalesce(decided_fine_yuan, 0) ELSE 0 END) AS fines_yuan "
+        "FROM cases WHERE opened_on <= :d"), {"d": as_of}).mappings().one()
+    return {"cases": int(row["cases"] or 0), "cases_closed": int(row["cases_closed"] or 0),
+            "fines_yuan": float(row["fines_yuan"] or 0)}
