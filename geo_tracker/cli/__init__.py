@@ -16,5 +16,6 @@ from . import database as _database  # noqa: F401,E402
 from . import demo as _demo  # noqa: F401,E402
 from . import landuse as _landuse  # noqa: F401,E402
 from . import patches as _patches  # noqa: F401,E402
+from . import stats as _stats  # noqa: F401,E402
 
 __all__ = ["cli", "main"]

@@ -302,3 +302,24 @@ def _print_frame(frame, as_json: bool, columns: list[str]) -> None:
     for r in rows:
         table.add_row(*(", ".join(v) if isinstance(v, list) else str(v if v is not None else "") for v in r.values()))
     console().print(table)
+
+
+@patches.command()
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="FILE.gpkg, .shp (GBK, .cpg, .prj), .geojson or .xlsx")
+@click.option("--as-of", type=DATE)
+@click.option("--batch")
+@click.option("--source")
+@click.pass_obj
+def export(app: AppContext, output, as_of, batch, source):
+    """Export patches with the bureau's own attributes plus status and rectification.
+
+    Example:
+
+        geo-tracker patches export -o 2023年第2批整改情况.shp --batch 2023年第2批
+    """
+    from ..services.exports import export_patches
+
+    with app.open_store() as store:
+        result = export_patches(store, output, as_of=as_of.date() if as_of else None, batch=batch, source=source)
+    click.echo(f"wrote {result['patches']} patches to {result['file']}")

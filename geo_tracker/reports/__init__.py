@@ -1,0 +1,1 @@
+"""Report output: Chinese narrative, tables and charts (Markdown, HTML, Word)."""

@@ -1,0 +1,74 @@
+"""The annual (or as-of) report: figures, sentences, per-village table and charts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..reports import charts, phrases
+from ..store import Store
+from .stats import compute_stats, default_as_of
+
+
+def _top(conn, source: str, column: str, as_of: date) -> list[str]:
+    """Most frequent violation types or acts of the cases on this source's patches."""
+    rows = conn.execute(sa.text(
+        f"SELECT c.{column}, COUNT(*) AS n FROM cases c JOIN case_patches cp ON cp.case_id = c.id "
+        "JOIN patches p ON p.id = cp.patch_id JOIN batches b ON b.id = p.batch_id "
+        f"WHERE b.source = :source AND c.{column} IS NOT NULL AND c.opened_on <= :d "
+        f"GROUP BY c.{column} ORDER BY n DESC, c.{column}"), {"source": source, "d": as_of}).all()
+    return [r[0] for r in rows]
+
+
+def report_context(store: Store, *, year: int | None = None, as_of: date | None = None,
+                   known_at: datetime | None = None, chart_dir: Path | None = None) -> dict:
+    """Everything a report template needs; charts are written into ``chart_dir`` when given."""
+    day = default_as_of(year, as_of)
+    by_source = compute_stats(store, as_of=day, year=year, by=["source"], known_at=known_at)
+    sources = {g["key"]["source"]: g for g in by_source["groups"]}
+    empty = compute_stats(store, as_of=date(1900, 1, 1), by=[])["total"]
+    with store.engine.connect() as conn:
+        words = {s: (_top(conn, s, "violation", day), _top(conn, s, "act", day))
+                 for s in ("natural-resources", "forestry")}
+    nr = sources.get("natural-resources", empty)
+    fo = sources.get("forestry", empty)
+    villages = compute_stats(store, as_of=day, year=year, by=["village"], known_at=known_at)
+    rows = []
+    for g in villages["groups"]:
+        name = g["key"].get("village_name") or "（村界外）"
+        rows.append({**g, "name": name})
+    context = {
+        "title": f"{year or day.year}年图斑整改情况报告",
+        "as_of": day.isoformat(),
+        "as_of_cn": f"{day.year}年{day.month}月{day.day}日",
+        "year": year,
+        "sources": sources,
+        "sentences": {
+            "natural_resources": phrases.natural_resources_sentence(nr, *words["natural-resources"]),
+            "forestry": phrases.forestry_sentence(fo, *words["forestry"]),
+            "cases": phrases.cases_sentence(by_source["total"]),
+        },
+        "villages": rows,
+        "total": villages["total"],
+        "charts": None,
+    }
+    if chart_dir is not None:
+        chart_dir.mkdir(parents=True, exist_ok=True)
+        start_year = year or day.year
+        points = []
+        for month in range(1, 13):
+            end = date.fromordinal(date(start_year + month // 12, month % 12 + 1, 1).toordinal() - 1)
+            if end > day:
+                break
+            t = compute_stats(store, as_of=end, year=year, known_at=known_at)["total"]
+            points.append((f"{end.month}月", t["rectified_mu"], t["illegal_area_mu"]))
+        context["charts"] = {
+            "cumulative": str(charts.cumulative_rectified_chart(
+                points, chart_dir / "rectified_by_month.png", f"{start_year}年累计整改面积")),
+            "villages": str(charts.village_chart(
+                [(r["name"], r["area_mu"], r["rectified_mu"]) for r in rows], chart_dir / "villages.png",
+                "分村图斑与整改面积")),
+        }
+    return context
