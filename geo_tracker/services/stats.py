@@ -49,11 +49,16 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
             filters.append(f"AND {column} = :{name}")
             params[name] = value
     where = " ".join(filters)
+    query = dict(as_of=day, known_at=known_at, filters=where, params=params)
     with store.engine.connect() as conn:
-        groups = repo.grouped_sums(conn, store, by=by, as_of=day, known_at=known_at, filters=where, params=params)
-        total_rows = repo.grouped_sums(conn, store, by=[], as_of=day, known_at=known_at, filters=where,
-                                       params=params)
-        total_sums = total_rows[0] if total_rows else {}
+        groups = repo.grouped_figures(conn, store, by=by, **query)
+        group_cases = repo.grouped_cases(conn, store, by=by, **query)
+        for row in groups:
+            row.update(group_cases.get(repo.group_values(row), {"cases": 0, "cases_closed": 0, "fines_yuan": 0.0}))
+        # Patch sums add up across groups; distinct cases do not (a case may span groups).
+        total_sums = {k: sum((g.get(k) or 0) for g in groups) for k in SUMS} if by else dict(groups[0])
+        total_sums.update(repo.grouped_cases(conn, store, by=[], **{**query, "known_at": None})
+                          .get((), {"cases": 0, "cases_closed": 0, "fines_yuan": 0.0}))
         if not (source or batch or village or year):
             total_sums.update(repo.all_cases(conn, day))
         withdrawn = conn.execute(sa.text(

@@ -35,27 +35,45 @@ def _known(store: Store, known_at: datetime | None) -> tuple[str, str, dict]:
             "(e.voided_by IS NULL OR v.recorded_at > :known_at)", {"known_at": value})
 
 
-def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str) -> tuple[str, dict]:
-    """A SELECT of one row per patch issued by ``:as_of`` with its state then."""
+_NO_EVENTS = """
+    WITH ev AS (
+      SELECT CAST(NULL AS INTEGER) AS lineage_id, CAST(NULL AS TEXT) AS verified, 0 AS has_case, 0 AS closed,
+        CAST(0 AS DOUBLE PRECISION) AS rectified_mu, CAST(0 AS DOUBLE PRECISION) AS rectified_cultivated_mu,
+        CAST(0 AS DOUBLE PRECISION) AS demolished_mu FROM batches WHERE 1 = 0
+    ),"""
+
+
+def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, with_events: bool = True
+                    ) -> tuple[str, dict]:
+    """A SELECT of one row per patch issued by ``:as_of`` with its state then.
+
+    ``with_events=False`` skips folding the events (for figures that do not need the
+    status), which is most of the cost.
+    """
     known, not_void, params = _known(store, known_at)
     j_num = lambda key: store.json_number("e.payload", key)  # noqa: E731
     j_txt = lambda key: store.json_text("e.payload", key)  # noqa: E731
-    sql = f"""
-    WITH ev AS (
-      SELECT e.patch_id AS lineage_id,
-        MAX(CASE WHEN e.kind = 'verified' THEN {j_txt('result')} END) AS verified,
-        MAX(CASE WHEN e.kind = 'case_linked' THEN 1 ELSE 0 END) AS has_case,
-        MAX(CASE WHEN e.kind = 'closed' THEN 1 ELSE 0 END) AS closed,
-        SUM(CASE WHEN e.kind = 'rectified' THEN {j_num('area_mu')} ELSE 0 END) AS rectified_mu,
-        SUM(CASE WHEN e.kind = 'rectified' THEN coalesce({j_num('cultivated_mu')}, 0) ELSE 0 END)
-          AS rectified_cultivated_mu,
-        SUM(CASE WHEN e.kind = 'rectified' AND {j_txt('measure')} = 'demolition' THEN {j_num('area_mu')}
-          ELSE 0 END) AS demolished_mu
-      FROM events e LEFT JOIN events v ON v.id = e.voided_by
+    rectified = "e.kind = 'rectified'"
+    events_cte = f"""
+    WITH er AS (
+      SELECT e.patch_id, e.kind,
+        CASE WHEN e.kind = 'verified' THEN {j_txt('result')} END AS result,
+        CASE WHEN {rectified} THEN {j_num('area_mu')} END AS area,
+        CASE WHEN {rectified} THEN {j_num('cultivated_mu')} END AS cultivated,
+        CASE WHEN {rectified} THEN {j_txt('measure')} END AS measure
+      FROM events e {"LEFT JOIN events v ON v.id = e.voided_by" if known_at is not None else ""}
       WHERE e.kind IN ('verified', 'case_linked', 'rectified', 'closed') AND e.occurred_on <= :as_of
         {known} AND {not_void}
-      GROUP BY e.patch_id
     ),
+    ev AS (
+      SELECT patch_id AS lineage_id, MAX(result) AS verified,
+        MAX(CASE WHEN kind = 'case_linked' THEN 1 ELSE 0 END) AS has_case,
+        MAX(CASE WHEN kind = 'closed' THEN 1 ELSE 0 END) AS closed,
+        SUM(coalesce(area, 0)) AS rectified_mu, SUM(coalesce(cultivated, 0)) AS rectified_cultivated_mu,
+        SUM(CASE WHEN measure = 'demolition' THEN area ELSE 0 END) AS demolished_mu
+      FROM er GROUP BY patch_id
+    ),"""
+    sql = (events_cte if with_events else _NO_EVENTS) + f"""
     wd AS (
       SELECT patch_id AS lineage_id, MIN(occurred_on) AS withdrawn_on FROM events
       WHERE kind = 'withdrawn' GROUP BY patch_id
@@ -95,17 +113,21 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str) ->
     return sql, params
 
 
-def grouped_sums(conn: Connection, store: Store, *, by: list[str], as_of: date, known_at: datetime | None,
-                 filters: str, params: dict) -> list[dict]:
-    """One row of sums per group (``by`` empty: one row for everything)."""
-    base, extra = patch_state_sql(store, known_at=known_at, filters=filters)
+def _keys(by: list[str]) -> tuple[list[str], list[str]]:
     keys = []
     for name in by:
         code, label = GROUP_KEYS[name]
         keys.append(f"{code} AS key_{name}")
         if label:
             keys.append(f"{label} AS label_{name}")
-    group_cols = [k.split(" AS ")[0] for k in keys]
+    return keys, [k.split(" AS ")[0] for k in keys]
+
+
+def grouped_figures(conn: Connection, store: Store, *, by: list[str], as_of: date, known_at: datetime | None,
+                    filters: str, params: dict) -> list[dict]:
+    """One row of patch sums per group (``by`` empty: one row for everything)."""
+    base, extra = patch_state_sql(store, known_at=known_at, filters=filters)
+    keys, group_cols = _keys(by)
     select_keys = (", ".join(keys) + ",") if keys else ""
     group_by = f"GROUP BY {', '.join(group_cols)}" if group_cols else ""
     illegal = "p.verified = 'illegal'"
@@ -125,28 +147,40 @@ def grouped_sums(conn: Connection, store: Store, *, by: list[str], as_of: date, 
       SUM(p.rectified_mu) AS rectified_mu, SUM(p.rectified_cultivated_mu) AS rectified_cultivated_mu,
       SUM(p.demolished_mu) AS demolished_mu,
       SUM(CASE WHEN p.deadline < :as_of AND p.status IN ('issued', 'illegal', 'case_filed', 'rectifying')
-          THEN 1 ELSE 0 END) AS overdue,
-      COUNT(DISTINCT p.case_id) AS cases
+          THEN 1 ELSE 0 END) AS overdue
     FROM p {group_by}
     """
-    rows = [dict(r) for r in conn.execute(sa.text(sql), {**params, **extra, "as_of": as_of}).mappings()]
+    return [dict(r) for r in conn.execute(sa.text(sql), {**params, **extra, "as_of": as_of}).mappings()]
+
+
+def grouped_cases(conn: Connection, store: Store, *, by: list[str], as_of: date, known_at: datetime | None,
+                  filters: str, params: dict) -> dict[tuple, dict]:
+    """Distinct cases, closed cases and decided fines per group, keyed by the group's values.
+
+    Counted per distinct case (a case may cover several patches); the events are
+    folded only when grouping by status needs them.
+    """
+    if not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM case_patches)")).scalar_one():
+        return {}
+    base, extra = patch_state_sql(store, known_at=known_at, filters=filters, with_events="status" in by)
+    _keys_sql, group_cols = _keys(by)
     distinct = ", ".join([*(f"{c} AS k{i}" for i, c in enumerate(group_cols)), "p.case_id AS case_id"])
     outer = ", ".join(f"d.k{i}" for i in range(len(group_cols)))
-    case_sql = base + f"""
-    SELECT {outer + ',' if outer else ''}
+    sql = base + f"""
+    SELECT {outer + ',' if outer else ''} COUNT(*) AS cases,
       SUM(CASE WHEN c.closed_on <= :as_of THEN 1 ELSE 0 END) AS cases_closed,
       SUM(CASE WHEN c.decided_on <= :as_of THEN coalesce(c.decided_fine_yuan, 0) ELSE 0 END) AS fines_yuan
     FROM (SELECT DISTINCT {distinct} FROM p WHERE p.case_id IS NOT NULL) AS d JOIN cases c ON c.id = d.case_id
     {('GROUP BY ' + outer) if outer else ''}
     """
-    case_rows = conn.execute(sa.text(case_sql), {**params, **extra, "as_of": as_of}).mappings().all()
-    by_key = {tuple(r[f"k{i}"] for i in range(len(group_cols))): dict(r) for r in case_rows}
-    for row in rows:
-        key = tuple(row[k] for k in row if k.startswith(("key_", "label_")))
-        found = by_key.get(key, {})
-        row["cases_closed"] = found.get("cases_closed") or 0
-        row["fines_yuan"] = float(found.get("fines_yuan") or 0)
-    return rows
+    rows = conn.execute(sa.text(sql), {**params, **extra, "as_of": as_of}).mappings().all()
+    return {tuple(r[f"k{i}"] for i in range(len(group_cols))):
+            {"cases": int(r["cases"] or 0), "cases_closed": int(r["cases_closed"] or 0),
+             "fines_yuan": float(r["fines_yuan"] or 0)} for r in rows}
+
+
+def group_values(row: dict) -> tuple:
+    return tuple(row[k] for k in row if k.startswith(("key_", "label_")))
 
 
 def all_cases(conn: Connection, as_of: date) -> dict:

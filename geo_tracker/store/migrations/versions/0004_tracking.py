@@ -55,6 +55,7 @@ def upgrade() -> None:
     )
     op.execute("ALTER TABLE events ADD COLUMN case_id INTEGER REFERENCES cases (id)")
     op.create_index("ix_events_case", "events", ["case_id"])
+    op.create_index("ix_events_kind_patch", "events", ["kind", "patch_id"])
 
     op.create_table(
         "evidence",
@@ -88,6 +89,7 @@ def downgrade() -> None:
     op.drop_table("vocabulary")
     op.drop_table("patch_relapses")
     op.drop_table("evidence")
+    op.drop_index("ix_events_kind_patch", "events")
     op.drop_index("ix_events_case", "events")
     op.drop_column("events", "case_id")
     op.drop_table("case_patches")

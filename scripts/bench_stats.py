@@ -1,0 +1,153 @@
+#!/usr/bin/env python
+"""Benchmark `stats --by village --as-of` against one hand-written SQL aggregate.
+
+    python scripts/bench_stats.py --postgis 1000000 --spatialite 100000
+
+Fills a fresh database per backend in SQL (patches as small squares over 1 000
+villages, three events per patch: verified, rectified, closed), then
+times in the same run:
+
+- floor: one hand-written GROUP BY over patches, their village and their events
+  (count, area, rectified area per village as of the date)
+- ``compute_stats(by=["village"], as_of=...)``: every figure, as-of folding, cases
+
+and checks both agree on patches, area and rectified area per village.
+Target: ≤ 2× the floor on both backends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from geo_tracker.services.database import init_database  # noqa: E402
+from geo_tracker.services.stats import compute_stats  # noqa: E402
+from geo_tracker.store import open_store  # noqa: E402
+
+AS_OF = date(2023, 12, 31)
+
+
+def fill(store, n: int) -> None:
+    pg = store.backend == "postgis"
+    series = "generate_series(1, :n) AS s(g)" if pg else "s"
+    recursive = "" if pg else "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < :n) "
+    square = ("ST_Multi(ST_MakeEnvelope({x}, {y}, {x} + 0.0005, {y} + 0.0005, 4490))" if pg else
+              "CastToMultiPolygon(BuildMbr({x}, {y}, {x} + 0.0005, {y} + 0.0005, 4490))")
+    x, y = "106 + (g % 1000) * 0.001", "29 + (g / 1000) * 0.0001"
+    true, false = ("true", "false") if pg else ("1", "0")
+    with store.transaction() as conn:
+        batch = conn.execute(sa.text("INSERT INTO batches (source, name, issued_on, deadline) VALUES "
+                                     "('natural-resources', 'bench', '2023-06-30', '2023-11-30') RETURNING id")).scalar_one()
+        conn.execute(sa.text(
+            f"{recursive}INSERT INTO patches (batch_id, patch_code, version, is_current, withdrawn, status, area_mu, "
+            "cultivated_mu, issued_area_mu, attrs, flags, row_version, geom) "
+            f"SELECT {batch}, 'P' || g, 1, {true}, {false}, 'issued', 1 + (g % 7) * 0.5, (g % 3) * 0.2, "
+            f"1 + (g % 7) * 0.5, '{{}}', '{{}}', 1, {square.format(x=x, y=y)} FROM {series}"), {"n": n})
+        conn.execute(sa.text("UPDATE patches SET lineage_id = id"))
+        conn.execute(sa.text(
+            f"{recursive.replace(':n', '1000')}INSERT INTO admin_units (code, name, level, parent_code, valid_from, attrs, geom) "
+            f"SELECT '500109107' || substr(CAST(1000 + g AS TEXT), 2, 3), '村' || g, 'village', '500109107', "
+            f"'1900-01-01', '{{}}', {square.format(x='106 + g * 0.001', y='29')} FROM "
+            + ("generate_series(0, 999) AS s(g)" if pg else "s WHERE g < 1000").replace(":n", "1000")))
+        conn.execute(sa.text(
+            "INSERT INTO patch_matches (patch_id, village_unit_id, village_code, village_name, share, covered_share, "
+            f"outside, straddles, boundaries_as_of) SELECT p.id, a.id, a.code, a.name, 1, 1, {false}, {false}, "
+            "'2023-06-30' FROM patches p JOIN admin_units a ON a.code = '500109107' || "
+            "substr(CAST(1000 + (p.id % 1000) AS TEXT), 2, 3)"))
+        now = "now()" if pg else "'2024-01-05 10:00:00'"
+        for kind, day, payload, where in (
+            ("verified", "2023-07-05", "'{\"result\": \"illegal\"}'", ""),
+            ("rectified", "2023-09-01", "'{\"measure\": \"demolition\", \"area_mu\": ' || area_mu || '}'", ""),
+            ("closed", "2023-12-01", "'{}'", ""),
+        ):
+            conn.execute(sa.text(
+                f"INSERT INTO events (kind, occurred_on, recorded_at, batch_id, patch_id, payload) "
+                f"SELECT '{kind}', '{day}', {now}, batch_id, lineage_id, "
+                f"{'CAST(' + payload + ' AS jsonb)' if pg else payload} FROM patches {where}"))
+    with store.engine.connect() as conn:
+        conn.execute(sa.text("ANALYZE"))
+        conn.commit()
+
+
+def floor_query(store) -> str:
+    area = store.json_number("e.payload", "area_mu")
+    return f"""
+    SELECT m.village_code, COUNT(*) AS patches, SUM(p.area_mu) AS area_mu, SUM(coalesce(r.rect, 0)) AS rectified_mu
+    FROM patches p
+    LEFT JOIN patch_matches m ON m.patch_id = p.id
+    LEFT JOIN (SELECT e.patch_id, SUM(CASE WHEN e.kind = 'rectified' THEN {area} ELSE 0 END) AS rect
+               FROM events e WHERE e.occurred_on <= :d AND e.voided_by IS NULL GROUP BY e.patch_id) r
+      ON r.patch_id = p.lineage_id
+    WHERE p.is_current GROUP BY m.village_code
+    """
+
+
+def measure(url: str, n: int, repeat: int) -> tuple[float, float, int]:
+    init_database(url)
+    with open_store(url) as store:
+        t = time.perf_counter()
+        fill(store, n)
+        print(f"  filled {n} patches, {n * 3} events in {time.perf_counter() - t:.1f} s", flush=True)
+        sql = sa.text(floor_query(store))
+        floor_times, ours_times = [], []
+        for _ in range(repeat):
+            with store.engine.connect() as conn:
+                t = time.perf_counter()
+                floor = {r.village_code: r for r in conn.execute(sql, {"d": AS_OF})}
+                floor_times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            ours = compute_stats(store, as_of=AS_OF, by=["village"])
+            ours_times.append(time.perf_counter() - t)
+        for group in ours["groups"]:
+            want = floor[group["key"]["village"]]
+            assert group["patches"] == want.patches
+            assert abs(group["area_mu"] - want.area_mu) < 1e-6 * want.area_mu
+            assert abs(group["rectified_mu"] - want.rectified_mu) < 1e-6 * max(want.rectified_mu, 1)
+        return min(floor_times), min(ours_times), len(ours["groups"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgis", type=int, default=1_000_000, help="patches on PostGIS (0 to skip)")
+    parser.add_argument("--spatialite", type=int, default=100_000, help="patches on SpatiaLite (0 to skip)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pg", default=os.environ.get("GEO_TRACKER_TEST_PG", "postgresql://postgres@127.0.0.1:5432"))
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="geo_tracker_bench_") as tmp:
+        if args.spatialite:
+            print(f"spatialite, {args.spatialite} patches:", flush=True)
+            results["spatialite"] = (args.spatialite, *measure(f"sqlite:///{tmp}/stats.sqlite", args.spatialite,
+                                                              args.repeat))
+        if args.postgis:
+            name = f"geo_tracker_bench_{uuid.uuid4().hex[:8]}"
+            print(f"postgis, {args.postgis} patches:", flush=True)
+            try:
+                results["postgis"] = (args.postgis, *measure(f"{args.pg}/{name}", args.postgis, args.repeat))
+            finally:
+                engine = sa.create_engine(f"{args.pg.replace('postgresql://', 'postgresql+psycopg://')}/postgres",
+                                          isolation_level="AUTOCOMMIT")
+                with engine.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                engine.dispose()
+    for name, (n, floor, ours, groups) in results.items():
+        print(f"{name:10s} {n:>8} patches, {groups} villages: floor {floor:.2f} s, stats {ours:.2f} s")
+    print(f"ratios, fastest of {args.repeat} (compute_stats by village as of {AS_OF} / hand-written aggregate; "
+          "target ≤ 2):")
+    for name, (n, floor, ours, _) in results.items():
+        print(f"  {name} at {n}: {ours / floor:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
