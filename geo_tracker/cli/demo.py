@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..services.demo import run_demo
@@ -24,7 +26,7 @@ def demo(app: AppContext):
 
         geo-tracker demo
     """
-    result = run_demo(app.db_url)
+    result = run_demo(app.db_url, output_dir=Path("geo_tracker_demo_output"))
     for boundary in result.boundaries:
         print_boundary_report(boundary)
     console().print()
@@ -41,3 +43,11 @@ def demo(app: AppContext):
     console().print(table)
     console().print()
     print_info(result.info)
+    console().print()
+    for group in result.stats["groups"]:
+        p = group["printed"]
+        console().print(f"2023 {group['key']['source']}: {group['patches']} patches, {p['area_mu']} 亩 "
+                        f"(耕地 {p['cultivated_mu']}), illegal {group['illegal']}, case-filed {group['case_filed']}, "
+                        f"rectified {p['rectified_mu']} 亩 (耕地 {p['rectified_cultivated_mu']})")
+    for path in result.report_files:
+        console().print(f"report written: {path}")

@@ -13,7 +13,10 @@ from ..store import open_store, parse_url
 from .batches import ImportOptions, ImportReport, import_batch, list_batches
 from .boundaries import BoundaryOptions, BoundaryReport, import_boundaries
 from .cases import close_case, decide_case, open_case
+from ..reports.render import render_text, write_docx
 from .patches import list_patches
+from .report import report_context
+from .stats import compute_stats
 from .tracking import close_patch, rectify_patch, verify_patch
 from .database import database_info, init_database
 
@@ -91,9 +94,11 @@ class DemoResult:
     batches: list[dict]
     patches: gpd.GeoDataFrame
     info: dict
+    stats: dict
+    report_files: list[Path]
 
 
-def run_demo(url: str | None = None, data_dir: Path = DATA_DIR) -> DemoResult:
+def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path | None = None) -> DemoResult:
     """Build the demo database from scratch, import the sample batches, return what it holds.
 
     A SpatiaLite demo file is recreated on every run. A PostgreSQL database must be
@@ -123,4 +128,16 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR) -> DemoResult:
                       for name, level in SAMPLE_BOUNDARIES]
         imports = [import_batch(store, data_dir / name, ImportOptions(**opts)) for name, opts in SAMPLE_BATCHES]
         _demo_year(store)
-        return DemoResult(boundaries, imports, list_batches(store), list_patches(store), database_info(store))
+        stats = compute_stats(store, year=2023, by=["source"])
+        files = []
+        if output_dir is not None:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            context = report_context(store, year=2023, chart_dir=output_dir / "2023年图斑整改报告_charts")
+            files.append(write_docx(context, output_dir / "2023年图斑整改报告.docx"))
+            md = output_dir / "2023年图斑整改报告.md"
+            md_context = {**context, "charts": {k: str(Path(v).relative_to(output_dir))
+                                                for k, v in context["charts"].items()}}
+            md.write_text(render_text(md_context, "md"), encoding="utf-8")
+            files.append(md)
+        return DemoResult(boundaries, imports, list_batches(store), list_patches(store), database_info(store),
+                          stats, files)
