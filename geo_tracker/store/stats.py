@@ -62,8 +62,7 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
         CASE WHEN {rectified} THEN {j_num('cultivated_mu')} END AS cultivated,
         CASE WHEN {rectified} THEN {j_txt('measure')} END AS measure
       FROM events e {"LEFT JOIN events v ON v.id = e.voided_by" if known_at is not None else ""}
-      WHERE e.kind IN ('verified', 'case_linked', 'rectified', 'closed') AND e.occurred_on <= :as_of
-        {known} AND {not_void}
+      WHERE e.occurred_on <= :as_of {known} AND {not_void}
     ),
     ev AS (
       SELECT patch_id AS lineage_id, MAX(result) AS verified,
