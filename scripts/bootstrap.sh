@@ -12,7 +12,9 @@ PYTHON=${PYTHON:-python3}
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 need_apt=()
-for pkg in libsqlite3-mod-spatialite gdal-bin postgresql-15-postgis-3 fonts-noto-cjk; do
+packages="libsqlite3-mod-spatialite gdal-bin postgresql-15-postgis-3 fonts-noto-cjk"
+[ "${1:-}" = "test" ] && packages="$packages chromium"   # the browser tests drive Debian's Chromium
+for pkg in $packages; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

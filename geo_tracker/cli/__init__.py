@@ -15,6 +15,7 @@ from . import cases as _cases  # noqa: F401,E402
 from . import database as _database  # noqa: F401,E402
 from . import demo as _demo  # noqa: F401,E402
 from . import landuse as _landuse  # noqa: F401,E402
+from . import maps as _maps  # noqa: F401,E402
 from . import patches as _patches  # noqa: F401,E402
 from . import stats as _stats  # noqa: F401,E402
 

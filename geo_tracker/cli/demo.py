@@ -26,7 +26,7 @@ def demo(app: AppContext):
 
         geo-tracker demo
     """
-    result = run_demo(app.db_url, output_dir=Path("geo_tracker_demo_output"))
+    result = run_demo(app.db_url, output_dir=Path("geo_tracker_demo_output"), map_path=Path("maps") / "demo.html")
     for boundary in result.boundaries:
         print_boundary_report(boundary)
     console().print()
@@ -50,4 +50,4 @@ def demo(app: AppContext):
                         f"(耕地 {p['cultivated_mu']}), illegal {group['illegal']}, case-filed {group['case_filed']}, "
                         f"rectified {p['rectified_mu']} 亩 (耕地 {p['rectified_cultivated_mu']})")
     for path in result.report_files:
-        console().print(f"report written: {path}")
+        console().print(f"written: {path}")

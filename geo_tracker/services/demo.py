@@ -14,6 +14,7 @@ from .batches import ImportOptions, ImportReport, import_batch, list_batches
 from .boundaries import BoundaryOptions, BoundaryReport, import_boundaries
 from .cases import close_case, decide_case, open_case
 from ..reports.render import render_text, write_docx
+from .maps import make_map
 from .patches import list_patches
 from .report import report_context
 from .stats import compute_stats
@@ -98,7 +99,8 @@ class DemoResult:
     report_files: list[Path]
 
 
-def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path | None = None) -> DemoResult:
+def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path | None = None,
+             map_path: Path | None = None) -> DemoResult:
     """Build the demo database from scratch, import the sample batches, return what it holds.
 
     A SpatiaLite demo file is recreated on every run. A PostgreSQL database must be
@@ -139,5 +141,7 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
                                                 for k, v in context["charts"].items()}}
             md.write_text(render_text(md_context, "md"), encoding="utf-8")
             files.append(md)
+        if map_path is not None:
+            files.append(Path(make_map(store, map_path, as_of=date(2023, 12, 31))["file"]))
         return DemoResult(boundaries, imports, list_batches(store), list_patches(store), database_info(store),
                           stats, files)

@@ -1,0 +1,34 @@
+"""``map``."""
+
+from __future__ import annotations
+
+import click
+
+from ..services.maps import make_map
+from .app import AppContext, cli
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@cli.command("map")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="maps/NAME.html")
+@click.option("--batch", "batches", multiple=True, help="Only these batches (repeatable).")
+@click.option("--source")
+@click.option("--village", help="Only patches touching this village.")
+@click.option("--as-of", type=DATE, help="Status as of this date.")
+@click.option("--basemap", default="none", show_default=True,
+              help="none (offline), osm, tianditu, or a tile URL template with {z}/{x}/{y}.")
+@click.option("--tianditu-key", envvar="TIANDITU_KEY", help="天地图 key for --basemap tianditu.")
+@click.pass_obj
+def map_(app: AppContext, output, batches, source, village, as_of, basemap, tianditu_key):
+    """Write an interactive map of rectification progress that works offline.
+
+    Example:
+
+        geo-tracker map -o maps/2023.html --as-of 2023-12-31
+    """
+    with app.open_store() as store:
+        result = make_map(store, output, batches=list(batches), source=source, village=village,
+                          as_of=as_of.date() if as_of else None, basemap=basemap, tianditu_key=tianditu_key)
+    click.echo(f"wrote {result['file']}: {result['patches']} patches, {result['bytes'] / 1024:.0f} KiB "
+               "(assets in lib/ beside it; no network needed)")

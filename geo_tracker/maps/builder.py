@@ -1,0 +1,124 @@
+"""Building the rectification map: folium for the page, our own small script for the layers.
+
+Leaflet is vendored (``static/leaflet``, BSD-2-Clause) and copied next to the HTML,
+so the page needs no network on a government intranet; basemaps are opt-in.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+from pathlib import Path
+
+import folium
+import numpy as np
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from ..core.lifecycle import STATUS_LABELS, STATUSES
+from ..errors import FieldMappingError
+
+STATIC = Path(__file__).parent / "static"
+COLORS = {"issued": "#adb5bd", "legal": "#74c0fc", "no_change": "#a5d8ff", "illegal": "#e03131",
+          "case_filed": "#f76707", "rectifying": "#fab005", "rectified": "#40c057", "closed": "#2b8a3e"}
+SOURCE_LABELS = {"natural-resources": "卫片执法", "forestry": "森林督查", "patrol": "巡查", "complaint": "举报",
+                 "other": "其他"}
+BASEMAPS = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"),
+    "tianditu": ("https://t0.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
+                 "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILECOL={x}&TILEROW={y}&TILEMATRIX={z}&tk=%s",
+                 "© 天地图"),
+}
+#: Coordinates are written with this many decimals (~0.1 m), enough for a map.
+DECIMALS = 6
+
+
+def _geometry(geom) -> dict:
+    rounded = shapely.transform(geom, lambda xy: np.round(xy, DECIMALS))
+    return json.loads(shapely.to_geojson(rounded))
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def map_data(patches, villages, village_names: dict, village_rates: dict, attrs: dict, history: dict) -> dict:
+    features = []
+    for row in patches.itertuples():
+        props = {k: _plain(getattr(row, k)) for k in (
+            "patch_code", "batch", "source", "issued_on", "area_mu", "issued_area_mu", "cultivated_mu",
+            "rectified_mu", "rectified_cultivated_mu", "status", "status_on", "deadline", "overdue",
+            "outside", "nearest_code", "nearest_distance_m")}
+        props["village_shares"] = dict(row.village_shares)
+        props["village_names"] = {c: village_names.get(c, c) for c in row.village_shares}
+        props["nearest_name"] = village_names.get(row.nearest_code)
+        props["case_numbers"] = list(row.case_numbers)
+        props["relapse_of"] = list(row.relapse_of)
+        props["attrs"] = {str(k): "" if v is None else str(v) for k, v in attrs.get(row.id, {}).items()}
+        props["history"] = history.get(row.lineage_id, [])
+        features.append({"type": "Feature", "geometry": _geometry(row.geometry), "properties": props})
+    village_features = [
+        {"type": "Feature", "geometry": _geometry(v.geometry),
+         "properties": {"code": v.code, "name": v.name, "rate": village_rates.get(v.code)}}
+        for v in villages.itertuples()
+    ]
+    counts = {s: int((patches["status"] == s).sum()) for s in STATUSES}
+    return {
+        "patches": {"type": "FeatureCollection", "features": features},
+        "villages": {"type": "FeatureCollection", "features": village_features},
+        "statuses": [s for s in STATUSES if counts[s]] or ["issued"],
+        "counts": counts,
+        "colors": COLORS,
+        "labels": {"statuses": STATUS_LABELS, "sources": SOURCE_LABELS},
+    }
+
+
+def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: str | None = None) -> folium.Map:
+    """The folium map with our layers; assets referenced under ``lib/`` next to the HTML."""
+    m = folium.Map(location=[30, 105], zoom_start=12, tiles=None, prefer_canvas=True, control_scale=True)
+    m.default_js = [("leaflet", "lib/leaflet/leaflet.js"), ("geo_tracker_map", "lib/geo_tracker_map.js")]
+    m.default_css = [("leaflet_css", "lib/leaflet/leaflet.css"), ("geo_tracker_css", "lib/geo_tracker_map.css")]
+    if basemap != "none":
+        if basemap == "tianditu":
+            if not tianditu_key:
+                raise FieldMappingError("--basemap tianditu needs --tianditu-key (a 天地图 key)")
+            url, attribution = BASEMAPS["tianditu"]
+            url = url % tianditu_key
+        elif basemap in BASEMAPS:
+            url, attribution = BASEMAPS[basemap]
+        elif "{z}" in basemap and "{x}" in basemap and "{y}" in basemap:
+            url, attribution = basemap, "basemap"
+        else:
+            raise FieldMappingError(f"--basemap {basemap!r}: use none, osm, tianditu or a URL template with {{z}}/{{x}}/{{y}}")
+        folium.TileLayer(url, attr=attribution, name="底图").add_to(m)
+    m.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
+    init = MacroElement()
+    init._template = Template(
+        "{% macro script(this, kwargs) %}geoTrackerInit({{ this._parent.get_name() }}, "
+        "JSON.parse(document.getElementById('gt-data').textContent));{% endmacro %}"
+    )
+    init.add_to(m)
+    m._geo_tracker_data = data
+    return m
+
+
+def write_map(m: folium.Map, path: Path) -> dict:
+    """Write the HTML (data as an inert JSON script element) and copy its assets into ``lib/``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(STATIC, path.parent / "lib", dirs_exist_ok=True)
+    page = m.get_root().render()
+    payload = json.dumps(m._geo_tracker_data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    data = f'<script type="application/json" id="gt-data">{payload}</script>\n'
+    page = page.replace("</body>", data + "</body>", 1)
+    path.write_text(page, encoding="utf-8")
+    return {"file": str(path), "bytes": path.stat().st_size, "patches": len(m._geo_tracker_data["patches"]["features"])}

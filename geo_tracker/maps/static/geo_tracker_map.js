@@ -1,0 +1,177 @@
+/* geo_tracker map layers: patches by status, villages, legend, search, fullscreen.
+ * Every value from imported files reaches the page as text (textContent), never as HTML.
+ * Exposes window.geoTracker for tests and for people who script the page. */
+(function () {
+  "use strict";
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function fmt(value, digits) {
+    return value === null || value === undefined ? "-" : Number(value).toFixed(digits === undefined ? 2 : digits);
+  }
+
+  function popupContent(p, labels) {
+    var box = el("div", null, "gt-popup");
+    box.appendChild(el("h4", p.patch_code));
+    var table = el("table");
+    function row(label, value) {
+      var tr = el("tr");
+      tr.appendChild(el("th", label));
+      tr.appendChild(el("td", value));
+      table.appendChild(tr);
+    }
+    row("批次", p.batch + "（" + (labels.sources[p.source] || p.source) + "）");
+    var villages = Object.keys(p.village_shares || {}).map(function (code) {
+      return (p.village_names[code] || code) + " " + (p.village_shares[code] * 100).toFixed(1) + "%";
+    });
+    row("行政村", villages.length ? villages.join("，") : (p.outside ? "村界外（最近 " + (p.nearest_name || p.nearest_code || "-") + " " + fmt(p.nearest_distance_m, 0) + " 米）" : "-"));
+    row("计算面积", fmt(p.area_mu, 4) + " 亩");
+    row("下发面积", fmt(p.issued_area_mu, 4) + " 亩");
+    row("耕地面积", fmt(p.cultivated_mu, 4) + " 亩");
+    row("已整改", fmt(p.rectified_mu, 4) + " 亩（耕地 " + fmt(p.rectified_cultivated_mu, 4) + " 亩）");
+    row("状态", (labels.statuses[p.status] || p.status) + (p.status_on ? "（" + p.status_on + "）" : ""));
+    row("整改期限", (p.deadline || "-") + (p.overdue ? "（已逾期）" : ""));
+    row("案件", (p.case_numbers || []).join("，") || "-");
+    if ((p.relapse_of || []).length) row("死灰复燃", "原图斑 " + p.relapse_of.join("，"));
+    (p.history || []).forEach(function (h) { row(h.date, h.text); });
+    Object.keys(p.attrs || {}).forEach(function (k) { row(k, p.attrs[k]); });
+    box.appendChild(table);
+    return box;
+  }
+
+  window.geoTrackerInit = function (map, data) {
+    var byCode = {};
+    var statusGroups = {};
+    var overlays = {};
+    var bounds = L.latLngBounds([]);
+    data.statuses.forEach(function (s) {
+      statusGroups[s] = L.featureGroup().addTo(map);
+      overlays[data.labels.statuses[s] + "（" + data.counts[s] + "）"] = statusGroups[s];
+    });
+    var villageLayer = L.geoJSON(data.villages, {
+      style: function () { return { color: "#495057", weight: 1.5, fill: false, dashArray: "4 3" }; },
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(el("span", f.properties.name), { permanent: true, direction: "center", className: "gt-village-label" });
+      }
+    }).addTo(map);
+    var choropleth = L.geoJSON(data.villages, {
+      style: function (f) {
+        var r = f.properties.rate;
+        var color = r === null ? "#ced4da" : r >= 0.9 ? "#2b8a3e" : r >= 0.6 ? "#94d82d" : r >= 0.3 ? "#fab005" : "#e03131";
+        return { color: "#868e96", weight: 1, fillColor: color, fillOpacity: 0.35 };
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindPopup(el("div", f.properties.name + "：整改率（面积）" + (f.properties.rate === null ? "-" : (f.properties.rate * 100).toFixed(1) + "%")));
+      }
+    });
+    overlays["行政村界"] = villageLayer;
+    overlays["分村整改率"] = choropleth;
+    var count = 0;
+    L.geoJSON(data.patches, {
+      style: function (f) {
+        var p = f.properties;
+        return { color: p.overdue ? "#c92a2a" : data.colors[p.status], weight: p.overdue ? 3 : 1.5,
+                 dashArray: p.overdue ? "6 3" : null, fillColor: data.colors[p.status], fillOpacity: 0.55 };
+      },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindPopup(function () { return popupContent(p, data.labels); }, { maxWidth: 420 });
+        layer.bindTooltip(el("span", p.patch_code));
+        statusGroups[p.status].addLayer(layer);
+        byCode[p.patch_code] = layer;
+        bounds.extend(layer.getBounds());
+        count += 1;
+        if ((p.relapse_of || []).length) {
+          L.circleMarker(layer.getBounds().getCenter(), { radius: 7, color: "#000", weight: 2, fillColor: "#ff922b", fillOpacity: 1 })
+            .bindTooltip(el("span", "死灰复燃：" + p.patch_code)).addTo(statusGroups[p.status]);
+        }
+      }
+    });
+    L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+
+    var legend = L.control({ position: "bottomright" });
+    legend.onAdd = function () {
+      var box = el("div", null, "gt-legend");
+      box.appendChild(el("strong", "图斑状态"));
+      data.statuses.forEach(function (s) {
+        var line = el("div");
+        var swatch = el("span", null, "gt-swatch");
+        swatch.style.background = data.colors[s];
+        line.appendChild(swatch);
+        line.appendChild(el("span", data.labels.statuses[s]));
+        box.appendChild(line);
+      });
+      var overdue = el("div");
+      var outline = el("span", null, "gt-swatch gt-overdue");
+      overdue.appendChild(outline);
+      overdue.appendChild(el("span", "红色虚线框：已逾期"));
+      box.appendChild(overdue);
+      var relapse = el("div");
+      var dot = el("span", null, "gt-swatch gt-relapse");
+      relapse.appendChild(dot);
+      relapse.appendChild(el("span", "橙点：死灰复燃"));
+      box.appendChild(relapse);
+      return box;
+    };
+    legend.addTo(map);
+
+    var search = L.control({ position: "topleft" });
+    search.onAdd = function () {
+      var box = el("div", null, "gt-search leaflet-bar");
+      var input = el("input");
+      input.type = "search";
+      input.placeholder = "图斑编号";
+      input.setAttribute("list", "gt-codes");
+      var list = el("datalist");
+      list.id = "gt-codes";
+      Object.keys(byCode).sort().forEach(function (code) { var o = el("option"); o.value = code; list.appendChild(o); });
+      input.addEventListener("change", function () { window.geoTracker.open(input.value.trim()); });
+      L.DomEvent.disableClickPropagation(box);
+      box.appendChild(input);
+      box.appendChild(list);
+      return box;
+    };
+    search.addTo(map);
+
+    var full = L.control({ position: "topleft" });
+    full.onAdd = function () {
+      var button = el("a", "全屏", "gt-fullscreen");
+      button.href = "#";
+      button.title = "全屏";
+      var bar = el("div", null, "leaflet-bar");
+      bar.appendChild(button);
+      L.DomEvent.on(button, "click", function (e) {
+        L.DomEvent.preventDefault(e);
+        var container = map.getContainer();
+        if (document.fullscreenElement) document.exitFullscreen();
+        else if (container.requestFullscreen) container.requestFullscreen();
+      });
+      return bar;
+    };
+    full.addTo(map);
+
+    if (bounds.isValid()) map.fitBounds(bounds.pad(0.1));
+    window.geoTracker = {
+      ready: true,
+      patchCount: count,
+      open: function (code) {
+        var layer = byCode[code];
+        if (!layer) return false;
+        map.fitBounds(layer.getBounds(), { maxZoom: 17 });
+        layer.openPopup();
+        return true;
+      },
+      pointOf: function (code) {
+        var layer = byCode[code];
+        var p = map.latLngToContainerPoint(layer.getBounds().getCenter());
+        var box = map.getContainer().getBoundingClientRect();
+        return { x: box.left + p.x, y: box.top + p.y };
+      }
+    };
+  };
+})();

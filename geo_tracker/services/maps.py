@@ -1,0 +1,63 @@
+"""The rectification map of a township (or county): patches by status over their villages."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..core.lifecycle import MEASURE_LABELS, RESULT_WORDS, STATUS_LABELS
+from ..maps.builder import build_map, map_data, write_map
+from ..store import Store
+from ..store import admin_units as units_repo
+from ..store import events as events_repo
+from .patches import list_patches
+from .stats import compute_stats
+
+_RESULTS = {v: k for k, v in RESULT_WORDS.items() if not k.isascii()}
+
+
+def _history(events) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    shown = events[events["voided_by"].isna() & events["kind"].isin(["verified", "case_linked", "rectified", "closed"])]
+    for row in shown.itertuples():
+        p = row.payload
+        if row.kind == "verified":
+            text = f"核查：{STATUS_LABELS.get(p.get('result'), p.get('result'))}"
+        elif row.kind == "case_linked":
+            text = f"立案：{p.get('case_no')}"
+        elif row.kind == "rectified":
+            text = f"{MEASURE_LABELS.get(p.get('measure'), p.get('measure'))} {float(p.get('area_mu', 0)):.2f} 亩"
+        else:
+            text = "销号"
+        out.setdefault(row.patch, []).append({"date": row.occurred_on.isoformat(), "text": text})
+    return out
+
+
+def make_map(store: Store, output: str | Path, *, batches: list[str] = (), source: str | None = None,
+             village: str | None = None, as_of: date | None = None, basemap: str = "none",
+             tianditu_key: str | None = None) -> dict:
+    """Write an offline HTML map; returns its path, size and patch count."""
+    patches = list_patches(store, source=source, village=village, as_of=as_of)
+    if batches:
+        patches = patches[patches["batch"].isin(list(batches))]
+    day = as_of or date.today()
+    with store.engine.connect() as conn:
+        villages = units_repo.load_units(conn, store, level="village")
+        villages = villages[[vf <= day and (vt is None or day < vt)
+                             for vf, vt in zip(villages["valid_from"], villages["valid_to"])]]
+        attrs = {}
+        ids = [int(i) for i in patches["id"]]
+        for start in range(0, len(ids), 5000):
+            listed = ", ".join(map(str, ids[start:start + 5000]))
+            for pid, value in conn.execute(sa.text(f"SELECT id, attrs FROM patches WHERE id IN ({listed})")):
+                attrs[pid] = json.loads(value) if isinstance(value, str) else (value or {})
+        events = events_repo.lineage_events(conn, [int(i) for i in patches["lineage_id"]])
+    stats = compute_stats(store, as_of=day, by=["village"], source=source)
+    rates = {g["key"]["village"]: g["rectification_rate_area"] for g in stats["groups"]}
+    data = map_data(patches, villages, dict(zip(villages["code"], villages["name"])), rates, attrs,
+                    _history(events))
+    title = f"图斑整改进度图（截至{day.isoformat()}）"
+    return write_map(build_map(data, title=title, basemap=basemap, tianditu_key=tianditu_key), Path(output))

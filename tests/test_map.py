@@ -1,0 +1,112 @@
+"""The rectification map in a real browser (Debian's Chromium via Playwright), offline."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import date
+
+import geopandas as gpd
+import pytest
+
+import bureau_files as bf
+from geo_tracker.services import tracking
+from geo_tracker.services.batches import ImportOptions, import_batch
+from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
+from geo_tracker.services.maps import make_map
+from geo_tracker.services.patches import list_patches
+
+CHROMIUM = "/usr/bin/chromium"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("Chromium is required in CI (apt-get install chromium)", pytrace=False)
+        pytest.skip("Debian chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else __import__(
+        "playwright.sync_api", fromlist=["sync_playwright"])
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def mapped(store, tmp_path):
+    import_boundaries(store, bf.township_shapefile(tmp_path), BoundaryOptions(level="township"))
+    import_boundaries(store, bf.villages_shapefile(tmp_path), BoundaryOptions(level="village"))
+    frame = bf.canonical_patches()
+    frame.loc[2, "BZ"] = XSS
+    path = tmp_path / "patches.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    import_batch(store, path, ImportOptions(source="natural-resources", batch="2023年第2批",
+                                            issued_on=date(2023, 6, 30), deadline=date(2023, 11, 30)))
+    tracking.verify_patch(store, "5001090001", "illegal", date(2023, 7, 5))
+    tracking.rectify_patch(store, "5001090001", date(2023, 8, 1), "demolition", area_mu=1.5)
+    output = tmp_path / "maps" / "test.html"
+    result = make_map(store, output)
+    return store, output, result
+
+
+def test_map_html_references_only_local_assets(mapped):
+    _store, output, result = mapped
+    page = output.read_text(encoding="utf-8")
+    assert result["patches"] == 6
+    assert not re.search(r'(src|href)="(https?:)?//', page), "a CDN or remote asset is referenced"
+    for asset in ("lib/leaflet/leaflet.js", "lib/leaflet/leaflet.css", "lib/geo_tracker_map.js"):
+        assert f'"{asset}"' in page and (output.parent / asset).exists()
+    assert (output.parent / "lib" / "leaflet" / "LICENSE").exists()
+    assert XSS not in page.replace("<\\/", "</").split('id="gt-data">')[0]
+
+
+def test_map_in_chromium_offline(browser, mapped, tmp_path):
+    store, output, _ = mapped
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    requests, errors, dialogs = [], [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def route(r):
+        requests.append(r.request.url)
+        r.continue_() if r.request.url.startswith("file://") else r.abort()
+
+    page.route("**/*", route)
+    page.goto(output.as_uri())
+    page.wait_for_function("window.geoTracker && window.geoTracker.ready", timeout=15000)
+    assert [u for u in requests if not u.startswith("file://")] == []
+    assert errors == []
+    assert page.evaluate("geoTracker.patchCount") == 6
+    legend = page.locator(".gt-legend")
+    assert legend.is_visible() and "图斑状态" in legend.inner_text()
+    assert "石龙村" in page.locator(".gt-village-label").all_inner_texts()
+
+    area = list_patches(store, codes=["5001090001"]).iloc[0]["area_mu"]
+    page.evaluate("geoTracker.open('5001090001')")
+    page.evaluate("document.querySelector('.leaflet-popup-close-button') && document.querySelector('.leaflet-popup-close-button').click()")
+    point = page.evaluate("geoTracker.pointOf('5001090001')")
+    page.mouse.click(point["x"], point["y"])
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "5001090001" in text and f"{area:.4f} 亩" in text and "1.5000 亩" in text
+
+    page.evaluate("geoTracker.open('5001090003')")
+    second = page.locator(".leaflet-popup-content", has_text="5001090003")
+    second.wait_for(timeout=5000)
+    assert XSS in second.inner_text()
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    shot = tmp_path / "map.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    artifacts = os.environ.get("GEO_TRACKER_TEST_ARTIFACTS")
+    if artifacts:
+        shutil.copy(shot, os.path.join(artifacts, f"map-{store.backend}.png"))
+    page.close()
