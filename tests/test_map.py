@@ -110,3 +110,29 @@ def test_map_in_chromium_offline(browser, mapped, tmp_path):
     if artifacts:
         shutil.copy(shot, os.path.join(artifacts, f"map-{store.backend}.png"))
     page.close()
+
+
+def test_timeline_slider_shows_status_by_month(browser, store, tmp_path):
+    import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(
+        source="natural-resources", batch="B", issued_on=date(2023, 6, 30)))
+    tracking.verify_patch(store, "5001090001", "illegal", date(2023, 7, 5))
+    tracking.rectify_patch(store, "5001090001", date(2023, 9, 10), "demolition", full=True)
+    output = tmp_path / "timeline.html"
+    make_map(store, output, as_of=date(2023, 10, 31), timeline=True)
+    page = browser.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+    page.goto(output.as_uri())
+    page.wait_for_function("window.geoTracker && window.geoTracker.ready")
+    months = page.evaluate("JSON.parse(document.getElementById('gt-data').textContent).timeline.months")
+    assert months == ["2023-06-30", "2023-07-31", "2023-08-31", "2023-09-30", "2023-10-31"]
+    colors = {}
+    for i in range(len(months)):
+        page.evaluate(f"geoTracker.showMonth({i})")
+        colors[months[i]] = page.evaluate("geoTracker.styleOf('5001090001').color")
+    from geo_tracker.maps.builder import COLORS
+
+    assert colors["2023-06-30"] == COLORS["issued"]
+    assert colors["2023-07-31"] == COLORS["illegal"] == colors["2023-08-31"]
+    assert colors["2023-09-30"] == COLORS["rectified"]
+    assert page.locator(".gt-timeline input[type=range]").is_visible()
+    page.close()

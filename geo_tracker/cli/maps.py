@@ -16,11 +16,12 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 @click.option("--source")
 @click.option("--village", help="Only patches touching this village.")
 @click.option("--as-of", type=DATE, help="Status as of this date.")
+@click.option("--timeline", is_flag=True, help="Add a slider showing status at each month end.")
 @click.option("--basemap", default="none", show_default=True,
               help="none (offline), osm, tianditu, or a tile URL template with {z}/{x}/{y}.")
 @click.option("--tianditu-key", envvar="TIANDITU_KEY", help="天地图 key for --basemap tianditu.")
 @click.pass_obj
-def map_(app: AppContext, output, batches, source, village, as_of, basemap, tianditu_key):
+def map_(app: AppContext, output, batches, source, village, as_of, timeline, basemap, tianditu_key):
     """Write an interactive map of rectification progress that works offline.
 
     Example:
@@ -29,6 +30,7 @@ def map_(app: AppContext, output, batches, source, village, as_of, basemap, tian
     """
     with app.open_store() as store:
         result = make_map(store, output, batches=list(batches), source=source, village=village,
-                          as_of=as_of.date() if as_of else None, basemap=basemap, tianditu_key=tianditu_key)
+                          as_of=as_of.date() if as_of else None, basemap=basemap, tianditu_key=tianditu_key,
+                          timeline=timeline)
     click.echo(f"wrote {result['file']}: {result['patches']} patches, {result['bytes'] / 1024:.0f} KiB "
                "(assets in lib/ beside it; no network needed)")

@@ -66,6 +66,7 @@ def map_data(patches, villages, village_names: dict, village_rates: dict, attrs:
         props["relapse_of"] = list(row.relapse_of)
         props["attrs"] = {str(k): "" if v is None else str(v) for k, v in attrs.get(row.id, {}).items()}
         props["history"] = history.get(row.lineage_id, [])
+        props["lineage_id"] = int(row.lineage_id)
         features.append({"type": "Feature", "geometry": _geometry(row.geometry), "properties": props})
     village_features = [
         {"type": "Feature", "geometry": _geometry(v.geometry),
@@ -77,6 +78,7 @@ def map_data(patches, villages, village_names: dict, village_rates: dict, attrs:
         "patches": {"type": "FeatureCollection", "features": features},
         "villages": {"type": "FeatureCollection", "features": village_features},
         "statuses": [s for s in STATUSES if counts[s]] or ["issued"],
+        "all_statuses": list(STATUSES),
         "counts": counts,
         "colors": COLORS,
         "labels": {"statuses": STATUS_LABELS, "sources": SOURCE_LABELS},

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import sqlalchemy as sa
 
 from ..core.lifecycle import MEASURE_LABELS, RESULT_WORDS, STATUS_LABELS
@@ -36,18 +37,46 @@ def _history(events) -> dict[int, list[dict]]:
     return out
 
 
+def _month_ends(start: date, end: date) -> list[date]:
+    out, year, month = [], start.year, start.month
+    while True:
+        last = date.fromordinal(date(year + month // 12, month % 12 + 1, 1).toordinal() - 1)
+        out.append(min(last, end))
+        if last >= end:
+            return out
+        year, month = year + month // 12, month % 12 + 1
+
+
+def _timeline(store: Store, patches, *, source, village, end: date) -> dict:
+    """Status of every patch at each month end from the first issue to ``end`` (None: not yet issued)."""
+    from ..core.lifecycle import STATUSES
+
+    codes = list(patches["lineage_id"])
+    months = _month_ends(min(patches["issued_on"]), end) if len(patches) else []
+    status = {int(c): [] for c in codes}
+    for day in months:
+        then = list_patches(store, source=source, village=village, as_of=day).set_index("lineage_id")["status"]
+        for c in codes:
+            value = then.get(c)
+            status[int(c)].append(None if value is None else STATUSES.index(value))
+    return {"months": [d.isoformat() for d in months], "status": status}
+
+
 def make_map(store: Store, output: str | Path, *, batches: list[str] = (), source: str | None = None,
              village: str | None = None, as_of: date | None = None, basemap: str = "none",
-             tianditu_key: str | None = None) -> dict:
-    """Write an offline HTML map; returns its path, size and patch count."""
+             tianditu_key: str | None = None, timeline: bool = False) -> dict:
+    """Write an offline HTML map; returns its path, size and patch count.
+
+    ``timeline`` adds a slider showing every patch's status at each month end.
+    """
     patches = list_patches(store, source=source, village=village, as_of=as_of)
     if batches:
         patches = patches[patches["batch"].isin(list(batches))]
     day = as_of or date.today()
     with store.engine.connect() as conn:
         villages = units_repo.load_units(conn, store, level="village")
-        villages = villages[[vf <= day and (vt is None or day < vt)
-                             for vf, vt in zip(villages["valid_from"], villages["valid_to"])]]
+        villages = villages[np.array([vf <= day and (vt is None or day < vt)
+                                      for vf, vt in zip(villages["valid_from"], villages["valid_to"])], dtype=bool)]
         attrs = {}
         ids = [int(i) for i in patches["id"]]
         for start in range(0, len(ids), 5000):
@@ -59,5 +88,7 @@ def make_map(store: Store, output: str | Path, *, batches: list[str] = (), sourc
     rates = {g["key"]["village"]: g["rectification_rate_area"] for g in stats["groups"]}
     data = map_data(patches, villages, dict(zip(villages["code"], villages["name"])), rates, attrs,
                     _history(events))
+    if timeline:
+        data["timeline"] = _timeline(store, patches, source=source, village=village, end=day)
     title = f"图斑整改进度图（截至{day.isoformat()}）"
     return write_map(build_map(data, title=title, basemap=basemap, tianditu_key=tianditu_key), Path(output))

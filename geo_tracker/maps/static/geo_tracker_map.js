@@ -155,10 +155,46 @@
     };
     full.addTo(map);
 
+    var patchLayers = [];
+    Object.keys(byCode).forEach(function (code) { patchLayers.push(byCode[code]); });
+    function showMonth(i) {
+      patchLayers.forEach(function (layer) {
+        var p = layer.feature.properties;
+        var s = data.timeline.status[p.lineage_id][i];
+        if (s === null || s === undefined) { layer.setStyle({ opacity: 0, fillOpacity: 0 }); return; }
+        var status = data.all_statuses[s];
+        layer.setStyle({ opacity: 1, fillOpacity: 0.55, color: data.colors[status], fillColor: data.colors[status],
+                         dashArray: null, weight: 1.5 });
+      });
+    }
+    if (data.timeline && data.timeline.months.length) {
+      var slider = L.control({ position: "bottomleft" });
+      slider.onAdd = function () {
+        var box = el("div", null, "gt-timeline");
+        var label = el("div", "截至 " + data.timeline.months[data.timeline.months.length - 1]);
+        var input = el("input");
+        input.type = "range";
+        input.min = 0;
+        input.max = data.timeline.months.length - 1;
+        input.value = input.max;
+        input.addEventListener("input", function () {
+          label.textContent = "截至 " + data.timeline.months[+input.value];
+          showMonth(+input.value);
+        });
+        L.DomEvent.disableClickPropagation(box);
+        box.appendChild(label);
+        box.appendChild(input);
+        return box;
+      };
+      slider.addTo(map);
+    }
+
     if (bounds.isValid()) map.fitBounds(bounds.pad(0.1));
     window.geoTracker = {
       ready: true,
       patchCount: count,
+      showMonth: function (i) { showMonth(i); },
+      styleOf: function (code) { var o = byCode[code].options; return { color: o.color, opacity: o.opacity }; },
       open: function (code) {
         var layer = byCode[code];
         if (!layer) return false;
