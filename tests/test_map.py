@@ -136,3 +136,80 @@ def test_timeline_slider_shows_status_by_month(browser, store, tmp_path):
     assert colors["2023-09-30"] == COLORS["rectified"]
     assert page.locator(".gt-timeline input[type=range]").is_visible()
     page.close()
+
+
+# --- vector tiles ------------------------------------------------------------------------
+
+
+def _tile_for(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    import math
+
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+def test_vector_tiles_carry_the_patches_on_both_backends(store, tmp_path):
+    import mapbox_vector_tile
+
+    from geo_tracker.errors import FieldMappingError
+    from geo_tracker.services.tiles import patch_tile
+
+    import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(
+        source="natural-resources", batch="B", issued_on=date(2023, 6, 30)))
+    tracking.verify_patch(store, "5001090001", "illegal", date(2023, 7, 5))
+    import shapely
+
+    from geo_tracker.core.tiles import tile_bounds_lonlat
+
+    z, x, y = _tile_for(bf.LON0 + 0.003, bf.LAT0 + 0.002, 14)
+    tile = mapbox_vector_tile.decode(patch_tile(store, z, x, y))
+    features = tile["patches"]["features"]
+    codes = sorted(f["properties"]["patch_code"] for f in features)
+    frame = bf.canonical_patches()
+    box = shapely.box(*tile_bounds_lonlat(z, x, y))
+    expected = sorted(c for c, g in zip(frame.JCBH, frame.geometry) if g.intersects(box))
+    assert len(expected) >= 4 and codes == expected
+    status = {f["properties"]["patch_code"]: f["properties"]["status"] for f in features}
+    assert status["5001090001"] == "illegal" and status["5001090002"] == "issued"
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
+    assert patch_tile(store, *_tile_for(bf.LON0 + 30, bf.LAT0, 14)) in (b"", None) or \
+        not mapbox_vector_tile.decode(patch_tile(store, *_tile_for(bf.LON0 + 30, bf.LAT0, 14)))
+    with pytest.raises(FieldMappingError, match="tile 3/9/0 does not exist"):
+        patch_tile(store, 3, 9, 0)
+
+
+def test_tile_server_map_in_chromium(browser, db_url, tmp_path):
+    import threading
+    import urllib.request
+
+    from geo_tracker.api.tileserver import make_server
+    from geo_tracker.store import open_store
+
+    with open_store(db_url) as store:
+        import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(
+            source="natural-resources", batch="B", issued_on=date(2023, 6, 30)))
+    store = open_store(db_url)
+    server = make_server(store, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        z, x, y = _tile_for(bf.LON0 + 0.003, bf.LAT0 + 0.002, 15)
+        with urllib.request.urlopen(f"{base}/tiles/{z}/{x}/{y}.pbf") as response:
+            assert response.headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
+            assert len(response.read()) > 50
+        page = browser.new_page()
+        outside, errors = [], []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else
+                   (outside.append(r.request.url), r.abort()))
+        page.goto(base + "/")
+        page.wait_for_function("window.geoTracker && window.geoTracker.tilesLoaded > 0", timeout=15000)
+        assert outside == [] and errors == []
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()

@@ -34,3 +34,28 @@ def map_(app: AppContext, output, batches, source, village, as_of, timeline, bas
                           timeline=timeline)
     click.echo(f"wrote {result['file']}: {result['patches']} patches, {result['bytes'] / 1024:.0f} KiB "
                "(assets in lib/ beside it; no network needed)")
+
+
+@cli.command("serve-tiles")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.pass_obj
+def serve_tiles(app: AppContext, host, port):
+    """Serve the patches as vector tiles, with a map page at / (for counties and provinces).
+
+    Example:
+
+        geo-tracker --db postgresql://127.0.0.1/county serve-tiles --port 8001
+    """
+    from ..api.tileserver import make_server
+
+    store = app.open_store()
+    server = make_server(store, host, port)
+    click.echo(f"serving http://{host}:{server.server_address[1]}/ (tiles at /tiles/{{z}}/{{x}}/{{y}}.pbf); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        store.close()

@@ -85,11 +85,18 @@ def map_data(patches, villages, village_names: dict, village_rates: dict, attrs:
     }
 
 
-def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: str | None = None) -> folium.Map:
-    """The folium map with our layers; assets referenced under ``lib/`` next to the HTML."""
+def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: str | None = None,
+              lib: str = "lib") -> folium.Map:
+    """The folium map with our layers; assets referenced under ``lib/`` next to the HTML.
+
+    With ``data["tiles"]`` (a URL template) patches come from vector tiles instead of
+    being embedded in the page.
+    """
     m = folium.Map(location=[30, 105], zoom_start=12, tiles=None, prefer_canvas=True, control_scale=True)
-    m.default_js = [("leaflet", "lib/leaflet/leaflet.js"), ("geo_tracker_map", "lib/geo_tracker_map.js")]
-    m.default_css = [("leaflet_css", "lib/leaflet/leaflet.css"), ("geo_tracker_css", "lib/geo_tracker_map.css")]
+    m.default_js = [("leaflet", f"{lib}/leaflet/leaflet.js"), ("geo_tracker_map", f"{lib}/geo_tracker_map.js")]
+    if data.get("tiles"):
+        m.default_js.append(("vectorgrid", f"{lib}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"))
+    m.default_css = [("leaflet_css", f"{lib}/leaflet/leaflet.css"), ("geo_tracker_css", f"{lib}/geo_tracker_map.css")]
     if basemap != "none":
         if basemap == "tianditu":
             if not tianditu_key:
@@ -105,8 +112,9 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
         folium.TileLayer(url, attr=attribution, name="底图").add_to(m)
     m.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
     init = MacroElement()
+    entry = "geoTrackerTiles" if data.get("tiles") else "geoTrackerInit"
     init._template = Template(
-        "{% macro script(this, kwargs) %}geoTrackerInit({{ this._parent.get_name() }}, "
+        "{% macro script(this, kwargs) %}" + entry + "({{ this._parent.get_name() }}, "
         "JSON.parse(document.getElementById('gt-data').textContent));{% endmacro %}"
     )
     init.add_to(m)
@@ -114,13 +122,17 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
     return m
 
 
-def write_map(m: folium.Map, path: Path) -> dict:
-    """Write the HTML (data as an inert JSON script element) and copy its assets into ``lib/``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(STATIC, path.parent / "lib", dirs_exist_ok=True)
+def render_page(m: folium.Map) -> str:
+    """The HTML page, with the data as an inert JSON script element."""
     page = m.get_root().render()
     payload = json.dumps(m._geo_tracker_data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     data = f'<script type="application/json" id="gt-data">{payload}</script>\n'
-    page = page.replace("</body>", data + "</body>", 1)
-    path.write_text(page, encoding="utf-8")
+    return page.replace("</body>", data + "</body>", 1)
+
+
+def write_map(m: folium.Map, path: Path) -> dict:
+    """Write the page and copy its assets into ``lib/`` beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(STATIC, path.parent / "lib", dirs_exist_ok=True)
+    path.write_text(render_page(m), encoding="utf-8")
     return {"file": str(path), "bytes": path.stat().st_size, "patches": len(m._geo_tracker_data["patches"]["features"])}

@@ -118,7 +118,8 @@ class SpatiaLiteStore(Store):
                 f"cannot create database {path}: folder {path.parent} does not exist"
             )
         module = sqlite_module()
-        engine = create_engine(url, module=module, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(url, module=module,
+                               connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):

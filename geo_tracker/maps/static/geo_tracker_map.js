@@ -211,3 +211,36 @@
     };
   };
 })();
+
+/* Vector-tile mode: patches come from /tiles/{z}/{x}/{y}.pbf (for county or province scale). */
+(function () {
+  "use strict";
+  window.geoTrackerTiles = function (map, data) {
+    var loaded = 0;
+    var layer = L.vectorGrid.protobuf(data.tiles, {
+      rendererFactory: L.canvas.tile,
+      interactive: true,
+      maxNativeZoom: 18,
+      vectorTileLayerStyles: {
+        patches: function (p) {
+          return { color: data.colors[p.status] || "#495057", weight: 1.5, fill: true,
+                   fillColor: data.colors[p.status] || "#adb5bd", fillOpacity: 0.55 };
+        }
+      }
+    });
+    layer.on("tileload", function () { loaded += 1; window.geoTracker.tilesLoaded = loaded; });
+    layer.on("click", function (e) {
+      var p = e.layer.properties;
+      var box = document.createElement("div");
+      [p.patch_code, (data.labels.statuses[p.status] || p.status), Number(p.area_mu).toFixed(4) + " 亩"].forEach(function (t) {
+        var line = document.createElement("div");
+        line.textContent = t;
+        box.appendChild(line);
+      });
+      L.popup().setLatLng(e.latlng).setContent(box).openOn(map);
+    });
+    layer.addTo(map);
+    map.fitBounds(L.latLngBounds([data.bounds[1], data.bounds[0]], [data.bounds[3], data.bounds[2]]));
+    window.geoTracker = { ready: true, tilesLoaded: 0, mode: "tiles" };
+  };
+})();

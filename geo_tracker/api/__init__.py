@@ -1,0 +1,1 @@
+"""HTTP interfaces over the services (the tile server now; the full service later)."""

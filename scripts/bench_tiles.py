@@ -1,0 +1,105 @@
+#!/usr/bin/env python
+"""Benchmark vector-tile generation against a bare ST_AsMVT query on the same tiles.
+
+    python scripts/bench_tiles.py --patches 100000 --tiles 60
+
+Fills a fresh PostGIS database and a SpatiaLite file in SQL (bench_stats.py's
+patches: small squares over ~1° × 1°), picks tiles at zooms 14–16 over the data,
+and times each tile, fastest of --repeat: geo_tracker's tile (both backends) and,
+on PostGIS, the floor of one bare ST_AsMVT/ST_AsMVTGeom query. Prints p50/p95 last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_stats import fill  # noqa: E402
+
+from geo_tracker.services.database import init_database  # noqa: E402
+from geo_tracker.services.tiles import patch_tile  # noqa: E402
+from geo_tracker.store import open_store  # noqa: E402
+
+FLOOR = """
+SELECT ST_AsMVT(q.*, 'patches') FROM (
+  SELECT ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(:z, :x, :y)) AS geom, patch_code
+  FROM patches WHERE geom && ST_Transform(ST_TileEnvelope(:z, :x, :y), 4490)) AS q
+"""
+
+
+def tiles(count: int, n: int) -> list[tuple[int, int, int]]:
+    import math
+
+    rng = random.Random(7)
+    rows = max(1, n // 1000)
+    out = []
+    for _ in range(count):
+        z = rng.choice([14, 15, 16])
+        lon, lat = 106 + rng.random() * 1.0, 29 + rng.random() * rows * 0.0001
+        k = 2 ** z
+        out.append((z, int((lon + 180) / 360 * k),
+                    int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * k)))
+    return out
+
+
+def timed(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patches", type=int, default=100_000)
+    parser.add_argument("--tiles", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pg", default=os.environ.get("GEO_TRACKER_TEST_PG", "postgresql://postgres@127.0.0.1:5432"))
+    args = parser.parse_args()
+    sample = tiles(args.tiles, args.patches)
+    report = {}
+    name = f"geo_tracker_bench_{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="geo_tracker_bench_") as tmp:
+        urls = {"spatialite": f"sqlite:///{tmp}/tiles.sqlite", "postgis": f"{args.pg}/{name}"}
+        try:
+            for backend, url in urls.items():
+                init_database(url)
+                with open_store(url) as store:
+                    fill(store, args.patches)
+                    ours = [timed(lambda t=t: patch_tile(store, *t), args.repeat) for t in sample]
+                    report[backend] = ours
+                    if backend == "postgis":
+                        with store.engine.connect() as conn:
+                            report["floor (bare ST_AsMVT)"] = [
+                                timed(lambda t=t: conn.execute(sa.text(FLOOR), dict(zip("zxy", t))).scalar(), args.repeat)
+                                for t in sample]
+        finally:
+            engine = sa.create_engine(f"{args.pg.replace('postgresql://', 'postgresql+psycopg://')}/postgres",
+                                      isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            engine.dispose()
+    print(f"tile generation, {args.patches} patches, {args.tiles} tiles at z14–16 (ms per tile, fastest of {args.repeat}):")
+    for label, values in report.items():
+        print(f"  {label:24s} p50 {np.percentile(values, 50):7.2f}   p95 {np.percentile(values, 95):7.2f}")
+    floor = np.percentile(report["floor (bare ST_AsMVT)"], 50)
+    print(f"  postgis / floor at p50: {np.percentile(report['postgis'], 50) / floor:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
