@@ -213,3 +213,21 @@ def test_tile_server_map_in_chromium(browser, db_url, tmp_path):
         server.shutdown()
         server.server_close()
         store.close()
+
+
+def test_filters_by_status_source_and_batch(browser, mapped):
+    _store, output, _ = mapped
+    page = browser.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+    page.goto(output.as_uri())
+    page.wait_for_function("window.geoTracker && window.geoTracker.ready")
+    assert page.evaluate("geoTracker.visibleCount()") == 6
+    page.locator('input[data-filter="status"][value="issued"]').uncheck()
+    assert page.evaluate("geoTracker.visibleCount()") == 1  # the one being rectified
+    page.locator('input[data-filter="batch"][value="2023年第2批"]').uncheck()
+    assert page.evaluate("geoTracker.visibleCount()") == 0
+    page.locator('input[data-filter="batch"][value="2023年第2批"]').check()
+    page.locator('input[data-filter="status"][value="issued"]').check()
+    assert page.evaluate("geoTracker.visibleCount()") == 6
+    assert "卫片执法" in page.locator(".gt-filters").inner_text()
+    page.close()

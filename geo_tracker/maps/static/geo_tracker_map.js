@@ -46,13 +46,10 @@
 
   window.geoTrackerInit = function (map, data) {
     var byCode = {};
-    var statusGroups = {};
     var overlays = {};
     var bounds = L.latLngBounds([]);
-    data.statuses.forEach(function (s) {
-      statusGroups[s] = L.featureGroup().addTo(map);
-      overlays[data.labels.statuses[s] + "（" + data.counts[s] + "）"] = statusGroups[s];
-    });
+    var patchGroup = L.featureGroup().addTo(map);
+    var shown = { status: {}, source: {}, batch: {} };
     var villageLayer = L.geoJSON(data.villages, {
       style: function () { return { color: "#495057", weight: 1.5, fill: false, dashArray: "4 3" }; },
       onEachFeature: function (f, layer) {
@@ -82,17 +79,56 @@
         var p = f.properties;
         layer.bindPopup(function () { return popupContent(p, data.labels); }, { maxWidth: 420 });
         layer.bindTooltip(el("span", p.patch_code));
-        statusGroups[p.status].addLayer(layer);
+        patchGroup.addLayer(layer);
+        shown.status[p.status] = true;
+        shown.source[p.source] = true;
+        shown.batch[p.batch] = true;
         byCode[p.patch_code] = layer;
         bounds.extend(layer.getBounds());
         count += 1;
         if ((p.relapse_of || []).length) {
           L.circleMarker(layer.getBounds().getCenter(), { radius: 7, color: "#000", weight: 2, fillColor: "#ff922b", fillOpacity: 1 })
-            .bindTooltip(el("span", "死灰复燃：" + p.patch_code)).addTo(statusGroups[p.status]);
+            .bindTooltip(el("span", "死灰复燃：" + p.patch_code)).addTo(patchGroup);
         }
       }
     });
     L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+
+    function applyFilters() {
+      Object.keys(byCode).forEach(function (code) {
+        var layer = byCode[code];
+        var p = layer.feature.properties;
+        var visible = shown.status[p.status] && shown.source[p.source] && shown.batch[p.batch];
+        if (visible && !patchGroup.hasLayer(layer)) patchGroup.addLayer(layer);
+        if (!visible && patchGroup.hasLayer(layer)) patchGroup.removeLayer(layer);
+      });
+    }
+    var filters = L.control({ position: "topright" });
+    filters.onAdd = function () {
+      var box = el("div", null, "gt-filters leaflet-control-layers leaflet-control-layers-expanded");
+      [["status", "状态", function (v) { return data.labels.statuses[v] + "（" + data.counts[v] + "）"; }],
+       ["source", "来源", function (v) { return data.labels.sources[v] || v; }],
+       ["batch", "批次", function (v) { return v; }]].forEach(function (group) {
+        var key = group[0];
+        var values = Object.keys(shown[key]).sort();
+        box.appendChild(el("strong", group[1]));
+        values.forEach(function (value) {
+          var label = el("label");
+          var box2 = el("input");
+          box2.type = "checkbox";
+          box2.checked = true;
+          box2.setAttribute("data-filter", key);
+          box2.value = value;
+          box2.addEventListener("change", function () { shown[key][value] = box2.checked; applyFilters(); });
+          label.appendChild(box2);
+          label.appendChild(el("span", " " + group[2](value)));
+          box.appendChild(label);
+        });
+      });
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    filters.addTo(map);
 
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
@@ -193,6 +229,7 @@
     window.geoTracker = {
       ready: true,
       patchCount: count,
+      visibleCount: function () { return patchGroup.getLayers().filter(function (l) { return l.feature; }).length; },
       showMonth: function (i) { showMonth(i); },
       styleOf: function (code) { var o = byCode[code].options; return { color: o.color, opacity: o.opacity }; },
       open: function (code) {
