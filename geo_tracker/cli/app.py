@@ -83,6 +83,18 @@ def console(*, stderr: bool = False) -> Console:
                    stderr=stderr)
 
 
+#: Dates on the command line, as reports write them.
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def reader_options(func):
+    """--layer, --encoding and --crs: how to read a delivery, for every command that imports one."""
+    func = click.option("--crs", help="CRS of the coordinates, e.g. EPSG:4527 (default: the file's own, else inferred).")(func)
+    func = click.option("--encoding", help="Attribute encoding, e.g. GBK or UTF-8 (default: .cpg, else detected).")(func)
+    func = click.option("--layer", help="Layer (GeoPackage/GDB) or dataset (folder/zip) to read.")(func)
+    return func
+
+
 def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

@@ -10,9 +10,8 @@ from rich.table import Table
 
 from ..services.batches import SOURCES, ImportOptions, ImportReport, import_batch, list_batches, show_batch
 from ..units import TO_MU
-from .app import AppContext, cli, console, echo_json
+from .app import AppContext, DATE, cli, console, echo_json, reader_options
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 @cli.group()
@@ -26,9 +25,7 @@ def batches():
 @click.option("--batch", "batch_name", required=True, help="Batch name, e.g. 2023年第2批 or 2023-Q3.")
 @click.option("--issued-on", required=True, type=DATE, help="Issue date (下发日期), YYYY-MM-DD.")
 @click.option("--deadline", type=DATE, help="Rectification deadline (整改期限), YYYY-MM-DD.")
-@click.option("--layer", help="Layer (GeoPackage/GDB) or dataset (folder/zip) to import.")
-@click.option("--encoding", help="Attribute encoding, e.g. GBK or UTF-8 (default: .cpg, else detected).")
-@click.option("--crs", help="CRS of the coordinates, e.g. EPSG:4527 (default: file's own, else inferred).")
+@reader_options
 @click.option("--central-meridian", type=int, help="Office's central meridian for eastings without zone number.")
 @click.option("--profile", help="Field profile: weipian, forestry, zuobiao, kml, generic (default: detected).")
 @click.option("--id-field", help="Field holding the patch code.")

@@ -6,9 +6,8 @@ import click
 from rich.table import Table
 
 from ..services.boundaries import LEVELS, BoundaryOptions, BoundaryReport, import_boundaries, list_boundaries
-from .app import AppContext, cli, console, echo_json
+from .app import AppContext, DATE, cli, console, echo_json, reader_options
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 @cli.group()
@@ -24,9 +23,7 @@ def boundaries():
 @click.option("--parent-field", help="Field with the parent unit's code.")
 @click.option("--parent-code", help="Parent unit's code for every unit in the file.")
 @click.option("--valid-from", type=DATE, help="Date from which these boundaries apply (replacing older ones).")
-@click.option("--encoding", help="Attribute encoding (default: .cpg, else detected).")
-@click.option("--crs", help="CRS of the coordinates (default: file's own, else inferred).")
-@click.option("--layer", help="Layer or dataset to import.")
+@reader_options
 @click.option("--tolerance-m2", type=float, default=10.0, show_default=True,
               help="Gaps and overlaps smaller than this are not reported.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

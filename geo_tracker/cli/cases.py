@@ -6,9 +6,8 @@ import click
 from rich.table import Table
 
 from ..services import cases as service
-from .app import AppContext, cli, console, echo_json
+from .app import AppContext, DATE, cli, console, echo_json
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 USER = click.option("--user", envvar="GEO_TRACKER_USER", help="Who records this.")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..services.landuse import import_landuse, list_layers
-from .app import AppContext, cli, console, echo_json
+from .app import AppContext, cli, console, echo_json, reader_options
 
 
 @cli.group()
@@ -16,9 +16,7 @@ def landuse():
 @landuse.command("import")
 @click.argument("path", type=click.Path(path_type=str))
 @click.option("--name", help="Layer name (default: the file name); importing the same name again replaces it.")
-@click.option("--layer", help="Layer inside the file (GeoPackage/GDB).")
-@click.option("--encoding", help="Attribute encoding (default: .cpg, else detected).")
-@click.option("--crs", help="CRS of the coordinates (default: file's own, else inferred).")
+@reader_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def import_(app: AppContext, path, name, layer, encoding, crs, as_json):

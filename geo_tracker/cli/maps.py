@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from ..services.maps import make_map
-from .app import AppContext, cli
+from .app import AppContext, DATE, cli
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 @cli.command("map")

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches, patches_geojson, rematch_patches, show_patch
-from .app import AppContext, cli, console, echo_json
+from .app import AppContext, DATE, cli, console, echo_json
 
 
 @cli.group()
@@ -136,7 +136,6 @@ from datetime import datetime  # noqa: E402
 from ..core.lifecycle import MEASURES, STATUS_LABELS  # noqa: E402
 from ..services import tracking  # noqa: E402
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 USER = click.option("--user", envvar="GEO_TRACKER_USER", help="Who records this (default: $GEO_TRACKER_USER, OS user).")
 
 

@@ -13,9 +13,8 @@ from rich.table import Table
 from ..reports.render import FORMATS, inline_images, render_text, write_docx
 from ..services.report import report_context
 from ..services.stats import BY, compute_stats
-from .app import AppContext, cli, console
+from .app import AppContext, DATE, cli, console
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 COLUMNS = [  # figure, Chinese header
     ("patches", "图斑（个）"), ("area_mu", "面积（亩）"), ("cultivated_mu", "耕地（亩）"),
     ("issued_area_mu", "下发面积（亩）"), ("verified", "已核查"), ("illegal", "违法"),
