@@ -183,3 +183,23 @@ def test_multipolygon_parts_are_summed():
     a, b = shapely.box(106.5, 29.6, 106.501, 29.601), shapely.box(106.6, 29.6, 106.601, 29.601)
     total = geodesic_area_m2([MultiPolygon([a, b])])[0]
     assert total == pytest.approx(geodesic_area_m2([a])[0] + geodesic_area_m2([b])[0], rel=1e-9)
+
+
+def test_geometry_collection_of_polygons_is_a_patch():
+    from shapely.geometry import GeometryCollection
+
+    collection = GeometryCollection([shapely.box(106.5, 29.6, 106.501, 29.601), shapely.Point(106.5, 29.6)])
+    lines_only = GeometryCollection([shapely.LineString([(106.5, 29.6), (106.6, 29.6)])])
+    checked = normalise_polygons([collection, lines_only])
+    assert checked.geometries[0].geom_type == "MultiPolygon" and 0 not in checked.problems
+    assert checked.problems[1].startswith("is a GeometryCollection, not a polygon")
+
+
+def test_numeric_patch_codes_lose_no_digits_and_gain_no_decimals():
+    import pandas as pd
+
+    from geo_tracker.io.profiles import map_fields
+
+    frame = pd.DataFrame({"JCBH": [5001090001.0, 5001090002.0], "JCMJ": [1.0, 2.0]})
+    mapping = map_fields(frame, np.array([1.0, 2.0]), source="t.shp")
+    assert list(mapping.patch_code) == ["5001090001", "5001090002"]

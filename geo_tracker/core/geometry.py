@@ -56,6 +56,12 @@ def normalise_polygons(geoms) -> GeometryCheck:
     for i in np.flatnonzero(missing):
         problems[int(i)] = "empty or missing geometry"
     types = np.array(["" if m else g.geom_type for g, m in zip(geoms, missing)], dtype=object)
+    # KML MultiGeometry arrives as a GeometryCollection: its polygons are the patch.
+    for i in np.flatnonzero(types == "GeometryCollection"):
+        polygonal = _polygonal_part(geoms[i])
+        if polygonal is not None:
+            geoms[i] = polygonal
+            types[i] = polygonal.geom_type
     wrong = ~missing & ~np.isin(types, POLYGONAL)
     for i in np.flatnonzero(wrong):
         problems[int(i)] = f"is a {types[i]}, not a polygon: only polygon patches can be imported"

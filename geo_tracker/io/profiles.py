@@ -216,7 +216,10 @@ def map_fields(
         codes = pd.Series([None] * n, dtype="object")
         decisions["patch_code"] = "no patch-code field found: codes generated (use --id-field)"
     else:
-        codes = frame[code_col].astype("string").str.strip()
+        raw = frame[code_col]
+        if pd.api.types.is_float_dtype(raw) and (raw.dropna() % 1 == 0).all():
+            raw = raw.astype("Int64")  # codes stored in numeric .dbf fields: 5001090001, not 5001090001.0
+        codes = raw.astype("string").str.strip()
         codes = codes.where(codes != "", None).astype("object")
         codes = codes.where(pd.notna(codes), None)
         decisions["patch_code"] = f"from field {code_col}"
