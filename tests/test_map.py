@@ -231,3 +231,26 @@ def test_filters_by_status_source_and_batch(browser, mapped):
     assert page.evaluate("geoTracker.visibleCount()") == 6
     assert "卫片执法" in page.locator(".gt-filters").inner_text()
     page.close()
+
+
+def test_patrol_tracks_and_findings_on_the_map(browser, store, tmp_path):
+    from geo_tracker.services import patrols
+
+    import_boundaries(store, bf.township_shapefile(tmp_path), BoundaryOptions(level="township"))
+    import_boundaries(store, bf.villages_shapefile(tmp_path), BoundaryOptions(level="village"))
+    track = tmp_path / "t.gpx"
+    track.write_text('<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+                     f'<trk><trkseg><trkpt lat="{bf.LAT0}" lon="{bf.LON0}"/><trkpt lat="{bf.LAT0 + 0.002}" '
+                     f'lon="{bf.LON0 + 0.004}"/></trkseg></trk></gpx>', encoding="utf-8")
+    patrols.add_patrol(store, date(2024, 3, 5), track=track, members="张三")
+    patrols.record_finding(store, 1, category="违法占地", point=(bf.LON0 + 0.001, bf.LAT0 + 0.001))
+    output = tmp_path / "patrol.html"
+    make_map(store, output, as_of=date(2024, 3, 31))
+    page = browser.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+    page.goto(output.as_uri())
+    page.wait_for_function("window.geoTracker && window.geoTracker.ready")
+    assert page.evaluate("geoTracker.patchCount") == 1
+    assert "巡查轨迹（1）" in page.locator(".leaflet-control-layers").first.inner_text()
+    assert "巡查" in page.locator(".gt-filters").inner_text()
+    page.close()

@@ -17,6 +17,7 @@ from . import demo as _demo  # noqa: F401,E402
 from . import landuse as _landuse  # noqa: F401,E402
 from . import maps as _maps  # noqa: F401,E402
 from . import patches as _patches  # noqa: F401,E402
+from . import patrols as _patrols  # noqa: F401,E402
 from . import stats as _stats  # noqa: F401,E402
 
 __all__ = ["cli", "main"]

@@ -23,10 +23,11 @@ def cases():
 @click.option("--violation", help="违法类型, from the office's list (geo-tracker vocab list).")
 @click.option("--act", help="违法行为, from the office's list.")
 @click.option("--fine", "fine_yuan", type=float, help="Fine proposed, 元.")
+@click.option("--category", help="Case category (自然资源, 林业, 城市规划, ...).")
 @click.option("--note")
 @USER
 @click.pass_obj
-def open_(app: AppContext, case_no, on, patch_refs, violation, act, fine_yuan, note, user):
+def open_(app: AppContext, case_no, on, patch_refs, violation, act, fine_yuan, category, note, user):
     """Open a case, optionally on illegal patches.
 
     Example:
@@ -35,7 +36,7 @@ def open_(app: AppContext, case_no, on, patch_refs, violation, act, fine_yuan, n
     """
     with app.open_store() as store:
         result = service.open_case(store, case_no, on.date(), patches_refs=list(patch_refs), violation=violation,
-                                   act=act, fine_yuan=fine_yuan, note=note, user=user)
+                                   act=act, fine_yuan=fine_yuan, note=note, category=category, user=user)
     click.echo(f"case {result['case_no']} opened {result['opened_on']}; patches: "
                + (", ".join(f"{r['patch']} ({r['status']})" for r in result["linked"]) or "none"))
 
@@ -57,13 +58,15 @@ def link(app: AppContext, case_no, patch_refs, on, user):
 @click.argument("case_no")
 @click.option("--on", "on", type=DATE, required=True, help="Date of the penalty decision.")
 @click.option("--fine", "fine_yuan", type=float, help="Fine decided, 元.")
+@click.option("--outcome", help="行政处罚 (default), 行政警告, 不予处罚, 移送.")
 @click.option("--note")
 @USER
 @click.pass_obj
-def decide(app: AppContext, case_no, on, fine_yuan, note, user):
+def decide(app: AppContext, case_no, on, fine_yuan, outcome, note, user):
     """Record the penalty decision (处罚决定)."""
     with app.open_store() as store:
-        result = service.decide_case(store, case_no, on.date(), fine_yuan=fine_yuan, note=note, user=user)
+        result = service.decide_case(store, case_no, on.date(), fine_yuan=fine_yuan, note=note, outcome=outcome,
+                                     user=user)
     click.echo(f"case {result['case_no']} decided {result['decided_on']}, fine {result['fine_yuan']} 元")
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..reports.render import FORMATS, inline_images, render_text, write_docx
 from ..services.report import report_context
-from ..services.stats import BY, compute_stats
+from ..services.stats import BY, SUBJECTS, compute_stats, subject_stats
 from .app import AppContext, DATE, cli, console
 
 COLUMNS = [  # figure, Chinese header
@@ -37,16 +37,33 @@ COLUMNS = [  # figure, Chinese header
 @click.option("--by", "by", multiple=True, type=click.Choice(BY), help="Group by (repeatable).")
 @click.option("--approved-cultivated-mu", type=float,
               help="The year's newly approved construction land on cultivated land (亩), for the 15号令 ratio.")
+@click.option("--subject", type=click.Choice(SUBJECTS), default="patches", show_default=True,
+              help="What to count: patches, patrols (by month), complaints (by channel), cases (by category).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (xlsx needs it).")
 @click.pass_obj
-def stats(app: AppContext, as_of, known_at, year, source, batch, village, by, approved_cultivated_mu, fmt, output):
+def stats(app: AppContext, as_of, known_at, year, source, batch, village, by, approved_cultivated_mu, subject, fmt,
+          output):
     """Area statistics as of a date, by village, batch, source, status, violation or month.
 
     Example:
 
         geo-tracker stats --year 2023 --by source --by village --format xlsx -o 2023统计.xlsx
     """
+    if subject != "patches":
+        with app.open_store() as store:
+            data = subject_stats(store, subject, as_of=as_of.date() if as_of else None, year=year)
+        if fmt == "json":
+            _emit(json.dumps(data, ensure_ascii=False, indent=2, default=str), output)
+            return
+        columns = [k for k in (data["groups"][0] if data["groups"] else {}) if k != "key"]
+        table = Table(*data["by"], *columns)
+        for g in data["groups"]:
+            table.add_row(*(str(v) for v in g["key"].values()), *(str(g[c]) for c in columns))
+        console().print(f"{subject} 截至 {data['as_of']}")
+        console().print(table)
+        console().print("合计: " + json.dumps(data["total"], ensure_ascii=False, default=str))
+        return
     with app.open_store() as store:
         data = compute_stats(store, as_of=as_of.date() if as_of else None, year=year, source=source, batch=batch,
                              village=village, by=list(by), known_at=known_at.astimezone() if known_at else None,

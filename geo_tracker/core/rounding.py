@@ -34,3 +34,19 @@ def fmt(value: float | None, decimals: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{value:.{decimals}f}"
+
+
+def format_rate(part: float, whole: float, decimals: int = 2) -> str:
+    """A rate as reports print it: "98.62%"; "100%" only when every one is done.
+
+    A rate that rounds to 100 but is not complete prints as 99.99%, so a report
+    never claims 全部 for 508 of 509.
+    """
+    if not whole:
+        return "-"
+    if part >= whole:
+        return "100%"
+    text = f"{part / whole * 100:.{decimals}f}"
+    if float(text) >= 100:
+        text = f"{100 - 10 ** -decimals:.{decimals}f}"
+    return text + "%"

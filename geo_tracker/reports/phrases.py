@@ -57,3 +57,22 @@ def cases_sentence(total: dict) -> str:
     if total["fines_yuan"]:
         text += f"，涉及行政罚款共{yuan(total['fines_yuan'])}元"
     return text + "。"
+
+
+def patrol_sentence(patrols: int, findings: int) -> str:
+    """累积开展巡查35次，发现问题15宗。"""
+    return f"累积开展巡查{patrols}次，发现问题{findings}宗。"
+
+
+def complaint_sentence(f: dict) -> str:
+    """投诉举报774件……群众诉求回应率100%，事项办结率100%。"""
+    return (f"受理投诉举报{f['received']}件，已回应{f['responded']}件，已办结{f['closed']}件，"
+            f"群众诉求回应率{f['response_rate']}，事项办结率{f['completion_rate']}。")
+
+
+def case_category_sentence(figures: dict) -> str:
+    """立案查处城市规划类案件9宗……作出行政警告5宗。"""
+    parts = [f"立案查处{r['category']}类案件{r['cases']}宗" for r in figures["by_category"]]
+    outcomes = [f"作出{r['outcome']}{r['cases']}宗" for r in figures["by_outcome"] if r["outcome"] != "行政处罚"]
+    text = "，".join(parts + outcomes)
+    return (text + "。") if text else ""

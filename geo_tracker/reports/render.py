@@ -51,11 +51,14 @@ def write_docx(context: dict, path: Path) -> Path:
     style.font.name = "宋体"
     doc.add_heading(context["title"], level=0)
     doc.add_paragraph(f"截至{context['as_of_cn']}（数据日期 {context['as_of']}）。")
-    for heading, key in (("一、自然资源图斑整改", "natural_resources"), ("二、森林督查图斑整改", "forestry"),
-                         ("三、立案查处", "cases")):
+    sentences = context["sentences"]
+    for heading, text in (("一、自然资源图斑整改", sentences["natural_resources"]),
+                          ("二、森林督查图斑整改", sentences["forestry"]),
+                          ("三、立案查处", sentences["cases"] + sentences.get("case_categories", "")),
+                          ("四、巡查与投诉举报", sentences.get("patrols", "") + sentences.get("complaints", ""))):
         doc.add_heading(heading, level=1)
-        doc.add_paragraph(context["sentences"][key])
-    doc.add_heading("四、分村统计", level=1)
+        doc.add_paragraph(text)
+    doc.add_heading("五、分村统计", level=1)
     headers = ["行政村", "图斑（个）", "面积（亩）", "耕地（亩）", "违法（个）", "已整改（亩）", "整改率", "逾期（个）"]
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
@@ -69,7 +72,7 @@ def write_docx(context: dict, path: Path) -> Path:
         for cell, text in zip(table.add_row().cells, values):
             cell.text = text
     if context.get("charts"):
-        doc.add_heading("五、图表", level=1)
+        doc.add_heading("六、图表", level=1)
         for image in context["charts"].values():
             doc.add_picture(image, width=Cm(15))
     doc.save(path)

@@ -13,7 +13,7 @@ from ..store import events as events_repo
 from ..store.schema import case_patches, cases, patches, vocabulary
 from .tracking import _apply, _check_date, _state, actor
 
-VOCABULARY_KINDS = ("violation", "act")
+VOCABULARY_KINDS = ("violation", "act", "category", "outcome")
 
 
 def vocabulary_values(conn, kind: str) -> list[str]:
@@ -64,7 +64,7 @@ def _bump(conn, case: dict, **values) -> None:
 
 def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] = (), violation: str | None = None,
               act: str | None = None, fine_yuan: float | None = None, note: str | None = None,
-              user: str | None = None) -> dict:
+              category: str | None = None, user: str | None = None) -> dict:
     """File a case (立案), optionally linking the illegal patches it covers."""
     if not case_no.strip():
         raise FieldMappingError("the case number must not be empty, e.g. X镇综执罚〔2023〕12号")
@@ -73,10 +73,12 @@ def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] =
     with store.transaction() as conn:
         _check_vocabulary(conn, "violation", violation)
         _check_vocabulary(conn, "act", act)
+        _check_vocabulary(conn, "category", category)
         if conn.execute(sa.select(cases.c.id).where(cases.c.case_no == case_no)).first():
             raise GeoTrackerError(f"case {case_no!r} already exists: use `cases link` to add patches")
         case_id = conn.execute(sa.insert(cases).values(
             case_no=case_no, opened_on=on, violation=violation, act=act, fine_yuan=fine_yuan, note=note,
+            category=category,
         ).returning(cases.c.id)).scalar_one()
         events_repo.insert_event(conn, kind="case_opened", occurred_on=on, actor=actor(user), case_id=case_id,
                                  payload={"case_no": case_no, "violation": violation, "act": act,
@@ -111,15 +113,16 @@ def link_case(store: Store, case_no: str, refs: list[str], on: date, *, user: st
 
 
 def decide_case(store: Store, case_no: str, on: date, *, fine_yuan: float | None = None, note: str | None = None,
-                user: str | None = None) -> dict:
+                outcome: str | None = None, user: str | None = None) -> dict:
     """Record the penalty decision (处罚决定): its date and fine in 元."""
     if fine_yuan is not None and fine_yuan < 0:
         raise FieldMappingError(f"--fine must not be negative, got {fine_yuan}")
     with store.transaction() as conn:
         case = _find_case(conn, case_no)
+        _check_vocabulary(conn, "outcome", outcome)
         if on < case["opened_on"]:
             raise GeoTrackerError(f"the decision ({on}) cannot precede the case's opening ({case['opened_on']})")
-        _bump(conn, case, decided_on=on, decided_fine_yuan=fine_yuan)
+        _bump(conn, case, decided_on=on, decided_fine_yuan=fine_yuan, outcome=outcome or "行政处罚")
         events_repo.insert_event(conn, kind="case_decided", occurred_on=on, actor=actor(user), case_id=case["id"],
                                  payload={"case_no": case_no, "fine_yuan": fine_yuan, "note": note,
                                           "before": {"decided_fine_yuan": case["decided_fine_yuan"]}})
@@ -166,3 +169,23 @@ def show_case(store: Store, case_no: str) -> dict:
         case = _find_case(conn, case_no)
     found = [c for c in list_cases(store) if c["case_no"] == case_no]
     return {**case, **found[0]}
+
+
+def case_figures(store: Store, as_of: date, year: int | None = None) -> dict:
+    """Cases opened by ``as_of`` by category and by outcome (decided by then), with fines in 元."""
+    where = "opened_on <= :d" + (" AND substr(CAST(opened_on AS TEXT), 1, 4) = :y" if year else "")
+    params = {"d": as_of, "y": str(year) if year else None}
+    with store.engine.connect() as conn:
+        by_category = [dict(r) for r in conn.execute(sa.text(
+            "SELECT coalesce(category, '其他') AS category, COUNT(*) AS cases, "
+            "SUM(CASE WHEN closed_on <= :d THEN 1 ELSE 0 END) AS closed, "
+            "SUM(CASE WHEN decided_on <= :d THEN coalesce(decided_fine_yuan, 0) ELSE 0 END) AS fines_yuan "
+            f"FROM cases WHERE {where} GROUP BY coalesce(category, '其他') ORDER BY cases DESC, category"),
+            params).mappings()]
+        by_outcome = [dict(r) for r in conn.execute(sa.text(
+            "SELECT outcome, COUNT(*) AS cases FROM cases "
+            f"WHERE {where} AND decided_on <= :d AND outcome IS NOT NULL GROUP BY outcome ORDER BY cases DESC, outcome"),
+            params).mappings()]
+    total = {"cases": sum(r["cases"] for r in by_category), "closed": sum(int(r["closed"] or 0) for r in by_category),
+             "fines_yuan": sum(float(r["fines_yuan"] or 0) for r in by_category)}
+    return {"by_category": by_category, "by_outcome": by_outcome, "total": total}

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import shapely
 import sqlalchemy as sa
 
 from ..core.lifecycle import MEASURE_LABELS, RESULT_WORDS, STATUS_LABELS
@@ -84,10 +85,18 @@ def make_map(store: Store, output: str | Path, *, batches: list[str] = (), sourc
             for pid, value in conn.execute(sa.text(f"SELECT id, attrs FROM patches WHERE id IN ({listed})")):
                 attrs[pid] = json.loads(value) if isinstance(value, str) else (value or {})
         events = events_repo.lineage_events(conn, [int(i) for i in patches["lineage_id"]])
+        tracks = conn.execute(sa.text(
+            f"SELECT id, patrolled_on, members, {store.geometry_as_wkb('track')} AS wkb FROM patrols "
+            "WHERE track IS NOT NULL AND patrolled_on <= :d ORDER BY patrolled_on"), {"d": day}).all()
     stats = compute_stats(store, as_of=day, by=["village"], source=source)
     rates = {g["key"]["village"]: g["rectification_rate_area"] for g in stats["groups"]}
     data = map_data(patches, villages, dict(zip(villages["code"], villages["name"])), rates, attrs,
                     _history(events))
+    data["tracks"] = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": json.loads(shapely.to_geojson(shapely.from_wkb(bytes(t.wkb)))),
+         "properties": {"patrol": t.id, "date": units_repo.as_date(t.patrolled_on).isoformat(),
+                        "members": t.members or ""}}
+        for t in tracks]}
     if timeline:
         data["timeline"] = _timeline(store, patches, source=source, village=village, end=day)
     title = f"图斑整改进度图（截至{day.isoformat()}）"

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 
 from ..reports import charts, phrases
 from ..store import Store
+from .cases import case_figures
+from .complaints import complaint_figures
 from .stats import compute_stats, default_as_of
 
 
@@ -20,6 +22,15 @@ def _top(conn, source: str, column: str, as_of: date) -> list[str]:
         f"WHERE b.source = :source AND c.{column} IS NOT NULL AND c.opened_on <= :d "
         f"GROUP BY c.{column} ORDER BY n DESC, c.{column}"), {"source": source, "d": as_of}).all()
     return [r[0] for r in rows]
+
+
+def _patrol_counts(store: Store, as_of: date, year: int | None) -> tuple[int, int]:
+    where = "p.patrolled_on <= :d" + (" AND substr(CAST(p.patrolled_on AS TEXT), 1, 4) = :y" if year else "")
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT COUNT(DISTINCT p.id), COUNT(f.id) FROM patrols p LEFT JOIN patrol_findings f ON f.patrol_id = p.id "
+            f"WHERE {where}"), {"d": as_of, "y": str(year) if year else None}).one()
+    return int(row[0]), int(row[1])
 
 
 def report_context(store: Store, *, year: int | None = None, as_of: date | None = None,
@@ -49,6 +60,9 @@ def report_context(store: Store, *, year: int | None = None, as_of: date | None 
             "natural_resources": phrases.natural_resources_sentence(nr, *words["natural-resources"]),
             "forestry": phrases.forestry_sentence(fo, *words["forestry"]),
             "cases": phrases.cases_sentence(by_source["total"]),
+            "case_categories": phrases.case_category_sentence(case_figures(store, day, year)),
+            "patrols": phrases.patrol_sentence(*_patrol_counts(store, day, year)),
+            "complaints": phrases.complaint_sentence(complaint_figures(store, day, year)),
         },
         "villages": rows,
         "total": villages["total"],

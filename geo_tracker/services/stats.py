@@ -6,15 +6,20 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from ..core.rounding import fmt, round_parts
+from ..core.rounding import fmt, format_rate, round_parts
 from ..core.stats import ADDITIVE, SUMS, derive
 from ..errors import FieldMappingError
 from ..store import Store
 from ..store import stats as repo
 
 BY = tuple(repo.GROUP_KEYS)
-RATES = ["rectification_rate_area", "rectification_rate_count", "case_filing_rate", "case_closing_rate",
-         "illegal_cultivated_share"]
+#: Each rate and the figures it divides.
+RATE_PARTS = {
+    "rectification_rate_area": ("rectified_mu", "illegal_area_mu"),
+    "rectification_rate_count": ("rectified", "illegal"),
+    "case_filing_rate": ("case_filed", "illegal"),
+    "case_closing_rate": ("cases_closed", "cases"),
+}
 
 
 def default_as_of(year: int | None, as_of: date | None) -> date:
@@ -95,9 +100,58 @@ def _printed(groups: list[dict], total: dict) -> None:
             for g, value in zip(groups, parts):
                 g["printed"][name] = fmt(value)
     for item in [total, *groups]:
-        for name in RATES:
-            if name in item:
-                item["printed"][name] = "-" if item[name] is None else f"{item[name] * 100:.2f}%"
+        for name, (part, whole) in RATE_PARTS.items():
+            item["printed"][name] = format_rate(item[part], item[whole])
+        if "illegal_cultivated_share" in item:
+            item["printed"]["illegal_cultivated_share"] = f"{item['illegal_cultivated_share'] * 100:.2f}%"
         for name in SUMS:
             if name not in item["printed"]:
                 item["printed"][name] = str(item[name]) if isinstance(item[name], int) else fmt(item[name])
+
+
+SUBJECTS = ("patches", "patrols", "complaints", "cases")
+
+
+def subject_stats(store: Store, subject: str, *, as_of: date | None = None, year: int | None = None) -> dict:
+    """Figures of patrols (by month), complaints (by channel) or cases (by category), same JSON shape."""
+    from .cases import case_figures
+    from .complaints import complaint_figures
+
+    if subject not in SUBJECTS[1:]:
+        raise FieldMappingError(f"--subject {subject!r} is not one of {', '.join(SUBJECTS)}")
+    day = default_as_of(year, as_of)
+    params = {"d": day, "y": str(year) if year else None}
+    if subject == "patrols":
+        where = "p.patrolled_on <= :d" + (" AND substr(CAST(p.patrolled_on AS TEXT), 1, 4) = :y" if year else "")
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT substr(CAST(p.patrolled_on AS TEXT), 1, 7) AS month, COUNT(DISTINCT p.id) AS patrols, "
+                "COUNT(f.id) AS findings, coalesce(SUM(pt.area_mu), 0) AS findings_area_mu "
+                "FROM patrols p LEFT JOIN patrol_findings f ON f.patrol_id = p.id "
+                "LEFT JOIN patches pt ON pt.id = f.patch_id "
+                f"WHERE {where} GROUP BY substr(CAST(p.patrolled_on AS TEXT), 1, 7) ORDER BY month"),
+                params).mappings().all()
+        groups = [{"key": {"month": r["month"]}, "patrols": int(r["patrols"]), "findings": int(r["findings"]),
+                   "findings_area_mu": float(r["findings_area_mu"])} for r in rows]
+        total = {k: sum(g[k] for g in groups) for k in ("patrols", "findings", "findings_area_mu")}
+        by = ["month"]
+    elif subject == "complaints":
+        total = complaint_figures(store, day, year)
+        where = "received_on <= :d" + (" AND substr(CAST(received_on AS TEXT), 1, 4) = :y" if year else "")
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT channel, COUNT(*) AS received, SUM(CASE WHEN responded_on <= :d THEN 1 ELSE 0 END) AS responded, "
+                "SUM(CASE WHEN closed_on <= :d THEN 1 ELSE 0 END) AS closed "
+                f"FROM complaints WHERE {where} GROUP BY channel ORDER BY channel"), params).mappings().all()
+        groups = [{"key": {"channel": r["channel"]}, "received": int(r["received"]),
+                   "responded": int(r["responded"] or 0), "closed": int(r["closed"] or 0),
+                   "response_rate": format_rate(int(r["responded"] or 0), int(r["received"])),
+                   "completion_rate": format_rate(int(r["closed"] or 0), int(r["received"]))} for r in rows]
+        by = ["channel"]
+    else:
+        figures = case_figures(store, day, year)
+        groups = [{"key": {"category": r["category"]}, "cases": int(r["cases"]), "closed": int(r["closed"] or 0),
+                   "fines_yuan": float(r["fines_yuan"] or 0)} for r in figures["by_category"]]
+        total = {**figures["total"], "by_outcome": {r["outcome"]: int(r["cases"]) for r in figures["by_outcome"]}}
+        by = ["category"]
+    return {"as_of": day, "subject": subject, "filters": {"year": year}, "by": by, "groups": groups, "total": total}

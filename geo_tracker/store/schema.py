@@ -111,6 +111,8 @@ cases = sa.Table(
     sa.Column("note", sa.Text),
     sa.Column("row_version", sa.Integer),
     sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("category", sa.Text),
+    sa.Column("outcome", sa.Text),
 )
 
 case_patches = sa.Table(
@@ -145,6 +147,53 @@ vocabulary = sa.Table(
     "vocabulary", metadata,
     sa.Column("kind", sa.String(16), primary_key=True),
     sa.Column("value", sa.Text, primary_key=True),
+)
+
+patrols = sa.Table(
+    "patrols", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("patrolled_on", sa.Date),
+    sa.Column("members", sa.Text),
+    sa.Column("departments", JSON),
+    sa.Column("note", sa.Text),
+    sa.Column("actor", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+
+patrol_villages = sa.Table(
+    "patrol_villages", metadata,
+    sa.Column("patrol_id", sa.Integer, primary_key=True),
+    sa.Column("village_code", sa.String(12), primary_key=True),
+)
+
+patrol_findings = sa.Table(
+    "patrol_findings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("patrol_id", sa.Integer),
+    sa.Column("patch_id", sa.Integer),
+    sa.Column("category", sa.Text),
+    sa.Column("note", sa.Text),
+)
+
+complaints = sa.Table(
+    "complaints", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("received_on", sa.Date),
+    sa.Column("channel", sa.String(16)),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    sa.Column("village_code", sa.String(12)),
+    sa.Column("category", sa.Text),
+    sa.Column("content", sa.Text),
+    sa.Column("respond_by", sa.Date),
+    sa.Column("complete_by", sa.Date),
+    sa.Column("responded_on", sa.Date),
+    sa.Column("closed_on", sa.Date),
+    sa.Column("result", sa.Text),
+    sa.Column("patch_id", sa.Integer),
+    sa.Column("case_id", sa.Integer),
+    sa.Column("actor", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
 )
 
 #: Tables whose row counts `geo-tracker info` prints.

@@ -68,6 +68,14 @@
     });
     overlays["行政村界"] = villageLayer;
     overlays["分村整改率"] = choropleth;
+    if (data.tracks && data.tracks.features.length) {
+      overlays["巡查轨迹（" + data.tracks.features.length + "）"] = L.geoJSON(data.tracks, {
+        style: function () { return { color: "#1c7ed6", weight: 3, opacity: 0.8 }; },
+        onEachFeature: function (f, layer) {
+          layer.bindTooltip(el("span", "巡查 " + f.properties.date + " " + f.properties.members));
+        }
+      }).addTo(map);
+    }
     var count = 0;
     L.geoJSON(data.patches, {
       style: function (f) {

@@ -1,0 +1,158 @@
+"""``patrols`` and ``complaints``."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from ..services import complaints as complaint_service
+from ..services import patrols as patrol_service
+from .app import DATE, AppContext, cli, console, echo_json
+
+USER = click.option("--user", envvar="GEO_TRACKER_USER", help="Who records this.")
+
+
+def _lonlat(value: str | None):
+    if value is None:
+        return None
+    try:
+        lon, lat = (float(v) for v in value.replace("，", ",").split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not LON,LAT (e.g. 106.4321,29.8312)") from None
+    return lon, lat
+
+
+@cli.group()
+def patrols():
+    """Patrols (巡查): tracks, villages covered, findings that become patches."""
+
+
+@patrols.command("add")
+@click.option("--on", "on", type=DATE, required=True)
+@click.option("--track", type=click.Path(), help="GPX / KML / GeoJSON track of the patrol.")
+@click.option("--villages", multiple=True, help="Village codes covered (besides those the track crosses).")
+@click.option("--members", help="Who patrolled.")
+@click.option("--with", "departments", multiple=True, help="Departments patrolling jointly (repeatable).")
+@click.option("--note")
+@USER
+@click.pass_obj
+def add(app: AppContext, on, track, villages, members, departments, note, user):
+    """Record a patrol.
+
+    Example:
+
+        geo-tracker patrols add --on 2024-03-05 --track 巡查轨迹.gpx --members 张三,李四 --with 派出所
+    """
+    with app.open_store() as store:
+        r = patrol_service.add_patrol(store, on.date(), track=track, villages=list(villages), members=members,
+                                      departments=list(departments), note=note, user=user)
+    km = f", track {r['track_km']:.1f} km" if r["track_km"] is not None else ""
+    click.echo(f"patrol {r['patrol_id']} on {r['on']}{km}; villages: {', '.join(r['villages']) or '-'}")
+
+
+@patrols.command()
+@click.argument("patrol_id", type=int)
+@click.option("--geometry", type=click.Path(), help="File with the problem's polygon.")
+@click.option("--point", help="LON,LAT of the problem (a circle of --radius-m).")
+@click.option("--radius-m", type=float, default=10.0, show_default=True)
+@click.option("--category", required=True, help="问题类别, e.g. 违法占地, 乱搭乱建.")
+@click.option("--note")
+@USER
+@click.pass_obj
+def find(app: AppContext, patrol_id, geometry, point, radius_m, category, note, user):
+    """Record a problem found on a patrol: it becomes a patch of source `patrol`."""
+    with app.open_store() as store:
+        r = patrol_service.record_finding(store, patrol_id, category=category, geometry=geometry,
+                                          point=_lonlat(point), radius_m=radius_m, note=note, user=user)
+    click.echo(f"finding {r['patch']}: {r['area_mu']:.4f} 亩 in {r['village_name'] or 'no village'}; "
+               f"verify, file and rectify it like any patch")
+
+
+@patrols.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def list_(app: AppContext, as_json):
+    with app.open_store() as store:
+        rows = patrol_service.list_patrols(store)
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table("id", "date", "members", "with", "villages", "findings")
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["patrolled_on"]), r["members"] or "", ", ".join(r["departments"]),
+                      ", ".join(r["villages"]), str(r["findings"]))
+    console().print(table)
+
+
+@patrols.command()
+@click.option("--from", "start", type=DATE, required=True)
+@click.option("--to", "end", type=DATE, required=True)
+@click.option("--min-per-month", type=int, default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def coverage(app: AppContext, start, end, min_per_month, as_json):
+    """Villages patrolled fewer times a month than required (边远村、空心村 rule)."""
+    with app.open_store() as store:
+        rows = patrol_service.coverage(store, start.date(), end.date(), min_per_month)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['month']} {r['village_name']} ({r['village_code']}): {r['patrols']} of {r['required']}")
+
+
+@cli.group()
+def complaints():
+    """Complaints (投诉举报)."""
+
+
+@complaints.command("add")
+@click.option("--received", type=DATE, required=True)
+@click.option("--channel", type=click.Choice(complaint_service.CHANNELS), required=True)
+@click.option("--location", help="LON,LAT")
+@click.option("--village", help="Village code")
+@click.option("--category", required=True)
+@click.option("--content", required=True)
+@click.option("--respond-days", type=int, default=complaint_service.RESPOND_DAYS, show_default=True)
+@click.option("--complete-days", type=int, default=complaint_service.COMPLETE_DAYS, show_default=True)
+@USER
+@click.pass_obj
+def complaint_add(app: AppContext, received, channel, location, village, category, content, respond_days,
+                  complete_days, user):
+    with app.open_store() as store:
+        r = complaint_service.add_complaint(store, received.date(), channel, category, content,
+                                            location=_lonlat(location), village=village, respond_days=respond_days,
+                                            complete_days=complete_days, user=user)
+    click.echo(f"complaint {r['id']} received {r['received_on']}, respond by {r['respond_by']}")
+
+
+@complaints.command("respond")
+@click.argument("cid", type=int)
+@click.option("--on", "on", type=DATE, required=True)
+@USER
+@click.pass_obj
+def complaint_respond(app: AppContext, cid, on, user):
+    with app.open_store() as store:
+        r = complaint_service.respond(store, cid, on.date(), user=user)
+    click.echo(f"complaint {cid} responded {r['responded_on']}{'' if r['in_time'] else ' (late)'}")
+
+
+@complaints.command("close")
+@click.argument("cid", type=int)
+@click.option("--on", "on", type=DATE, required=True)
+@click.option("--result", required=True)
+@click.option("--patch", help="Patch it led to (CODE or BATCH/CODE).")
+@click.option("--case", "case_no", help="Case it led to.")
+@USER
+@click.pass_obj
+def complaint_close(app: AppContext, cid, on, result, patch, case_no, user):
+    with app.open_store() as store:
+        complaint_service.close(store, cid, on.date(), result, patch=patch, case_no=case_no, user=user)
+    click.echo(f"complaint {cid} closed")
+
+
+@complaints.command("list")
+@click.pass_obj
+def complaint_list(app: AppContext):
+    with app.open_store() as store:
+        echo_json(complaint_service.list_complaints(store))

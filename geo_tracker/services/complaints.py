@@ -1,0 +1,111 @@
+"""Complaints (投诉举报): received, responded to, closed — and the rates reports print."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from ..core.rounding import format_rate
+from ..errors import FieldMappingError, GeoTrackerError, NotFoundError
+from ..store import Store
+from ..store import events as events_repo
+from ..store.schema import cases, complaints
+from .tracking import actor
+
+CHANNELS = ("phone", "letter", "visit", "online", "12345", "other")
+CHANNEL_LABELS = {"phone": "来电", "letter": "来信", "visit": "来访", "online": "网络", "12345": "12345热线",
+                  "other": "其他"}
+#: Days to respond and to complete, from receipt (configurable per call).
+RESPOND_DAYS = 3
+COMPLETE_DAYS = 15
+
+
+def add_complaint(store: Store, received: date, channel: str, category: str, content: str, *,
+                  location: tuple[float, float] | None = None, village: str | None = None,
+                  respond_days: int = RESPOND_DAYS, complete_days: int = COMPLETE_DAYS,
+                  user: str | None = None) -> dict:
+    if channel not in CHANNELS:
+        raise FieldMappingError(f"--channel {channel!r} is not one of {', '.join(CHANNELS)}")
+    if not category.strip() or not content.strip():
+        raise FieldMappingError("--category and --content are required")
+    if respond_days < 0 or complete_days < respond_days:
+        raise FieldMappingError("deadlines: respond within 0 or more days, complete no sooner than respond")
+    with store.transaction() as conn:
+        if village and not conn.execute(sa.text("SELECT 1 FROM admin_units WHERE code = :c"), {"c": village}).first():
+            raise FieldMappingError(f"--village {village}: no such village")
+        cid = conn.execute(sa.insert(complaints).values(
+            received_on=received, channel=channel, category=category, content=content,
+            lon=location[0] if location else None, lat=location[1] if location else None, village_code=village,
+            respond_by=received + timedelta(days=respond_days), complete_by=received + timedelta(days=complete_days),
+            actor=actor(user),
+        ).returning(complaints.c.id)).scalar_one()
+    return {"id": cid, "received_on": received, "respond_by": received + timedelta(days=respond_days)}
+
+
+def _get(conn, cid: int) -> dict:
+    row = conn.execute(sa.select(complaints).where(complaints.c.id == cid)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no complaint {cid}: `geo-tracker complaints list` shows them")
+    return dict(row)
+
+
+def respond(store: Store, cid: int, on: date, *, user: str | None = None) -> dict:
+    with store.transaction() as conn:
+        row = _get(conn, cid)
+        if row["responded_on"]:
+            raise GeoTrackerError(f"complaint {cid} was already responded to on {row['responded_on']}")
+        if on < row["received_on"]:
+            raise GeoTrackerError(f"{on} is before complaint {cid} was received ({row['received_on']})")
+        conn.execute(sa.update(complaints).where(complaints.c.id == cid).values(responded_on=on))
+        events_repo.insert_event(conn, kind="complaint_responded", occurred_on=on, actor=actor(user),
+                                 payload={"complaint": cid})
+    return {"id": cid, "responded_on": on, "in_time": on <= row["respond_by"]}
+
+
+def close(store: Store, cid: int, on: date, result: str, *, patch: str | None = None, case_no: str | None = None,
+          user: str | None = None) -> dict:
+    """Close (办结) a complaint, linking the patch or case it led to."""
+    if not result.strip():
+        raise FieldMappingError("--result is required: say how it was settled")
+    with store.transaction() as conn:
+        row = _get(conn, cid)
+        if row["closed_on"]:
+            raise GeoTrackerError(f"complaint {cid} is already closed ({row['closed_on']})")
+        if on < row["received_on"]:
+            raise GeoTrackerError(f"{on} is before complaint {cid} was received ({row['received_on']})")
+        values = {"closed_on": on, "result": result, "responded_on": row["responded_on"] or on}
+        if patch:
+            values["patch_id"] = events_repo.find_patch(conn, store, patch)["lineage_id"]
+        if case_no:
+            case_id = conn.execute(sa.select(cases.c.id).where(cases.c.case_no == case_no)).scalar()
+            if case_id is None:
+                raise NotFoundError(f"no case {case_no!r}")
+            values["case_id"] = case_id
+        conn.execute(sa.update(complaints).where(complaints.c.id == cid).values(**values))
+        events_repo.insert_event(conn, kind="complaint_closed", occurred_on=on, actor=actor(user),
+                                 payload={"complaint": cid, "result": result})
+    return {"id": cid, "closed_on": on}
+
+
+def complaint_figures(store: Store, as_of: date, year: int | None = None) -> dict:
+    """Received, responded and closed by ``as_of``; 回应率 and 办结率 with the rate rule of reports."""
+    with store.engine.connect() as conn:
+        where = "received_on <= :d" + (" AND substr(CAST(received_on AS TEXT), 1, 4) = :y" if year else "")
+        row = conn.execute(sa.text(
+            "SELECT COUNT(*) AS received, "
+            "SUM(CASE WHEN responded_on <= :d THEN 1 ELSE 0 END) AS responded, "
+            "SUM(CASE WHEN responded_on <= :d AND responded_on <= respond_by THEN 1 ELSE 0 END) AS responded_in_time, "
+            "SUM(CASE WHEN closed_on <= :d THEN 1 ELSE 0 END) AS closed, "
+            "SUM(CASE WHEN (closed_on IS NULL OR closed_on > :d) AND complete_by < :d THEN 1 ELSE 0 END) AS overdue "
+            f"FROM complaints WHERE {where}"), {"d": as_of, "y": str(year) if year else None}).mappings().one()
+    figures = {k: int(row[k] or 0) for k in row.keys()}
+    figures["response_rate"] = format_rate(figures["responded"], figures["received"])
+    figures["completion_rate"] = format_rate(figures["closed"], figures["received"])
+    return figures
+
+
+def list_complaints(store: Store) -> list[dict]:
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.select(complaints).order_by(complaints.c.received_on,
+                                                                               complaints.c.id)).mappings()]

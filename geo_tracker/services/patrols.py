@@ -1,0 +1,209 @@
+"""Patrols (巡查) and their findings: the township's own patches, in the same ledger.
+
+A finding becomes a patch of source ``patrol`` (one batch per year, one import per
+finding, dated by the patrol), matched to its village and measured like any
+patch, so it is verified, filed, rectified and counted exactly like issued ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+import sqlalchemy as sa
+from pyproj import CRS, Transformer
+
+from ..core.area import geodesic_area_mu
+from ..core.crs import STORAGE_CRS
+from ..core.geometry import normalise_polygons
+from ..errors import FieldMappingError, GeoTrackerError, InputFileError, NotFoundError
+from ..io.readers import read_delivery
+from ..store import Store
+from ..store import admin_units as units_repo
+from ..store import batches as batches_repo
+from ..store.schema import patrol_findings, patrol_villages, patrols
+from .patches import load_villages, match_and_store
+from .tracking import actor
+
+SOURCE = "patrol"
+
+
+def read_track(path: str | Path) -> shapely.Geometry:
+    """A patrol track (GPX, KML, GeoJSON) as one MultiLineString in EPSG:4490."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path} does not exist: check the path")
+    lines = []
+    try:
+        for name, kind in pyogrio.list_layers(path):
+            if kind and "LineString" in str(kind):
+                frame = pyogrio.read_dataframe(path, layer=name)
+                crs = frame.crs or STORAGE_CRS
+                frame = frame.set_crs(crs, allow_override=True).to_crs(STORAGE_CRS)
+                lines += [g for g in shapely.get_parts(shapely.force_2d(frame.geometry.values))
+                          if g is not None and not g.is_empty]
+    except pyogrio.errors.DataSourceError as e:
+        raise InputFileError(f"{path.name} cannot be read as a track: {e}") from None
+    lines = [g for part in lines for g in shapely.get_parts(part) if g.geom_type == "LineString"]
+    if not lines:
+        raise InputFileError(f"{path.name} holds no track (no line geometry): export the patrol as a GPX track")
+    return shapely.MultiLineString(lines)
+
+
+def _insert_track(conn, store: Store, patrol_id: int, track) -> None:
+    cast = "CastToMultiLinestring(GeomFromWKB(:w, 4490))" if store.backend == "spatialite" else \
+        "ST_Multi(ST_GeomFromWKB(:w, 4490))"
+    conn.execute(sa.text(f"UPDATE patrols SET track = {cast} WHERE id = :id"),
+                 {"w": shapely.to_wkb(track), "id": patrol_id})
+
+
+def add_patrol(store: Store, on: date, *, track: str | Path | None = None, villages: list[str] = (),
+               members: str | None = None, departments: list[str] = (), note: str | None = None,
+               user: str | None = None) -> dict:
+    """Record a patrol; the villages it covered come from its track when there is one."""
+    line = read_track(track) if track else None
+    with store.transaction() as conn:
+        units = units_repo.load_units(conn, store, level="village")
+        valid = units[np.array([vf <= on and (vt is None or on < vt)
+                                for vf, vt in zip(units["valid_from"], units["valid_to"])], dtype=bool)]
+        unknown = sorted(set(villages) - set(valid["code"]))
+        if unknown:
+            raise FieldMappingError(f"--villages {', '.join(unknown)}: no such village on {on} "
+                                    "(`geo-tracker boundaries list --level village`)")
+        covered = set(villages)
+        if line is not None:
+            hits = shapely.intersects(np.asarray(valid.geometry.values, dtype=object), line)
+            covered |= set(valid["code"][hits])
+        patrol_id = conn.execute(sa.insert(patrols).values(
+            patrolled_on=on, members=members, departments=list(departments), note=note, actor=actor(user),
+        ).returning(patrols.c.id)).scalar_one()
+        if line is not None:
+            _insert_track(conn, store, patrol_id, line)
+        if covered:
+            conn.execute(sa.insert(patrol_villages), [{"patrol_id": patrol_id, "village_code": c}
+                                                      for c in sorted(covered)])
+    return {"patrol_id": patrol_id, "on": on, "villages": sorted(covered),
+            "track_km": None if line is None else _length_km(line)}
+
+
+def _length_km(line) -> float:
+    from ..core.area import CGCS2000_GEOD
+
+    return float(CGCS2000_GEOD.geometry_length(line)) / 1000
+
+
+def _circle(lon: float, lat: float, radius_m: float) -> shapely.Geometry:
+    local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=GRS80 +units=m")
+    back = Transformer.from_crs(local, STORAGE_CRS, always_xy=True)
+    disc = shapely.Point(0, 0).buffer(radius_m, quad_segs=16)
+    return shapely.transform(disc, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+
+
+def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str | Path | None = None,
+                   point: tuple[float, float] | None = None, radius_m: float = 10.0, note: str | None = None,
+                   code: str | None = None, user: str | None = None) -> dict:
+    """A problem found on patrol (发现问题), as a patch of source ``patrol``."""
+    if (geometry is None) == (point is None):
+        raise FieldMappingError("give either --geometry FILE or --point LON,LAT")
+    if not category or not category.strip():
+        raise FieldMappingError("--category is required (e.g. 违法占地, 乱搭乱建)")
+    if point is not None:
+        if radius_m <= 0:
+            raise FieldMappingError(f"--radius-m must be positive, got {radius_m}")
+        shape = _circle(point[0], point[1], radius_m)
+    else:
+        delivery = read_delivery(geometry)
+        shape = shapely.union_all(delivery.frame.geometry.values)
+    check = normalise_polygons([shape])
+    if check.problems:
+        raise InputFileError(f"the finding's geometry {check.problems[0]}")
+    shape = check.geometries[0]
+    area = float(geodesic_area_mu([shape])[0])
+    with store.transaction() as conn:
+        patrol = conn.execute(sa.select(patrols).where(patrols.c.id == patrol_id)).mappings().first()
+        if patrol is None:
+            raise NotFoundError(f"no patrol {patrol_id}: `geo-tracker patrols list` shows them")
+        on = units_repo.as_date(patrol["patrolled_on"])
+        name = f"巡查发现{on.year}年"
+        found = batches_repo.find_batch(conn, SOURCE, name)
+        batch_id = found[0].id if found else batches_repo.create_batch(conn, SOURCE, name, date(on.year, 1, 1), None)
+        number = conn.execute(sa.select(sa.func.count()).select_from(patrol_findings)).scalar_one() + 1
+        code = code or f"XC{on:%Y%m%d}-{patrol_id}-{number}"
+        wkb = shapely.to_wkb(shape)
+        import_id = batches_repo.insert_import(
+            conn, batch_id=batch_id, file_name=f"巡查记录 {patrol_id}", dataset="patrol", driver="patrol",
+            layer=None, file_sha256=hashlib.sha256(b"patrol:%d:" % patrol_id + code.encode() + wkb).hexdigest(),
+            issued_on=on, deadline=None, crs="EPSG:4490", crs_reason="recorded on patrol", encoding="UTF-8",
+            features_read=1, accepted=1, area_mu=area, report={"patrol_id": patrol_id, "category": category},
+        )
+        attrs = json.dumps({"巡查编号": patrol_id, "问题类别": category, "说明": note}, ensure_ascii=False)
+        table = pd.DataFrame({
+            "patch_code": [code], "feature_no": [1], "area_mu": [area], "issued_area_mu": [np.nan],
+            "cultivated_mu": [np.nan], "attrs": [attrs], "flags": ["{}"], "fingerprint": [hashlib.sha256(wkb).hexdigest()],
+            "version": [1], "status": ["issued"], "batch_id": [batch_id], "import_id": [import_id],
+        })
+        table["geom"] = [shape]
+        before = batches_repo.max_patch_id(conn)
+        batches_repo.insert_patches(store, conn, table)
+        ids = batches_repo.patch_ids_since(conn, import_id, before)
+        patch_id = int(ids.id.iloc[0])
+        match_and_store(store, conn, [patch_id], [shape], [on], load_villages(conn, store))
+        conn.execute(sa.insert(patrol_findings).values(patrol_id=patrol_id, patch_id=patch_id, category=category,
+                                                       note=note))
+        village = conn.execute(sa.text("SELECT village_code, village_name FROM patch_matches WHERE patch_id = :p"),
+                               {"p": patch_id}).first()
+    return {"patrol_id": patrol_id, "patch": f"{name}/{code}", "patch_code": code, "area_mu": area,
+            "village_code": village.village_code if village else None,
+            "village_name": village.village_name if village else None}
+
+
+def list_patrols(store: Store, as_of: date | None = None) -> list[dict]:
+    with store.engine.connect() as conn:
+        query = sa.select(patrols).order_by(patrols.c.patrolled_on, patrols.c.id)
+        if as_of is not None:
+            query = query.where(patrols.c.patrolled_on <= as_of)
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+        covered = conn.execute(sa.select(patrol_villages)).all()
+        findings = conn.execute(sa.select(patrol_findings.c.patrol_id, sa.func.count())
+                                .group_by(patrol_findings.c.patrol_id)).all()
+    by_patrol = dict(findings)
+    for row in rows:
+        row["villages"] = sorted(c for p, c in covered if p == row["id"])
+        row["findings"] = int(by_patrol.get(row["id"], 0))
+        row["departments"] = json.loads(row["departments"]) if isinstance(row["departments"], str) else row["departments"]
+    return rows
+
+
+def coverage(store: Store, start: date, end: date, min_per_month: int = 2) -> list[dict]:
+    """Villages patrolled fewer than ``min_per_month`` times in a month of the period (边远村、空心村)."""
+    if end < start:
+        raise GeoTrackerError(f"--to {end} is before --from {start}")
+    with store.engine.connect() as conn:
+        units = units_repo.load_units(conn, store, level="village")
+        rows = conn.execute(sa.text(
+            "SELECT v.village_code, p.patrolled_on FROM patrol_villages v JOIN patrols p ON p.id = v.patrol_id "
+            "WHERE p.patrolled_on >= :a AND p.patrolled_on <= :b"), {"a": start, "b": end}).all()
+    counts: dict[tuple[str, str], int] = {}
+    for code, day in rows:
+        day = units_repo.as_date(day)
+        counts[(code, f"{day:%Y-%m}")] = counts.get((code, f"{day:%Y-%m}"), 0) + 1
+    months, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        months.append(f"{y}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    out = []
+    for unit in units.itertuples():
+        if unit.valid_from > end or (unit.valid_to is not None and unit.valid_to <= start):
+            continue
+        for month in months:
+            n = counts.get((unit.code, month), 0)
+            if n < min_per_month:
+                out.append({"village_code": unit.code, "village_name": unit.name, "month": month, "patrols": n,
+                            "required": min_per_month})
+    return out
