@@ -151,3 +151,12 @@ def test_cli_patrols_and_complaints(db_url, tmp_path):
     assert out.exit_code == 0 and "respond by 2024-03-09" in out.output
     data = json.loads(run("stats", "--subject", "patrols", "--format", "json").output)
     assert data["total"]["patrols"] == 1 and data["total"]["findings"] == 1
+
+
+def test_finding_can_open_a_case_directly(township):
+    store = township
+    patrol = patrols.add_patrol(store, date(2024, 3, 5), villages=["500109107201"])
+    finding = patrols.record_finding(store, patrol["patrol_id"], category="违法占地", point=(LON0, LAT0))
+    patrols.file_case(store, finding, "X镇综执罚〔2024〕9号", category="自然资源")
+    state = tracking.patch_state(store, finding["patch"])
+    assert state["status"] == "case_filed" and state["case_numbers"] == ("X镇综执罚〔2024〕9号",)

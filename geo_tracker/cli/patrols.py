@@ -57,15 +57,37 @@ def add(app: AppContext, on, track, villages, members, departments, note, user):
 @click.option("--radius-m", type=float, default=10.0, show_default=True)
 @click.option("--category", required=True, help="问题类别, e.g. 违法占地, 乱搭乱建.")
 @click.option("--note")
+@click.option("--case", "case_no", help="Open this case on the finding at once (it is verified illegal).")
+@click.option("--case-category", help="The case's category (自然资源, 林业, 城市规划, ...).")
 @USER
 @click.pass_obj
-def find(app: AppContext, patrol_id, geometry, point, radius_m, category, note, user):
-    """Record a problem found on a patrol: it becomes a patch of source `patrol`."""
+def find(app: AppContext, patrol_id, geometry, point, radius_m, category, note, case_no, case_category, user):
+    """Record a problem found on a patrol: it becomes a patch of source `patrol`.
+
+    Example:
+
+        geo-tracker patrols find 12 --point 106.4321,29.8312 --category 违法占地 --case "X镇综执罚〔2024〕3号"
+    """
     with app.open_store() as store:
         r = patrol_service.record_finding(store, patrol_id, category=category, geometry=geometry,
                                           point=_lonlat(point), radius_m=radius_m, note=note, user=user)
+        if case_no:
+            patrol_service.file_case(store, r, case_no, category=case_category, user=user)
+            click.echo(f"case {case_no} opened on {r['patch']}")
     click.echo(f"finding {r['patch']}: {r['area_mu']:.4f} 亩 in {r['village_name'] or 'no village'}; "
                f"verify, file and rectify it like any patch")
+
+
+@patrols.command()
+@click.argument("patrol_id", type=int)
+@click.pass_obj
+def show(app: AppContext, patrol_id):
+    """One patrol with its villages and findings."""
+    with app.open_store() as store:
+        rows = [r for r in patrol_service.list_patrols(store) if r["id"] == patrol_id]
+    if not rows:
+        raise click.ClickException(f"no patrol {patrol_id}")
+    echo_json(rows[0])
 
 
 @patrols.command("list")

@@ -207,3 +207,16 @@ def coverage(store: Store, start: date, end: date, min_per_month: int = 2) -> li
                 out.append({"village_code": unit.code, "village_name": unit.name, "month": month, "patrols": n,
                             "required": min_per_month})
     return out
+
+
+def file_case(store: Store, finding: dict, case_no: str, *, category: str | None = None,
+              user: str | None = None) -> dict:
+    """Open a case directly on a finding: verified illegal on the patrol's date, then filed."""
+    from .cases import open_case
+    from .tracking import verify_patch
+
+    with store.engine.connect() as conn:
+        on = units_repo.as_date(conn.execute(sa.select(patrols.c.patrolled_on).where(
+            patrols.c.id == finding["patrol_id"])).scalar_one())
+    verify_patch(store, finding["patch"], "illegal", on, note="巡查发现", user=user)
+    return open_case(store, case_no, on, patches_refs=[finding["patch"]], category=category, user=user)
