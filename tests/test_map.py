@@ -254,3 +254,20 @@ def test_patrol_tracks_and_findings_on_the_map(browser, store, tmp_path):
     assert "巡查轨迹（1）" in page.locator(".leaflet-control-layers").first.inner_text()
     assert "巡查" in page.locator(".gt-filters").inner_text()
     page.close()
+
+
+def test_village_outlines_are_simplified_as_a_coverage():
+    import numpy as np
+    import shapely
+
+    from geo_tracker.maps.builder import simplify_coverage
+
+    frame = bf.village_frame()
+    # Densify the shared edges with tiny wiggles that simplification should remove together.
+    wiggly = np.array([shapely.segmentize(g, 0.0002) for g in frame.geometry], dtype=object)
+    simplified = simplify_coverage(wiggly)
+    assert sum(shapely.get_num_coordinates(simplified)) < sum(shapely.get_num_coordinates(wiggly))
+    union = shapely.union_all(simplified)
+    assert union.geom_type == "Polygon" and len(union.interiors) == 0  # neighbours still meet: no gaps
+    overlaps = shapely.area(shapely.intersection(simplified[0], simplified[1]))
+    assert overlaps < 1e-12

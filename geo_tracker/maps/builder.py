@@ -52,6 +52,20 @@ def _plain(value):
     return value
 
 
+#: Village outlines are simplified by this much (degrees, ~1 m): they are drawn at village scale.
+VILLAGE_TOLERANCE = 1e-5
+
+
+def simplify_coverage(geoms: np.ndarray, tolerance: float = VILLAGE_TOLERANCE) -> np.ndarray:
+    """Simplify village outlines together, so neighbours keep sharing their edges (no slivers, no gaps)."""
+    if not len(geoms):
+        return geoms
+    try:
+        return shapely.coverage_simplify(geoms, tolerance)
+    except shapely.errors.GEOSException:  # not a clean coverage (overlaps): fall back to each on its own
+        return shapely.simplify(geoms, tolerance, preserve_topology=True)
+
+
 def map_data(patches, villages, village_names: dict, village_rates: dict, attrs: dict, history: dict) -> dict:
     features = []
     for row in patches.itertuples():
@@ -68,10 +82,11 @@ def map_data(patches, villages, village_names: dict, village_rates: dict, attrs:
         props["history"] = history.get(row.lineage_id, [])
         props["lineage_id"] = int(row.lineage_id)
         features.append({"type": "Feature", "geometry": _geometry(row.geometry), "properties": props})
+    outlines = simplify_coverage(np.asarray(villages.geometry.values, dtype=object))
     village_features = [
-        {"type": "Feature", "geometry": _geometry(v.geometry),
+        {"type": "Feature", "geometry": _geometry(outline),
          "properties": {"code": v.code, "name": v.name, "rate": village_rates.get(v.code)}}
-        for v in villages.itertuples()
+        for v, outline in zip(villages.itertuples(), outlines)
     ]
     counts = {s: int((patches["status"] == s).sum()) for s in STATUSES}
     return {
