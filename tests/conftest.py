@@ -64,6 +64,12 @@ def pg_schema_url(pg_database):
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def private_evidence_dir(tmp_path, monkeypatch):
+    """Evidence files of a test go to its own folder, never into the working tree."""
+    monkeypatch.setenv("GEO_TRACKER_EVIDENCE_DIR", str(tmp_path / "evidence"))
+
+
 @pytest.fixture(params=["spatialite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def backend(request):
     return request.param

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pyogrio
 import pytest
 import shapely
 import sqlalchemy as sa

@@ -7,7 +7,6 @@ import re
 import shutil
 from datetime import date
 
-import geopandas as gpd
 import pytest
 
 import bureau_files as bf

@@ -160,3 +160,17 @@ def test_finding_can_open_a_case_directly(township):
     patrols.file_case(store, finding, "X镇综执罚〔2024〕9号", category="自然资源")
     state = tracking.patch_state(store, finding["patch"])
     assert state["status"] == "case_filed" and state["case_numbers"] == ("X镇综执罚〔2024〕9号",)
+
+
+def test_finding_keeps_its_evidence_and_is_in_the_history(township, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "现场.jpg"
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(photo)
+    patrol = patrols.add_patrol(township, date(2024, 3, 5), villages=["500109107201"])
+    finding = patrols.record_finding(township, patrol["patrol_id"], category="乱搭乱建", point=(LON0, LAT0),
+                                     evidence=[photo, photo])
+    assert len(finding["evidence"]) == 2 and finding["evidence"][0]["sha256"] == finding["evidence"][1]["sha256"]
+    history = tracking.patch_history(township, finding["patch"])
+    assert history[0]["kind"] == "finding_recorded" and history[0]["payload"]["category"] == "乱搭乱建"
+    assert len(list(township.evidence_dir.rglob("*.jpg"))) == 1

@@ -21,7 +21,7 @@ from geo_tracker.core.lifecycle import TransitionError
 from geo_tracker.errors import BatchImportError, FieldMappingError, GeoTrackerError, StaleRowError
 from geo_tracker.services import cases, tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
-from geo_tracker.services.patches import list_patches, patches_geojson, show_patch
+from geo_tracker.services.patches import list_patches, patches_geojson
 from geo_tracker.store import open_store
 
 LON0, LAT0 = bf.LON0, bf.LAT0

@@ -6,10 +6,8 @@ import json
 from datetime import date
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
-import sqlalchemy as sa
 from click.testing import CliRunner
 
 import bureau_files as bf

@@ -9,7 +9,6 @@ from __future__ import annotations
 import mimetypes
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from ..errors import GeoTrackerError
 from ..maps.builder import STATIC

@@ -54,7 +54,7 @@ def print_boundary_report(r: BoundaryReport) -> None:
               f"({r.area_mu:.2f} 亩)")
     out.print(f"  CRS {r.crs}: {r.crs_reason}")
     out.print(f"  encoding {r.encoding}: {r.encoding_reason}")
-    out.print(f"  fields: " + ", ".join(f"{k} {v}" for k, v in r.fields.items()))
+    out.print("  fields: " + ", ".join(f"{k} {v}" for k, v in r.fields.items()))
     if r.replaced:
         out.print(f"  replaced (valid until {r.valid_from}): {', '.join(r.replaced)}")
     for w in r.warnings:

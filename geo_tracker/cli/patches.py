@@ -131,7 +131,6 @@ def rematch(app: AppContext, batch):
 
 # --- tracking ----------------------------------------------------------------------------
 
-from datetime import datetime  # noqa: E402
 
 from ..core.lifecycle import MEASURES, STATUS_LABELS  # noqa: E402
 from ..services import tracking  # noqa: E402

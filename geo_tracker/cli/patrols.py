@@ -57,11 +57,13 @@ def add(app: AppContext, on, track, villages, members, departments, note, user):
 @click.option("--radius-m", type=float, default=10.0, show_default=True)
 @click.option("--category", required=True, help="问题类别, e.g. 违法占地, 乱搭乱建.")
 @click.option("--note")
+@click.option("--evidence", multiple=True, type=click.Path(), help="Photo or document (repeatable).")
 @click.option("--case", "case_no", help="Open this case on the finding at once (it is verified illegal).")
 @click.option("--case-category", help="The case's category (自然资源, 林业, 城市规划, ...).")
 @USER
 @click.pass_obj
-def find(app: AppContext, patrol_id, geometry, point, radius_m, category, note, case_no, case_category, user):
+def find(app: AppContext, patrol_id, geometry, point, radius_m, category, note, evidence, case_no, case_category,
+         user):
     """Record a problem found on a patrol: it becomes a patch of source `patrol`.
 
     Example:
@@ -70,7 +72,8 @@ def find(app: AppContext, patrol_id, geometry, point, radius_m, category, note, 
     """
     with app.open_store() as store:
         r = patrol_service.record_finding(store, patrol_id, category=category, geometry=geometry,
-                                          point=_lonlat(point), radius_m=radius_m, note=note, user=user)
+                                          point=_lonlat(point), radius_m=radius_m, note=note,
+                                          evidence=list(evidence), user=user)
         if case_no:
             patrol_service.file_case(store, r, case_no, category=case_category, user=user)
             click.echo(f"case {case_no} opened on {r['patch']}")

@@ -27,9 +27,10 @@ from ..io.readers import read_delivery
 from ..store import Store
 from ..store import admin_units as units_repo
 from ..store import batches as batches_repo
+from ..store import events as events_repo
 from ..store.schema import patrol_findings, patrol_villages, patrols
 from .patches import load_villages, match_and_store
-from .tracking import actor
+from .tracking import _store_evidence, actor
 
 SOURCE = "patrol"
 
@@ -107,7 +108,7 @@ def _circle(lon: float, lat: float, radius_m: float) -> shapely.Geometry:
 
 def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str | Path | None = None,
                    point: tuple[float, float] | None = None, radius_m: float = 10.0, note: str | None = None,
-                   code: str | None = None, user: str | None = None) -> dict:
+                   code: str | None = None, evidence: list[str | Path] = (), user: str | None = None) -> dict:
     """A problem found on patrol (发现问题), as a patch of source ``patrol``."""
     if (geometry is None) == (point is None):
         raise FieldMappingError("give either --geometry FILE or --point LON,LAT")
@@ -156,9 +157,16 @@ def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str
         match_and_store(store, conn, [patch_id], [shape], [on], load_villages(conn, store))
         conn.execute(sa.insert(patrol_findings).values(patrol_id=patrol_id, patch_id=patch_id, category=category,
                                                        note=note))
+        patch = events_repo.find_patch_by_lineage(conn, store, patch_id)
+        stored = [_store_evidence(conn, store, f, patch) for f in evidence]
+        events_repo.insert_event(conn, kind="finding_recorded", occurred_on=on, actor=actor(user),
+                                 patch_id=patch_id, batch_id=batch_id,
+                                 payload={"patrol_id": patrol_id, "category": category, "note": note,
+                                          "evidence": stored})
         village = conn.execute(sa.text("SELECT village_code, village_name FROM patch_matches WHERE patch_id = :p"),
                                {"p": patch_id}).first()
     return {"patrol_id": patrol_id, "patch": f"{name}/{code}", "patch_code": code, "area_mu": area,
+            "evidence": stored,
             "village_code": village.village_code if village else None,
             "village_name": village.village_name if village else None}
 

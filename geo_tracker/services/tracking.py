@@ -10,7 +10,6 @@ from __future__ import annotations
 import getpass
 import io
 import os
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 

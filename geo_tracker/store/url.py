@@ -35,7 +35,7 @@ def parse_url(value: str) -> tuple[str, URL]:
         return "spatialite", URL.create("sqlite", database=str(Path(text)))
     try:
         url = make_url(text)
-    except ArgumentError as e:
+    except ArgumentError:
         raise DatabaseURLError(
             f"cannot parse database URL {mask(text)!r}: use sqlite:///FILE or "
             "postgresql://USER@HOST:PORT/DATABASE"
