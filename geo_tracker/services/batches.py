@@ -438,11 +438,13 @@ def _write_new_versions(store, conn, batch_id: int, import_id: int, table: pd.Da
     table = table.copy()
     table["version"] = (previous["version"].fillna(0).astype(int) + 1).to_numpy()
     table["status"] = previous["status"].fillna("issued").to_numpy()
-    table["status_on"] = [None if pd.isna(d) else d for d in previous["status_on"]]
-    table["lineage_id"] = pd.array([None if pd.isna(v) else int(v) for v in previous["lineage_id"]], dtype="Int64")
-    table["deadline"] = [None if pd.isna(d) else d for d in previous["deadline"]]
     table["batch_id"] = batch_id
     table["import_id"] = import_id
+    if previous["lineage_id"].notna().any():  # a re-issue: new versions carry on their patch's life
+        table["status_on"] = [None if pd.isna(d) else d for d in previous["status_on"]]
+        table["lineage_id"] = pd.array([None if pd.isna(v) else int(v) for v in previous["lineage_id"]],
+                                       dtype="Int64")
+        table["deadline"] = [None if pd.isna(d) else d for d in previous["deadline"]]
     repo.insert_patches(store, conn, table)
 
 

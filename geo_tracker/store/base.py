@@ -118,6 +118,10 @@ class Store:
         """Versions of the database and its spatial extension, for `info`."""
         raise NotImplementedError
 
+    def reserve_ids(self, conn: Connection, table: str, count: int) -> list[int]:
+        """``count`` fresh ids for ``table`` (its integer primary key), taken before inserting."""
+        raise NotImplementedError
+
     def bulk_insert(self, conn: Connection, table: str, columns: dict[str, Sequence]) -> None:
         """Insert many rows given column-wise; ``geom`` holds shapely (Multi)Polygons in EPSG:4490.
 

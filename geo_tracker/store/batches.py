@@ -111,28 +111,31 @@ def insert_relapses(conn: Connection, pairs: list[tuple[int, int, float]]) -> No
 def insert_patches(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
     """Bulk-insert patch rows; ``frame`` has the patches columns and ``geom`` (shapely).
 
-    A first version's lineage is its own id, known only once inserted.
+    Ids are reserved first, so a first version's lineage (its own id) is written with
+    the row instead of by an UPDATE of every new row afterwards.
     """
+    ids = np.asarray(store.reserve_ids(conn, "patches", len(frame)), dtype=np.int64)
+    frame = frame.assign(id=ids)
+    if "lineage_id" in frame:
+        known = frame["lineage_id"]
+        frame["lineage_id"] = np.where(known.isna().to_numpy(), ids, known.fillna(0).to_numpy(dtype=np.int64))
+    else:
+        frame["lineage_id"] = ids
     store.bulk_insert(conn, "patches", {c: _plain(frame[c]) for c in frame.columns})
-    import_ids = {int(i) for i in frame["import_id"]} if "import_id" in frame else set()
-    for import_id in import_ids:
-        conn.execute(sa.update(patches).where(patches.c.import_id == import_id, patches.c.lineage_id.is_(None))
-                     .values(lineage_id=patches.c.id))
 
 
 def _plain(series: pd.Series) -> list:
-    """Column values as Python objects the drivers take (no numpy scalars, NaN -> None)."""
-    values = series.to_numpy(dtype=object)
-    if series.dtype == object:
-        return [None if v is None or (isinstance(v, float) and v != v) else
-                int(v) if isinstance(v, np.integer) else v for v in values]
-    if series.dtype.kind == "f":
-        return [None if v is None or not np.isfinite(v) else float(v) for v in values]
-    if series.dtype.kind in "iu":
-        return [None if pd.isna(v) else int(v) for v in values]
-    if series.dtype.kind == "b":
-        return [bool(v) for v in values]
-    return list(values)
+    """Column values as Python objects the drivers take (no numpy scalars, NaN/NA -> None)."""
+    kind = series.dtype.kind
+    if kind == "f":
+        values = series.to_numpy(dtype=float)
+        out = values.astype(object)
+        out[~np.isfinite(values)] = None
+        return out.tolist()
+    if kind in "iub" and not series.hasnans:
+        return series.to_numpy().tolist()
+    values = series.astype(object)
+    return values.where(series.notna(), None).tolist()
 
 
 def supersede(conn: Connection, patch_ids: list[int], when: datetime) -> None:

@@ -80,6 +80,11 @@ class PostGISStore(Store):
     def geometry_as_wkb(self, column: str) -> str:
         return f"ST_AsBinary({column})"
 
+    def reserve_ids(self, conn: Connection, table: str, count: int) -> list[int]:
+        return list(conn.execute(text(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"), {"n": count}
+        ).scalars())
+
     def bulk_insert(self, conn: Connection, table: str, columns: dict[str, Sequence]) -> None:
         """COPY in binary format: geometry as EWKB and jsonb as its wire form, no text parsing."""
         names = list(columns)

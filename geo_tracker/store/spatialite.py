@@ -174,6 +174,11 @@ class SpatiaLiteStore(Store):
     def geometry_as_wkb(self, column: str) -> str:
         return f"AsBinary({column})"
 
+    def reserve_ids(self, conn: Connection, table: str, count: int) -> list[int]:
+        # The write lock is ours from BEGIN IMMEDIATE, so max(id) cannot move under us.
+        last = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one()
+        return list(range(last + 1, last + 1 + count))
+
     def bulk_insert(self, conn: Connection, table: str, columns: dict[str, Sequence]) -> None:
         """Executemany; for large batches the R*Tree is filled in one statement.
 
