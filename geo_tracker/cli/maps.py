@@ -58,3 +58,26 @@ def serve_tiles(app: AppContext, host, port):
     finally:
         server.server_close()
         store.close()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_obj
+def serve(app: AppContext, host, port):
+    """Serve the JSON API (/api/v1) and OGC API Features (/ogc) for GIS clients.
+
+    Example:
+
+        geo-tracker --db postgresql://127.0.0.1/county serve --port 8000
+        ogrinfo OAPIF:http://127.0.0.1:8000/ogc
+    """
+    import uvicorn
+
+    from ..api.app import create_app
+
+    store = app.open_store()
+    try:
+        uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    finally:
+        store.close()

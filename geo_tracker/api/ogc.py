@@ -1,0 +1,193 @@
+"""OGC API Features (Part 1 Core + GeoJSON, Part 2 CRS) for GIS clients: QGIS, ArcGIS, GDAL.
+
+Collections ``patches`` and ``villages``; ``datetime`` gives the state as of a date.
+Coordinates default to CRS84 (lon, lat); ``crs=EPSG:4490`` returns CGCS2000 in its
+authority axis order (lat, lon), as Part 2 requires.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import shapely
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import Response
+
+from ..errors import FieldMappingError, NotFoundError
+from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches
+from ..store import Store
+from ..store import admin_units as units_repo
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+CRS_ALIASES = {CRS84: CRS84, "CRS84": CRS84, "OGC:CRS84": CRS84, CGCS2000: CGCS2000, "EPSG:4490": CGCS2000}
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+COLLECTIONS = {
+    "patches": "图斑 (patches) with status, rectification and village",
+    "villages": "行政村 (village boundaries)",
+}
+MAX_LIMIT = 10_000
+
+
+def _json(data: dict, media: str = "application/json", headers: dict | None = None) -> Response:
+    import json
+
+    return Response(json.dumps(data, ensure_ascii=False, default=str), media_type=media, headers=headers or {})
+
+
+def _crs(value: str | None) -> str:
+    if value is None:
+        return CRS84
+    if value not in CRS_ALIASES:
+        raise FieldMappingError(f"crs {value!r} is not offered: use {CRS84} or {CGCS2000}")
+    return CRS_ALIASES[value]
+
+
+def _as_of(value: str | None) -> date | None:
+    """``datetime``: an instant (the state then) or an interval whose end is taken."""
+    if not value:
+        return None
+    end = value.split("/")[-1]
+    if end in ("..", ""):
+        return None
+    try:
+        return date.fromisoformat(end[:10])
+    except ValueError:
+        raise FieldMappingError(f"datetime {value!r} is not an RFC 3339 date or interval") from None
+
+
+def _bbox(value: str | None, crs: str):
+    if not value:
+        return None
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        raise FieldMappingError(f"bbox {value!r} is not four numbers") from None
+    if len(numbers) != 4:
+        raise FieldMappingError(f"bbox {value!r} must be minx,miny,maxx,maxy")
+    if crs == CGCS2000:  # lat, lon order
+        numbers = [numbers[1], numbers[0], numbers[3], numbers[2]]
+    return shapely.box(*numbers)
+
+
+def _geometry(geom, crs: str) -> dict:
+    geom = shapely.transform(geom, lambda xy: np.round(xy, 8))
+    if crs == CGCS2000:
+        geom = shapely.transform(geom, lambda xy: xy[:, ::-1])
+    return shapely.geometry.mapping(geom)
+
+
+def _features(store: Store, collection: str, as_of: date | None, filters: dict):
+    if collection == "patches":
+        frame = list_patches(store, as_of=as_of, batch=filters.get("batch"), source=filters.get("source"),
+                             status=filters.get("status"), village=filters.get("village_code"))
+        names = PATCH_PROPERTIES + EXTRA_PROPERTIES
+        return [(int(row.id), row.geometry, {k: _plain(getattr(row, k)) for k in names})
+                for row in frame.itertuples()]
+    if collection == "villages":
+        with store.engine.connect() as conn:
+            units = units_repo.load_units(conn, store, level="village")
+        day = as_of or date.today()
+        out = []
+        for u in units.itertuples():
+            if u.valid_from <= day and (u.valid_to is None or day < u.valid_to):
+                if filters.get("village_code") and u.code != filters["village_code"]:
+                    continue
+                out.append((int(u.id), u.geometry, {"code": u.code, "name": u.name, "parent_code": u.parent_code,
+                                                   "valid_from": u.valid_from, "valid_to": u.valid_to}))
+        return out
+    raise NotFoundError(f"no collection {collection!r}: the collections are {', '.join(COLLECTIONS)}")
+
+
+def _plain(value):
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    return value
+
+
+def register(app: FastAPI, store: Store) -> None:
+    def base(request: Request) -> str:
+        return str(request.base_url).rstrip("/") + "/ogc"
+
+    @app.get("/ogc")
+    def landing(request: Request):
+        b = base(request)
+        return _json({"title": "geo_tracker", "description": "图斑 tracking: patches and villages",
+                      "links": [
+                          {"href": b, "rel": "self", "type": "application/json", "title": "this document"},
+                          {"href": str(request.base_url).rstrip("/") + "/api/v1/openapi.json", "rel": "service-desc",
+                           "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI"},
+                          {"href": f"{b}/conformance", "rel": "conformance", "type": "application/json"},
+                          {"href": f"{b}/collections", "rel": "data", "type": "application/json"},
+                      ]})
+
+    @app.get("/ogc/conformance")
+    def conformance():
+        return _json({"conformsTo": CONFORMANCE})
+
+    def describe(request: Request, cid: str) -> dict:
+        b = base(request)
+        return {"id": cid, "title": cid, "description": COLLECTIONS[cid], "itemType": "feature",
+                "crs": [CRS84, CGCS2000], "storageCrs": CGCS2000,
+                "extent": {"spatial": {"bbox": [[73.0, 3.0, 136.0, 54.0]], "crs": CRS84}},
+                "links": [{"href": f"{b}/collections/{cid}", "rel": "self", "type": "application/json"},
+                          {"href": f"{b}/collections/{cid}/items", "rel": "items",
+                           "type": "application/geo+json"}]}
+
+    @app.get("/ogc/collections")
+    def collections(request: Request):
+        return _json({"collections": [describe(request, c) for c in COLLECTIONS],
+                      "links": [{"href": f"{base(request)}/collections", "rel": "self", "type": "application/json"}]})
+
+    @app.get("/ogc/collections/{cid}")
+    def collection(request: Request, cid: str):
+        if cid not in COLLECTIONS:
+            raise NotFoundError(f"no collection {cid!r}")
+        return _json(describe(request, cid))
+
+    @app.get("/ogc/collections/{cid}/items")
+    def items(request: Request, cid: str, limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
+              offset: int = Query(default=0, ge=0), bbox: str | None = None, datetime: str | None = None,
+              crs: str | None = None, status: str | None = None, village_code: str | None = None,
+              batch: str | None = None, source: str | None = None):
+        out_crs = _crs(crs)
+        bbox_crs = _crs(request.query_params.get("bbox-crs"))
+        area = _bbox(bbox, bbox_crs)
+        found = _features(store, cid, _as_of(datetime), {"status": status, "village_code": village_code,
+                                                          "batch": batch, "source": source})
+        if area is not None:
+            found = [f for f in found if f[1].intersects(area)]
+        page = found[offset:offset + limit]
+        link = f"{base(request)}/collections/{cid}/items"
+        query = {k: v for k, v in request.query_params.items() if k not in ("offset",)}
+        links = [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]
+        if offset + limit < len(found):
+            params = "&".join(f"{k}={v}" for k, v in {**query, "offset": offset + limit, "limit": limit}.items())
+            links.append({"href": f"{link}?{params}", "rel": "next", "type": "application/geo+json"})
+        data = {"type": "FeatureCollection", "numberMatched": len(found), "numberReturned": len(page),
+                "features": [{"type": "Feature", "id": fid, "geometry": _geometry(g, out_crs), "properties": p}
+                             for fid, g, p in page],
+                "links": links}
+        return _json(data, "application/geo+json", {"Content-Crs": f"<{out_crs}>"})
+
+    @app.get("/ogc/collections/{cid}/items/{fid}")
+    def item(request: Request, cid: str, fid: int, crs: str | None = None, datetime: str | None = None):
+        out_crs = _crs(crs)
+        for feature_id, geom, props in _features(store, cid, _as_of(datetime), {}):
+            if feature_id == fid:
+                return _json({"type": "Feature", "id": fid, "geometry": _geometry(geom, out_crs), "properties": props,
+                              "links": [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]},
+                             "application/geo+json", {"Content-Crs": f"<{out_crs}>"})
+        raise NotFoundError(f"no feature {fid} in collection {cid!r}")

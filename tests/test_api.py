@@ -1,0 +1,103 @@
+"""The HTTP service's first slice: JSON API and OGC API Features, read by GDAL's OAPIF driver."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+import bureau_files as bf
+from geo_tracker.api.app import create_app
+from geo_tracker.services import tracking
+from geo_tracker.services.batches import ImportOptions, import_batch
+from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
+
+
+@pytest.fixture
+def served(store, tmp_path):
+    import_boundaries(store, bf.township_shapefile(tmp_path), BoundaryOptions(level="township"))
+    import_boundaries(store, bf.villages_shapefile(tmp_path), BoundaryOptions(level="village"))
+    import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(source="natural-resources", batch="B",
+                                                                     issued_on=date(2023, 6, 30)))
+    tracking.verify_patch(store, "5001090001", "illegal", date(2023, 7, 5))
+    return store
+
+
+def test_json_api_and_errors(served):
+    client = TestClient(create_app(served))
+    patches = client.get("/api/v1/patches", params={"status": "illegal"}).json()
+    assert [f["properties"]["patch_code"] for f in patches["features"]] == ["5001090001"]
+    early = client.get("/api/v1/patches", params={"as_of": "2023-07-01", "status": "illegal"}).json()
+    assert early["features"] == []
+    shown = client.get("/api/v1/patches/B/5001090001").json()
+    assert shown["status"] == "illegal" and shown["batch"] == "B"
+    missing = client.get("/api/v1/patches/nope")
+    assert missing.status_code == 404 and missing.json()["code"] == "NotFoundError"
+    bad = client.get("/api/v1/stats", params={"by": "colour"})
+    assert bad.status_code == 422 and "is not one of" in bad.json()["message"]
+    stats = client.get("/api/v1/stats", params={"by": "village"}).json()
+    assert stats["total"]["patches"] == 6 and stats["total"]["illegal"] == 1
+
+
+def test_ogc_api_features_core_and_crs(served):
+    client = TestClient(create_app(served))
+    assert {link["rel"] for link in client.get("/ogc").json()["links"]} >= {"self", "service-desc", "conformance", "data"}
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in client.get("/ogc/conformance").json()["conformsTo"]
+    assert [c["id"] for c in client.get("/ogc/collections").json()["collections"]] == ["patches", "villages"]
+    page = client.get("/ogc/collections/patches/items", params={"limit": 4})
+    data = page.json()
+    assert page.headers["content-type"].startswith("application/geo+json")
+    assert data["numberMatched"] == 6 and data["numberReturned"] == 4
+    assert any(link["rel"] == "next" for link in data["links"])
+    rest = client.get("/ogc/collections/patches/items", params={"limit": 4, "offset": 4}).json()
+    assert rest["numberReturned"] == 2 and not any(link["rel"] == "next" for link in rest["links"])
+    lonlat = data["features"][0]["geometry"]["coordinates"][0][0][0]
+    latlon = client.get("/ogc/collections/patches/items", params={"limit": 4, "crs": "EPSG:4490"})
+    assert latlon.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/4490>"
+    assert latlon.json()["features"][0]["geometry"]["coordinates"][0][0][0] == lonlat[::-1]
+    illegal = client.get("/ogc/collections/patches/items", params={"status": "illegal"}).json()
+    assert [f["properties"]["patch_code"] for f in illegal["features"]] == ["5001090001"]
+    before = client.get("/ogc/collections/patches/items", params={"datetime": "2023-07-01", "status": "illegal"}).json()
+    assert before["numberMatched"] == 0
+    box = f"{bf.LON0 - 0.0001},{bf.LAT0 - 0.0001},{bf.LON0 + 0.0005},{bf.LAT0 + 0.0005}"
+    assert client.get("/ogc/collections/patches/items", params={"bbox": box}).json()["numberMatched"] == 1
+    fid = data["features"][0]["id"]
+    assert client.get(f"/ogc/collections/patches/items/{fid}").json()["id"] == fid
+    assert client.get("/ogc/collections/villages/items").json()["numberMatched"] == 3
+    assert client.get("/ogc/collections/nope/items").status_code == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gdal_reads_the_collections_over_oapif(served):
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(served), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        url = f"OAPIF:http://127.0.0.1:{port}/ogc"
+        listing = subprocess.run(["ogrinfo", "-ro", url], capture_output=True, text=True, timeout=60)
+        assert "patches" in listing.stdout and "villages" in listing.stdout, listing.stdout + listing.stderr
+        summary = subprocess.run(["ogrinfo", "-ro", "-so", url, "patches"], capture_output=True, text=True, timeout=60)
+        assert "Feature Count: 6" in summary.stdout, summary.stdout + summary.stderr
+        full = subprocess.run(["ogrinfo", "-ro", url, "patches", "-where", "patch_code = '5001090001'"],
+                              capture_output=True, text=True, timeout=60)
+        assert "status (String) = illegal" in full.stdout, full.stdout + full.stderr
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
