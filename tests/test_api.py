@@ -101,3 +101,23 @@ def test_gdal_reads_the_collections_over_oapif(served):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_vector_tiles_and_their_map_page_from_the_service(served):
+    import math
+
+    import mapbox_vector_tile
+
+    client = TestClient(create_app(served))
+    z = 14
+    n = 2 ** z
+    x = int((bf.LON0 + 0.003 + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(bf.LAT0 + 0.002))) / math.pi) / 2 * n)
+    response = client.get(f"/tiles/{z}/{x}/{y}.pbf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert mapbox_vector_tile.decode(response.content)["patches"]["features"]
+    assert client.get("/tiles/3/9/0.pbf").status_code == 422
+    page = client.get("/map").text
+    assert 'src="/lib/leaflet/leaflet.js"' in page and "/tiles/{z}/{x}/{y}.pbf" in page
+    assert client.get("/lib/leaflet/leaflet.js").status_code == 200

@@ -10,13 +10,16 @@ import json
 from datetime import date
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..errors import GeoTrackerError, NotFoundError
 from ..services.batches import list_batches
 from ..services.patches import list_patches, patches_geojson, show_patch
 from ..services.stats import compute_stats
+from ..services.tiles import patch_tile, tile_page
+from ..maps.builder import STATIC
 from ..store import Store
 from . import ogc
 
@@ -55,6 +58,17 @@ def create_app(store: Store) -> FastAPI:
         return json.loads(json.dumps(data, default=str))
 
     ogc.register(app, store)
+
+    @app.get("/tiles/{z}/{x}/{y}.pbf")
+    def tile(z: int, x: int, y: int):
+        return Response(patch_tile(store, z, x, y), media_type="application/vnd.mapbox-vector-tile",
+                        headers={"Cache-Control": "max-age=60"})
+
+    @app.get("/map")
+    def tile_map():
+        return HTMLResponse(tile_page(store))
+
+    app.mount("/lib", StaticFiles(directory=STATIC), name="lib")
 
     @app.get("/api/v1/health")
     def health():
