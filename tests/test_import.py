@@ -545,3 +545,12 @@ def test_generated_codes_are_numbered_by_feature(store, tmp_path, small_chunks):
     assert report.fields["patch_code"].startswith("no patch-code field found")
     assert report.flags["generated_code"] == 6
     assert [r["patch_code"] for r in stored_patches(store)] == [f"AUTO-{i:05d}" for i in range(1, 7)]
+
+
+def test_a_cpg_that_lies_is_overruled_by_the_text(store, tmp_path):
+    shp = bf.weipian_gbk_noprj(tmp_path)
+    shp.with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
+    report = import_batch(store, shp, options())
+    assert report.encoding == "GBK"
+    assert report.encoding_reason.startswith("2023年卫片图斑.cpg says UTF-8, but the text is not UTF-8")
+    assert stored_patches(store)[0]["attrs"]["XZQMC"] == "北碚区澄江镇"

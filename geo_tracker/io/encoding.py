@@ -99,17 +99,23 @@ def detect_dbf_encoding(shp: Path, override: str | None = None) -> EncodingDecis
     if override:
         return EncodingDecision(normalise_encoding_name(override), "given with --encoding")
     cpg = read_cpg(shp)
-    if cpg:
-        return EncodingDecision(cpg, f"from {shp.with_suffix('.cpg').name}")
     dbf = _companion(shp, ".dbf")
     names, values = dbf_text_values(dbf)
     texts = [n for n in names if any(b >= 0x80 for b in n)] + [v[2] for v in values]
+    if cpg:
+        try:
+            fits = all(_decodes(t, cpg) for t in texts)
+        except LookupError:
+            fits = True  # an encoding Python does not know: let GDAL try it
+        if fits:
+            return EncodingDecision(cpg, f"from {shp.with_suffix('.cpg').name}")
     if not texts:
         return EncodingDecision("UTF-8", "no .cpg; all text is ASCII")
     for encoding in CANDIDATES:
         if all(_decodes(t, encoding) for t in texts):
+            why = (f"{shp.with_suffix('.cpg').name} says {cpg}, but the text is not {cpg}" if cpg else "no .cpg")
             return EncodingDecision(
-                encoding, f"no .cpg; all {len(texts)} non-ASCII texts decode as {encoding}"
+                encoding, f"{why}; all {len(texts)} non-ASCII texts decode as {encoding}"
             )
     record, field, raw = next(
         (v for v in values if not _decodes(v[2], "GB18030")), (0, b"?", texts[0])
