@@ -38,7 +38,7 @@ batches = sa.Table(
 patches = sa.Table(
     "patches", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id")),
+    sa.Column("batch_id", sa.Integer),
     sa.Column("patch_code", sa.Text),
     sa.Column("version", sa.Integer),
     sa.Column("is_current", sa.Boolean),
@@ -52,7 +52,7 @@ patches = sa.Table(
     sa.Column("row_version", sa.Integer),
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("superseded_at", sa.DateTime(timezone=True)),
-    sa.Column("import_id", sa.Integer, sa.ForeignKey("batch_imports.id")),
+    sa.Column("import_id", sa.Integer),
     sa.Column("feature_no", sa.Integer),
     sa.Column("fingerprint", sa.String(64)),
     sa.Column("forest_mu", sa.Float),
@@ -65,7 +65,7 @@ patches = sa.Table(
 batch_imports = sa.Table(
     "batch_imports", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id")),
+    sa.Column("batch_id", sa.Integer),
     sa.Column("file_name", sa.Text),
     sa.Column("dataset", sa.Text),
     sa.Column("driver", sa.String(32)),
