@@ -15,7 +15,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
 from ..errors import FieldMappingError, NotFoundError
-from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches
+from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches, plain_value
 from ..store import Store
 from ..store import admin_units as units_repo
 
@@ -88,33 +88,19 @@ def _features(store: Store, collection: str, as_of: date | None, filters: dict):
         frame = list_patches(store, as_of=as_of, batch=filters.get("batch"), source=filters.get("source"),
                              status=filters.get("status"), village=filters.get("village_code"))
         names = PATCH_PROPERTIES + EXTRA_PROPERTIES
-        return [(int(row.id), row.geometry, {k: _plain(getattr(row, k)) for k in names})
+        return [(int(row.id), row.geometry, {k: plain_value(getattr(row, k)) for k in names})
                 for row in frame.itertuples()]
     if collection == "villages":
         with store.engine.connect() as conn:
-            units = units_repo.load_units(conn, store, level="village")
-        day = as_of or date.today()
+            units = units_repo.load_units(conn, store, level="village", valid_on=as_of or date.today())
         out = []
         for u in units.itertuples():
-            if u.valid_from <= day and (u.valid_to is None or day < u.valid_to):
-                if filters.get("village_code") and u.code != filters["village_code"]:
-                    continue
-                out.append((int(u.id), u.geometry, {"code": u.code, "name": u.name, "parent_code": u.parent_code,
-                                                   "valid_from": u.valid_from, "valid_to": u.valid_to}))
+            if filters.get("village_code") and u.code != filters["village_code"]:
+                continue
+            out.append((int(u.id), u.geometry, {"code": u.code, "name": u.name, "parent_code": u.parent_code,
+                                               "valid_from": u.valid_from, "valid_to": u.valid_to}))
         return out
     raise NotFoundError(f"no collection {collection!r}: the collections are {', '.join(COLLECTIONS)}")
-
-
-def _plain(value):
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, (tuple, set)):
-        return list(value)
-    return value
 
 
 def register(app: FastAPI, store: Store) -> None:

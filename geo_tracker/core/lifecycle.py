@@ -196,6 +196,17 @@ def validate_history(events: pd.DataFrame, area_mu: float, cultivated_mu: float 
             status = "closed"
 
 
+def month_ends(start: date, end: date) -> list[date]:
+    """The last day of each month from ``start``'s to ``end``'s, the last one clipped to ``end``."""
+    out, year, month = [], start.year, start.month
+    while True:
+        last = date.fromordinal(date(year + month // 12, month % 12 + 1, 1).toordinal() - 1)
+        out.append(min(last, end))
+        if last >= end:
+            return out
+        year, month = year + month // 12, month % 12 + 1
+
+
 def is_overdue(status: str, deadline: date | None, as_of: date) -> bool:
     """Past its deadline and neither settled (legal, no change) nor rectified or closed."""
     return deadline is not None and deadline < as_of and status in ("issued", "illegal", "case_filed", "rectifying")

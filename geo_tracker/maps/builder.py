@@ -19,6 +19,7 @@ from jinja2 import Template
 
 from ..core.lifecycle import STATUS_LABELS, STATUSES
 from ..errors import FieldMappingError
+from ..services.patches import plain_value
 
 STATIC = Path(__file__).parent / "static"
 COLORS = {"issued": "#adb5bd", "legal": "#74c0fc", "no_change": "#a5d8ff", "illegal": "#e03131",
@@ -40,18 +41,6 @@ def _geometry(geom) -> dict:
     return json.loads(shapely.to_geojson(rounded))
 
 
-def _plain(value):
-    if isinstance(value, (np.floating, float)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 #: Village outlines are simplified by this much (degrees, ~1 m): they are drawn at village scale.
 VILLAGE_TOLERANCE = 1e-5
 
@@ -69,7 +58,7 @@ def simplify_coverage(geoms: np.ndarray, tolerance: float = VILLAGE_TOLERANCE) -
 def map_data(patches, villages, village_names: dict, village_rates: dict, attrs: dict, history: dict) -> dict:
     features = []
     for row in patches.itertuples():
-        props = {k: _plain(getattr(row, k)) for k in (
+        props = {k: plain_value(getattr(row, k)) for k in (
             "patch_code", "batch", "source", "issued_on", "area_mu", "issued_area_mu", "cultivated_mu",
             "rectified_mu", "rectified_cultivated_mu", "status", "status_on", "deadline", "overdue",
             "outside", "nearest_code", "nearest_distance_m")}
@@ -140,7 +129,8 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
 def render_page(m: folium.Map) -> str:
     """The HTML page, with the data as an inert JSON script element."""
     page = m.get_root().render()
-    payload = json.dumps(m._geo_tracker_data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    payload = json.dumps(m._geo_tracker_data, ensure_ascii=False, separators=(",", ":"),
+                         default=str).replace("</", "<\\/")
     data = f'<script type="application/json" id="gt-data">{payload}</script>\n'
     return page.replace("</body>", data + "</body>", 1)
 

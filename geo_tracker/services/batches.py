@@ -25,6 +25,7 @@ from ..core.geometry import GeometryCheck, normalise_polygons
 from ..core.reissue import ReissueDiff, fingerprints
 from ..core.relapse import find_relapses
 from ..errors import BatchImportError, BatchNotFoundError, FieldMappingError, GeoTrackerError
+from ..io.attributes import attributes_json
 from ..io.profiles import PROFILES, map_fields
 from ..io.readers import open_delivery
 from ..store import Store
@@ -118,16 +119,6 @@ class ImportReport:
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-def _attrs_json(frame: pd.DataFrame) -> list[str]:
-    """Each feature's original attributes as JSON text, field order and values kept."""
-    attrs = frame.drop(columns=[frame.geometry.name])
-    if attrs.shape[1] == 0:
-        return ["{}"] * len(frame)
-    text = attrs.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
-                         double_precision=15, default_handler=str)
-    return text.splitlines() if len(frame) else []
 
 
 #: Batches larger than this are checked and measured in chunks on every core.
@@ -356,7 +347,7 @@ def _accepted_rows(frame, offset, check, area_mu, mapping, reader_problems, repo
         for key, text in flags[i].items():
             report.flags[key] = report.flags.get(key, 0) + 1
             report.problems.append(_problem(offset + int(i), codes[i], f"{key}: {text}"))
-    attrs = [a for a, keep in zip(_attrs_json(frame), ok) if keep]
+    attrs = [a for a, keep in zip(attributes_json(frame), ok) if keep]
     geoms = check.geometries[ok]
     report.accepted += int(ok.sum())
     report.area_mu += float(area_mu[ok].sum())

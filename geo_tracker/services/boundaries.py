@@ -19,6 +19,7 @@ from ..core.area import geodesic_area_mu
 from ..core.boundaries import CODE_LENGTH, PARENT_LEVEL, normalise_code, parent_of, sibling_problems
 from ..core.geometry import normalise_polygons
 from ..errors import BatchImportError, FieldMappingError
+from ..io.attributes import attributes_json
 from ..io.readers import read_delivery
 from ..store import Store
 from ..store import admin_units as units_repo
@@ -193,7 +194,7 @@ def import_boundaries(store: Store, path: str | Path, options: BoundaryOptions) 
         new = pd.DataFrame({
             "code": codes, "name": names, "level": level, "parent_code": parents,
             "valid_from": valid_from, "valid_to": None, "source_file": path.name,
-            "attrs": _attrs(frame),
+            "attrs": attributes_json(frame),
         })
         new["geom"] = check.geometries
         units_repo.insert_units(store, conn, new)
@@ -214,13 +215,6 @@ def import_boundaries(store: Store, path: str | Path, options: BoundaryOptions) 
                                          else "from the codes" if parent_level else "none")},
         problems=problems, warnings=warnings,
     )
-
-
-def _attrs(frame) -> list[str]:
-    text = frame.drop(columns=[frame.geometry.name]).to_json(
-        orient="records", lines=True, force_ascii=False, date_format="iso", double_precision=15,
-        default_handler=str)
-    return text.splitlines()
 
 
 def list_boundaries(store: Store, level: str | None = None, as_of: date | None = None) -> list[dict]:

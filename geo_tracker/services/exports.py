@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
-import sqlalchemy as sa
 
 from ..core.lifecycle import STATUS_LABELS
 from ..errors import FieldMappingError
 from ..store import Store
+from ..store.batches import patch_attrs
 from .patches import list_patches
 
 FORMATS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".xlsx": "xlsx"}
@@ -49,12 +48,8 @@ def export_frame(store: Store, *, as_of: date | None = None, batch: str | None =
     """Original attributes verbatim, then the added columns; EPSG:4490."""
     patches = list_patches(store, as_of=as_of, batch=batch, source=source)
     ids = [int(i) for i in patches["id"]]
-    attrs = {}
     with store.engine.connect() as conn:
-        for start in range(0, len(ids), 5000):
-            listed = ", ".join(map(str, ids[start:start + 5000]))
-            for pid, value in conn.execute(sa.text(f"SELECT id, attrs FROM patches WHERE id IN ({listed})")):
-                attrs[pid] = json.loads(value) if isinstance(value, str) else (value or {})
+        attrs = patch_attrs(conn, ids)
     original = pd.DataFrame([attrs.get(i, {}) for i in ids])
     added = pd.DataFrame({
         column: (patches[column] if column != "status_label" else patches["status"].map(STATUS_LABELS))

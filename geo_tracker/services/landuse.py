@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from ..core.landuse import is_cultivated, is_forest, landuse_areas
 from ..core.geometry import normalise_polygons
 from ..errors import BatchImportError, FieldMappingError
+from ..io.attributes import attributes_json
 from ..io.readers import read_delivery
 from ..store import Store
 from ..store import landuse as repo
@@ -55,8 +56,6 @@ def import_landuse(store: Store, path: str | Path, *, layer: str | None = None, 
         shown = "; ".join(f"feature {i + 1}: {m}" for i, m in sorted(check.problems.items())[:10])
         raise BatchImportError(f"{source.dataset}: {len(check.problems)} parcels cannot be used: {shown}")
     dlbm = frame[found["dlbm"]].astype("string").str.strip()
-    attrs = frame.drop(columns=["geometry"]).to_json(orient="records", lines=True, force_ascii=False,
-                                                     date_format="iso", double_precision=15, default_handler=str)
     columns = {"layer": name or path.stem, "dlbm": dlbm.fillna("").tolist()}
     for key in ("bsm", "dlmc", "zldwdm"):
         columns[key] = frame[found[key]].astype("string").tolist() if found[key] else [None] * len(frame)
@@ -64,7 +63,7 @@ def import_landuse(store: Store, path: str | Path, *, layer: str | None = None, 
         columns[key] = (pd.to_numeric(frame[found[key]], errors="coerce").astype(float).tolist()
                         if found[key] else [None] * len(frame))
     table = pd.DataFrame(columns)
-    table["attrs"] = attrs.splitlines()
+    table["attrs"] = attributes_json(frame)
     table["geom"] = check.geometries
     table = table.astype(object).where(pd.notna(table), None)
     with store.transaction() as conn:

@@ -6,15 +6,15 @@ import json
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import shapely
 import sqlalchemy as sa
 
-from ..core.lifecycle import MEASURE_LABELS, RESULT_WORDS, STATUS_LABELS
+from ..core.lifecycle import MEASURE_LABELS, RESULT_WORDS, STATUS_LABELS, month_ends
 from ..maps.builder import build_map, map_data, write_map
 from ..store import Store
 from ..store import admin_units as units_repo
 from ..store import events as events_repo
+from ..store.batches import patch_attrs
 from .patches import list_patches
 from .stats import compute_stats
 
@@ -38,22 +38,12 @@ def _history(events) -> dict[int, list[dict]]:
     return out
 
 
-def _month_ends(start: date, end: date) -> list[date]:
-    out, year, month = [], start.year, start.month
-    while True:
-        last = date.fromordinal(date(year + month // 12, month % 12 + 1, 1).toordinal() - 1)
-        out.append(min(last, end))
-        if last >= end:
-            return out
-        year, month = year + month // 12, month % 12 + 1
-
-
 def _timeline(store: Store, patches, *, source, village, end: date) -> dict:
     """Status of every patch at each month end from the first issue to ``end`` (None: not yet issued)."""
     from ..core.lifecycle import STATUSES
 
     codes = list(patches["lineage_id"])
-    months = _month_ends(min(patches["issued_on"]), end) if len(patches) else []
+    months = month_ends(min(patches["issued_on"]), end) if len(patches) else []
     status = {int(c): [] for c in codes}
     for day in months:
         then = list_patches(store, source=source, village=village, as_of=day).set_index("lineage_id")["status"]
@@ -75,15 +65,8 @@ def make_map(store: Store, output: str | Path, *, batches: list[str] = (), sourc
         patches = patches[patches["batch"].isin(list(batches))]
     day = as_of or date.today()
     with store.engine.connect() as conn:
-        villages = units_repo.load_units(conn, store, level="village")
-        villages = villages[np.array([vf <= day and (vt is None or day < vt)
-                                      for vf, vt in zip(villages["valid_from"], villages["valid_to"])], dtype=bool)]
-        attrs = {}
-        ids = [int(i) for i in patches["id"]]
-        for start in range(0, len(ids), 5000):
-            listed = ", ".join(map(str, ids[start:start + 5000]))
-            for pid, value in conn.execute(sa.text(f"SELECT id, attrs FROM patches WHERE id IN ({listed})")):
-                attrs[pid] = json.loads(value) if isinstance(value, str) else (value or {})
+        villages = units_repo.load_units(conn, store, level="village", valid_on=day)
+        attrs = patch_attrs(conn, [int(i) for i in patches["id"]])
         events = events_repo.lineage_events(conn, [int(i) for i in patches["lineage_id"]])
         tracks = conn.execute(sa.text(
             f"SELECT id, patrolled_on, members, {store.geometry_as_wkb('track')} AS wkb FROM patrols "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 import geopandas as gpd
 import numpy as np
@@ -17,6 +16,7 @@ from ..errors import FieldMappingError, GeoTrackerError, NotFoundError
 from ..store import Store
 from ..store import admin_units as units_repo
 from ..store import events as events_repo
+from ..store.batches import decode_json
 from ..store import landuse as landuse_repo
 from ..store import matches as matches_repo
 
@@ -121,12 +121,6 @@ EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_d
                     "rectified_cultivated_mu", "case_numbers", "deadline", "overdue", "relapse_of", "status_on"]
 
 
-def _json(value):
-    if value is None or isinstance(value, (dict, list)):
-        return value
-    return json.loads(value)
-
-
 def list_patches(store: Store, *, batch: str | None = None, village: str | None = None,
                  status: str | None = None, codes: list[str] | None = None, as_of: date | None = None,
                  known_at: datetime | None = None, source: str | None = None) -> gpd.GeoDataFrame:
@@ -182,7 +176,7 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
         item["outside"] = bool(item["outside"]) if r["village_code"] or r["outside"] else None
         item["straddles"] = bool(item["straddles"])
         item["village_shares"] = shares.get(r["id"], {})
-        item["flags"] = sorted(_json(item["flags"]) or {})
+        item["flags"] = sorted(decode_json(item["flags"]) or {})
         item["relapse_of"] = relapse_of.get(r["lineage_id"], [])
         records.append(item)
     frame = pd.DataFrame.from_records(records, columns=[
@@ -238,13 +232,14 @@ def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: date
             "JOIN admin_units a ON a.id = v.village_unit_id WHERE v.patch_id = :id ORDER BY v.share DESC"),
             {"id": int(row["id"])}).mappings()]
         attrs = conn.execute(sa.text("SELECT attrs FROM patches WHERE id = :id"), {"id": int(row["id"])}).scalar_one()
-    data = {k: _plain(row[k]) for k in row.index if k != "geometry"}
-    data.update({"villages": shares, "history": history, "attrs": _json(attrs),
+    data = {k: plain_value(row[k]) for k in row.index if k != "geometry"}
+    data.update({"villages": shares, "history": history, "attrs": decode_json(attrs),
                  "bounds": list(row.geometry.bounds)})
     return data
 
 
-def _plain(value):
+def plain_value(value):
+    """A value json.dumps takes: numpy scalars to Python, NaN to None."""
     if isinstance(value, (np.bool_,)):
         return bool(value)
     if isinstance(value, np.integer):
@@ -260,7 +255,7 @@ def patches_geojson(frame: gpd.GeoDataFrame) -> dict:
     """A FeatureCollection whose properties are :data:`PATCH_PROPERTIES` (and a few more)."""
     features = []
     for _, row in frame.iterrows():
-        props = {k: _plain(row[k]) for k in PATCH_PROPERTIES + EXTRA_PROPERTIES}
+        props = {k: plain_value(row[k]) for k in PATCH_PROPERTIES + EXTRA_PROPERTIES}
         for key in ("issued_on", "deadline", "status_on"):
             props[key] = str(props[key]) if props[key] else None
         features.append({"type": "Feature", "geometry": shapely.geometry.mapping(row.geometry),

@@ -70,9 +70,7 @@ def add_patrol(store: Store, on: date, *, track: str | Path | None = None, villa
     """Record a patrol; the villages it covered come from its track when there is one."""
     line = read_track(track) if track else None
     with store.transaction() as conn:
-        units = units_repo.load_units(conn, store, level="village")
-        valid = units[np.array([vf <= on and (vt is None or on < vt)
-                                for vf, vt in zip(units["valid_from"], units["valid_to"])], dtype=bool)]
+        valid = units_repo.load_units(conn, store, level="village", valid_on=on)
         unknown = sorted(set(villages) - set(valid["code"]))
         if unknown:
             raise FieldMappingError(f"--villages {', '.join(unknown)}: no such village on {on} "

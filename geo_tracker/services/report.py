@@ -7,6 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..core.lifecycle import month_ends
 from ..reports import charts, phrases
 from ..store import Store
 from .cases import case_figures
@@ -72,8 +73,7 @@ def report_context(store: Store, *, year: int | None = None, as_of: date | None 
         chart_dir.mkdir(parents=True, exist_ok=True)
         start_year = year or day.year
         points = []
-        for month in range(1, 13):
-            end = date.fromordinal(date(start_year + month // 12, month % 12 + 1, 1).toordinal() - 1)
+        for end in month_ends(date(start_year, 1, 1), date(start_year, 12, 31)):
             if end > day:
                 break
             t = compute_stats(store, as_of=end, year=year, known_at=known_at)["total"]

@@ -15,14 +15,17 @@ from .schema import admin_units
 
 
 def load_units(conn: Connection, store: Store, *, level: str | None = None, current_only: bool = False,
-               codes: list[str] | None = None) -> gpd.GeoDataFrame:
-    """Units with geometry (EPSG:4490), every version unless ``current_only``."""
+               codes: list[str] | None = None, valid_on: date | None = None) -> gpd.GeoDataFrame:
+    """Units with geometry (EPSG:4490): every version, the current ones, or those valid on a date."""
     where, params = ["1 = 1"], {}
     if level:
         where.append("level = :level")
         params["level"] = level
     if current_only:
         where.append("valid_to IS NULL")
+    if valid_on is not None:
+        where.append("valid_from <= :valid_on AND (valid_to IS NULL OR valid_to > :valid_on)")
+        params["valid_on"] = valid_on
     if codes is not None:
         if not codes:
             where.append("1 = 0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timezone
 
 import numpy as np
@@ -12,6 +13,21 @@ from sqlalchemy import Connection
 
 from .base import Store
 from .schema import batch_imports, batches, events, patches
+
+
+def decode_json(value):
+    """A JSON column's value: SQLite returns the text, PostgreSQL (jsonb) the parsed value."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def patch_attrs(conn: Connection, ids: list[int]) -> dict[int, dict]:
+    """The bureau's own attributes of the given patch rows, by id."""
+    attrs: dict[int, dict] = {}
+    for start in range(0, len(ids), 5000):
+        listed = ", ".join(str(int(i)) for i in ids[start:start + 5000])
+        for pid, value in conn.execute(sa.text(f"SELECT id, attrs FROM patches WHERE id IN ({listed})")):
+            attrs[pid] = decode_json(value) or {}
+    return attrs
 
 
 def now_utc() -> datetime:

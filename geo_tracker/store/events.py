@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from ..errors import GeoTrackerError, NotFoundError, StaleRowError
 from .admin_units import as_date
 from .base import Store
-from .batches import now_utc
+from .batches import decode_json, now_utc
 from .schema import events, patches
 
 
@@ -87,14 +87,8 @@ def lineage_events(conn: Connection, lineage_ids: list[int] | None = None) -> pd
     frame["occurred_on"] = [as_date(d) for d in frame["occurred_on"]]
     frame["recorded_at"] = [_as_datetime(t) for t in frame["recorded_at"]]
     frame["voided_at"] = [_as_datetime(t) for t in frame["voided_at"]]
-    frame["payload"] = [_json(p) for p in frame["payload"]]
+    frame["payload"] = [decode_json(p) or {} for p in frame["payload"]]
     return frame
-
-
-def _json(value):
-    import json
-
-    return json.loads(value) if isinstance(value, str) else (value or {})
 
 
 def _as_datetime(value):
