@@ -10,10 +10,18 @@ from __future__ import annotations
 
 
 class GeoTrackerError(Exception):
-    """Base of every error geo_tracker raises deliberately."""
+    """Base of every error geo_tracker raises deliberately.
+
+    ``field`` names the input at fault (an option, a form field, an attribute) when
+    there is one; the service returns it beside the message.
+    """
 
     exit_code = 2
-    http_status = 400
+    http_status = 422
+
+    def __init__(self, message: str = "", *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class InternalError(GeoTrackerError):
@@ -110,11 +118,48 @@ class FieldMappingError(InputFileError):
 class BatchImportError(InputFileError):
     """The batch cannot be imported as a whole (duplicate codes, invalid features, ...)."""
 
-    def __init__(self, message: str, problems: list[dict] | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, problems: list[dict] | None = None, *, field: str | None = None):
+        super().__init__(message, field=field)
         self.problems = problems or []
 
 
 class ZuobiaoFormatError(InputFileError):
     """A 坐标txt (报部格式) file breaks the format in a way that cannot be read around."""
 
+
+
+# --- the service: who may do what, what may be sent ------------------------------------
+
+
+class ConfigurationError(GeoTrackerError):
+    """A setting in the environment or the configuration file is missing or wrong."""
+
+
+class AuthenticationError(GeoTrackerError):
+    """No valid login, session or token came with the request."""
+
+    http_status = 401
+
+
+class PermissionDeniedError(GeoTrackerError):
+    """The user is logged in but their role does not allow this action."""
+
+    http_status = 403
+
+
+class CSRFError(PermissionDeniedError):
+    """A form or request sent with a session cookie lacks the session's CSRF token."""
+
+
+class UploadTooLargeError(InputFileError):
+    """An upload is larger than the configured limit."""
+
+    http_status = 413
+
+
+class UploadTypeError(InputFileError):
+    """An uploaded evidence file is not one of the allowed types (checked by content)."""
+
+
+class AccountError(GeoTrackerError):
+    """A user or token cannot be created or changed as asked (duplicate name, weak password, ...)."""

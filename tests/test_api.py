@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import socket
 import subprocess
 import threading
@@ -13,7 +15,7 @@ from fastapi.testclient import TestClient
 
 import bureau_files as bf
 from geo_tracker.api.app import create_app
-from geo_tracker.services import tracking
+from geo_tracker.services import accounts, tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
 
@@ -25,11 +27,17 @@ def served(store, tmp_path):
     import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(source="natural-resources", batch="B",
                                                                      issued_on=date(2023, 6, 30)))
     tracking.verify_patch(store, "5001090001", "illegal", date(2023, 7, 5))
+    accounts.add_user(store, "gis", "secret-password", "viewer", ["*"])
+    store.test_token = accounts.create_token(store, "gis", "tests")
     return store
 
 
+def client_for(store) -> TestClient:
+    return TestClient(create_app(store), headers={"Authorization": f"Bearer {store.test_token}"})
+
+
 def test_json_api_and_errors(served):
-    client = TestClient(create_app(served))
+    client = client_for(served)
     patches = client.get("/api/v1/patches", params={"status": "illegal"}).json()
     assert [f["properties"]["patch_code"] for f in patches["features"]] == ["5001090001"]
     early = client.get("/api/v1/patches", params={"as_of": "2023-07-01", "status": "illegal"}).json()
@@ -37,18 +45,21 @@ def test_json_api_and_errors(served):
     shown = client.get("/api/v1/patches/B/5001090001").json()
     assert shown["status"] == "illegal" and shown["batch"] == "B"
     missing = client.get("/api/v1/patches/nope")
-    assert missing.status_code == 404 and missing.json()["code"] == "NotFoundError"
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     bad = client.get("/api/v1/stats", params={"by": "colour"})
     assert bad.status_code == 422 and "is not one of" in bad.json()["message"]
+    assert bad.json()["code"] == "invalid_value"
     stats = client.get("/api/v1/stats", params={"by": "village"}).json()
     assert stats["total"]["patches"] == 6 and stats["total"]["illegal"] == 1
 
 
 def test_ogc_api_features_core_and_crs(served):
-    client = TestClient(create_app(served))
+    client = client_for(served)
     assert {link["rel"] for link in client.get("/ogc").json()["links"]} >= {"self", "service-desc", "conformance", "data"}
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in client.get("/ogc/conformance").json()["conformsTo"]
-    assert [c["id"] for c in client.get("/ogc/collections").json()["collections"]] == ["patches", "villages"]
+    ids = [c["id"] for c in client.get("/ogc/collections").json()["collections"]]
+    assert ids[:2] == ["patches", "villages"] and len(ids) == 3 and ids[2].startswith("batch-")
+    assert client.get(f"/ogc/collections/{ids[2]}/items").json()["numberMatched"] == 6
     page = client.get("/ogc/collections/patches/items", params={"limit": 4})
     data = page.json()
     assert page.headers["content-type"].startswith("application/geo+json")
@@ -91,12 +102,13 @@ def test_gdal_reads_the_collections_over_oapif(served):
         time.sleep(0.05)
     try:
         url = f"OAPIF:http://127.0.0.1:{port}/ogc"
-        listing = subprocess.run(["ogrinfo", "-ro", url], capture_output=True, text=True, timeout=60)
+        env = {**os.environ, "GDAL_HTTP_HEADERS": f"Authorization: Bearer {served.test_token}"}
+        run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=60, env=env)
+        listing = run(["ogrinfo", "-ro", url])
         assert "patches" in listing.stdout and "villages" in listing.stdout, listing.stdout + listing.stderr
-        summary = subprocess.run(["ogrinfo", "-ro", "-so", url, "patches"], capture_output=True, text=True, timeout=60)
+        summary = run(["ogrinfo", "-ro", "-so", url, "patches"])
         assert "Feature Count: 6" in summary.stdout, summary.stdout + summary.stderr
-        full = subprocess.run(["ogrinfo", "-ro", url, "patches", "-where", "patch_code = '5001090001'"],
-                              capture_output=True, text=True, timeout=60)
+        full = run(["ogrinfo", "-ro", url, "patches", "-where", "patch_code = '5001090001'"])
         assert "status (String) = illegal" in full.stdout, full.stdout + full.stderr
     finally:
         server.should_exit = True
@@ -108,7 +120,7 @@ def test_vector_tiles_and_their_map_page_from_the_service(served):
 
     import mapbox_vector_tile
 
-    client = TestClient(create_app(served))
+    client = client_for(served)
     z = 14
     n = 2 ** z
     x = int((bf.LON0 + 0.003 + 180) / 360 * n)

@@ -1,82 +1,108 @@
-"""The HTTP service (first slice): JSON API and OGC API Features over the same services as the CLI.
+"""The HTTP service: JSON API (/api/v1), OGC API Features (/ogc), vector tiles, over the same services as the CLI.
 
-Every endpoint parses its input, calls one service function and formats the
-result; errors map to HTTP statuses through each error class's ``http_status``.
+``create_app`` wires the parts: the error table (errors.py), who is asking
+(auth.py), uploads (uploads.py), the resources (v1.py) and OGC (ogc.py). On
+PostGIS the store's engine is a connection pool shared by all requests.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+import logging
+import time
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
-from ..errors import GeoTrackerError, NotFoundError
-from ..services.batches import list_batches
-from ..services.patches import list_patches, patches_geojson, show_patch
-from ..services.stats import compute_stats
-from ..services.tiles import patch_tile, tile_page
+from ..config import ServiceSettings
+from ..errors import GeoTrackerError
 from ..maps.builder import STATIC
+from ..services import accounts
+from ..services.accounts import Principal
+from ..services.tiles import patch_tile, tile_page, tile_version
 from ..store import Store
-from . import ogc
+from . import auth, errors, ogc, uploads, v1
+from .auth import need
+
+access_log = logging.getLogger("geo_tracker.access")
 
 
-def error_body(error: GeoTrackerError) -> dict:
-    return {"code": type(error).__name__, "message": str(error)}
-
-
-def create_app(store: Store) -> FastAPI:
-    """The ASGI app for one database (connection pool on PostGIS)."""
-    app = FastAPI(title="geo_tracker", version=__version__, docs_url="/api/docs", openapi_url="/api/v1/openapi.json")
+def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI:
+    """The ASGI app for one database."""
+    settings = settings or ServiceSettings()
+    app = FastAPI(title="geo_tracker", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+                  description="图斑 tracking: batches, patches, verification, rectification, cases, figures. "
+                              "Log in with POST /api/v1/login (session cookie + CSRF token) or send "
+                              "'Authorization: Bearer <token>' (`geo-tracker tokens create`).")
     app.state.store = store
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(auth.router())
+    app.include_router(v1.router())
+    ogc.register(app)
+    read = need("read")
 
-    @app.exception_handler(GeoTrackerError)
-    async def _error(_request: Request, error: GeoTrackerError):
-        return JSONResponse(error_body(error), status_code=error.http_status)
+    @app.get("/", include_in_schema=False)
+    def landing():
+        return {"title": "geo_tracker", "version": __version__,
+                "links": {"api": "/api/v1", "openapi": "/api/v1/openapi.json", "ogc": "/ogc", "map": "/map",
+                          "login": "/api/v1/login", "health": "/healthz", "ready": "/readyz"}}
 
-    @app.get("/api/v1/batches")
-    def batches():
-        return json.loads(json.dumps(list_batches(store), default=str))
+    openapi_guard = [] if settings.public_docs else [Depends(read)]
 
-    @app.get("/api/v1/patches")
-    def patches(batch: str | None = None, village: str | None = None, status: str | None = None,
-                source: str | None = None, as_of: date | None = None):
-        frame = list_patches(store, batch=batch, village=village, status=status, source=source, as_of=as_of)
-        return patches_geojson(frame)
+    @app.get("/api/v1/openapi.json", include_in_schema=False, dependencies=openapi_guard)
+    def openapi():
+        return JSONResponse(app.openapi())
 
-    @app.get("/api/v1/patches/{ref:path}")
-    def patch(ref: str, as_of: date | None = None):
-        return json.loads(json.dumps(show_patch(store, ref, as_of), default=str))
+    @app.get("/healthz", tags=["ops"])
+    def healthz():
+        """The process answers."""
+        return {"status": "ok"}
 
-    @app.get("/api/v1/stats")
-    def stats(as_of: date | None = None, year: int | None = None, source: str | None = None,
-              batch: str | None = None, village: str | None = None, by: list[str] = Query(default=[])):
-        data = compute_stats(store, as_of=as_of, year=year, source=source, batch=batch, village=village, by=by)
-        return json.loads(json.dumps(data, default=str))
+    @app.get("/readyz", tags=["ops"])
+    def readyz():
+        """The database answers and its schema is this version's (else 503)."""
+        try:
+            store.check_schema()
+        except GeoTrackerError as e:
+            return JSONResponse({**errors.error_body(e), "status": "not ready"}, status_code=e.http_status)
+        return {"status": "ready", "backend": store.backend}
 
-    ogc.register(app, store)
+    @app.get("/api/v1/health", include_in_schema=False)
+    def health():
+        return {"status": "ok", "backend": store.backend}
 
-    @app.get("/tiles/{z}/{x}/{y}.pbf")
-    def tile(z: int, x: int, y: int):
-        return Response(patch_tile(store, z, x, y), media_type="application/vnd.mapbox-vector-tile",
-                        headers={"Cache-Control": "max-age=60"})
+    @app.get("/tiles/{z}/{x}/{y}.pbf", tags=["tiles"])
+    def tile(request: Request, z: int, x: int, y: int, user: Principal = Depends(read)):
+        """Vector tile with layers ``patches`` (code, status, area) and ``villages``; ETag changes on every write."""
+        villages = accounts.scope_villages(store, user)
+        version = tile_version(store, villages)
+        etag = f'"{version}"'
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(patch_tile(store, z, x, y, villages, version=version),
+                        media_type="application/vnd.mapbox-vector-tile", headers=headers)
 
-    @app.get("/map")
-    def tile_map():
+    @app.get("/map", include_in_schema=False)
+    def tile_map(user: Principal = Depends(read)):
         return HTMLResponse(tile_page(store))
 
     app.mount("/lib", StaticFiles(directory=STATIC), name="lib")
 
-    @app.get("/api/v1/health")
-    def health():
-        return {"status": "ok", "backend": store.backend}
+    @app.middleware("http")
+    async def log_requests(request: Request, call_next):
+        start = time.perf_counter()
+        response = await call_next(request)
+        if settings.access_log:
+            access_log.info(json.dumps({
+                "method": request.method, "path": request.url.path, "status": response.status_code,
+                "ms": round((time.perf_counter() - start) * 1000, 1),
+                "user": getattr(request.state, "user", None),
+                "client": request.client.host if request.client else None}, ensure_ascii=False))
+        return response
 
-    @app.exception_handler(404)
-    async def _not_found(_request: Request, _exc):
-        return JSONResponse(error_body(NotFoundError("no such resource")), status_code=404)
-
+    app.add_middleware(uploads.UploadLimit, limit=settings.max_upload_bytes)
     return app
-

@@ -1,6 +1,9 @@
 """OGC API Features (Part 1 Core + GeoJSON, Part 2 CRS) for GIS clients: QGIS, ArcGIS, GDAL.
 
-Collections ``patches`` and ``villages``; ``datetime`` gives the state as of a date.
+Collections ``patches``, ``villages`` and one per batch (``batch-<id>``, that batch's
+patches); ``datetime`` gives the state as of a date. Every request needs a login
+(Bearer token or HTTP Basic, which QGIS, ArcGIS and GDAL all send), and a user
+sees only the patches of their admin units.
 Coordinates default to CRS84 (lon, lat); ``crs=EPSG:4490`` returns CGCS2000 in its
 authority axis order (lat, lon), as Part 2 requires.
 """
@@ -11,13 +14,17 @@ from datetime import date
 
 import numpy as np
 import shapely
-from fastapi import FastAPI, Query, Request
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 
 from ..errors import FieldMappingError, NotFoundError
 from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches, plain_value
+from ..services import accounts
+from ..services.accounts import Principal
 from ..store import Store
 from ..store import admin_units as units_repo
+from .auth import need
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
@@ -83,10 +90,29 @@ def _geometry(geom, crs: str) -> dict:
     return shapely.geometry.mapping(geom)
 
 
-def _features(store: Store, collection: str, as_of: date | None, filters: dict):
-    if collection == "patches":
-        frame = list_patches(store, as_of=as_of, batch=filters.get("batch"), source=filters.get("source"),
-                             status=filters.get("status"), village=filters.get("village_code"))
+def _batches(store: Store) -> dict[str, dict]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, name, source, issued_on FROM batches ORDER BY issued_on, name"))
+        return {f"batch-{r.id}": {"name": r.name, "source": r.source, "issued_on": r.issued_on} for r in rows}
+
+
+def _collections(store: Store) -> dict[str, str]:
+    found = dict(COLLECTIONS)
+    for cid, b in _batches(store).items():
+        found[cid] = f"批次 {b['name']} ({b['source']}, {b['issued_on']}): its patches"
+    return found
+
+
+def _features(store: Store, collection: str, as_of: date | None, filters: dict, villages=None):
+    batch = None
+    if collection.startswith("batch-"):
+        batch = _batches(store).get(collection)
+        if batch is None:
+            raise NotFoundError(f"no collection {collection!r}: /ogc/collections lists them")
+    if collection == "patches" or batch is not None:
+        frame = list_patches(store, as_of=as_of, batch=batch["name"] if batch else filters.get("batch"),
+                             source=batch["source"] if batch else filters.get("source"),
+                             status=filters.get("status"), village=filters.get("village_code"), villages=villages)
         names = PATCH_PROPERTIES + EXTRA_PROPERTIES
         return [(int(row.id), row.geometry, {k: plain_value(getattr(row, k)) for k in names})
                 for row in frame.itertuples()]
@@ -103,12 +129,14 @@ def _features(store: Store, collection: str, as_of: date | None, filters: dict):
     raise NotFoundError(f"no collection {collection!r}: the collections are {', '.join(COLLECTIONS)}")
 
 
-def register(app: FastAPI, store: Store) -> None:
+def register(app: FastAPI) -> None:
+    read = need("read")
+
     def base(request: Request) -> str:
         return str(request.base_url).rstrip("/") + "/ogc"
 
-    @app.get("/ogc")
-    def landing(request: Request):
+    @app.get("/ogc", tags=["ogc"])
+    def landing(request: Request, user: Principal = Depends(read)):
         b = base(request)
         return _json({"title": "geo_tracker", "description": "图斑 tracking: patches and villages",
                       "links": [
@@ -119,40 +147,44 @@ def register(app: FastAPI, store: Store) -> None:
                           {"href": f"{b}/collections", "rel": "data", "type": "application/json"},
                       ]})
 
-    @app.get("/ogc/conformance")
-    def conformance():
+    @app.get("/ogc/conformance", tags=["ogc"])
+    def conformance(user: Principal = Depends(read)):
         return _json({"conformsTo": CONFORMANCE})
 
-    def describe(request: Request, cid: str) -> dict:
+    def describe(request: Request, cid: str, description: str) -> dict:
         b = base(request)
-        return {"id": cid, "title": cid, "description": COLLECTIONS[cid], "itemType": "feature",
+        return {"id": cid, "title": cid, "description": description, "itemType": "feature",
                 "crs": [CRS84, CGCS2000], "storageCrs": CGCS2000,
                 "extent": {"spatial": {"bbox": [[73.0, 3.0, 136.0, 54.0]], "crs": CRS84}},
                 "links": [{"href": f"{b}/collections/{cid}", "rel": "self", "type": "application/json"},
                           {"href": f"{b}/collections/{cid}/items", "rel": "items",
                            "type": "application/geo+json"}]}
 
-    @app.get("/ogc/collections")
-    def collections(request: Request):
-        return _json({"collections": [describe(request, c) for c in COLLECTIONS],
+    @app.get("/ogc/collections", tags=["ogc"])
+    def collections(request: Request, user: Principal = Depends(read)):
+        found = _collections(request.app.state.store)
+        return _json({"collections": [describe(request, c, d) for c, d in found.items()],
                       "links": [{"href": f"{base(request)}/collections", "rel": "self", "type": "application/json"}]})
 
-    @app.get("/ogc/collections/{cid}")
-    def collection(request: Request, cid: str):
-        if cid not in COLLECTIONS:
-            raise NotFoundError(f"no collection {cid!r}")
-        return _json(describe(request, cid))
+    @app.get("/ogc/collections/{cid}", tags=["ogc"])
+    def collection(request: Request, cid: str, user: Principal = Depends(read)):
+        found = _collections(request.app.state.store)
+        if cid not in found:
+            raise NotFoundError(f"no collection {cid!r}: /ogc/collections lists them")
+        return _json(describe(request, cid, found[cid]))
 
-    @app.get("/ogc/collections/{cid}/items")
+    @app.get("/ogc/collections/{cid}/items", tags=["ogc"])
     def items(request: Request, cid: str, limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
               offset: int = Query(default=0, ge=0), bbox: str | None = None, datetime: str | None = None,
               crs: str | None = None, status: str | None = None, village_code: str | None = None,
-              batch: str | None = None, source: str | None = None):
+              batch: str | None = None, source: str | None = None, user: Principal = Depends(read)):
         out_crs = _crs(crs)
         bbox_crs = _crs(request.query_params.get("bbox-crs"))
         area = _bbox(bbox, bbox_crs)
+        store = request.app.state.store
         found = _features(store, cid, _as_of(datetime), {"status": status, "village_code": village_code,
-                                                          "batch": batch, "source": source})
+                                                          "batch": batch, "source": source},
+                          accounts.scope_villages(store, user))
         if area is not None:
             found = [f for f in found if f[1].intersects(area)]
         page = found[offset:offset + limit]
@@ -168,10 +200,13 @@ def register(app: FastAPI, store: Store) -> None:
                 "links": links}
         return _json(data, "application/geo+json", {"Content-Crs": f"<{out_crs}>"})
 
-    @app.get("/ogc/collections/{cid}/items/{fid}")
-    def item(request: Request, cid: str, fid: int, crs: str | None = None, datetime: str | None = None):
+    @app.get("/ogc/collections/{cid}/items/{fid}", tags=["ogc"])
+    def item(request: Request, cid: str, fid: int, crs: str | None = None, datetime: str | None = None,
+             user: Principal = Depends(read)):
         out_crs = _crs(crs)
-        for feature_id, geom, props in _features(store, cid, _as_of(datetime), {}):
+        store = request.app.state.store
+        for feature_id, geom, props in _features(store, cid, _as_of(datetime), {},
+                                                 accounts.scope_villages(store, user)):
             if feature_id == fid:
                 return _json({"type": "Feature", "id": fid, "geometry": _geometry(geom, out_crs), "properties": props,
                               "links": [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]},

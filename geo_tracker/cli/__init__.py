@@ -9,6 +9,7 @@ from __future__ import annotations
 from .app import cli, main
 
 # Each module registers its commands on ``cli`` when imported.
+from . import accounts as _accounts  # noqa: F401,E402
 from . import batches as _batches  # noqa: F401,E402
 from . import boundaries as _boundaries  # noqa: F401,E402
 from . import cases as _cases  # noqa: F401,E402

@@ -51,3 +51,8 @@ def demo(app: AppContext):
                         f"rectified {p['rectified_mu']} 亩 (耕地 {p['rectified_cultivated_mu']})")
     for path in result.report_files:
         console().print(f"written: {path}")
+    console().print()
+    names = ", ".join(f"{a['username']} ({a['role']})" for a in result.accounts)
+    console().print(f"demo accounts: {names}; password for all: {result.password}")
+    console().print("serve it: geo-tracker --db sqlite:///geo_tracker_demo.sqlite serve  (then log in at "
+                    "http://127.0.0.1:8000/api/v1/login, or open /ogc in QGIS with that user name and password)")

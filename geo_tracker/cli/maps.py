@@ -63,21 +63,34 @@ def serve_tiles(app: AppContext, host, port):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="TOML settings file (default: $GEO_TRACKER_CONFIG); environment variables override it.")
 @click.pass_obj
-def serve(app: AppContext, host, port):
-    """Serve the JSON API (/api/v1) and OGC API Features (/ogc) for GIS clients.
+def serve(app: AppContext, host, port, config_file):
+    """Serve the JSON API (/api/v1), OGC API Features (/ogc), vector tiles and the map.
+
+    Everything but / and /healthz needs a login: a user from `geo-tracker users add`
+    (session cookie, or HTTP Basic in QGIS) or a token from `geo-tracker tokens create`.
 
     Example:
 
         geo-tracker --db postgresql://127.0.0.1/county serve --port 8000
-        ogrinfo OAPIF:http://127.0.0.1:8000/ogc
+        GDAL_HTTP_HEADERS="Authorization: Bearer $TOKEN" ogrinfo OAPIF:http://127.0.0.1:8000/ogc
     """
+    import logging
+
     import uvicorn
 
     from ..api.app import create_app
+    from ..config import load_settings
 
+    settings = load_settings(config_file)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     store = app.open_store()
+    store.check_schema()
+    click.echo(f"serving {store.display_url} on http://{host}:{port}/ (Ctrl-C or SIGTERM stops)", err=True)
     try:
-        uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(store, settings), host=host, port=port, log_level="warning",
+                    timeout_graceful_shutdown=int(settings.graceful_shutdown_s))
     finally:
         store.close()

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..reports.render import FORMATS, inline_images, render_text, write_docx
-from ..services.report import report_context
+from ..reports.render import FORMATS
+from ..services.report import write_report
 from ..services.stats import BY, SUBJECTS, compute_stats, subject_stats
 from .app import AppContext, DATE, cli, console
 
@@ -150,19 +150,9 @@ def report(app: AppContext, year, as_of, fmt, template, no_charts, output):
     fmt = fmt or path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise click.UsageError(f"cannot tell the format of {path.name}: use --format {'|'.join(FORMATS)}")
-    chart_dir = None if no_charts else path.with_name(path.stem + "_charts")
     with app.open_store() as store:
-        context = report_context(store, year=year, as_of=as_of.date() if as_of else None, chart_dir=chart_dir)
-    if fmt == "docx":
-        write_docx(context, path)
-    else:
-        if fmt == "html":
-            context = inline_images(context)
-        elif context["charts"]:
-            context = {**context, "charts": {k: str(Path(v).relative_to(path.parent.resolve())
-                                                    if Path(v).is_absolute() else Path(v).relative_to(path.parent))
-                                             for k, v in context["charts"].items()}}
-        path.write_text(render_text(context, fmt, template), encoding="utf-8")
+        context = write_report(store, path, fmt, year=year, as_of=as_of.date() if as_of else None,
+                               template=template, charts=not no_charts)
     click.echo(f"wrote {path}")
     for sentence in context["sentences"].values():
         click.echo(sentence)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ..core.lifecycle import check_transition
 from ..errors import FieldMappingError, GeoTrackerError, NotFoundError, StaleRowError
 from ..store import Store
+from ..store.accounts import village_scope_sql
 from ..store import events as events_repo
 from ..store.schema import case_patches, cases, patches, vocabulary
 from .tracking import _apply, _check_date, _state, actor
@@ -44,7 +45,7 @@ def _check_vocabulary(conn, kind: str, value: str | None) -> None:
     if value not in allowed:
         raise FieldMappingError(
             f"--{kind} {value!r} is not in this office's list ({', '.join(allowed)}); "
-            f"add it with `geo-tracker vocab add {kind} {value}`"
+            f"add it with `geo-tracker vocab add {kind} {value}`", field=kind,
         )
 
 
@@ -143,12 +144,22 @@ def close_case(store: Store, case_no: str, on: date, *, note: str | None = None,
     return {"case_no": case_no, "closed_on": on}
 
 
-def list_cases(store: Store, as_of: date | None = None) -> list[dict]:
-    """Cases (opened by ``as_of``) with their patches and state as of that date."""
+def list_cases(store: Store, as_of: date | None = None, *, villages=None) -> list[dict]:
+    """Cases (opened by ``as_of``) with their patches and state as of that date.
+
+    ``villages`` (a user's scope) keeps the cases linked to a patch in those villages.
+    """
     with store.engine.connect() as conn:
         query = sa.select(cases).order_by(cases.c.opened_on, cases.c.case_no)
         if as_of is not None:
             query = query.where(cases.c.opened_on <= as_of)
+        if villages is not None:
+            scope, params = village_scope_sql(villages)
+            visible = conn.execute(sa.text(
+                "SELECT DISTINCT cp.case_id FROM case_patches cp JOIN patches p ON p.lineage_id = cp.patch_id "
+                f"AND p.is_current LEFT JOIN patch_matches m ON m.patch_id = p.id WHERE 1 = 1 {scope}"),
+                params).scalars().all()
+            query = query.where(cases.c.id.in_(visible or [-1]))
         rows = [dict(r) for r in conn.execute(query).mappings()]
         links = conn.execute(sa.select(case_patches.c.case_id, case_patches.c.linked_on, patches.c.patch_code)
                              .join(patches, patches.c.id == case_patches.c.patch_id)).all()
@@ -164,10 +175,12 @@ def list_cases(store: Store, as_of: date | None = None) -> list[dict]:
     return rows
 
 
-def show_case(store: Store, case_no: str) -> dict:
+def show_case(store: Store, case_no: str, *, villages=None) -> dict:
     with store.engine.connect() as conn:
         case = _find_case(conn, case_no)
-    found = [c for c in list_cases(store) if c["case_no"] == case_no]
+    found = [c for c in list_cases(store, villages=villages) if c["case_no"] == case_no]
+    if not found:
+        raise NotFoundError(f"no case {case_no!r}: `geo-tracker cases list` shows the cases")
     return {**case, **found[0]}
 
 

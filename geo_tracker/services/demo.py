@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -11,12 +12,11 @@ import geopandas as gpd
 from ..errors import GeoTrackerError, InputFileError
 from ..store import open_store, parse_url
 from .batches import ImportOptions, ImportReport, import_batch, list_batches
-from .boundaries import BoundaryOptions, BoundaryReport, import_boundaries
+from .boundaries import BoundaryOptions, BoundaryReport, import_boundaries, list_boundaries
 from .cases import close_case, decide_case, open_case
-from ..reports.render import render_text, write_docx
 from .maps import make_map
 from .patches import list_patches
-from .report import report_context
+from .report import write_report
 from .stats import compute_stats
 from .tracking import close_patch, rectify_patch, verify_patch
 from .database import database_info, init_database
@@ -97,6 +97,8 @@ class DemoResult:
     info: dict
     stats: dict
     report_files: list[Path]
+    accounts: list[dict]
+    password: str
 
 
 def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path | None = None,
@@ -134,14 +136,28 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
         files = []
         if output_dir is not None:
             output_dir.mkdir(parents=True, exist_ok=True)
-            context = report_context(store, year=2023, chart_dir=output_dir / "2023年图斑整改报告_charts")
-            files.append(write_docx(context, output_dir / "2023年图斑整改报告.docx"))
-            md = output_dir / "2023年图斑整改报告.md"
-            md_context = {**context, "charts": {k: str(Path(v).relative_to(output_dir))
-                                                for k, v in context["charts"].items()}}
-            md.write_text(render_text(md_context, "md"), encoding="utf-8")
-            files.append(md)
+            for fmt in ("docx", "md"):
+                path = output_dir / f"2023年图斑整改报告.{fmt}"
+                write_report(store, path, fmt, year=2023)
+                files.append(path)
         if map_path is not None:
             files.append(Path(make_map(store, map_path, as_of=date(2023, 12, 31))["file"]))
+        password = secrets.token_urlsafe(9)
+        townships = list_boundaries(store, level="township")
+        township = townships[0]["code"] if townships else None
+        people = _demo_accounts(store, password, township)
         return DemoResult(boundaries, imports, list_batches(store), list_patches(store), database_info(store),
-                          stats, files)
+                          stats, files, people, password)
+
+
+def _demo_accounts(store, password: str, township: str | None) -> list[dict]:
+    """One account per role, all with the password the demo prints; the enforcer sees one township."""
+    from .accounts import add_user
+
+    township = township or "*"
+    return [add_user(store, name, password, role, units, display_name=label)
+            for name, role, units, label in (
+                ("admin", "admin", ["*"], "管理员"),
+                ("liaison", "liaison", ["*"], "自然资源联络员"),
+                ("enforcer", "enforcer", [township], "执法队员"),
+                ("viewer", "viewer", ["*"], "查看者"))]

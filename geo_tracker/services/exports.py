@@ -44,9 +44,9 @@ def _dbf_name(name: str, taken: set[str]) -> str:
 
 
 def export_frame(store: Store, *, as_of: date | None = None, batch: str | None = None,
-                 source: str | None = None) -> gpd.GeoDataFrame:
+                 source: str | None = None, villages=None) -> gpd.GeoDataFrame:
     """Original attributes verbatim, then the added columns; EPSG:4490."""
-    patches = list_patches(store, as_of=as_of, batch=batch, source=source)
+    patches = list_patches(store, as_of=as_of, batch=batch, source=source, villages=villages)
     ids = [int(i) for i in patches["id"]]
     with store.engine.connect() as conn:
         attrs = patch_attrs(conn, ids)
@@ -64,12 +64,13 @@ def export_frame(store: Store, *, as_of: date | None = None, batch: str | None =
 
 
 def export_patches(store: Store, path: str | Path, *, as_of: date | None = None, batch: str | None = None,
-                   source: str | None = None) -> dict:
+                   source: str | None = None, villages=None) -> dict:
+    """Write the patches to .gpkg, .shp (GBK), .geojson or .xlsx; ``villages`` limits them to a user's scope."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise FieldMappingError(f"cannot export to {path.name}: use {', '.join(FORMATS)}")
-    frame = export_frame(store, as_of=as_of, batch=batch, source=source)
+    frame = export_frame(store, as_of=as_of, batch=batch, source=source, villages=villages)
     renames = {column: name for column, name, _ in ADDED}
     if suffix == ".xlsx":
         _write_xlsx(frame, path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from datetime import date, datetime
 import geopandas as gpd
 import numpy as np
@@ -14,6 +16,7 @@ from ..core.lifecycle import STATE_COLUMNS, STATUSES, fold, is_overdue
 from ..core.matching import match_villages_as_of
 from ..errors import FieldMappingError, GeoTrackerError, NotFoundError
 from ..store import Store
+from ..store.accounts import village_scope_sql
 from ..store import admin_units as units_repo
 from ..store import events as events_repo
 from ..store.batches import decode_json
@@ -123,12 +126,14 @@ EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_d
 
 def list_patches(store: Store, *, batch: str | None = None, village: str | None = None,
                  status: str | None = None, codes: list[str] | None = None, as_of: date | None = None,
-                 known_at: datetime | None = None, source: str | None = None) -> gpd.GeoDataFrame:
+                 known_at: datetime | None = None, source: str | None = None,
+                 villages: Collection[str] | None = None) -> gpd.GeoDataFrame:
     """Patches with their village match and their state as of a date, as a GeoDataFrame (EPSG:4490).
 
     Without ``as_of``: the current state. With it: patches issued by then (including
     ones withdrawn later), with status, rectified area and cases from the events
     dated up to then; ``known_at`` also ignores what was recorded after that moment.
+    ``villages`` limits the patches to those whose main village is listed (a user's scope).
     """
     if status is not None and status not in STATUSES:
         raise FieldMappingError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
@@ -139,6 +144,9 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     if source:
         where += " AND b.source = :source"
         params["source"] = source
+    scope, scope_params = village_scope_sql(villages)
+    where += scope
+    params.update(scope_params)
     with store.engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT p.id, p.lineage_id, p.patch_code, b.name AS batch, b.source, "
@@ -211,10 +219,12 @@ def _withdrawn_on(events: pd.DataFrame) -> dict[int, date]:
     return dict(zip(gone["patch"], gone["occurred_on"]))
 
 
-def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: datetime | None = None) -> dict:
+def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: datetime | None = None, *,
+               villages: Collection[str] | None = None) -> dict:
     """One patch by ``CODE`` or ``BATCH/CODE``: its properties, shares and version history."""
     batch, _, code = ref.rpartition("/")
-    found = list_patches(store, batch=batch or None, codes=[code], as_of=as_of, known_at=known_at)
+    found = list_patches(store, batch=batch or None, codes=[code], as_of=as_of, known_at=known_at,
+                         villages=villages)
     if found.empty:
         raise NotFoundError(f"no current patch {ref!r}: `geo-tracker patches list` shows the patches")
     if len(found) > 1:
@@ -231,9 +241,10 @@ def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: date
             "SELECT v.village_code, a.name AS village_name, v.share, v.overlap_mu FROM patch_villages v "
             "JOIN admin_units a ON a.id = v.village_unit_id WHERE v.patch_id = :id ORDER BY v.share DESC"),
             {"id": int(row["id"])}).mappings()]
-        attrs = conn.execute(sa.text("SELECT attrs FROM patches WHERE id = :id"), {"id": int(row["id"])}).scalar_one()
+        attrs, row_version = conn.execute(sa.text("SELECT attrs, row_version FROM patches WHERE id = :id"),
+                                          {"id": int(row["id"])}).one()
     data = {k: plain_value(row[k]) for k in row.index if k != "geometry"}
-    data.update({"villages": shares, "history": history, "attrs": decode_json(attrs),
+    data.update({"villages": shares, "history": history, "attrs": decode_json(attrs), "row_version": row_version,
                  "bounds": list(row.geometry.bounds)})
     return data
 

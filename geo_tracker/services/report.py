@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ..core.lifecycle import month_ends
 from ..reports import charts, phrases
+from ..reports.render import inline_images, render_text, write_docx
 from ..store import Store
 from .cases import case_figures
 from .complaints import complaint_figures
@@ -35,18 +36,25 @@ def _patrol_counts(store: Store, as_of: date, year: int | None) -> tuple[int, in
 
 
 def report_context(store: Store, *, year: int | None = None, as_of: date | None = None,
-                   known_at: datetime | None = None, chart_dir: Path | None = None) -> dict:
-    """Everything a report template needs; charts are written into ``chart_dir`` when given."""
+                   known_at: datetime | None = None, chart_dir: Path | None = None, villages=None) -> dict:
+    """Everything a report template needs; charts are written into ``chart_dir`` when given.
+
+    ``villages`` (a user's scope) limits the patch figures to those villages; the
+    county-wide registers (case categories, patrols, complaints) are then left out.
+    """
     day = default_as_of(year, as_of)
-    by_source = compute_stats(store, as_of=day, year=year, by=["source"], known_at=known_at)
+    by_source = compute_stats(store, as_of=day, year=year, by=["source"], known_at=known_at,
+                              villages=villages)
     sources = {g["key"]["source"]: g for g in by_source["groups"]}
     empty = compute_stats(store, as_of=date(1900, 1, 1), by=[])["total"]
     with store.engine.connect() as conn:
-        words = {s: (_top(conn, s, "violation", day), _top(conn, s, "act", day))
+        words = {s: (_top(conn, s, "violation", day), _top(conn, s, "act", day)) if villages is None else ([], [])
                  for s in ("natural-resources", "forestry")}
+    whole = villages is None
     nr = sources.get("natural-resources", empty)
     fo = sources.get("forestry", empty)
-    villages = compute_stats(store, as_of=day, year=year, by=["village"], known_at=known_at)
+    villages = compute_stats(store, as_of=day, year=year, by=["village"], known_at=known_at,
+                             villages=villages)
     rows = []
     for g in villages["groups"]:
         name = g["key"].get("village_name") or "（村界外）"
@@ -61,9 +69,9 @@ def report_context(store: Store, *, year: int | None = None, as_of: date | None 
             "natural_resources": phrases.natural_resources_sentence(nr, *words["natural-resources"]),
             "forestry": phrases.forestry_sentence(fo, *words["forestry"]),
             "cases": phrases.cases_sentence(by_source["total"]),
-            "case_categories": phrases.case_category_sentence(case_figures(store, day, year)),
-            "patrols": phrases.patrol_sentence(*_patrol_counts(store, day, year)),
-            "complaints": phrases.complaint_sentence(complaint_figures(store, day, year)),
+            "case_categories": phrases.case_category_sentence(case_figures(store, day, year)) if whole else "",
+            "patrols": phrases.patrol_sentence(*_patrol_counts(store, day, year)) if whole else "",
+            "complaints": phrases.complaint_sentence(complaint_figures(store, day, year)) if whole else "",
         },
         "villages": rows,
         "total": villages["total"],
@@ -76,7 +84,7 @@ def report_context(store: Store, *, year: int | None = None, as_of: date | None 
         for end in month_ends(date(start_year, 1, 1), date(start_year, 12, 31)):
             if end > day:
                 break
-            t = compute_stats(store, as_of=end, year=year, known_at=known_at)["total"]
+            t = compute_stats(store, as_of=end, year=year, known_at=known_at, villages=villages)["total"]
             points.append((f"{end.month}月", t["rectified_mu"], t["illegal_area_mu"]))
         context["charts"] = {
             "cumulative": str(charts.cumulative_rectified_chart(
@@ -85,4 +93,23 @@ def report_context(store: Store, *, year: int | None = None, as_of: date | None 
                 [(r["name"], r["area_mu"], r["rectified_mu"]) for r in rows], chart_dir / "villages.png",
                 "分村图斑与整改面积")),
         }
+    return context
+
+
+def write_report(store: Store, path: str | Path, fmt: str, *, year: int | None = None, as_of: date | None = None,
+                 template: str | Path | None = None, charts: bool = True, villages=None) -> dict:
+    """Write the report as md (charts beside it), html (charts inlined) or docx; returns its context."""
+    path = Path(path)
+    chart_dir = path.with_name(path.stem + "_charts") if charts else None
+    context = report_context(store, year=year, as_of=as_of, chart_dir=chart_dir, villages=villages)
+    if fmt == "docx":
+        write_docx(context, path)
+        return context
+    if fmt == "html":
+        context = inline_images(context)
+    elif context["charts"]:
+        context = {**context, "charts": {k: str(Path(v).relative_to(path.parent.resolve())
+                                                if Path(v).is_absolute() else Path(v).relative_to(path.parent))
+                                         for k, v in context["charts"].items()}}
+    path.write_text(render_text(context, fmt, template), encoding="utf-8")
     return context

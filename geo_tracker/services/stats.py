@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from ..core.rounding import fmt, format_rate, round_parts
 from ..core.stats import ADDITIVE, SUMS, derive
 from ..errors import FieldMappingError
 from ..store import Store
+from ..store.accounts import village_scope_sql
 from ..store import stats as repo
 
 BY = tuple(repo.GROUP_KEYS)
@@ -31,7 +33,8 @@ def default_as_of(year: int | None, as_of: date | None) -> date:
 
 def compute_stats(store: Store, *, as_of: date | None = None, year: int | None = None, source: str | None = None,
                   batch: str | None = None, village: str | None = None, by: list[str] = (),
-                  known_at: datetime | None = None, approved_cultivated_mu: float | None = None) -> dict:
+                  known_at: datetime | None = None, approved_cultivated_mu: float | None = None,
+                  villages: Collection[str] | None = None) -> dict:
     """Figures per group and in total, as of a date (default: today, or the end of ``year``).
 
     JSON shape: ``{"as_of", "known_at", "filters", "by", "groups": [{"key", <figures>,
@@ -53,6 +56,9 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
         if value:
             filters.append(f"AND {column} = :{name}")
             params[name] = value
+    scope, scope_params = village_scope_sql(villages)
+    filters.append(scope)
+    params.update(scope_params)
     where = " ".join(filters)
     query = dict(as_of=day, known_at=known_at, filters=where, params=params)
     with store.engine.connect() as conn:
@@ -64,7 +70,7 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
         total_sums = {k: sum((g.get(k) or 0) for g in groups) for k in SUMS} if by else dict(groups[0])
         total_sums.update(repo.grouped_cases(conn, store, by=[], **{**query, "known_at": None})
                           .get((), {"cases": 0, "cases_closed": 0, "fines_yuan": 0.0}))
-        if not (source or batch or village or year):
+        if not (source or batch or village or year or villages is not None):
             total_sums.update(repo.all_cases(conn, day))
         withdrawn = conn.execute(sa.text(
             "SELECT COUNT(DISTINCT e.patch_id) FROM events e JOIN batches b ON b.id = e.batch_id "

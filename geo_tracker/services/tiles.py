@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from collections.abc import Collection
+
 from ..core.lifecycle import STATUS_LABELS
 from ..core.tiles import check_tile
 from ..maps.builder import COLORS, SOURCE_LABELS, build_map, render_page
@@ -11,10 +15,33 @@ from ..store import tiles as repo
 TILE_URL = "/tiles/{z}/{x}/{y}.pbf"
 
 
-def patch_tile(store: Store, z: int, x: int, y: int) -> bytes:
-    check_tile(z, x, y)
+_CACHE: OrderedDict = OrderedDict()
+CACHE_TILES = 2048
+
+
+def tile_version(store: Store, villages: Collection[str] | None = None) -> str:
+    """An ETag-ready version of what tiles show: new on every write, distinct per scope."""
     with store.engine.connect() as conn:
-        return repo.patch_tile(conn, store, z, x, y)
+        version = repo.data_version(conn)
+    scope = "all" if villages is None else hashlib.sha1(",".join(sorted(villages)).encode()).hexdigest()[:12]
+    return f"{version}-{scope}"
+
+
+def patch_tile(store: Store, z: int, x: int, y: int, villages: Collection[str] | None = None,
+               version: str | None = None) -> bytes:
+    """A tile, served from memory while ``version`` (from :func:`tile_version`) is unchanged."""
+    check_tile(z, x, y)
+    key = (store.display_url, version, z, x, y) if version else None
+    if key is not None and key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    with store.engine.connect() as conn:
+        data = repo.patch_tile(conn, store, z, x, y, villages)
+    if key is not None:
+        _CACHE[key] = data
+        while len(_CACHE) > CACHE_TILES:
+            _CACHE.popitem(last=False)
+    return data
 
 
 def tile_page(store: Store) -> str:

@@ -85,13 +85,13 @@ def lineage_events(conn: Connection, lineage_ids: list[int] | None = None) -> pd
                                                            "recorded_at", "actor", "payload", "voided_by",
                                                            "voided_at"])
     frame["occurred_on"] = [as_date(d) for d in frame["occurred_on"]]
-    frame["recorded_at"] = [_as_datetime(t) for t in frame["recorded_at"]]
-    frame["voided_at"] = [_as_datetime(t) for t in frame["voided_at"]]
+    frame["recorded_at"] = [as_datetime(t) for t in frame["recorded_at"]]
+    frame["voided_at"] = [as_datetime(t) for t in frame["voided_at"]]
     frame["payload"] = [decode_json(p) or {} for p in frame["payload"]]
     return frame
 
 
-def _as_datetime(value):
+def as_datetime(value):
     """A UTC-aware datetime from either backend (SQLite returns naive UTC text)."""
     if value is None or (isinstance(value, float) and value != value):
         return None

@@ -198,3 +198,39 @@ complaints = sa.Table(
 
 #: Tables whose row counts `geo-tracker info` prints.
 COUNTED_TABLES = ["admin_units", "batches", "batch_imports", "patches", "events", "cases"]
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64)),
+    sa.Column("display_name", sa.Text),
+    sa.Column("role", sa.String(16)),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("disabled", sa.Boolean),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+
+user_units = sa.Table(
+    "user_units", metadata,
+    sa.Column("user_id", sa.Integer, primary_key=True),
+    sa.Column("unit_code", sa.String(12), primary_key=True),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("token_sha256", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer),
+    sa.Column("name", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked", sa.Boolean),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("token_sha256", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer),
+    sa.Column("csrf_token", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+)

@@ -1,6 +1,13 @@
-"""Mapbox vector tiles of the current patches: ST_AsMVT on PostGIS, mapbox-vector-tile on SpatiaLite."""
+"""Mapbox vector tiles of the current patches and villages: ST_AsMVT on PostGIS, mapbox-vector-tile on SpatiaLite.
+
+Two layers: ``patches`` (code, status, area) and ``villages`` (code, name). A
+user's scope limits the patches to their villages.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
 
 import numpy as np
 import shapely
@@ -9,57 +16,92 @@ from pyproj import Transformer
 from sqlalchemy import Connection
 
 from ..core.tiles import tile_bounds_3857, tile_bounds_lonlat
+from .accounts import village_scope_sql
 from .base import Store
 
 LAYER = "patches"
+VILLAGE_LAYER = "villages"
 EXTENT = 4096
 BUFFER = 64
 PROPERTIES = ["patch_code", "status", "area_mu"]
 _TO_3857 = Transformer.from_crs(4490, 3857, always_xy=True)
 
 
-def patch_tile(conn: Connection, store: Store, z: int, x: int, y: int) -> bytes:
-    """The tile's patches (current, not withdrawn) with code, status and area."""
+def data_version(conn: Connection) -> str:
+    """Changes on every write that a tile shows: events (every status change), patches, boundaries."""
+    row = conn.execute(sa.text(
+        "SELECT (SELECT max(id) FROM events), (SELECT max(id) FROM patches), (SELECT max(id) FROM admin_units), "
+        "(SELECT count(*) FROM events WHERE voided_by IS NOT NULL)")).one()
+    return "-".join(str(v or 0) for v in row)
+
+
+def patch_tile(conn: Connection, store: Store, z: int, x: int, y: int,
+               villages: Collection[str] | None = None) -> bytes:
+    """The tile's patches (current, not withdrawn) with code, status and area, and the villages."""
     if store.backend == "postgis":
-        return _postgis_tile(conn, z, x, y)
-    return _spatialite_tile(conn, store, z, x, y)
+        return _postgis_tile(conn, z, x, y, villages)
+    return _spatialite_tile(conn, store, z, x, y, villages)
 
 
-def _postgis_tile(conn: Connection, z: int, x: int, y: int) -> bytes:
+def _postgis_tile(conn: Connection, z: int, x: int, y: int, villages) -> bytes:
+    scope, params = village_scope_sql(villages)
     row = conn.execute(sa.text(f"""
         WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b3857,
                                ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS b4490),
         mvt AS (
           SELECT ST_AsMVTGeom(ST_Transform(p.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom,
                  p.patch_code, p.status, p.area_mu
-          FROM patches p, bounds
-          WHERE p.is_current AND NOT p.withdrawn AND p.geom && bounds.b4490
+          FROM patches p CROSS JOIN bounds LEFT JOIN patch_matches m ON m.patch_id = p.id
+          WHERE p.is_current AND NOT p.withdrawn AND p.geom && bounds.b4490 {scope}
+        ),
+        vmvt AS (
+          SELECT ST_AsMVTGeom(ST_Transform(u.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom,
+                 u.code, u.name
+          FROM admin_units u CROSS JOIN bounds
+          WHERE u.level = 'village' AND u.valid_from <= :today AND (u.valid_to IS NULL OR u.valid_to > :today)
+            AND u.geom && bounds.b4490
         )
-        SELECT ST_AsMVT(mvt.*, '{LAYER}', {EXTENT}, 'geom') FROM mvt
-    """), {"z": z, "x": x, "y": y}).scalar_one()
+        SELECT coalesce((SELECT ST_AsMVT(mvt.*, '{LAYER}', {EXTENT}, 'geom') FROM mvt), ''::bytea)
+            || coalesce((SELECT ST_AsMVT(vmvt.*, '{VILLAGE_LAYER}', {EXTENT}, 'geom') FROM vmvt), ''::bytea)
+    """), {"z": z, "x": x, "y": y, "today": date.today(), **params}).scalar_one()
     return bytes(row or b"")
 
 
-def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int) -> bytes:
+def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int, villages) -> bytes:
     import mapbox_vector_tile
 
     west, south, east, north = tile_bounds_lonlat(z, x, y)
     pad_x, pad_y = (east - west) * BUFFER / EXTENT, (north - south) * BUFFER / EXTENT
+    box = {"xmin": west - pad_x, "ymin": south - pad_y, "xmax": east + pad_x, "ymax": north + pad_y}
+    scope, params = village_scope_sql(villages)
     rows = conn.execute(sa.text(
         f"SELECT patches.patch_code, patches.status, patches.area_mu, {store.geometry_as_wkb('patches.geom')} AS wkb "
-        f"FROM patches WHERE patches.is_current AND NOT patches.withdrawn AND {store.bbox_condition('patches')}"),
-        {"xmin": west - pad_x, "ymin": south - pad_y, "xmax": east + pad_x, "ymax": north + pad_y}).all()
-    if not rows:
+        "FROM patches LEFT JOIN patch_matches m ON m.patch_id = patches.id "
+        f"WHERE patches.is_current AND NOT patches.withdrawn AND {store.bbox_condition('patches')} {scope}"),
+        {**box, **params}).all()
+    units = conn.execute(sa.text(
+        f"SELECT admin_units.code, admin_units.name, {store.geometry_as_wkb('admin_units.geom')} AS wkb "
+        "FROM admin_units WHERE admin_units.level = 'village' AND admin_units.valid_from <= :today "
+        "AND (admin_units.valid_to IS NULL OR admin_units.valid_to > :today) "
+        f"AND {store.bbox_condition('admin_units')}"), {**box, "today": date.today()}).all()
+    layers = []
+    if rows:
+        layers.append({"name": LAYER, "features": [
+            {"geometry": g, "properties": {"patch_code": r.patch_code, "status": r.status, "area_mu": float(r.area_mu)}}
+            for g, r in zip(_projected(rows), rows)]})
+    if units:
+        layers.append({"name": VILLAGE_LAYER, "features": [
+            {"geometry": g, "properties": {"code": r.code, "name": r.name}} for g, r in zip(_projected(units), units)]})
+    if not layers:
         return b""
-    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows])
-    projected = shapely.transform(geoms, lambda xy: np.column_stack(_TO_3857.transform(xy[:, 0], xy[:, 1])))
-    features = [{"geometry": g, "properties": {"patch_code": r.patch_code, "status": r.status,
-                                                "area_mu": float(r.area_mu)}}
-                for g, r in zip(projected, rows)]
     return mapbox_vector_tile.encode(
-        [{"name": LAYER, "features": features}],
-        default_options={"quantize_bounds": tile_bounds_3857(z, x, y), "extents": EXTENT, "y_coord_down": False},
-    )
+        layers, default_options={"quantize_bounds": tile_bounds_3857(z, x, y), "extents": EXTENT,
+                                 "y_coord_down": False})
+
+
+def _projected(rows):
+    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows])
+    return shapely.transform(geoms, lambda xy: np.column_stack(_TO_3857.transform(xy[:, 0], xy[:, 1])))
 
 
 def patch_extent(conn: Connection, store: Store) -> tuple[float, float, float, float] | None:

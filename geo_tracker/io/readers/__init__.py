@@ -33,6 +33,8 @@ from .ogr import DRIVER_BY_SUFFIX, OgrSource, open_ogr
 from .zuobiao import looks_like_zuobiao, parse_zuobiao
 
 _IGNORED_PARTS = {"__MACOSX", ".DS_Store"}
+#: What a delivery's main file may end with, in the order an upload of several files is searched.
+MAIN_SUFFIXES = (".zip", ".shp", ".gpkg", ".geojson", ".json", ".kml", ".kmz", ".txt")
 _RASTER_SUFFIXES = {".tif", ".tiff", ".img", ".jpg", ".jpeg", ".png", ".ecw", ".jp2", ".sid"}
 _TABLE_SUFFIXES = {".csv", ".xls", ".xlsx", ".dbf"}
 

@@ -1,0 +1,88 @@
+"""One table from our typed errors to the JSON the service returns: a stable ``code``, the message, the field.
+
+The HTTP status is each class's ``http_status`` (errors.py); the code here is
+what scripts and pages branch on, so it never changes once released.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import errors as e
+from ..core.lifecycle import TransitionError
+
+#: Most specific first; the first class the error is an instance of gives its code.
+ERROR_CODES: list[tuple[type[e.GeoTrackerError], str]] = [
+    (e.UploadTooLargeError, "upload_too_large"),
+    (e.UploadTypeError, "upload_type_not_allowed"),
+    (e.UnsafeArchiveError, "unsafe_archive"),
+    (e.CRSDetectionError, "crs_undetermined"),
+    (e.EncodingDetectionError, "encoding_undetermined"),
+    (e.ZuobiaoFormatError, "zuobiao_format"),
+    (e.BatchImportError, "batch_rejected"),
+    (e.FieldMappingError, "invalid_value"),
+    (e.InputFileError, "invalid_file"),
+    (e.BatchNotFoundError, "batch_not_found"),
+    (e.NotFoundError, "not_found"),
+    (e.StaleRowError, "stale_row_version"),
+    (TransitionError, "transition_not_allowed"),
+    (e.CSRFError, "csrf_token_missing"),
+    (e.PermissionDeniedError, "forbidden"),
+    (e.AuthenticationError, "not_authenticated"),
+    (e.AccountError, "account_invalid"),
+    (e.ConfigurationError, "configuration_invalid"),
+    (e.SchemaError, "schema_not_current"),
+    (e.DatabaseUnavailableError, "database_unavailable"),
+    (e.InternalError, "internal_error"),
+    (e.GeoTrackerError, "invalid_request"),
+]
+AUTH_CHALLENGE = {"WWW-Authenticate": 'Bearer, Basic realm="geo_tracker"'}
+log = logging.getLogger("geo_tracker.service")
+
+
+def error_code(error: e.GeoTrackerError) -> str:
+    return next(code for cls, code in ERROR_CODES if isinstance(error, cls))
+
+
+def error_body(error: e.GeoTrackerError) -> dict:
+    body = {"code": error_code(error), "message": str(error), "field": getattr(error, "field", None)}
+    problems = getattr(error, "problems", None)
+    if problems:
+        body["problems"] = problems[:200]
+    return body
+
+
+def error_response(error: e.GeoTrackerError) -> JSONResponse:
+    headers = AUTH_CHALLENGE if isinstance(error, e.AuthenticationError) else None
+    return JSONResponse(error_body(error), status_code=error.http_status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(e.GeoTrackerError)
+    async def _ours(_request: Request, error: e.GeoTrackerError):
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError):
+        first = error.errors()[0] if error.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        message = f"{field or 'request'}: {first.get('msg', 'invalid')}"
+        return JSONResponse({"code": "invalid_value", "message": message, "field": field}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException):
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse({"code": codes.get(error.status_code, "http_error"), "message": str(error.detail),
+                             "field": None}, status_code=error.status_code)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, error: Exception):
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return JSONResponse({"code": "internal_error", "message": f"internal error ({type(error).__name__}): "
+                             "this is a bug in geo_tracker; the server log has the traceback", "field": None},
+                            status_code=500)

@@ -1,0 +1,88 @@
+"""Service settings: defaults, then a TOML file, then environment variables (the last one wins).
+
+The file is ``$GEO_TRACKER_CONFIG`` or ``--config FILE``; its ``[service]`` table
+takes the names below in lower case, e.g. ``max_upload_mb = 500``. Each setting
+also has an environment variable ``GEO_TRACKER_<NAME>``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from .errors import ConfigurationError
+
+CONFIG_ENV = "GEO_TRACKER_CONFIG"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    max_upload_mb: float = 200.0
+    """Largest accepted upload (a batch zip, boundaries, an evidence photo); 413 beyond it."""
+    session_hours: float = 12.0
+    """How long a login stays valid without a new login."""
+    public_docs: bool = False
+    """Serve the OpenAPI document and /api/docs without login."""
+    cookie_secure: bool = False
+    """Mark the session cookie Secure (set it when the service is behind HTTPS)."""
+    upload_dir: str | None = None
+    """Private folder for uploads in progress (default: the system temp folder)."""
+    access_log: bool = True
+    """One JSON line per request on stderr (method, path, status, ms, user)."""
+    graceful_shutdown_s: float = 10.0
+    """Seconds requests in flight get to finish after SIGTERM."""
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+def _coerce(name: str, kind, value):
+    try:
+        if kind in (bool, "bool"):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(value)
+            return text in ("1", "true", "yes", "on")
+        if kind in (float, "float"):
+            number = float(value)
+            if number <= 0:
+                raise ValueError(value)
+            return number
+        return None if value in (None, "") else str(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"setting {name} = {value!r} is not a valid {getattr(kind, '__name__', kind)}",
+                                 field=name) from None
+
+
+def load_settings(path: str | Path | None = None, environ: dict | None = None) -> ServiceSettings:
+    """Settings from defaults, the TOML file and the environment."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get(CONFIG_ENV)
+    values: dict = {}
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigurationError(f"configuration file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigurationError(f"configuration file {path} is not valid TOML: {e}") from None
+        section = data.get("service", {})
+        known = {f.name for f in fields(ServiceSettings)}
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ConfigurationError(f"configuration file {path}: unknown setting(s) {', '.join(unknown)}; "
+                                     f"known: {', '.join(sorted(known))}", field=unknown[0])
+        values.update(section)
+    for f in fields(ServiceSettings):
+        env = f"GEO_TRACKER_{f.name.upper()}"
+        if env in environ:
+            values[f.name] = environ[env]
+    settings = ServiceSettings()
+    coerced = {name: _coerce(name, next(f.type for f in fields(ServiceSettings) if f.name == name), value)
+               for name, value in values.items()}
+    return replace(settings, **coerced)

@@ -1,0 +1,270 @@
+"""Accounts: who may do what (role) and where (admin units), logins, sessions and API tokens.
+
+Roles are ``viewer`` (read), ``enforcer`` (verify, rectify, close, cases),
+``liaison`` (import batches and boundaries) and ``admin`` (all, and users). A user
+is scoped to admin units: they see and change only patches whose village (the
+one holding most of the patch) lies in one of their units. The unit ``*`` means
+everything, including patches outside every village; a county user has ``*`` or
+the county's code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..errors import AccountError, AuthenticationError, NotFoundError, PermissionDeniedError
+from ..store import Store
+from ..store import accounts as repo
+from ..store.batches import now_utc
+from ..store import events as events_repo
+from ..store.events import as_datetime
+
+ROLES = ("viewer", "enforcer", "liaison", "admin")
+#: Which roles may take each kind of action.
+PERMISSIONS = {
+    "read": set(ROLES),
+    "track": {"enforcer", "admin"},     # 核查, 整改登记, 销号, 案件
+    "import": {"liaison", "admin"},     # 批次导入, 行政区划导入
+    "admin": {"admin"},                 # 用户, 配置
+}
+ALL_UNITS = "*"
+MIN_PASSWORD = 8
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-@\u4e00-\u9fff]{2,64}$")
+TOKEN_PREFIX = "gt_"
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated user of a request."""
+
+    id: int
+    username: str
+    role: str
+    units: tuple[str, ...]
+    display_name: str | None = None
+
+    def can(self, action: str) -> bool:
+        return self.role in PERMISSIONS[action]
+
+    def require(self, action: str) -> None:
+        if not self.can(action):
+            allowed = ", ".join(sorted(PERMISSIONS[action]))
+            raise PermissionDeniedError(f"user {self.username} ({self.role}) may not {action}: that needs the role "
+                                        f"{allowed}; ask an admin")
+
+    @property
+    def sees_all(self) -> bool:
+        return ALL_UNITS in self.units
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _principal(row: dict) -> Principal:
+    return Principal(row["id"], row["username"], row["role"], tuple(row["units"]), row.get("display_name"))
+
+
+def _check_units(store: Store, units) -> tuple[str, ...]:
+    units = tuple(dict.fromkeys(str(u).strip() for u in units if str(u).strip()))
+    if not units:
+        raise AccountError("give the user at least one admin unit code (--unit), or * for all", field="units")
+    with store.engine.connect() as conn:
+        known = {code for code, _parent, _level in repo.unit_tree(conn)}
+    unknown = [u for u in units if u != ALL_UNITS and u not in known]
+    if unknown:
+        raise AccountError(f"unknown admin unit code(s) {', '.join(unknown)}: import the boundaries first "
+                           "(`geo-tracker boundaries list` shows the codes), or use * for all", field="units")
+    return units
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters", field="password")
+
+
+def add_user(store: Store, username: str, password: str, role: str, units, *,
+             display_name: str | None = None) -> dict:
+    """Create a user with a role and admin units; the password is kept only as an Argon2 hash."""
+    if not USERNAME.match(username or ""):
+        raise AccountError(f"user name {username!r}: use 2-64 letters, digits, Chinese characters or . _ - @",
+                           field="username")
+    if role not in ROLES:
+        raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}", field="role")
+    _check_password(password)
+    units = _check_units(store, units)
+    with store.transaction() as conn:
+        if repo.user_row(conn, username=username) is not None:
+            raise AccountError(f"user {username!r} exists already", field="username")
+        repo.insert_user(conn, username=username, display_name=display_name, role=role,
+                         password_hash=_hasher.hash(password), units=units, created_at=now_utc())
+        return public_user(repo.user_row(conn, username=username))
+
+
+def public_user(row: dict) -> dict:
+    return {"username": row["username"], "display_name": row["display_name"], "role": row["role"],
+            "units": list(row["units"]), "disabled": bool(row["disabled"])}
+
+
+def list_users(store: Store) -> list[dict]:
+    with store.engine.connect() as conn:
+        return [public_user(r) for r in repo.all_users(conn)]
+
+
+def _user(conn, username: str) -> dict:
+    row = repo.user_row(conn, username=username)
+    if row is None:
+        raise NotFoundError(f"no user {username!r}: `geo-tracker users list` shows the users")
+    return row
+
+
+def disable_user(store: Store, username: str, disabled: bool = True) -> dict:
+    """Disable (or enable) a user: their sessions end and their tokens stop working at once."""
+    with store.transaction() as conn:
+        row = _user(conn, username)
+        repo.update_user(conn, row["id"], disabled=disabled)
+        repo.end_sessions(conn, row["id"])
+        return public_user(repo.user_row(conn, user_id=row["id"]))
+
+
+def change_password(store: Store, username: str, new_password: str, old_password: str | None = None) -> None:
+    """Set a new password (checking the old one when given, as the web page does); ends other sessions."""
+    _check_password(new_password)
+    if old_password is not None:
+        authenticate(store, username, old_password)
+    with store.transaction() as conn:
+        row = _user(conn, username)
+        repo.update_user(conn, row["id"], password_hash=_hasher.hash(new_password))
+        repo.end_sessions(conn, row["id"])
+
+
+def authenticate(store: Store, username: str, password: str) -> Principal:
+    """The user for a name and password; one message for every failure, so names cannot be probed."""
+    with store.engine.connect() as conn:
+        row = repo.user_row(conn, username=username or "")
+    try:
+        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        row = None
+    if row is None or row["disabled"]:
+        raise AuthenticationError("wrong user name or password, or the account is disabled")
+    return _principal(row)
+
+
+def create_token(store: Store, username: str, name: str, *, days: float | None = None) -> str:
+    """A new API token for scripts (``Authorization: Bearer <token>``); shown once, stored as SHA-256."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = now_utc()
+    with store.transaction() as conn:
+        row = _user(conn, username)
+        repo.insert_token(conn, digest=digest(token), user_id=row["id"], name=name or "token", created_at=now,
+                          expires_at=now + timedelta(days=days) if days else None)
+    return token
+
+
+def token_principal(store: Store, token: str) -> Principal:
+    with store.engine.connect() as conn:
+        found = repo.token_owner(conn, digest(token))
+        row = repo.user_row(conn, user_id=found["user_id"]) if found else None
+    if (found is None or found["revoked"] or row is None or row["disabled"]
+            or (found["expires_at"] is not None and as_datetime(found["expires_at"]) < now_utc())):
+        raise AuthenticationError("the API token is unknown, revoked or expired: create one with "
+                                  "`geo-tracker tokens create`")
+    return _principal(row)
+
+
+def start_session(store: Store, principal: Principal, hours: float) -> tuple[str, str]:
+    """(session token for the cookie, CSRF token for forms)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    now = now_utc()
+    with store.transaction() as conn:
+        repo.delete_expired_sessions(conn, now)
+        repo.insert_session(conn, digest=digest(token), user_id=principal.id, csrf_token=csrf, created_at=now,
+                            expires_at=now + timedelta(hours=hours))
+    return token, csrf
+
+
+def session_principal(store: Store, token: str) -> tuple[Principal, str]:
+    """(user, CSRF token) of a live session."""
+    with store.engine.connect() as conn:
+        found = repo.session_row(conn, digest(token))
+        row = repo.user_row(conn, user_id=found["user_id"]) if found else None
+    if found is None or row is None or row["disabled"] or as_datetime(found["expires_at"]) < now_utc():
+        raise AuthenticationError("the session has ended: log in again")
+    return _principal(row), found["csrf_token"]
+
+
+def end_session(store: Store, token: str) -> None:
+    with store.transaction() as conn:
+        repo.delete_session(conn, digest(token))
+
+
+def scope_villages(store: Store, principal: Principal) -> frozenset[str] | None:
+    """The village codes a user may see; None when they see everything."""
+    if principal.sees_all:
+        return None
+    with store.engine.connect() as conn:
+        version = repo.units_version(conn)
+        return _villages_under(store.display_url, version, principal.units, conn)
+
+
+def _villages_under(url: str, version: tuple, units: tuple[str, ...], conn) -> frozenset[str]:
+    key = (url, version, units)
+    hit = _SCOPE_CACHE.get(key)
+    if hit is not None:
+        return hit
+    children: dict[str, set[str]] = {}
+    levels: dict[str, str] = {}
+    for code, parent, level in repo.unit_tree(conn):
+        levels[code] = level
+        if parent:
+            children.setdefault(parent, set()).add(code)
+    found, todo, seen = set(), list(units), set()
+    while todo:
+        code = todo.pop()
+        if code in seen:
+            continue
+        seen.add(code)
+        if levels.get(code) == "village":
+            found.add(code)
+        todo.extend(children.get(code, ()))
+    result = frozenset(found)
+    if len(_SCOPE_CACHE) > 256:
+        _SCOPE_CACHE.clear()
+    _SCOPE_CACHE[key] = result
+    return result
+
+
+_SCOPE_CACHE: dict = {}
+
+
+def check_patch_scope(store: Store, principal: Principal, ref: str) -> None:
+    """Refuse a patch outside the user's units as if it did not exist (no probing by guessing codes)."""
+    villages = scope_villages(store, principal)
+    if villages is None:
+        return
+    with store.engine.connect() as conn:
+        patch = events_repo.find_patch(conn, store, ref)
+        code = repo.main_village(conn, patch["id"])
+    if code not in villages:
+        raise NotFoundError(f"no patch {ref!r}: `geo-tracker patches list` shows the patches")
+
+
+def check_event_scope(store: Store, principal: Principal, event_id: int) -> None:
+    villages = scope_villages(store, principal)
+    if villages is None:
+        return
+    with store.engine.connect() as conn:
+        code = repo.event_village(conn, event_id)
+    if code not in villages:
+        raise NotFoundError(f"no event {event_id}")

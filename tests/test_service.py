@@ -1,0 +1,283 @@
+"""The service over a real server process on both backends: API, roles and units, uploads, OGC, tiles."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import subprocess
+import zipfile
+from datetime import date
+
+import geopandas as gpd
+import httpx
+import pytest
+import shapely
+
+import bureau_files as bf
+from live_server import CLI, running_server
+from geo_tracker.services import accounts, tracking
+from geo_tracker.services.batches import ImportOptions, import_batch
+from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
+from geo_tracker.store import open_store
+
+OWN, OTHER = "500109107", "500109108"          # 澄江镇 and its neighbour
+OWN_PATCH, OTHER_PATCH = "B/5001090001", "B/5001090005"
+OWN_ISSUED, OTHER_ISSUED = "B/5001090002", "B/5001090006"
+PASSWORD = "correct horse battery"
+
+
+def two_townships(tmp_path):
+    """石龙村 in 澄江镇 (own); 新华村 and 缙云村 in the neighbour (other). Patches 1-4 own, 5-6 other."""
+    villages = bf.village_frame()
+    villages["XJQYDM"] = [OWN, OTHER, OTHER]
+    villages["CJQYDM"] = [OWN + "201", OTHER + "202", OTHER + "203"]
+    a, b, c = villages.geometry
+    towns = gpd.GeoDataFrame({"XZQDM": [OWN, OTHER], "XZQMC": ["澄江镇", "邻镇"]},
+                             geometry=[a, shapely.union(b, c)], crs=4490)
+    town_path = bf.write_shapefile(towns, tmp_path / "乡镇.shp", crs=4523, keep_cpg=False)
+    return town_path, bf.villages_shapefile(tmp_path, villages)
+
+
+@pytest.fixture
+def county(db_url, tmp_path):
+    """A county database: two townships, one batch, two illegal patches, users of every role."""
+    with open_store(db_url) as store:
+        towns, villages = two_townships(tmp_path)
+        import_boundaries(store, towns, BoundaryOptions(level="township"))
+        import_boundaries(store, villages, BoundaryOptions(level="village"))
+        import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(source="natural-resources", batch="B",
+                                                                         issued_on=date(2023, 6, 30)))
+        for ref in (OWN_PATCH, OTHER_PATCH):
+            tracking.verify_patch(store, ref, "illegal", date(2023, 7, 5), user="setup")
+        tokens = {}
+        for role in accounts.ROLES:
+            accounts.add_user(store, f"{role}_own", PASSWORD, role, [OWN])
+            tokens[role] = accounts.create_token(store, f"{role}_own", "tests")
+        accounts.add_user(store, "county", PASSWORD, "admin", ["*"])
+        tokens["county"] = accounts.create_token(store, "county", "tests")
+    return db_url, tokens
+
+
+@pytest.fixture
+def server(county, tmp_path):
+    db_url, tokens = county
+    with running_server(db_url, tmp_path / "server.log") as base:
+        yield base, tokens
+
+
+def client(base, token=None, **kw) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=base, headers=headers, timeout=60, **kw)
+
+
+def jpeg_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_json_api_end_to_end(server, tmp_path):
+    base, tokens = server
+    anon = client(base)
+    assert anon.get("/healthz").json() == {"status": "ok"}
+    assert anon.get("/readyz").json()["status"] == "ready"
+    refused = anon.get("/api/v1/patches")
+    assert refused.status_code == 401 and refused.json()["code"] == "not_authenticated"
+    assert "Bearer" in refused.headers["www-authenticate"]
+    assert anon.get("/api/v1/openapi.json").status_code == 401
+
+    enforcer, county = client(base, tokens["enforcer"]), client(base, tokens["county"])
+    spec = enforcer.get("/api/v1/openapi.json").json()
+    assert "/api/v1/patches/{ref}/rectify" in spec["paths"] and "/api/v1/batches" in spec["paths"]
+
+    own = enforcer.get("/api/v1/patches").json()["features"]
+    assert sorted(f["properties"]["patch_code"] for f in own) == [f"500109000{i}" for i in range(1, 5)]
+    assert len(county.get("/api/v1/patches").json()["features"]) == 6
+
+    verified = enforcer.post(f"/api/v1/patches/{OWN_ISSUED}/verify", json={"result": "illegal", "on": "2023-07-06"})
+    assert verified.status_code == 200 and verified.json()["status"] == "illegal"
+    shown = enforcer.get(f"/api/v1/patches/{OWN_ISSUED}").json()
+    assert shown["events"][-1]["actor"] == "enforcer_own"          # the authenticated user, not the OS user
+    version = shown["row_version"]
+
+    photo = {"evidence": ("现场.jpg", jpeg_bytes(), "image/jpeg")}
+    done = enforcer.post(f"/api/v1/patches/{OWN_PATCH}/rectify", files=photo,
+                         data={"on": "2023-08-01", "measure": "demolition", "area_mu": "0.1"})
+    assert done.status_code == 200, done.text
+    assert done.json()["rectified_mu"] == pytest.approx(0.1)
+    fake = enforcer.post(f"/api/v1/patches/{OWN_PATCH}/rectify",
+                         files={"evidence": ("photo.jpg", b"MZ\x90\x00 not a photo", "image/jpeg")},
+                         data={"on": "2023-08-02", "measure": "demolition", "area_mu": "0.1"})
+    assert fake.status_code == 422 and fake.json()["code"] == "upload_type_not_allowed"
+    assert fake.json()["field"] == "evidence"
+    after = enforcer.get(f"/api/v1/patches/{OWN_PATCH}").json()
+    assert after["rectified_mu"] == pytest.approx(0.1)               # the refused photo recorded nothing
+
+    stale = enforcer.post(f"/api/v1/patches/{OWN_ISSUED}/rectify",
+                          data={"on": "2023-08-01", "measure": "demolition", "area_mu": "0.1",
+                                "expected_version": str(version - 1)})
+    assert stale.status_code == 409 and stale.json()["code"] == "stale_row_version"
+    early = enforcer.post(f"/api/v1/patches/{OWN_ISSUED}/close", json={"on": "2023-08-01"})
+    assert early.status_code == 409 and early.json()["code"] == "transition_not_allowed"
+    bad_date = enforcer.post(f"/api/v1/patches/{OWN_ISSUED}/verify", json={"result": "illegal", "on": "someday"})
+    assert bad_date.status_code == 422 and bad_date.json()["field"] == "on"
+
+    event = after["events"][-1]["id"]
+    voided = enforcer.post(f"/api/v1/events/{event}/void", json={"reason": "录入错误"})
+    assert voided.status_code == 200
+    assert enforcer.get(f"/api/v1/patches/{OWN_PATCH}").json()["rectified_mu"] == 0
+
+    opened = enforcer.post("/api/v1/cases", json={"case_no": "北碚自然资罚〔2023〕1号", "opened_on": "2023-07-10",
+                                                  "patches": [OWN_PATCH], "violation": "非法占用土地"})
+    assert opened.status_code == 201, opened.text
+    no = "北碚自然资罚〔2023〕1号"
+    assert enforcer.post(f"/api/v1/cases/{no}/decision", json={"on": "2023-08-10", "fine_yuan": 5000}).status_code == 200
+    assert enforcer.post(f"/api/v1/cases/{no}/close", json={"on": "2023-09-10"}).status_code == 200
+    assert enforcer.get(f"/api/v1/cases/{no}").json()["status"] == "closed"
+    assert [c["case_no"] for c in enforcer.get("/api/v1/cases").json()] == [no]
+
+    assert county.get("/api/v1/stats", params={"by": "village"}).json()["total"]["patches"] == 6
+
+
+def test_api_figures_equal_the_cli(server, county):
+    base, tokens = server
+    db_url, _ = county
+    api = client(base, tokens["county"]).get("/api/v1/stats", params=[("by", "village"), ("as_of", "2023-12-31")])
+    cli = subprocess.run([CLI, "--db", db_url, "stats", "--format", "json", "--by", "village", "--as-of", "2023-12-31"],
+                         capture_output=True, text=True, check=True)
+    assert api.json() == json.loads(cli.stdout)
+    scoped = client(base, tokens["viewer"]).get("/api/v1/stats").json()
+    assert scoped["total"]["patches"] == 4 and scoped["total"]["illegal"] == 1
+
+
+def test_downloads_report_and_exports(server):
+    import docx
+
+    base, tokens = server
+    viewer = client(base, tokens["viewer"])
+    report = viewer.get("/api/v1/report", params={"format": "docx", "year": 2023})
+    assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(report.content)).paragraphs)
+    stats = viewer.get("/api/v1/stats", params={"year": 2023, "by": "source"}).json()
+    area = stats["groups"][0]["printed"]["area_mu"]
+    assert f"{area}亩" in text
+    for fmt in ("gpkg", "geojson", "xlsx", "shp"):
+        got = viewer.get(f"/api/v1/exports/patches.{fmt}")
+        assert got.status_code == 200, (fmt, got.text)
+    features = viewer.get("/api/v1/exports/patches.geojson").json()["features"]
+    assert len(features) == 4                                       # the viewer's township only
+    names = zipfile.ZipFile(io.BytesIO(viewer.get("/api/v1/exports/patches.shp").content)).namelist()
+    assert {"patches.shp", "patches.dbf", "patches.shx", "patches.cpg"} <= set(names)
+    bad = viewer.get("/api/v1/exports/patches.pdf")
+    assert bad.status_code == 422 and bad.json()["field"] == "fmt"
+
+
+def test_batch_upload_dry_run_then_import_and_bad_files(server, tmp_path):
+    base, tokens = server
+    liaison = client(base, tokens["liaison"])
+    sample = bf.weipian_geojson(tmp_path)
+    form = {"source": "natural-resources", "batch": "B", "issued_on": "2023-10-31"}
+    changed = gpd.read_file(sample)
+    changed = changed[changed["JCBH"] != "5001090006"]
+    changed.to_file(tmp_path / "reissue.geojson", driver="GeoJSON")
+    content = (tmp_path / "reissue.geojson").read_bytes()
+    dry = liaison.post("/api/v1/batches", data={**form, "dry_run": "true"},
+                       files={"file": ("reissue.geojson", content, "application/geo+json")})
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["diff_codes"]["withdrawn"] == ["5001090006"]
+    viewer = client(base, tokens["county"])
+    assert len(viewer.get("/api/v1/patches").json()["features"]) == 6   # a dry run stores nothing
+    real = liaison.post("/api/v1/batches", data=form, files={"file": ("reissue.geojson", content, "application/json")})
+    assert real.status_code == 200 and real.json()["accepted"] == 5
+    assert len(viewer.get("/api/v1/patches").json()["features"]) == 5
+    assert viewer.get("/api/v1/batches/B").json()["name"] == "B"
+
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("../../escape.shp", b"x")
+    unsafe = liaison.post("/api/v1/batches", data={**form, "batch": "C"},
+                          files={"file": ("卫片.zip", zipped.getvalue(), "application/zip")})
+    assert unsafe.status_code == 422 and unsafe.json()["code"] == "unsafe_archive"
+    missing = liaison.post("/api/v1/batches", data={"batch": "C", "issued_on": "2023-10-31"},
+                           files={"file": ("reissue.geojson", content)})
+    assert missing.status_code == 422 and missing.json()["field"] == "source"
+    enforcer = client(base, tokens["enforcer"])
+    denied = enforcer.post("/api/v1/batches", data=form, files={"file": ("reissue.geojson", content)})
+    assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
+
+
+def test_sessions_cookies_and_csrf(server):
+    base, _ = server
+    browser = client(base)
+    wrong = browser.post("/api/v1/login", data={"username": "enforcer_own", "password": "nope"})
+    assert wrong.status_code == 401
+    login = browser.post("/api/v1/login", data={"username": "enforcer_own", "password": PASSWORD})
+    assert login.status_code == 200
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    csrf = login.json()["csrf_token"]
+    assert browser.get("/api/v1/me").json()["role"] == "enforcer"
+    body = {"result": "illegal", "on": "2023-07-06"}
+    forged = browser.post(f"/api/v1/patches/{OWN_ISSUED}/verify", json=body)
+    assert forged.status_code == 403 and forged.json()["code"] == "csrf_token_missing"
+    ok = browser.post(f"/api/v1/patches/{OWN_ISSUED}/verify", json=body, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200
+    assert browser.post("/api/v1/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert browser.get("/api/v1/me").status_code == 401
+
+
+def test_users_tokens_and_disable(server):
+    base, tokens = server
+    admin = client(base, tokens["county"])
+    made = admin.post("/api/v1/users", json={"username": "lisi", "password": PASSWORD, "role": "viewer",
+                                             "units": [OWN]})
+    assert made.status_code == 201 and made.json()["units"] == [OWN]
+    unknown = admin.post("/api/v1/users", json={"username": "wangwu", "password": PASSWORD, "role": "viewer",
+                                                "units": ["999"]})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "units"
+    basic = client(base, auth=("lisi", PASSWORD))
+    assert basic.get("/api/v1/me").json()["username"] == "lisi"
+    assert admin.post("/api/v1/users/lisi/disable").json()["disabled"] is True
+    assert basic.get("/api/v1/me").status_code == 401
+    assert client(base, tokens["viewer"]).get("/api/v1/users").status_code == 403
+
+
+def test_tiles_are_versioned_by_writes(server):
+    import mapbox_vector_tile
+
+    base, tokens = server
+    enforcer = client(base, tokens["enforcer"])
+    n = 2 ** 14
+    x = int((bf.LON0 + 0.003 + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(bf.LAT0 + 0.002))) / math.pi) / 2 * n)
+    first = enforcer.get(f"/tiles/14/{x}/{y}.pbf")
+    assert first.status_code == 200
+    layers = mapbox_vector_tile.decode(first.content)
+    assert {"patches", "villages"} <= set(layers)
+    codes = {f["properties"]["patch_code"] for f in layers["patches"]["features"]}
+    assert codes and codes <= {f"500109000{i}" for i in range(1, 5)}   # only the own township's patches
+    etag = first.headers["etag"]
+    assert enforcer.get(f"/tiles/14/{x}/{y}.pbf", headers={"If-None-Match": etag}).status_code == 304
+    enforcer.post(f"/api/v1/patches/{OWN_ISSUED}/verify", json={"result": "legal", "on": "2023-07-06"})
+    assert enforcer.get(f"/tiles/14/{x}/{y}.pbf", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_upload_size_limit(county, tmp_path):
+    db_url, tokens = county
+    with running_server(db_url, tmp_path / "small.log", max_upload_mb=0.05) as base:
+        liaison = client(base, tokens["liaison"])
+        big = b"0" * 100_000
+        declared = liaison.post("/api/v1/batches", data={"source": "forestry", "batch": "F", "issued_on": "2023-01-01"},
+                                files={"file": ("big.zip", big)})
+        assert declared.status_code == 413 and declared.json()["code"] == "upload_too_large"
+
+        def chunks():
+            for _ in range(10):
+                yield b"x" * 10_000
+        streamed = liaison.post("/api/v1/batches", content=chunks(),
+                                headers={"Content-Type": "multipart/form-data; boundary=zzz"})
+        assert streamed.status_code == 413
+        assert liaison.get("/healthz").status_code == 200
