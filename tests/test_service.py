@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import subprocess
 import zipfile
 from datetime import date
@@ -281,3 +282,163 @@ def test_upload_size_limit(county, tmp_path):
                                 headers={"Content-Type": "multipart/form-data; boundary=zzz"})
         assert streamed.status_code == 413
         assert liaison.get("/healthz").status_code == 200
+
+
+# --- authorisation matrix: endpoint × role × own/other township ----------------------------
+ROLES = ("viewer", "enforcer", "liaison", "admin")
+EVERYONE = {r: (200, 404) for r in ROLES}
+
+
+def trackers(own_status: int) -> dict:
+    """Enforcers and admins get through (then ``own_status``); the others are refused before any lookup."""
+    return {"viewer": (403, 403), "enforcer": (own_status, 404), "liaison": (403, 403), "admin": (own_status, 404)}
+
+
+def importers(status: int) -> dict:
+    return {"viewer": (403, 403), "enforcer": (403, 403), "liaison": (status, status), "admin": (status, status)}
+
+
+def all_roles(status: int) -> dict:
+    return {r: (status, status) for r in ROLES}
+
+
+DAY = {"on": "2023-07-06"}
+#: (name, method, path, request keywords, {role: (status on own township, status on the other)}).
+#: ``{patch}``, ``{event}``, ``{case}``, ``{fid}`` and ``{n}`` are filled per cell.
+MATRIX = [
+    ("show patch", "GET", "/api/v1/patches/{patch}", {}, EVERYONE),
+    ("verify", "POST", "/api/v1/patches/{patch}/verify", {"json": {"result": "illegal", **DAY}},
+     trackers(409)),                                        # allowed, but the patch is verified already
+    ("rectify", "POST", "/api/v1/patches/{patch}/rectify",
+     {"data": {"on": "2023-08-01", "measure": "demolition", "area_mu": "0.001"}}, trackers(200)),
+    ("close", "POST", "/api/v1/patches/{patch}/close", {"json": DAY}, trackers(409)),
+    ("void", "POST", "/api/v1/events/{event}/void", {"json": {"reason": " "}}, trackers(422)),
+    ("show case", "GET", "/api/v1/cases/{case}", {}, EVERYONE),
+    ("open case", "POST", "/api/v1/cases",
+     {"json": {"case_no": "案{n}", "opened_on": "2023-07-10", "patches": ["{patch}"]}},
+     trackers(422)),                                        # allowed, but the patch has its case already
+    ("decide case", "POST", "/api/v1/cases/{case}/decision", {"json": {"on": "2023-08-10", "fine_yuan": 100}},
+     trackers(200)),
+    ("close case early", "POST", "/api/v1/cases/{case}/close", {"json": {"on": "2023-01-01"}}, trackers(422)),
+    ("OGC item", "GET", "/ogc/collections/patches/items/{fid}", {}, EVERYONE),
+    ("list patches", "GET", "/api/v1/patches", {}, all_roles(200)),
+    ("stats", "GET", "/api/v1/stats", {}, all_roles(200)),
+    ("cases", "GET", "/api/v1/cases", {}, all_roles(200)),
+    ("boundaries", "GET", "/api/v1/boundaries", {}, all_roles(200)),
+    ("batches", "GET", "/api/v1/batches", {}, all_roles(200)),
+    ("OGC collections", "GET", "/ogc/collections", {}, all_roles(200)),
+    ("report", "GET", "/api/v1/report", {"params": {"format": "md"}}, all_roles(200)),
+    ("export", "GET", "/api/v1/exports/patches.geojson", {}, all_roles(200)),
+    ("import dry run", "POST", "/api/v1/batches",
+     {"data": {"source": "natural-resources", "batch": "B", "issued_on": "2023-10-31", "dry_run": "true"},
+      "files": "batch"}, importers(200)),
+    ("import boundaries", "POST", "/api/v1/boundaries", {"data": {"level": "village"}, "files": "garbage"},
+     importers(422)),                                       # allowed, then the file is refused
+    ("users", "GET", "/api/v1/users", {}, {**all_roles(403), "admin": (200, 200)}),
+    ("add user", "POST", "/api/v1/users",
+     {"json": {"username": "u{n}", "password": PASSWORD, "role": "viewer", "units": [OWN]}},
+     {**all_roles(403), "admin": (201, 201)}),
+]
+
+
+def _fill(value, names: dict):
+    if isinstance(value, str):
+        return value.format(**names)
+    if isinstance(value, dict):
+        return {k: _fill(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, names) for v in value]
+    return value
+
+
+def test_authorisation_matrix(server, tmp_path):
+    base, tokens = server
+    county = client(base, tokens["county"])
+    targets = {}
+    for side, ref in (("own", OWN_PATCH), ("other", OTHER_PATCH)):
+        patch = county.get(f"/api/v1/patches/{ref}").json()
+        case_no = f"{side}案"
+        assert county.post("/api/v1/cases", json={"case_no": case_no, "opened_on": "2023-07-10",
+                                                  "patches": [ref]}).status_code == 201
+        items = county.get("/ogc/collections/patches/items").json()["features"]
+        fid = next(f["id"] for f in items if f["properties"]["patch_code"] == ref.split("/")[1])
+        targets[side] = {"patch": ref, "event": patch["events"][0]["id"], "case": case_no, "fid": fid}
+    batch_file = bf.weipian_geojson(tmp_path).read_bytes()
+    files = {"batch": {"file": ("patches.geojson", batch_file)}, "garbage": {"file": ("村界.geojson", b"{not json")}}
+
+    anonymous = client(base)
+    failures, n = [], 0
+    for name, method, path, keywords, expected in MATRIX:
+        for role in ROLES:
+            for side, want in zip(("own", "other"), expected[role]):
+                n += 1
+                names = {**targets[side], "n": n}
+                kw = _fill({k: v for k, v in keywords.items() if k != "files"}, names)
+                if "files" in keywords:
+                    kw["files"] = files[keywords["files"]]
+                got = client(base, tokens[role]).request(method, _fill(path, names), **kw)
+                if got.status_code != want:
+                    failures.append(f"{name} as {role} on {side}: {got.status_code} != {want}: {got.text[:160]}")
+        names = {**targets["own"], "n": 0}
+        kw = _fill({k: v for k, v in keywords.items() if k != "files"}, names)
+        if "files" in keywords:
+            kw["files"] = files[keywords["files"]]
+        got = anonymous.request(method, _fill(path, names), **kw)
+        if got.status_code != 401:
+            failures.append(f"{name} anonymously: {got.status_code} != 401")
+    assert not failures, "\n".join(failures)
+    # A county user (units *) reaches the other township's patch that a township user cannot.
+    assert county.get(f"/api/v1/patches/{OTHER_PATCH}").status_code == 200
+
+
+# --- generated inputs ----------------------------------------------------------------------
+EXAMPLES_PER_OPERATION = 12
+
+
+def test_no_server_error_on_generated_inputs(server):
+    """Schemathesis generates requests from our OpenAPI document: whatever it sends, no 500."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+
+    base, tokens = server
+    auth = {"Authorization": f"Bearer {tokens['county']}"}
+    schema = schemathesis.openapi.from_dict(httpx.get(f"{base}/api/v1/openapi.json", headers=auth).json())
+    failures, calls = [], 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def run(case):
+            nonlocal calls
+            calls += 1
+            response = case.call(base_url=base, headers=auth, timeout=60)
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} {case.query} {case.body!r:.200}: "
+                                f"{response.status_code} {response.text[:300]}")
+        run()
+    assert calls > 100
+    assert not failures, "\n".join(failures[:20])
+
+
+def test_gdal_reads_ogc_with_a_township_login(server):
+    """QGIS and ArcGIS connect like GDAL's OAPIF driver: HTTP Basic with the user's name and password."""
+    base, _ = server
+    env = {**os.environ, "GDAL_HTTP_AUTH": "BASIC", "GDAL_HTTP_USERPWD": f"viewer_own:{PASSWORD}"}
+    url = f"OAPIF:{base}/ogc"
+    listing = subprocess.run(["ogrinfo", "-ro", url], capture_output=True, text=True, timeout=60, env=env)
+    assert "patches" in listing.stdout and "batch-" in listing.stdout, listing.stdout + listing.stderr
+    summary = subprocess.run(["ogrinfo", "-ro", "-so", url, "patches"], capture_output=True, text=True, timeout=60,
+                             env=env)
+    assert "Feature Count: 4" in summary.stdout, summary.stdout + summary.stderr   # own township only
+    # GDAL 3.6 (Debian 12) predates OAPIF Part 2, so it asks for CRS84: lon/lat on the WGS 84 datum,
+    # which CGCS2000 coordinates are within centimetres of. Newer GDAL and QGIS can ask for EPSG:4490.
+    assert 'ID["EPSG",4326]' in summary.stdout and "Data axis to CRS axis mapping: 2,1" in summary.stdout
+    one = subprocess.run(["ogrinfo", "-ro", url, "patches", "-where", "patch_code = '5001090001'"],
+                         capture_output=True, text=True, timeout=60, env=env).stdout
+    first = one.split("POLYGON")[1].lstrip(" (").split(",")[0].split()
+    assert abs(float(first[0]) - bf.LON0) < 0.01 and abs(float(first[1]) - bf.LAT0) < 0.01, one
+    denied = subprocess.run(["ogrinfo", "-ro", url], capture_output=True, text=True, timeout=60,
+                            env={**env, "GDAL_HTTP_USERPWD": "viewer_own:wrong"})
+    assert denied.returncode != 0 and "401" in denied.stdout + denied.stderr

@@ -11,6 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as e
@@ -79,6 +80,15 @@ def install(app: FastAPI) -> None:
         codes = {404: "not_found", 405: "method_not_allowed"}
         return JSONResponse({"code": codes.get(error.status_code, "http_error"), "message": str(error.detail),
                              "field": None}, status_code=error.status_code)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, error: DataError):
+        # The database refused a value the checks above let through (a number beyond its
+        # range, a NUL character in text): the input's fault, so 422, but logged to be tightened.
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, error.orig)
+        return JSONResponse({"code": "invalid_value", "message": "a value is out of range or holds characters the "
+                             "database cannot store (such as NUL): check the numbers and texts sent",
+                             "field": None}, status_code=422)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, error: Exception):

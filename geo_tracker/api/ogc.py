@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import shapely
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import Response
 
 from ..errors import FieldMappingError, NotFoundError
@@ -201,7 +201,8 @@ def register(app: FastAPI) -> None:
         return _json(data, "application/geo+json", {"Content-Crs": f"<{out_crs}>"})
 
     @app.get("/ogc/collections/{cid}/items/{fid}", tags=["ogc"])
-    def item(request: Request, cid: str, fid: int, crs: str | None = None, datetime: str | None = None,
+    def item(request: Request, cid: str, fid: int = Path(ge=0, le=2**31 - 1), crs: str | None = None,
+             datetime: str | None = None,
              user: Principal = Depends(read)):
         out_crs = _crs(crs)
         store = request.app.state.store

@@ -11,10 +11,10 @@ import io
 import json
 import zipfile
 from datetime import date
-from pathlib import Path
+from pathlib import Path as FilePath
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -33,6 +33,7 @@ from ..services.stats import compute_stats
 from . import uploads
 from .auth import need
 
+MAX_ID = 2**31 - 1
 MEDIA = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
          "html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
          "gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
@@ -54,13 +55,14 @@ class VerifyBody(BaseModel):
     on: date
     note: str | None = None
     cadre: str | None = None
-    expected_version: int | None = Field(None, description="row_version read with the patch; 409 if it moved")
+    expected_version: int | None = Field(None, ge=0, le=MAX_ID,
+                                         description="row_version read with the patch; 409 if it moved")
 
 
 class CloseBody(BaseModel):
     on: date
     note: str | None = None
-    expected_version: int | None = None
+    expected_version: int | None = Field(None, ge=0, le=MAX_ID)
 
 
 class VoidBody(BaseModel):
@@ -103,7 +105,7 @@ class UserBody(BaseModel):
     display_name: str | None = None
 
 
-def main_file(paths: list[Path]) -> Path:
+def main_file(paths: list[FilePath]) -> FilePath:
     """The dataset among uploaded files (a zip, or a .shp with its .dbf/.shx/.prj/.cpg beside it)."""
     if len(paths) == 1:
         return paths[0]
@@ -185,7 +187,7 @@ def router() -> APIRouter:
     @api.post("/patches/{ref:path}/rectify", tags=["tracking"])
     def rectify(request: Request, ref: str, on: date = Form(...), measure: str = Form(...),
                 area_mu: float | None = Form(None), full: bool = Form(False), cultivated_mu: float | None = Form(None),
-                note: str | None = Form(None), expected_version: int | None = Form(None),
+                note: str | None = Form(None), expected_version: int | None = Form(None, ge=0, le=MAX_ID),
                 evidence: list[UploadFile] = File(default=[]), geometry: UploadFile | None = File(None),
                 user: Principal = Depends(track)):
         """整改登记: an area, everything left (full) or a drawn part (geometry file), with photos or scans."""
@@ -209,7 +211,8 @@ def router() -> APIRouter:
                                           expected_version=body.expected_version))
 
     @api.post("/events/{event_id}/void", tags=["tracking"])
-    def void(request: Request, event_id: int, body: VoidBody, user: Principal = Depends(track)):
+    def void(request: Request, body: VoidBody, event_id: int = Path(ge=1, le=MAX_ID),
+             user: Principal = Depends(track)):
         """Void a mistaken event by a new one that says why; the original stays in the history."""
         accounts.check_event_scope(store_of(request), user, event_id)
         return plain(tracking.void_event(store_of(request), event_id, body.reason, user=user.username))

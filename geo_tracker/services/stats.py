@@ -24,7 +24,13 @@ RATE_PARTS = {
 }
 
 
+YEARS = range(1949, 2200)
+
+
 def default_as_of(year: int | None, as_of: date | None) -> date:
+    if year is not None and year not in YEARS:
+        raise FieldMappingError(f"--year {year} is not a year a patch can be issued in "
+                                f"({YEARS.start}-{YEARS.stop - 1})", field="year")
     if as_of is not None:
         return as_of
     today = date.today()
