@@ -442,3 +442,64 @@ def test_gdal_reads_ogc_with_a_township_login(server):
     denied = subprocess.run(["ogrinfo", "-ro", url], capture_output=True, text=True, timeout=60,
                             env={**env, "GDAL_HTTP_USERPWD": "viewer_own:wrong"})
     assert denied.returncode != 0 and "401" in denied.stdout + denied.stderr
+
+
+def test_the_demo_database_is_served_with_its_printed_accounts(db_url, tmp_path):
+    from geo_tracker.services.demo import run_demo
+
+    result = run_demo(db_url)
+    assert {a["username"] for a in result.accounts} == {"admin", "liaison", "enforcer", "viewer"}
+    with running_server(db_url, tmp_path / "demo.log") as base:
+        browser = client(base)
+        login = browser.post("/api/v1/login", data={"username": "enforcer", "password": result.password})
+        assert login.status_code == 200 and login.json()["user"]["units"] != ["*"]
+        stats = browser.get("/api/v1/stats", params={"year": 2023, "by": "source"}).json()
+        assert stats["total"]["patches"] > 0
+        assert browser.get("/map").status_code == 200
+        env = {**os.environ, "GDAL_HTTP_AUTH": "BASIC", "GDAL_HTTP_USERPWD": f"viewer:{result.password}"}
+        listing = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{base}/ogc", "patches"], capture_output=True,
+                                 text=True, timeout=60, env=env)
+        assert f"Feature Count: {len(result.patches)}" in listing.stdout, listing.stdout + listing.stderr
+
+
+def test_settings_from_file_then_environment(tmp_path):
+    from geo_tracker.config import load_settings
+    from geo_tracker.errors import ConfigurationError
+
+    path = tmp_path / "geo_tracker.toml"
+    path.write_text("[service]\nmax_upload_mb = 500\nsession_hours = 8\npublic_docs = true\n", encoding="utf-8")
+    settings = load_settings(path, environ={"GEO_TRACKER_SESSION_HOURS": "2"})
+    assert (settings.max_upload_mb, settings.session_hours, settings.public_docs) == (500, 2, True)
+    assert settings.max_upload_bytes == 500 * 1024 * 1024
+    assert load_settings(environ={}).max_upload_mb == 200
+    with pytest.raises(ConfigurationError, match="max_upload_mb"):
+        load_settings(environ={"GEO_TRACKER_MAX_UPLOAD_MB": "lots"})
+    path.write_text("[service]\nmax_upload = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="unknown setting"):
+        load_settings(path, environ={})
+
+
+def test_cli_users_and_tokens(county):
+    from click.testing import CliRunner
+
+    from geo_tracker.cli import cli
+
+    db_url, _ = county
+    runner = CliRunner()
+    added = runner.invoke(cli, ["--db", db_url, "users", "add", "zhangsan", "--role", "enforcer", "--unit", OWN,
+                                "--name", "张三", "--password", PASSWORD])
+    assert added.exit_code == 0 and "zhangsan (enforcer; units 500109107)" in added.output
+    twice = runner.invoke(cli, ["--db", db_url, "users", "add", "zhangsan", "--role", "viewer", "--unit", OWN,
+                                "--password", PASSWORD])
+    assert twice.exit_code == 2 and "exists already" in twice.output
+    weak = runner.invoke(cli, ["--db", db_url, "users", "add", "lisi", "--role", "viewer", "--unit", OWN,
+                               "--password", "short"])
+    assert weak.exit_code == 2 and "at least 8 characters" in weak.output
+    token = runner.invoke(cli, ["--db", db_url, "tokens", "create", "zhangsan", "--days", "30"]).output.strip()
+    with open_store(db_url) as store:
+        assert accounts.token_principal(store, token).username == "zhangsan"
+        assert runner.invoke(cli, ["--db", db_url, "users", "disable", "zhangsan"]).exit_code == 0
+        with pytest.raises(Exception, match="unknown, revoked or expired"):
+            accounts.token_principal(store, token)
+    listed = runner.invoke(cli, ["--db", db_url, "users", "list"]).output
+    assert "zhangsan" in listed and "yes" in listed

@@ -18,6 +18,10 @@ from ..errors import SchemaNotInitialisedError, SchemaOutdatedError, SchemaTooNe
 STORAGE_SRID = 4490
 
 
+#: Execution option that marks a connection as one that will write.
+WRITE_OPTION = "geo_tracker_writes"
+
+
 class Store:
     """A geo_tracker database: an SQLAlchemy engine plus the backend's SQL dialect.
 
@@ -48,9 +52,15 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One atomic unit of work: everything inside commits together or not at all."""
-        with self.engine.begin() as conn:
-            yield conn
+        """One atomic unit of work: everything inside commits together or not at all.
+
+        Marked as a write, so SpatiaLite takes its write lock at BEGIN; plain
+        ``engine.connect()`` reads do not, and run beside a writer.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
 
     def close(self) -> None:
         self.engine.dispose()

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import URL
 
 from ..errors import DatabaseURLError, SchemaNotInitialisedError, SpatialExtensionError
-from .base import Store
+from .base import WRITE_OPTION, Store
 
 SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 DEBIAN_PACKAGE = "libsqlite3-mod-spatialite"
@@ -140,7 +140,10 @@ class SpatiaLiteStore(Store):
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (no upgrade that could fail half-way);
+            # readers start a deferred transaction, so under WAL they never wait for a writer.
+            writes = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
         store = cls(engine, url)
         with engine.connect():
