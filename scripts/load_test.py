@@ -3,6 +3,7 @@
 
     python scripts/load_test.py --clients 20 --seconds 30
     python scripts/load_test.py --db postgresql+psycopg://postgres@127.0.0.1:5432/gt_load_x
+    GEO_TRACKER_WORKERS=2 python scripts/load_test.py --db postgresql+psycopg://...   # serve --workers 2
 
 Without --db it builds the demo database in a fresh SpatiaLite file in a temp
 folder. With --db the URL must name an EMPTY database (the demo refuses one that
@@ -149,8 +150,27 @@ def cpu_seconds(pid: int | None = None) -> float:
     if pid is None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    """Worker processes of ``geo-tracker serve --workers N`` (and their children)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = [int(k) for k in (task / "children").read_text().split()]
+        except (FileNotFoundError, ValueError):
+            continue
+        for kid in kids:
+            found += [kid, *_children(kid)]
+    return found
 
 
 def tile_of(lon: float, lat: float, z: int = TILE_ZOOM) -> tuple[int, int, int]:

@@ -106,3 +106,11 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
 
     app.add_middleware(uploads.UploadLimit, limit=settings.max_upload_bytes)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process when `geo-tracker serve --workers N` runs several ($GEO_TRACKER_DB)."""
+    from ..config import load_settings
+    from ..store import open_store
+
+    return create_app(open_store(None), load_settings())

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from ..errors import GeoTrackerError, NotFoundError, StaleRowError
 from .admin_units import as_date
-from .base import Store
+from .base import WRITE_OPTION, Store
 from .batches import decode_json, now_utc
 from .schema import events, patches
 
@@ -23,6 +23,14 @@ _PATCH_SELECT = (
     "{wkb} AS wkb FROM patches p JOIN batches b ON b.id = p.batch_id "
     "LEFT JOIN batch_imports i ON i.id = p.import_id WHERE p.is_current AND {where}"
 )
+
+
+def _lock(conn: Connection, store: Store) -> str:
+    """In a write transaction on PostGIS, lock the patch row: concurrent actions on one patch
+    then wait for each other instead of failing as stale (SpatiaLite writers are serial anyway)."""
+    if store.backend == "postgis" and conn.get_execution_options().get(WRITE_OPTION):
+        return " FOR UPDATE OF p"
+    return ""
 
 
 def _patch(row) -> dict:
@@ -42,8 +50,8 @@ def find_patch(conn: Connection, store: Store, ref: str) -> dict:
     if batch:
         where += " AND b.name = :batch"
         params["batch"] = batch
-    rows = conn.execute(sa.text(_PATCH_SELECT.format(wkb=store.geometry_as_wkb("p.geom"), where=where)),
-                        params).mappings().all()
+    rows = conn.execute(sa.text(_PATCH_SELECT.format(wkb=store.geometry_as_wkb("p.geom"), where=where)
+                                + _lock(conn, store)), params).mappings().all()
     if not rows:
         raise NotFoundError(f"no patch {ref!r}: `geo-tracker patches list` shows the patches")
     if len(rows) > 1:
@@ -55,8 +63,8 @@ def find_patch(conn: Connection, store: Store, ref: str) -> dict:
 
 
 def find_patch_by_lineage(conn: Connection, store: Store, lineage_id: int) -> dict:
-    row = conn.execute(sa.text(_PATCH_SELECT.format(wkb=store.geometry_as_wkb("p.geom"),
-                                                    where="p.lineage_id = :l")), {"l": lineage_id}).mappings().first()
+    row = conn.execute(sa.text(_PATCH_SELECT.format(wkb=store.geometry_as_wkb("p.geom"), where="p.lineage_id = :l")
+                               + _lock(conn, store)), {"l": lineage_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"no current patch with lineage {lineage_id}")
     return _patch(row)

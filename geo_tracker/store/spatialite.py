@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 import sqlite3 as _stdlib_sqlite3
 import struct
 from pathlib import Path
@@ -102,6 +105,10 @@ def spatialite_blobs(geoms: Sequence, srid: int = 4490) -> list[bytes]:
     ]
 
 
+#: One write lock per database file, shared by every store of this process.
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+
+
 class SpatiaLiteStore(Store):
     backend = "spatialite"
 
@@ -149,6 +156,14 @@ class SpatiaLiteStore(Store):
         with engine.connect():
             pass
         return store
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Writers of this process queue on a lock before SQLite's: SQLite's busy wait polls
+        with growing sleeps, and under many readers a waiting writer could starve for seconds."""
+        with _WRITE_LOCKS.setdefault(str(self.url.database), threading.Lock()):
+            with super().transaction() as conn:
+                yield conn
 
     def _default_evidence_dir(self) -> Path:
         database = Path(self.url.database)
