@@ -130,6 +130,6 @@ def test_vector_tiles_and_their_map_page_from_the_service(served):
     assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
     assert mapbox_vector_tile.decode(response.content)["patches"]["features"]
     assert client.get("/tiles/3/9/0.pbf").status_code == 422
-    page = client.get("/map").text
+    page = client.get("/map/tiles").text
     assert 'src="/lib/leaflet/leaflet.js"' in page and "/tiles/{z}/{x}/{y}.pbf" in page
     assert client.get("/lib/leaflet/leaflet.js").status_code == 200

@@ -142,6 +142,12 @@ def test_demo_prints_the_township_figures(empty_db_url, tmp_path):
     f = by_source["forestry"]
     assert (f["patches"], f["illegal"], f["case_filed"], f["rectified"]) == (12, 12, 12, 12)
     assert by_source["natural-resources"]["printed"]["rectified_mu"] == "50.89"
+    # The month-end chart climbs to the year's figures (a shadowed scope once made it all zeros).
+    monthly = context["monthly"]
+    assert [label for label, _, _ in monthly] == [f"{m}月" for m in range(1, 13)]
+    assert monthly[0][1] == 0 and monthly[-1][1] == pytest.approx(context["total"]["rectified_mu"])
+    assert monthly[-1][2] == pytest.approx(context["total"]["illegal_area_mu"])
+    assert [p[1] for p in monthly] == sorted(p[1] for p in monthly)
 
 
 def test_report_docx_md_html_and_cjk_chart(tracked, tmp_path):

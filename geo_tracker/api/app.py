@@ -1,4 +1,5 @@
-"""The HTTP service: JSON API (/api/v1), OGC API Features (/ogc), vector tiles, over the same services as the CLI.
+"""The HTTP service: JSON API (/api/v1), OGC API Features (/ogc), vector tiles and the web pages (web/),
+over the same services as the CLI.
 
 ``create_app`` wires the parts: the error table (errors.py), who is asking
 (auth.py), uploads (uploads.py), the resources (v1.py) and OGC (ogc.py). On
@@ -12,7 +13,7 @@ import logging
 import time
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
@@ -23,6 +24,8 @@ from ..services import accounts
 from ..services.accounts import Principal
 from ..services.tiles import patch_tile, tile_page, tile_version
 from ..store import Store
+from ..web import pages
+from ..web.pages import STATIC as WEB_STATIC
 from . import auth, errors, ogc, uploads, v1
 from .auth import need
 
@@ -45,7 +48,9 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
     read = need("read")
 
     @app.get("/", include_in_schema=False)
-    def landing():
+    def landing(request: Request):
+        if errors.wants_html(request):
+            return RedirectResponse("/dashboard", status_code=303)
         return {"title": "geo_tracker", "version": __version__,
                 "links": {"api": "/api/v1", "openapi": "/api/v1/openapi.json", "ogc": "/ogc", "map": "/map",
                           "login": "/api/v1/login", "health": "/healthz", "ready": "/readyz"}}
@@ -86,11 +91,15 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
         return Response(patch_tile(store, z, x, y, villages, version=version),
                         media_type="application/vnd.mapbox-vector-tile", headers=headers)
 
-    @app.get("/map", include_in_schema=False)
+    @app.get("/map/tiles", include_in_schema=False)
     def tile_map(user: Principal = Depends(read)):
+        """The map of all patches as vector tiles (what /map uses beyond ~20 000 patches)."""
         return HTMLResponse(tile_page(store))
 
+    app.include_router(pages.router())
+    app.state.html_error = pages.html_error
     app.mount("/lib", StaticFiles(directory=STATIC), name="lib")
+    app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
 
     @app.middleware("http")
     async def log_requests(request: Request, call_next):

@@ -36,6 +36,7 @@ async def principal(request: Request) -> Principal:
             raise AuthenticationError("log in first (POST /api/v1/login), or send 'Authorization: Bearer <token>' "
                                       "(`geo-tracker tokens create`)")
         user, csrf = accounts.session_principal(store, cookie)
+        request.state.csrf = csrf
         if request.method not in SAFE_METHODS:
             sent = request.headers.get("x-csrf-token")
             if sent is None and "form" in request.headers.get("content-type", ""):

@@ -63,9 +63,22 @@ def error_response(error: e.GeoTrackerError) -> JSONResponse:
     return JSONResponse(error_body(error), status_code=error.http_status, headers=headers)
 
 
+#: Paths that always answer JSON, whatever the client accepts.
+MACHINE_PATHS = ("/api/", "/ogc", "/tiles/", "/lib/", "/static/", "/healthz", "/readyz")
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page (not the API): errors become pages and login redirects."""
+    return (not request.url.path.startswith(MACHINE_PATHS)
+            and "text/html" in request.headers.get("accept", ""))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.GeoTrackerError)
-    async def _ours(_request: Request, error: e.GeoTrackerError):
+    async def _ours(request: Request, error: e.GeoTrackerError):
+        render_page = getattr(request.app.state, "html_error", None)
+        if render_page is not None and wants_html(request):
+            return render_page(request, error)
         return error_response(error)
 
     @app.exception_handler(RequestValidationError)

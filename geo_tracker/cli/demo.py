@@ -54,5 +54,5 @@ def demo(app: AppContext):
     console().print()
     names = ", ".join(f"{a['username']} ({a['role']})" for a in result.accounts)
     console().print(f"demo accounts: {names}; password for all: {result.password}")
-    console().print("serve it: geo-tracker --db sqlite:///geo_tracker_demo.sqlite serve  (then log in at "
-                    "http://127.0.0.1:8000/api/v1/login, or open /ogc in QGIS with that user name and password)")
+    console().print("serve it: geo-tracker --db sqlite:///geo_tracker_demo.sqlite serve, open http://127.0.0.1:8000/ "
+                    "and log in (QGIS: OGC API Features at /ogc with the same user name and password)")

@@ -53,28 +53,29 @@ def _timeline(store: Store, patches, *, source, village, end: date) -> dict:
     return {"months": [d.isoformat() for d in months], "status": status}
 
 
-def make_map(store: Store, output: str | Path, *, batches: list[str] = (), source: str | None = None,
-             village: str | None = None, as_of: date | None = None, basemap: str = "none",
-             tianditu_key: str | None = None, timeline: bool = False) -> dict:
-    """Write an offline HTML map; returns its path, size and patch count.
+def map_page_data(store: Store, *, batches: list[str] = (), source: str | None = None, village: str | None = None,
+                  status: str | None = None, as_of: date | None = None, timeline: bool = False,
+                  villages=None) -> tuple[dict, str]:
+    """(data, title) of the rectification map: patches, villages, per-village rates, patrol tracks.
 
-    ``timeline`` adds a slider showing every patch's status at each month end.
+    ``villages`` (a user's scope) limits the patches and leaves out the county's patrol tracks.
     """
-    patches = list_patches(store, source=source, village=village, as_of=as_of)
+    patches = list_patches(store, source=source, village=village, status=status, as_of=as_of, villages=villages)
     if batches:
         patches = patches[patches["batch"].isin(list(batches))]
     day = as_of or date.today()
     with store.engine.connect() as conn:
-        villages = units_repo.load_units(conn, store, level="village", valid_on=day)
+        units = units_repo.load_units(conn, store, level="village", valid_on=day)
+        if villages is not None:
+            units = units[units["code"].isin(list(villages))]
         attrs = patch_attrs(conn, [int(i) for i in patches["id"]])
         events = events_repo.lineage_events(conn, [int(i) for i in patches["lineage_id"]])
-        tracks = conn.execute(sa.text(
+        tracks = [] if villages is not None else conn.execute(sa.text(
             f"SELECT id, patrolled_on, members, {store.geometry_as_wkb('track')} AS wkb FROM patrols "
             "WHERE track IS NOT NULL AND patrolled_on <= :d ORDER BY patrolled_on"), {"d": day}).all()
-    stats = compute_stats(store, as_of=day, by=["village"], source=source)
+    stats = compute_stats(store, as_of=day, by=["village"], source=source, villages=villages)
     rates = {g["key"]["village"]: g["rectification_rate_area"] for g in stats["groups"]}
-    data = map_data(patches, villages, dict(zip(villages["code"], villages["name"])), rates, attrs,
-                    _history(events))
+    data = map_data(patches, units, dict(zip(units["code"], units["name"])), rates, attrs, _history(events))
     data["tracks"] = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": json.loads(shapely.to_geojson(shapely.from_wkb(bytes(t.wkb)))),
          "properties": {"patrol": t.id, "date": units_repo.as_date(t.patrolled_on).isoformat(),
@@ -82,5 +83,16 @@ def make_map(store: Store, output: str | Path, *, batches: list[str] = (), sourc
         for t in tracks]}
     if timeline:
         data["timeline"] = _timeline(store, patches, source=source, village=village, end=day)
-    title = f"图斑整改进度图（截至{day.isoformat()}）"
+    return data, f"图斑整改进度图（截至{day.isoformat()}）"
+
+
+def make_map(store: Store, output: str | Path, *, batches: list[str] = (), source: str | None = None,
+             village: str | None = None, as_of: date | None = None, basemap: str = "none",
+             tianditu_key: str | None = None, timeline: bool = False) -> dict:
+    """Write an offline HTML map; returns its path, size and patch count.
+
+    ``timeline`` adds a slider showing every patch's status at each month end.
+    """
+    data, title = map_page_data(store, batches=batches, source=source, village=village, as_of=as_of,
+                                timeline=timeline)
     return write_map(build_map(data, title=title, basemap=basemap, tianditu_key=tianditu_key), Path(output))

@@ -124,6 +124,15 @@ EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_d
                     "rectified_cultivated_mu", "case_numbers", "deadline", "overdue", "relapse_of", "status_on"]
 
 
+def count_patches(store: Store, *, villages: Collection[str] | None = None) -> int:
+    """How many current patches a user sees (decides whether a map embeds them or loads tiles)."""
+    scope, params = village_scope_sql(villages)
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.text(
+            "SELECT count(*) FROM patches p LEFT JOIN patch_matches m ON m.patch_id = p.id "
+            f"WHERE p.is_current AND NOT p.withdrawn {scope}"), params).scalar_one())
+
+
 def list_patches(store: Store, *, batch: str | None = None, village: str | None = None,
                  status: str | None = None, codes: list[str] | None = None, as_of: date | None = None,
                  known_at: datetime | None = None, source: str | None = None,
@@ -245,7 +254,7 @@ def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: date
                                           {"id": int(row["id"])}).one()
     data = {k: plain_value(row[k]) for k in row.index if k != "geometry"}
     data.update({"villages": shares, "history": history, "attrs": decode_json(attrs), "row_version": row_version,
-                 "bounds": list(row.geometry.bounds)})
+                 "bounds": list(row.geometry.bounds), "geometry": shapely.geometry.mapping(row.geometry)})
     return data
 
 

@@ -53,10 +53,10 @@ def report_context(store: Store, *, year: int | None = None, as_of: date | None 
     whole = villages is None
     nr = sources.get("natural-resources", empty)
     fo = sources.get("forestry", empty)
-    villages = compute_stats(store, as_of=day, year=year, by=["village"], known_at=known_at,
-                             villages=villages)
+    by_village = compute_stats(store, as_of=day, year=year, by=["village"], known_at=known_at,
+                               villages=villages)
     rows = []
-    for g in villages["groups"]:
+    for g in by_village["groups"]:
         name = g["key"].get("village_name") or "（村界外）"
         rows.append({**g, "name": name})
     context = {
@@ -74,18 +74,18 @@ def report_context(store: Store, *, year: int | None = None, as_of: date | None 
             "complaints": phrases.complaint_sentence(complaint_figures(store, day, year)) if whole else "",
         },
         "villages": rows,
-        "total": villages["total"],
+        "total": by_village["total"],
         "charts": None,
     }
     if chart_dir is not None:
         chart_dir.mkdir(parents=True, exist_ok=True)
         start_year = year or day.year
         points = []
-        for end in month_ends(date(start_year, 1, 1), date(start_year, 12, 31)):
-            if end > day:
-                break
+        first = date(start_year, 1, 1)
+        for end in month_ends(first, min(date(start_year, 12, 31), day)) if day >= first else []:
             t = compute_stats(store, as_of=end, year=year, known_at=known_at, villages=villages)["total"]
             points.append((f"{end.month}月", t["rectified_mu"], t["illegal_area_mu"]))
+        context["monthly"] = points
         context["charts"] = {
             "cumulative": str(charts.cumulative_rectified_chart(
                 points, chart_dir / "rectified_by_month.png", f"{start_year}年累计整改面积")),

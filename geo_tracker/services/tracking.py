@@ -210,6 +210,16 @@ def _store_evidence(conn, store: Store, path, patch: dict) -> dict:
             "lon": item.lon, "lat": item.lat, "distance_to_patch_m": distance}
 
 
+def evidence_path(store: Store, sha256: str) -> Path | None:
+    """Where an evidence file is kept, when it is still there."""
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.select(evidence_table.c.stored_path)
+                              .where(evidence_table.c.sha256 == sha256)).scalar()
+    return Path(stored) if stored and Path(stored).is_file() else None
+
+
 def void_event(store: Store, event_id: int, reason: str, *, user: str | None = None) -> dict:
     """Void a mistaken lifecycle event by a new one that says why; the original stays."""
     if not reason or not reason.strip():

@@ -15,9 +15,15 @@
     return value === null || value === undefined ? "-" : Number(value).toFixed(digits === undefined ? 2 : digits);
   }
 
-  function popupContent(p, labels) {
+  function popupContent(p, labels, link) {
     var box = el("div", null, "gt-popup");
     box.appendChild(el("h4", p.patch_code));
+    if (link) {
+      var a = el("a", link.text, "gt-patch-link");
+      a.href = link.base + encodeURIComponent(p.batch) + "/" + encodeURIComponent(p.patch_code);
+      a.target = "_top";
+      box.appendChild(a);
+    }
     var table = el("table");
     function row(label, value) {
       var tr = el("tr");
@@ -85,7 +91,7 @@
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
-        layer.bindPopup(function () { return popupContent(p, data.labels); }, { maxWidth: 420 });
+        layer.bindPopup(function () { return popupContent(p, data.labels, data.patch_link); }, { maxWidth: 420 });
         layer.bindTooltip(el("span", p.patch_code));
         patchGroup.addLayer(layer);
         shown.status[p.status] = true;

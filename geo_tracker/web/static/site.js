@@ -1,0 +1,41 @@
+/* geo_tracker pages: sortable tables and the small patch map. No framework, no network beyond this server. */
+(function () {
+  "use strict";
+  function cellValue(td) {
+    var raw = td.getAttribute("data-value");
+    var text = raw !== null ? raw : td.textContent.trim();
+    var n = parseFloat(text.replace(/[,%]/g, ""));
+    return isNaN(n) || /[^\d.,%\-\s]/.test(text) ? text : n;
+  }
+  function sortBy(th) {
+    var table = th.closest("table"), body = table.tBodies[0];
+    var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    Array.prototype.forEach.call(th.parentNode.children, function (o) { o.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var rows = Array.prototype.slice.call(body.rows).filter(function (r) { return !r.classList.contains("total"); });
+    var totals = Array.prototype.slice.call(body.rows).filter(function (r) { return r.classList.contains("total"); });
+    rows.sort(function (a, b) {
+      var x = cellValue(a.cells[index]), y = cellValue(b.cells[index]);
+      var c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), "zh");
+      return ascending ? c : -c;
+    });
+    rows.concat(totals).forEach(function (r) { body.appendChild(r); });
+  }
+  document.querySelectorAll("th[data-sort]").forEach(function (th) {
+    th.setAttribute("tabindex", "0");
+    th.addEventListener("click", function () { sortBy(th); });
+    th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(th); } });
+  });
+  var box = document.getElementById("patch-map");
+  var source = document.getElementById("patch-geojson");
+  if (box && source && window.L) {
+    var data = JSON.parse(source.textContent);
+    var map = L.map(box, { attributionControl: false, scrollWheelZoom: false });
+    var villages = L.geoJSON(data.villages, { style: { color: "#495057", weight: 1, fill: false, dashArray: "4 3" } });
+    villages.addTo(map);
+    var patch = L.geoJSON(data.patch, { style: { color: "#b3261e", weight: 2, fillOpacity: 0.3 } }).addTo(map);
+    map.fitBounds(patch.getBounds(), { maxZoom: 17, padding: [20, 20] });
+    L.control.scale({ imperial: false }).addTo(map);
+  }
+})();

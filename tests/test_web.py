@@ -1,0 +1,305 @@
+"""The web pages in a real browser (Debian's Chromium via Playwright) against a real server, offline.
+
+Every request that leaves 127.0.0.1 is aborted and counted (must stay 0); console
+errors must stay 0. Screenshots go to test-output/screenshots/<backend>/ (or
+$GEO_TRACKER_TEST_OUTPUT/screenshots/<backend>/).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from urllib.parse import quote
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from live_server import running_server
+from geo_tracker.services import accounts
+from geo_tracker.services.batches import ImportOptions, import_batch
+from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
+from geo_tracker.services.demo import DATA_DIR, SAMPLE_BATCHES, SAMPLE_BOUNDARIES, run_demo
+from geo_tracker.services.patches import list_patches
+from geo_tracker.store import open_store
+
+XSS = "<img src=x onerror=alert(1)>"
+PASSWORD = "correct horse battery"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def shots(backend):
+    folder = Path(os.environ.get("GEO_TRACKER_TEST_OUTPUT", ROOT / "test-output")) / "screenshots" / backend
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Tab:
+    """A browser page that counts what leaves the server, console errors and dialogs."""
+
+    def __init__(self, browser, base: str, **context):
+        self.context = browser.new_context(accept_downloads=True, **context)
+        self.page = self.context.new_page()
+        self.base, self.remote, self.errors, self.dialogs = base, [], [], []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.context.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(self.base) or url.startswith("data:"):
+            route.continue_()
+        else:
+            self.remote.append(url)
+            route.abort()
+
+    def login(self, username: str, password: str = PASSWORD):
+        self.page.goto(f"{self.base}/dashboard")
+        assert "/login" in self.page.url
+        self.page.get_by_label("用户名").fill(username)
+        self.page.get_by_label("密码").fill(password)
+        self.page.get_by_role("button", name="登录").click()
+        self.page.wait_for_url(re.compile(r".*/dashboard"))
+
+    def check_clean(self):
+        assert self.remote == [], f"requests left the server: {self.remote}"
+        assert self.errors == [], f"console errors: {self.errors}"
+        assert self.dialogs == [], f"dialogs (script ran?): {self.dialogs}"
+
+    def close(self):
+        self.context.close()
+
+
+def total_rectified(page) -> str:
+    return page.locator("#total-rectified_mu").inner_text().strip()
+
+
+@pytest.fixture
+def office(db_url, tmp_path):
+    """Boundaries only, users of each role (the liaison will upload the batch)."""
+    with open_store(db_url) as store:
+        for name, level in SAMPLE_BOUNDARIES:
+            import_boundaries(store, DATA_DIR / name, BoundaryOptions(level=level))
+        accounts.add_user(store, "liaison", PASSWORD, "liaison", ["*"], display_name="联络员")
+    with running_server(db_url, tmp_path / "server.log") as base:
+        yield base
+
+
+@pytest.fixture
+def demo(db_url, tmp_path):
+    """The demo township's year, an XSS attribute in a batch, and users."""
+    result = run_demo(db_url)
+    with open_store(db_url) as store:
+        patches = list_patches(store)
+        frame = patches.iloc[:2][["geometry"]].copy()
+        frame["JCBH"] = ["XSS0001", "XSS0002"]
+        frame["BZ"] = [XSS, "备注"]
+        path = tmp_path / "xss.geojson"
+        frame.to_file(path, driver="GeoJSON")
+        import_batch(store, path, ImportOptions(source="natural-resources", batch="XSS批", issued_on=date(2023, 9, 1)))
+        accounts.add_user(store, "viewer2", PASSWORD, "viewer", ["*"])
+    with running_server(db_url, tmp_path / "server.log") as base:
+        yield base, result
+
+
+def test_liaison_uploads_sees_the_diff_confirms_and_finds_the_patches(browser, office, shots, backend):
+    tab = Tab(browser, office, viewport={"width": 1280, "height": 900})
+    page = tab.page
+    tab.login("liaison")
+    page.get_by_role("link", name="批次导入").click()
+    name, options = SAMPLE_BATCHES[0]
+    page.get_by_label("上级下发的文件").set_input_files(str(DATA_DIR / name))
+    page.get_by_label("来源").select_option(options["source"])
+    page.get_by_label("批次名称").fill(options["batch"])
+    page.get_by_label("下发日期").fill(options["issued_on"].isoformat())
+    page.get_by_role("button", name="检查（不导入）").click()
+    page.wait_for_url(re.compile(r".*/import$"))
+    new = int(page.locator("[data-diff=new]").inner_text())
+    assert new > 0 and page.locator("[data-diff=changed]").inner_text() == "0"
+    page.screenshot(path=str(shots / "import-diff.png"), full_page=True)
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_url(re.compile(r".*/import/confirm$"))
+    assert int(page.locator("#import-accepted").inner_text()) == new
+    page.get_by_role("link", name="图斑").first.click()
+    assert f"共 {new} 个图斑" in page.locator("#patch-count").inner_text()
+    page.goto(f"{office}/map")
+    frame = page.frame(url=re.compile(r".*/map/frame.*"))
+    frame.wait_for_function("window.geoTracker && window.geoTracker.ready", timeout=15000)
+    assert frame.evaluate("geoTracker.patchCount") == new
+    page.screenshot(path=str(shots / "map.png"))
+    tab.check_clean()
+    tab.close()
+
+
+def test_enforcer_on_a_phone_rectifies_part_of_a_patch_from_the_map(browser, demo, shots, backend, db_url):
+    base, result = demo
+    with open_store(db_url) as store:
+        patches = list_patches(store, villages=accounts.scope_villages(
+            store, accounts.authenticate(store, "enforcer", result.password)))
+    target = patches[patches["status"].isin(["illegal", "case_filed", "rectifying"])].iloc[0]
+    tab = Tab(browser, base, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = tab.page
+    tab.login("enforcer", result.password)
+    before = float(total_rectified(page))
+    page.screenshot(path=str(shots / "dashboard-phone.png"), full_page=True)
+    page.goto(f"{base}/map")
+    frame = page.frame(url=re.compile(r".*/map/frame.*"))
+    frame.wait_for_function("window.geoTracker && window.geoTracker.ready", timeout=15000)
+    frame.evaluate(f"geoTracker.open({target['patch_code']!r})")
+    link = page.frame_locator("iframe.map-frame").locator(".gt-patch-link")
+    link.click()
+    page.wait_for_url(re.compile(r".*/patches/.+"))
+    assert target["patch_code"] in page.locator("h1").inner_text()
+    form = page.locator("#rectify-form")
+    form.get_by_label("本次整改面积（亩）").fill("0.25")
+    form.get_by_label("现场照片或文件").set_input_files(files=[{"name": "现场.jpg", "mimeType": "image/jpeg",
+                                                           "buffer": jpeg_bytes()}])
+    box = form.get_by_role("button", name="整改登记").bounding_box()
+    assert box["height"] >= 44                                    # a thumb can hit it
+    form.get_by_role("button", name="整改登记").click()
+    page.wait_for_url(re.compile(r".*msg=act.done"))
+    assert page.locator(".thumbs img").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360 + 1   # no sideways scrolling
+    page.screenshot(path=str(shots / "patch-phone.png"), full_page=True)
+    page.goto(f"{base}/dashboard")
+    assert float(total_rectified(page)) == pytest.approx(before + 0.25, abs=1e-9)
+    tab.check_clean()
+    tab.close()
+
+
+def jpeg_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), "green").save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_viewer_sees_no_actions_and_a_direct_post_is_refused(browser, demo, backend):
+    base, result = demo
+    tab = Tab(browser, base)
+    page = tab.page
+    tab.login("viewer", result.password)
+    page.goto(f"{base}/patches")
+    page.locator("#patch-table tbody a").first.click()
+    page.wait_for_url(re.compile(r".*/patches/.+"))
+    assert page.locator("form#verify-form, form#rectify-form, form#close-form").count() == 0
+    assert page.get_by_role("link", name="批次导入").count() == 0
+    href = page.url.split(base, 1)[1]
+    csrf = page.locator("input[name=csrf_token]").first.input_value()     # the logout form's token
+    refused = page.request.post(f"{base}{href}/rectify", multipart={
+        "csrf_token": csrf, "on": "2023-12-01", "measure": "demolition", "area_mu": "0.1"})
+    assert refused.status == 403
+    api = page.request.post(f"{base}/api/v1/patches/x/verify", data={"result": "legal", "on": "2023-12-01"},
+                            headers={"X-CSRF-Token": csrf})
+    assert api.status == 403
+    tab.check_clean()
+    tab.close()
+
+
+def test_report_author_downloads_the_docx_with_the_dashboard_figures(browser, demo, shots, backend, tmp_path):
+    import docx
+
+    base, result = demo
+    tab = Tab(browser, base, viewport={"width": 1280, "height": 900})
+    page = tab.page
+    tab.login("viewer", result.password)
+    page.goto(f"{base}/dashboard?year=2023")
+    page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+    area = page.locator("#by-source tr", has_text="卫片执法").locator("[data-figure=area_mu]").inner_text()
+    rectified = page.locator("#by-source tr", has_text="卫片执法").locator("[data-figure=rectified_mu]").inner_text()
+    page.goto(f"{base}/reports?year=2023")
+    with page.expect_download() as download:
+        page.locator("#report-docx").click()
+    path = tmp_path / "report.docx"
+    download.value.save_as(path)
+    text = "\n".join(p.text for p in docx.Document(path).paragraphs)
+    assert f"{area}亩" in text and f"{rectified}亩" in text
+    tab.check_clean()
+    tab.close()
+
+
+def test_an_xss_attribute_shows_as_text_everywhere(browser, demo, backend):
+    base, _ = demo
+    tab = Tab(browser, base)
+    page = tab.page
+    tab.login("viewer2")
+    page.goto(f"{base}/patches?batch=XSS批")
+    page.get_by_role("link", name="XSS0001").click()
+    assert XSS in page.locator("#patch-attrs").inner_text()
+    assert page.locator("img[src='x']").count() == 0
+    page.goto(f"{base}/map?batch=XSS批")
+    frame = page.frame(url=re.compile(r".*/map/frame.*"))
+    frame.wait_for_function("window.geoTracker && window.geoTracker.ready", timeout=15000)
+    frame.evaluate("geoTracker.open('XSS0001')")
+    popup = page.frame_locator("iframe.map-frame").locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert XSS in popup.inner_text()
+    assert frame.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    page.wait_for_timeout(300)
+    tab.check_clean()
+    tab.close()
+
+
+# --- the pages without a browser: forms, redirects, errors ---------------------------------
+def page_client(store):
+    from fastapi.testclient import TestClient
+
+    from geo_tracker.api.app import create_app
+
+    return TestClient(create_app(store), headers={"Accept": "text/html"})
+
+
+def logged_in(store, username: str):
+    client = page_client(store)
+    response = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/cases"},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/cases"
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cases").text).group(1)
+    return client, csrf
+
+
+def test_case_pages_account_and_errors(store, tmp_path):
+    import bureau_files as bf
+    from geo_tracker.services import tracking
+
+    import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(source="natural-resources", batch="B",
+                                                                     issued_on=date(2023, 6, 30)))
+    tracking.verify_patch(store, "5001090001", "illegal", date(2023, 7, 5))
+    accounts.add_user(store, "zhang", PASSWORD, "enforcer", ["*"])
+    client, csrf = logged_in(store, "zhang")
+
+    opened = client.post("/cases", data={"csrf_token": csrf, "case_no": "罚〔2023〕7号", "opened_on": "2023-07-10",
+                                         "refs": "B/5001090001"}, follow_redirects=False)
+    assert opened.status_code == 303
+    page = client.get(opened.headers["location"]).text
+    assert "罚〔2023〕7号" in page and "5001090001" in page and "已记录" in page
+    decided = client.post(f"/cases/{quote('罚〔2023〕7号')}/decision",
+                          data={"csrf_token": csrf, "on": "2023-06-01", "fine_yuan": "500"})
+    assert decided.status_code == 422 and "cannot precede" in decided.text      # shown on the page, not lost
+    forged = client.post(f"/cases/{quote('罚〔2023〕7号')}/close", data={"on": "2023-09-01"})
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    assert client.get("/cases/没有这个案件").status_code == 404
+
+    english = client.get("/patches?lang=en").text
+    assert "Patches" in english and 'lang="en"' in english
+    assert client.get("/patches").text.count("Patches") >= 1                   # the choice is remembered
+
+    changed = client.post("/account/password", data={"csrf_token": csrf, "old_password": PASSWORD,
+                                                     "new_password": "another good one"}, follow_redirects=False)
+    assert changed.status_code == 303 and changed.headers["location"].startswith("/login")
+    assert client.get("/dashboard", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_login_never_redirects_off_site(store):
+    accounts.add_user(store, "li", PASSWORD, "viewer", ["*"])
+    client = page_client(store)
+    for target in ("//evil.example/", "https://evil.example/", "javascript:alert(1)"):
+        response = client.post("/login", data={"username": "li", "password": PASSWORD, "next": target},
+                               follow_redirects=False)
+        assert response.headers["location"] == "/dashboard"
+    wrong = client.post("/login", data={"username": "li", "password": "nope"})
+    assert wrong.status_code == 401 and "用户名或密码不对" in wrong.text
