@@ -133,3 +133,23 @@ def test_vector_tiles_and_their_map_page_from_the_service(served):
     page = client.get("/map/tiles").text
     assert 'src="/lib/leaflet/leaflet.js"' in page and "/tiles/{z}/{x}/{y}.pbf" in page
     assert client.get("/lib/leaflet/leaflet.js").status_code == 200
+
+
+def test_pages_are_cut_in_sql_and_agree_with_the_whole_list(served):
+    client = client_for(served)
+    everything = [f["properties"]["patch_code"] for f in client.get("/api/v1/patches").json()["features"]]
+    page = client.get("/api/v1/patches", params={"limit": 2, "offset": 1}).json()["features"]
+    assert [f["properties"]["patch_code"] for f in page] == everything[1:3]
+    past = client.get("/api/v1/patches", params={"limit": 2, "offset": 1, "as_of": "2023-12-31"}).json()
+    assert [f["properties"]["patch_code"] for f in past["features"]] == everything[1:3]
+    ogc = [f["properties"]["patch_code"] for offset in (0, 2, 4) for f in client.get(
+        "/ogc/collections/patches/items", params={"limit": 2, "offset": offset}).json()["features"]]
+    assert ogc == everything
+    box = f"{bf.LON0 - 0.001},{bf.LAT0 - 0.001},{bf.LON0 + 0.0025},{bf.LAT0 + 0.0025}"
+    now = client.get("/ogc/collections/patches/items", params={"bbox": box}).json()
+    then = client.get("/ogc/collections/patches/items", params={"bbox": box, "datetime": "2023-12-31"}).json()
+    assert now["numberMatched"] == then["numberMatched"] == 3
+    assert {f["id"] for f in now["features"]} == {f["id"] for f in then["features"]}
+    fid = now["features"][0]["id"]
+    assert client.get(f"/ogc/collections/patches/items/{fid}").json()["id"] == fid
+    assert client.get("/ogc/collections/patches/items/999999").status_code == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import os
 import subprocess
 import zipfile
@@ -334,10 +335,11 @@ MATRIX = [
       "files": "batch"}, importers(200)),
     ("import boundaries", "POST", "/api/v1/boundaries", {"data": {"level": "village"}, "files": "garbage"},
      importers(422)),                                       # allowed, then the file is refused
-    ("users", "GET", "/api/v1/users", {}, {**all_roles(403), "admin": (200, 200)}),
+    # Users are managed only by admins of every unit: a township admin could widen anyone's scope.
+    ("users", "GET", "/api/v1/users", {}, all_roles(403)),
     ("add user", "POST", "/api/v1/users",
-     {"json": {"username": "u{n}", "password": PASSWORD, "role": "viewer", "units": [OWN]}},
-     {**all_roles(403), "admin": (201, 201)}),
+     {"json": {"username": "u{n}", "password": PASSWORD, "role": "admin", "units": ["*"]}}, all_roles(403)),
+    ("batch", "GET", "/api/v1/batches/B", {}, all_roles(200)),
 ]
 
 
@@ -503,3 +505,60 @@ def test_cli_users_and_tokens(county):
             accounts.token_principal(store, token)
     listed = runner.invoke(cli, ["--db", db_url, "users", "list"]).output
     assert "zhangsan" in listed and "yes" in listed
+
+
+
+def test_scope_holds_for_batches_cases_shared_codes_and_staging(county, tmp_path):
+    """What a review of the service found; each stays fixed."""
+    from urllib.parse import quote
+
+    from fastapi.testclient import TestClient
+
+    from geo_tracker.api.app import create_app
+    from geo_tracker.maps.builder import script_json
+
+    db_url, tokens = county
+    with open_store(db_url) as store:
+        # A forestry batch whose patch shares its code with an own patch but lies in the other township.
+        other = bf.canonical_patches().iloc[[4]].copy()
+        other["JCBH"] = ["5001090001"]
+        path = tmp_path / "other.geojson"
+        other.to_file(path, driver="GeoJSON")
+        import_batch(store, path, ImportOptions(source="forestry", batch="F", issued_on=date(2023, 6, 30)))
+        county_admin = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['county']}"})
+        assert county_admin.post("/api/v1/cases", json={"case_no": "共案", "opened_on": "2023-07-10",
+                                                        "patches": [OWN_PATCH, OTHER_PATCH]}).status_code == 201
+        enforcer = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['enforcer']}"})
+
+        batch = enforcer.get("/api/v1/batches/B").json()
+        assert sorted(p["patch_code"] for p in batch["patch_list"]) == [f"500109000{i}" for i in range(1, 5)]
+        assert batch["patches"] == 4 and all("report" not in i for i in batch["imports"])
+        listed = {b["name"]: b["patches"] for b in enforcer.get("/api/v1/batches").json()}
+        assert listed == {"B": 4, "F": 0}
+
+        shared = enforcer.get("/api/v1/cases/共案").json()
+        assert shared["patches"] == ["5001090001"]                  # not the other township's 5001090005
+
+        # The bare code names the own patch; the other township's twin neither blocks nor leaks.
+        done = enforcer.post("/api/v1/patches/5001090001/rectify",
+                             data={"on": "2023-08-01", "measure": "demolition", "area_mu": "0.01"})
+        assert done.status_code == 200 and done.json()["patch"] == OWN_PATCH
+        assert enforcer.get("/api/v1/patches/F/5001090001").status_code == 404
+
+        township_admin = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['admin']}"})
+        assert township_admin.post("/api/v1/users/county/disable").status_code == 403
+
+        browser = TestClient(create_app(store), headers={"Accept": "text/html"})
+        browser.post("/login", data={"username": "liaison_own", "password": PASSWORD})
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/import").text).group(1)
+        for token in ("..", ".", "../x", "a" * 22 + "/.."):
+            escaped = browser.post("/import/confirm", data={"csrf_token": csrf, "token": token})
+            assert escaped.status_code == 410, token
+        assert browser.get("/dashboard?year=%C2%B2").status_code == 200
+        assert browser.get("/dashboard?as_of=9999-12-31").status_code == 422
+        assert county_admin.get("/api/v1/report", params={"format": "md", "as_of": "9999-12-31"}).status_code == 422
+        assert enforcer.get(f"/patches/{quote(OWN_PATCH)}").headers["x-content-type-options"] == "nosniff"
+
+    text = script_json({"name": "温泉<!--<script>x</script>&"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"name": "温泉<!--<script>x</script>&"}

@@ -30,6 +30,9 @@ from . import auth, errors, ogc, uploads, v1
 from .auth import need
 
 access_log = logging.getLogger("geo_tracker.access")
+#: On every response: no type sniffing, frames only from this site (the map page frames its own map).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN",
+                    "Referrer-Policy": "same-origin"}
 
 
 def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI:
@@ -105,6 +108,8 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
     async def log_requests(request: Request, call_next):
         start = time.perf_counter()
         response = await call_next(request)
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
         if settings.access_log:
             access_log.info(json.dumps({
                 "method": request.method, "path": request.url.path, "status": response.status_code,

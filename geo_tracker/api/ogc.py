@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import Response
 
 from ..errors import FieldMappingError, NotFoundError
-from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches, plain_value
+from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, count_patches, list_patches, plain_value
 from ..services import accounts
 from ..services.accounts import Principal
 from ..store import Store
@@ -103,19 +103,38 @@ def _collections(store: Store) -> dict[str, str]:
     return found
 
 
-def _features(store: Store, collection: str, as_of: date | None, filters: dict, villages=None):
+def _page(store: Store, collection: str, as_of: date | None, filters: dict, villages=None, area=None,
+          limit: int | None = None, offset: int = 0) -> tuple[int, list]:
+    """(numberMatched, the page's features). Current patches are counted, filtered and paged in SQL."""
     batch = None
     if collection.startswith("batch-"):
         batch = _batches(store).get(collection)
         if batch is None:
             raise NotFoundError(f"no collection {collection!r}: /ogc/collections lists them")
     if collection == "patches" or batch is not None:
-        frame = list_patches(store, as_of=as_of, batch=batch["name"] if batch else filters.get("batch"),
-                             source=batch["source"] if batch else filters.get("source"),
-                             status=filters.get("status"), village=filters.get("village_code"), villages=villages)
+        query = dict(batch=batch["name"] if batch else filters.get("batch"),
+                     source=batch["source"] if batch else filters.get("source"), status=filters.get("status"),
+                     village=filters.get("village_code"), villages=villages,
+                     bbox=area.bounds if area is not None else None, ids=filters.get("ids"))
+        if as_of is None:
+            matched = count_patches(store, **query)
+            frame = list_patches(store, limit=limit, offset=offset, **query)
+        else:
+            frame = list_patches(store, as_of=as_of, **query)
+            matched = len(frame)
+            frame = frame.iloc[offset:offset + limit] if limit is not None else frame
         names = PATCH_PROPERTIES + EXTRA_PROPERTIES
-        return [(int(row.id), row.geometry, {k: plain_value(getattr(row, k)) for k in names})
-                for row in frame.itertuples()]
+        return matched, [(int(row.id), row.geometry, {k: plain_value(getattr(row, k)) for k in names})
+                         for row in frame.itertuples()]
+    found = _features(store, collection, as_of, filters)
+    if area is not None:
+        found = [f for f in found if f[1].intersects(area)]
+    return len(found), found[offset:offset + limit] if limit is not None else found[offset:]
+
+
+def _features(store: Store, collection: str, as_of: date | None, filters: dict, villages=None):
+    if collection in ("patches",) or collection.startswith("batch-"):
+        return _page(store, collection, as_of, filters, villages)[1]
     if collection == "villages":
         with store.engine.connect() as conn:
             units = units_repo.load_units(conn, store, level="village", valid_on=as_of or date.today())
@@ -182,19 +201,16 @@ def register(app: FastAPI) -> None:
         bbox_crs = _crs(request.query_params.get("bbox-crs"))
         area = _bbox(bbox, bbox_crs)
         store = request.app.state.store
-        found = _features(store, cid, _as_of(datetime), {"status": status, "village_code": village_code,
-                                                          "batch": batch, "source": source},
-                          accounts.scope_villages(store, user))
-        if area is not None:
-            found = [f for f in found if f[1].intersects(area)]
-        page = found[offset:offset + limit]
+        matched, page = _page(store, cid, _as_of(datetime), {"status": status, "village_code": village_code,
+                                                              "batch": batch, "source": source},
+                              accounts.scope_villages(store, user), area, limit, offset)
         link = f"{base(request)}/collections/{cid}/items"
         query = {k: v for k, v in request.query_params.items() if k not in ("offset",)}
         links = [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]
-        if offset + limit < len(found):
+        if offset + limit < matched:
             params = "&".join(f"{k}={v}" for k, v in {**query, "offset": offset + limit, "limit": limit}.items())
             links.append({"href": f"{link}?{params}", "rel": "next", "type": "application/geo+json"})
-        data = {"type": "FeatureCollection", "numberMatched": len(found), "numberReturned": len(page),
+        data = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(page),
                 "features": [{"type": "Feature", "id": fid, "geometry": _geometry(g, out_crs), "properties": p}
                              for fid, g, p in page],
                 "links": links}
@@ -206,7 +222,7 @@ def register(app: FastAPI) -> None:
              user: Principal = Depends(read)):
         out_crs = _crs(crs)
         store = request.app.state.store
-        for feature_id, geom, props in _features(store, cid, _as_of(datetime), {},
+        for feature_id, geom, props in _features(store, cid, _as_of(datetime), {"ids": [fid]},
                                                  accounts.scope_villages(store, user)):
             if feature_id == fid:
                 return _json({"type": "Feature", "id": fid, "geometry": _geometry(geom, out_crs), "properties": props,

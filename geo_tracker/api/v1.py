@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from ..errors import FieldMappingError, InputFileError
+from ..errors import FieldMappingError, InputFileError, PermissionDeniedError
 from ..io.readers import MAIN_SUFFIXES
 from ..reports.render import FORMATS as REPORT_FORMATS
 from ..services import accounts, cases, tracking
@@ -131,12 +131,12 @@ def router() -> APIRouter:
     # --- batches -----------------------------------------------------------------------
     @api.get("/batches", tags=["batches"])
     def batches(request: Request, user: Principal = Depends(read)):
-        return plain(list_batches(store_of(request)))
+        return plain(list_batches(store_of(request), villages=scope(request, user)))
 
     @api.get("/batches/{name}", tags=["batches"])
     def batch(request: Request, name: str, source: str | None = None, user: Principal = Depends(read)):
         """A batch with its imports and their reports (问题 by feature)."""
-        return plain(show_batch(store_of(request), name, source))
+        return plain(show_batch(store_of(request), name, source, villages=scope(request, user)))
 
     @api.post("/batches", tags=["batches"])
     def import_upload(request: Request, file: list[UploadFile] = File(..., description="zip, gpkg, shp set, kml, txt"),
@@ -162,10 +162,13 @@ def router() -> APIRouter:
     # --- patches -----------------------------------------------------------------------
     @api.get("/patches", tags=["patches"])
     def patches(request: Request, batch: str | None = None, village: str | None = None, status: str | None = None,
-                source: str | None = None, as_of: date | None = None, user: Principal = Depends(read)):
-        """The patches the user may see, as GeoJSON (EPSG:4490), with their state as of a date."""
+                source: str | None = None, as_of: date | None = None,
+                limit: int | None = Query(None, ge=1, le=100_000), offset: int = Query(0, ge=0, le=MAX_ID),
+                user: Principal = Depends(read)):
+        """The patches the user may see, as GeoJSON (EPSG:4490), with their state as of a date; ``limit`` and
+        ``offset`` page them (ordered by batch date, batch, code)."""
         frame = list_patches(store_of(request), batch=batch, village=village, status=status, source=source,
-                             as_of=as_of, villages=scope(request, user))
+                             as_of=as_of, villages=scope(request, user), limit=limit, offset=offset)
         return patches_geojson(frame)
 
     @api.get("/patches/{ref:path}", tags=["patches"])
@@ -179,7 +182,7 @@ def router() -> APIRouter:
     @api.post("/patches/{ref:path}/verify", tags=["tracking"])
     def verify(request: Request, ref: str, body: VerifyBody, user: Principal = Depends(track)):
         """核查: legal, no_change (伪变化) or illegal."""
-        accounts.check_patch_scope(store_of(request), user, ref)
+        ref = accounts.patch_in_scope(store_of(request), user, ref)
         return plain(tracking.verify_patch(store_of(request), ref, body.result, body.on, note=body.note,
                                            cadre=body.cadre, user=user.username,
                                            expected_version=body.expected_version))
@@ -192,7 +195,7 @@ def router() -> APIRouter:
                 user: Principal = Depends(track)):
         """整改登记: an area, everything left (full) or a drawn part (geometry file), with photos or scans."""
         store = store_of(request)
-        accounts.check_patch_scope(store, user, ref)
+        ref = accounts.patch_in_scope(store, user, ref)
         with uploads.private_folder(request.app.state.settings.upload_dir) as folder:
             photos = [uploads.save(f, folder, "evidence") for f in evidence if f.filename]
             for path in photos:
@@ -206,7 +209,7 @@ def router() -> APIRouter:
     @api.post("/patches/{ref:path}/close", tags=["tracking"])
     def close(request: Request, ref: str, body: CloseBody, user: Principal = Depends(track)):
         """销号."""
-        accounts.check_patch_scope(store_of(request), user, ref)
+        ref = accounts.patch_in_scope(store_of(request), user, ref)
         return plain(tracking.close_patch(store_of(request), ref, body.on, note=body.note, user=user.username,
                                           expected_version=body.expected_version))
 
@@ -226,17 +229,16 @@ def router() -> APIRouter:
     def case(request: Request, case_no: str, user: Principal = Depends(read)):
         return plain(cases.show_case(store_of(request), case_no, villages=scope(request, user)))
 
-    def _refs_in_scope(request, user, refs):
-        for ref in refs:
-            accounts.check_patch_scope(store_of(request), user, ref)
+    def _refs_in_scope(request, user, refs) -> list[str]:
+        return [accounts.patch_in_scope(store_of(request), user, ref) for ref in refs]
 
     @api.post("/cases", tags=["cases"], status_code=201)
     def case_open(request: Request, body: CaseBody, user: Principal = Depends(track)):
         """立案, linking the illegal patches it covers (a unit-scoped user must link at least one)."""
         if not user.sees_all and not body.patches:
             raise FieldMappingError("link at least one of your patches to the case", field="patches")
-        _refs_in_scope(request, user, body.patches)
-        return plain(cases.open_case(store_of(request), body.case_no, body.opened_on, patches_refs=body.patches,
+        refs = _refs_in_scope(request, user, body.patches)
+        return plain(cases.open_case(store_of(request), body.case_no, body.opened_on, patches_refs=refs,
                                      violation=body.violation, act=body.act, fine_yuan=body.fine_yuan,
                                      note=body.note, category=body.category, user=user.username))
 
@@ -246,8 +248,8 @@ def router() -> APIRouter:
     @api.post("/cases/{case_no:path}/links", tags=["cases"])
     def case_link(request: Request, case_no: str, body: LinkBody, user: Principal = Depends(track)):
         _case_in_scope(request, user, case_no)
-        _refs_in_scope(request, user, body.patches)
-        return plain(cases.link_case(store_of(request), case_no, body.patches, body.on, user=user.username))
+        refs = _refs_in_scope(request, user, body.patches)
+        return plain(cases.link_case(store_of(request), case_no, refs, body.on, user=user.username))
 
     @api.post("/cases/{case_no:path}/decision", tags=["cases"])
     def case_decide(request: Request, case_no: str, body: DecisionBody, user: Principal = Depends(track)):
@@ -328,21 +330,28 @@ def router() -> APIRouter:
         return download(content, name, MEDIA[fmt])
 
     # --- users (admin) ------------------------------------------------------------------
+    def county_admin(user: Principal = Depends(admin)) -> Principal:
+        """Users are managed by admins of every unit: a township admin could otherwise widen anyone's scope."""
+        if not user.sees_all:
+            raise PermissionDeniedError(f"user {user.username} administers some units only: users are managed by "
+                                        "an admin of all units (*)")
+        return user
+
     @api.get("/users", tags=["accounts"])
-    def users(request: Request, user: Principal = Depends(admin)):
+    def users(request: Request, user: Principal = Depends(county_admin)):
         return accounts.list_users(store_of(request))
 
     @api.post("/users", tags=["accounts"], status_code=201)
-    def user_add(request: Request, body: UserBody, user: Principal = Depends(admin)):
+    def user_add(request: Request, body: UserBody, user: Principal = Depends(county_admin)):
         return accounts.add_user(store_of(request), body.username, body.password, body.role, body.units,
                                  display_name=body.display_name)
 
     @api.post("/users/{username}/disable", tags=["accounts"])
-    def user_disable(request: Request, username: str, user: Principal = Depends(admin)):
+    def user_disable(request: Request, username: str, user: Principal = Depends(county_admin)):
         return accounts.disable_user(store_of(request), username)
 
     @api.post("/users/{username}/enable", tags=["accounts"])
-    def user_enable(request: Request, username: str, user: Principal = Depends(admin)):
+    def user_enable(request: Request, username: str, user: Principal = Depends(county_admin)):
         return accounts.disable_user(store_of(request), username, disabled=False)
 
     return api

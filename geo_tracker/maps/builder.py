@@ -126,12 +126,17 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
     return m
 
 
+def script_json(data) -> str:
+    """JSON safe inside a <script> element: no <, > or & survives, so no imported text can end
+    the element or open a comment (the escapes are plain JSON, JSON.parse reads them back)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def render_page(m: folium.Map) -> str:
     """The HTML page, with the data as an inert JSON script element."""
     page = m.get_root().render()
-    payload = json.dumps(m._geo_tracker_data, ensure_ascii=False, separators=(",", ":"),
-                         default=str).replace("</", "<\\/")
-    data = f'<script type="application/json" id="gt-data">{payload}</script>\n'
+    data = f'<script type="application/json" id="gt-data">{script_json(m._geo_tracker_data)}</script>\n'
     return page.replace("</body>", data + "</body>", 1)
 
 

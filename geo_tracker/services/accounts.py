@@ -19,11 +19,10 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..errors import AccountError, AuthenticationError, NotFoundError, PermissionDeniedError
+from ..errors import AccountError, AuthenticationError, GeoTrackerError, NotFoundError, PermissionDeniedError
 from ..store import Store
 from ..store import accounts as repo
 from ..store.batches import now_utc
-from ..store import events as events_repo
 from ..store.events import as_datetime
 
 ROLES = ("viewer", "enforcer", "liaison", "admin")
@@ -248,16 +247,23 @@ def _villages_under(url: str, version: tuple, units: tuple[str, ...], conn) -> f
 _SCOPE_CACHE: dict = {}
 
 
-def check_patch_scope(store: Store, principal: Principal, ref: str) -> None:
-    """Refuse a patch outside the user's units as if it did not exist (no probing by guessing codes)."""
+def patch_in_scope(store: Store, principal: Principal, ref: str) -> str:
+    """The ``BATCH/CODE`` of the patch ``ref`` names among those the user may see.
+
+    A patch outside the user's units answers as if it did not exist (no probing by
+    guessing codes), and a code shared with another township's patch stays unambiguous.
+    """
     villages = scope_villages(store, principal)
-    if villages is None:
-        return
+    batch, _, code = ref.rpartition("/")
     with store.engine.connect() as conn:
-        patch = events_repo.find_patch(conn, store, ref)
-        code = repo.main_village(conn, patch["id"])
-    if code not in villages:
+        found = repo.patches_named(conn, code, batch or None)
+    visible = sorted({f"{b}/{c}" for b, c, village in found if villages is None or village in villages})
+    if not visible:
         raise NotFoundError(f"no patch {ref!r}: `geo-tracker patches list` shows the patches")
+    if len(visible) > 1:
+        raise GeoTrackerError(f"patch code {code!r} is in several batches ({', '.join(visible)}): "
+                              f"name it as BATCH/{code}", field="ref")
+    return visible[0]
 
 
 def check_event_scope(store: Store, principal: Principal, event_id: int) -> None:

@@ -439,13 +439,18 @@ def _write_new_versions(store, conn, batch_id: int, import_id: int, table: pd.Da
     repo.insert_patches(store, conn, table)
 
 
-def list_batches(store: Store) -> list[dict]:
+def list_batches(store: Store, *, villages=None) -> list[dict]:
+    """Every batch; with ``villages`` (a user's scope) its counts and areas cover only those villages."""
     with store.engine.connect() as conn:
-        return repo.list_batches(conn)
+        return repo.list_batches(conn, villages)
 
 
-def show_batch(store: Store, name: str, source: str | None = None) -> dict:
-    """One batch with its imports (and their reports) and its current patches."""
+def show_batch(store: Store, name: str, source: str | None = None, *, villages=None) -> dict:
+    """One batch with its imports (and their reports) and its current patches.
+
+    With ``villages`` (a user's scope): only those villages' patches, and the imports
+    without their reports, which name every feature of the delivery.
+    """
     with store.engine.connect() as conn:
         found = repo.find_batch(conn, source, name)
         if not found:
@@ -457,6 +462,8 @@ def show_batch(store: Store, name: str, source: str | None = None) -> dict:
             sources = ", ".join(r.source for r in found)
             raise GeoTrackerError(f"batch {name!r} exists for several sources ({sources}): add --source")
         batch = dict(found[0]._mapping)
-        summary = next(b for b in repo.list_batches(conn) if b["id"] == batch["id"])
-        return {**summary, "imports": repo.batch_imports_of(conn, batch["id"]),
-                "patch_list": repo.patches_of(conn, batch["id"])}
+        summary = next(b for b in repo.list_batches(conn, villages) if b["id"] == batch["id"])
+        imports = repo.batch_imports_of(conn, batch["id"])
+        if villages is not None:
+            imports = [{k: v for k, v in i.items() if k != "report"} for i in imports]
+        return {**summary, "imports": imports, "patch_list": repo.patches_of(conn, batch["id"], villages)}

@@ -153,16 +153,18 @@ def list_cases(store: Store, as_of: date | None = None, *, villages=None) -> lis
         query = sa.select(cases).order_by(cases.c.opened_on, cases.c.case_no)
         if as_of is not None:
             query = query.where(cases.c.opened_on <= as_of)
+        seen = None
         if villages is not None:
             scope, params = village_scope_sql(villages)
-            visible = conn.execute(sa.text(
-                "SELECT DISTINCT cp.case_id FROM case_patches cp JOIN patches p ON p.lineage_id = cp.patch_id "
-                f"AND p.is_current LEFT JOIN patch_matches m ON m.patch_id = p.id WHERE 1 = 1 {scope}"),
-                params).scalars().all()
-            query = query.where(cases.c.id.in_(visible or [-1]))
+            seen = {(case_id, lineage) for case_id, lineage in conn.execute(sa.text(
+                "SELECT cp.case_id, cp.patch_id FROM case_patches cp JOIN patches p ON p.lineage_id = cp.patch_id "
+                f"AND p.is_current LEFT JOIN patch_matches m ON m.patch_id = p.id WHERE 1 = 1 {scope}"), params)}
+            query = query.where(cases.c.id.in_({c for c, _ in seen} or [-1]))
         rows = [dict(r) for r in conn.execute(query).mappings()]
-        links = conn.execute(sa.select(case_patches.c.case_id, case_patches.c.linked_on, patches.c.patch_code)
-                             .join(patches, patches.c.id == case_patches.c.patch_id)).all()
+        links = [(cid, linked_on, code) for cid, linked_on, code, lineage in conn.execute(
+            sa.select(case_patches.c.case_id, case_patches.c.linked_on, patches.c.patch_code, case_patches.c.patch_id)
+            .join(patches, patches.c.id == case_patches.c.patch_id))
+            if seen is None or (cid, lineage) in seen]
     for row in rows:
         row["patches"] = [code for cid, linked_on, code in links
                           if cid == row["id"] and (as_of is None or linked_on <= as_of)]

@@ -124,38 +124,65 @@ EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_d
                     "rectified_cultivated_mu", "case_numbers", "deadline", "overdue", "relapse_of", "status_on"]
 
 
-def count_patches(store: Store, *, villages: Collection[str] | None = None) -> int:
-    """How many current patches a user sees (decides whether a map embeds them or loads tiles)."""
-    scope, params = village_scope_sql(villages)
+def _current_filters(store: Store, *, batch=None, village=None, status=None, codes=None, source=None,
+                     villages=None, bbox=None, ids=None, include_withdrawn: bool = False) -> tuple[str, dict]:
+    """WHERE clause over p (patches), b (batches), m (patch_matches) for current patches, all in SQL.
+
+    ``status`` here is the stored current status, which every event keeps up to date.
+    """
+    if status is not None and status not in STATUSES:
+        raise FieldMappingError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
+    where, params = _current_patch_query(batch, village, status, codes, include_withdrawn)
+    if source:
+        where += " AND b.source = :source"
+        params["source"] = source
+    scope, scope_params = village_scope_sql(villages)
+    params.update(scope_params)
+    if ids is not None:
+        where += " AND p.id IN (" + (", ".join(str(int(i)) for i in ids) or "NULL") + ")"
+    if bbox is not None:
+        where += f" AND {store.bbox_condition('patches', alias='p')} AND {store.intersects_box('p.geom')}"
+        params.update(zip(("xmin", "ymin", "xmax", "ymax"), (float(v) for v in bbox)))
+    return where + scope, params
+
+
+def count_patches(store: Store, **filters) -> int:
+    """How many current patches match (filters as :func:`list_patches` without ``as_of``), counted in SQL."""
+    where, params = _current_filters(store, **filters)
     with store.engine.connect() as conn:
         return int(conn.execute(sa.text(
-            "SELECT count(*) FROM patches p LEFT JOIN patch_matches m ON m.patch_id = p.id "
-            f"WHERE p.is_current AND NOT p.withdrawn {scope}"), params).scalar_one())
+            "SELECT count(*) FROM patches p JOIN batches b ON b.id = p.batch_id "
+            f"LEFT JOIN patch_matches m ON m.patch_id = p.id WHERE {where}"), params).scalar_one())
 
 
 def list_patches(store: Store, *, batch: str | None = None, village: str | None = None,
                  status: str | None = None, codes: list[str] | None = None, as_of: date | None = None,
                  known_at: datetime | None = None, source: str | None = None,
-                 villages: Collection[str] | None = None) -> gpd.GeoDataFrame:
+                 villages: Collection[str] | None = None, bbox: tuple[float, float, float, float] | None = None,
+                 limit: int | None = None, offset: int = 0, ids: list[int] | None = None) -> gpd.GeoDataFrame:
     """Patches with their village match and their state as of a date, as a GeoDataFrame (EPSG:4490).
 
     Without ``as_of``: the current state. With it: patches issued by then (including
     ones withdrawn later), with status, rectified area and cases from the events
     dated up to then; ``known_at`` also ignores what was recorded after that moment.
     ``villages`` limits the patches to those whose main village is listed (a user's scope).
+    ``bbox`` (west, south, east, north in EPSG:4490) keeps those intersecting it. Without
+    ``as_of``, every filter and ``limit``/``offset`` run in SQL, so a page of a province
+    costs a page; with it, the state must be folded first and paging happens after.
     """
     if status is not None and status not in STATUSES:
-        raise FieldMappingError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
-    where, params = _current_patch_query(batch, village, None, codes, include_withdrawn=as_of is not None)
-    if as_of is not None:
+        raise FieldMappingError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
+    page = ""
+    if as_of is None:
+        where, params = _current_filters(store, batch=batch, village=village, status=status, codes=codes,
+                                         source=source, villages=villages, bbox=bbox, ids=ids)
+        if limit is not None:
+            page = f" LIMIT {int(limit)} OFFSET {int(offset)}"
+    else:
+        where, params = _current_filters(store, batch=batch, village=village, codes=codes, source=source,
+                                         villages=villages, bbox=bbox, ids=ids, include_withdrawn=True)
         where += " AND coalesce(i.issued_on, b.issued_on) <= :as_of"
         params["as_of"] = as_of
-    if source:
-        where += " AND b.source = :source"
-        params["source"] = source
-    scope, scope_params = village_scope_sql(villages)
-    where += scope
-    params.update(scope_params)
     with store.engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT p.id, p.lineage_id, p.patch_code, b.name AS batch, b.source, "
@@ -168,7 +195,7 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
             "FROM patches p JOIN batches b ON b.id = p.batch_id "
             "LEFT JOIN batch_imports i ON i.id = p.import_id "
             "LEFT JOIN patch_matches m ON m.patch_id = p.id "
-            f"WHERE {where} ORDER BY b.issued_on, b.name, p.patch_code"), params).mappings().all()
+            f"WHERE {where} ORDER BY b.issued_on, b.name, p.patch_code, p.id{page}"), params).mappings().all()
         ids = [r["id"] for r in rows]
         lineages = [r["lineage_id"] for r in rows]
         shares: dict[int, dict[str, float]] = {}
@@ -213,9 +240,11 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     frame["case_numbers"] = [list(c) for c in frame["case_numbers"]]
     day = as_of or date.today()
     frame["overdue"] = [is_overdue(s, d, day) for s, d in zip(frame["status"], frame["deadline"])]
-    if status is not None:
+    if status is not None and as_of is not None:
         mask = (frame["status"] == status).to_numpy()
         frame, rows = frame[mask], [r for r, k in zip(rows, mask) if k]
+    if as_of is not None and limit is not None:
+        frame, rows = frame.iloc[offset:offset + limit], rows[offset:offset + limit]
     geometry = shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows else []
     frame = frame[["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES, "lineage_id", "version", "verified"]]
     return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=list(geometry), crs=4490)

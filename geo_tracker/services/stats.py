@@ -32,6 +32,8 @@ def default_as_of(year: int | None, as_of: date | None) -> date:
         raise FieldMappingError(f"--year {year} is not a year a patch can be issued in "
                                 f"({YEARS.start}-{YEARS.stop - 1})", field="year")
     if as_of is not None:
+        if as_of.year >= YEARS.stop:
+            raise FieldMappingError(f"--as-of {as_of} is after {YEARS.stop - 1}: give a real date", field="as_of")
         return as_of
     today = date.today()
     return min(date(year, 12, 31), today) if year else today
@@ -80,9 +82,11 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
             total_sums.update(repo.all_cases(conn, day))
         withdrawn = conn.execute(sa.text(
             "SELECT COUNT(DISTINCT e.patch_id) FROM events e JOIN batches b ON b.id = e.batch_id "
+            "LEFT JOIN patches p ON p.lineage_id = e.patch_id AND p.is_current "
+            "LEFT JOIN patch_matches m ON m.patch_id = p.id "
             "WHERE e.kind = 'withdrawn' AND e.occurred_on <= :as_of"
-            + (" AND b.source = :source" if source else "") + (" AND b.name = :batch" if batch else "")),
-            {"as_of": day, **params}).scalar_one()
+            + (" AND b.source = :source" if source else "") + (" AND b.name = :batch" if batch else "")
+            + scope), {"as_of": day, **params}).scalar_one()
     total = derive(total_sums, approved_cultivated_mu)
     result_groups = []
     for row in groups:

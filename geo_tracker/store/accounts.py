@@ -93,9 +93,13 @@ def village_scope_sql(villages: Collection[str] | None, column: str = "m.village
     return f" AND {column} IN ({', '.join(':' + n for n in names)})", names
 
 
-def main_village(conn: Connection, patch_id: int) -> str | None:
-    return conn.execute(sa.text("SELECT village_code FROM patch_matches WHERE patch_id = :id"),
-                        {"id": patch_id}).scalar()
+def patches_named(conn: Connection, code: str, batch: str | None) -> list[tuple[str, str, str | None]]:
+    """(batch, code, main village) of the current patches with that code (in that batch)."""
+    where = " AND b.name = :batch" if batch else ""
+    return [tuple(r) for r in conn.execute(sa.text(
+        "SELECT b.name, p.patch_code, m.village_code FROM patches p JOIN batches b ON b.id = p.batch_id "
+        f"LEFT JOIN patch_matches m ON m.patch_id = p.id WHERE p.is_current AND p.patch_code = :code{where}"),
+        {"code": code, "batch": batch})]
 
 
 def event_village(conn: Connection, event_id: int) -> str | None:

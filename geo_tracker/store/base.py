@@ -108,8 +108,13 @@ class Store:
         """SQL that turns the WKB bound as ``:param`` into a stored geometry."""
         raise NotImplementedError
 
-    def bbox_condition(self, table: str) -> str:
-        """SQL condition: the row's geom may intersect the box ``:xmin :ymin :xmax :ymax`` (index-assisted)."""
+    def bbox_condition(self, table: str, alias: str | None = None) -> str:
+        """SQL condition: the row's geom may intersect the box ``:xmin :ymin :xmax :ymax`` (index-assisted);
+        ``alias`` when the query names ``table`` otherwise."""
+        raise NotImplementedError
+
+    def intersects_box(self, column: str) -> str:
+        """SQL condition: ``column`` really intersects the box ``:xmin :ymin :xmax :ymax`` (EPSG:4490)."""
         raise NotImplementedError
 
     def json_number(self, column: str, key: str) -> str:

@@ -210,9 +210,20 @@ def reference_geometry(conn: Connection, store: Store):
     return shapely.union_all(shapely.from_wkb([bytes(r) for r in rows]))
 
 
-def list_batches(conn: Connection) -> list[dict]:
-    """Every batch with its current patch count and area, newest first."""
-    stats = (
+def _in_scope(query, villages):
+    """Limit a query over ``patches`` to patches whose main village is listed (None: no limit)."""
+    if villages is None:
+        return query
+    return query.where(patches.c.id.in_(
+        sa.select(_matches.c.patch_id).where(_matches.c.village_code.in_(list(villages) or ["-"]))))
+
+
+_matches = sa.table("patch_matches", sa.column("patch_id"), sa.column("village_code"))
+
+
+def list_batches(conn: Connection, villages=None) -> list[dict]:
+    """Every batch with its current patch count and area, newest first (counted within ``villages``)."""
+    stats = _in_scope(
         sa.select(
             patches.c.batch_id,
             sa.func.count().label("patches"),
@@ -221,10 +232,7 @@ def list_batches(conn: Connection) -> list[dict]:
             sa.func.sum(sa.case((patches.c.withdrawn, 0.0), else_=patches.c.issued_area_mu)).label("issued_area_mu"),
             sa.func.sum(sa.case((patches.c.withdrawn, 0.0), else_=patches.c.cultivated_mu)).label("cultivated_mu"),
         )
-        .where(patches.c.is_current)
-        .group_by(patches.c.batch_id)
-        .subquery()
-    )
+        .where(patches.c.is_current), villages).group_by(patches.c.batch_id).subquery()
     imports = (
         sa.select(batch_imports.c.batch_id, sa.func.count().label("imports"),
                   sa.func.max(batch_imports.c.imported_at).label("last_import"))
@@ -256,13 +264,11 @@ def batch_imports_of(conn: Connection, batch_id: int) -> list[dict]:
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def patches_of(conn: Connection, batch_id: int) -> list[dict]:
-    query = (
+def patches_of(conn: Connection, batch_id: int, villages=None) -> list[dict]:
+    query = _in_scope(
         sa.select(patches.c.patch_code, patches.c.version, patches.c.status, patches.c.withdrawn,
                   patches.c.area_mu, patches.c.issued_area_mu, patches.c.cultivated_mu, patches.c.flags,
                   patches.c.feature_no)
-        .where(patches.c.batch_id == batch_id, patches.c.is_current)
-        .order_by(patches.c.patch_code)
-    )
+        .where(patches.c.batch_id == batch_id, patches.c.is_current), villages).order_by(patches.c.patch_code)
     return [dict(r) for r in conn.execute(query).mappings()]
 

@@ -68,8 +68,11 @@ class PostGISStore(Store):
     def geometry_from_wkb(self, param: str) -> str:
         return f"ST_Multi(ST_GeomFromWKB(:{param}, 4490))"
 
-    def bbox_condition(self, table: str) -> str:
-        return f"{table}.geom && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490)"
+    def bbox_condition(self, table: str, alias: str | None = None) -> str:
+        return f"{alias or table}.geom && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490)"
+
+    def intersects_box(self, column: str) -> str:
+        return f"ST_Intersects({column}, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490))"
 
     def json_number(self, column: str, key: str) -> str:
         return f"CAST({column}->>'{key}' AS DOUBLE PRECISION)"

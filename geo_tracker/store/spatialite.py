@@ -179,9 +179,12 @@ class SpatiaLiteStore(Store):
     def geometry_from_wkb(self, param: str) -> str:
         return f"CastToMultiPolygon(GeomFromWKB(:{param}, 4490))"
 
-    def bbox_condition(self, table: str) -> str:
-        return (f"{table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '{table}' "
+    def bbox_condition(self, table: str, alias: str | None = None) -> str:
+        return (f"{alias or table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '{table}' "
                 "AND f_geometry_column = 'geom' AND search_frame = BuildMbr(:xmin, :ymin, :xmax, :ymax, 4490))")
+
+    def intersects_box(self, column: str) -> str:
+        return f"Intersects({column}, BuildMbr(:xmin, :ymin, :xmax, :ymax, 4490))"
 
     def json_number(self, column: str, key: str) -> str:
         return f"CAST(json_extract({column}, '$.{key}') AS REAL)"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -25,8 +27,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..core.lifecycle import ALLOWED, MEASURE_LABELS, MEASURES, STATUS_LABELS, STATUSES, VERIFY_RESULTS
-from ..errors import AuthenticationError, GeoTrackerError, InputFileError, NotFoundError
-from ..maps.builder import build_map, render_page
+from ..errors import AuthenticationError, ConfigurationError, GeoTrackerError, InputFileError, NotFoundError
+from ..maps.builder import build_map, render_page, script_json
 from ..reports.render import inline_images
 from ..services import accounts, cases, tracking
 from ..services.accounts import Principal
@@ -46,6 +48,7 @@ PAGE_SIZE = 50
 #: Beyond this many patches the map page loads vector tiles instead of embedding GeoJSON.
 EMBED_LIMIT = 20_000
 STAGING_HOURS = 2
+STAGING_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 SORTABLE = ("patch_code", "batch", "village_name", "area_mu", "status", "rectified_mu", "deadline", "issued_on")
 
 env = Environment(loader=PackageLoader("geo_tracker.web", "templates"), autoescape=select_autoescape(default=True),
@@ -157,7 +160,7 @@ def router() -> APIRouter:
     @pages.get("/dashboard")
     def dashboard(request: Request, as_of: str | None = None, year: str | None = None, user: Principal = user_dep):
         day = _date(as_of)
-        year_value = int(year) if year and year.isdigit() else None
+        year_value = int(year) if year and year.isascii() and year.isdigit() else None
         folder = Path(tempfile.mkdtemp(prefix="geo_tracker_charts_"))
         try:
             context = inline_images(report_context(_store(request), year=year_value, as_of=day, chart_dir=folder,
@@ -228,7 +231,7 @@ def router() -> APIRouter:
         may_track = user.can("track")
         status = patch["status"]
         href = f"/patches/{quote(patch['batch'], safe='')}/{quote(patch['patch_code'], safe='')}"
-        return {"patch": patch, "label": label, "href": href, "events": events, "shape": json.dumps(shape).replace("</", "<\\/"),
+        return {"patch": patch, "label": label, "href": href, "events": events, "shape": script_json(shape),
                 "can_verify": may_track and status in ALLOWED["verify"],
                 "can_rectify": may_track and status in ALLOWED["rectify"],
                 "can_close": may_track and status in ALLOWED["close"],
@@ -239,13 +242,19 @@ def router() -> APIRouter:
     def evidence(request: Request, ref: str, sha256: str, user: Principal = user_dep):
         """An evidence file, only through a patch the user may see and whose records cite it."""
         store = _store(request)
-        accounts.check_patch_scope(store, user, ref)
+        ref = accounts.patch_in_scope(store, user, ref)
         for event in tracking.patch_history(store, ref):
             for item in (event["payload"] or {}).get("evidence") or []:
                 if item.get("sha256") == sha256:
                     path = tracking.evidence_path(store, sha256)
                     if path is not None:
-                        return FileResponse(path, filename=item.get("file_name") or sha256)
+                        try:
+                            media = uploads.evidence_type(path)
+                        except GeoTrackerError:
+                            media = "application/octet-stream"
+                        return FileResponse(path, media_type=media, filename=item.get("file_name") or sha256,
+                                            content_disposition_type="inline" if media.startswith("image/")
+                                            else "attachment")
         raise NotFoundError(f"no evidence {sha256} on patch {ref}")
 
     @pages.get("/patches/{ref:path}")
@@ -255,9 +264,9 @@ def router() -> APIRouter:
     def _patch_action(request: Request, user: Principal, ref: str, action) -> Response:
         user.require("track")
         store = _store(request)
-        accounts.check_patch_scope(store, user, ref)
+        ref = accounts.patch_in_scope(store, user, ref)
         try:
-            action(store)
+            action(store, ref)
         except GeoTrackerError as e:
             if isinstance(e, NotFoundError):
                 raise
@@ -268,7 +277,7 @@ def router() -> APIRouter:
     @pages.post("/patches/{ref:path}/verify")
     def verify(request: Request, ref: str, result: str = Form(""), on: str = Form(""), note: str = Form(""),
                cadre: str = Form(""), user: Principal = user_dep):
-        return _patch_action(request, user, ref, lambda store: tracking.verify_patch(
+        return _patch_action(request, user, ref, lambda store, ref: tracking.verify_patch(
             store, ref, result, _required_date(on), note=note or None, cadre=cadre or None, user=user.username))
 
     @pages.post("/patches/{ref:path}/rectify")
@@ -276,7 +285,7 @@ def router() -> APIRouter:
                 full: str = Form(""), cultivated_mu: str = Form(""), note: str = Form(""),
                 evidence: list[UploadFile] = File(default=[]), geometry: UploadFile | None = File(None),
                 user: Principal = user_dep):
-        def act(store):
+        def act(store, ref):
             with uploads.private_folder(request.app.state.settings.upload_dir) as folder:
                 photos = [uploads.save(f, folder, "evidence") for f in evidence if f.filename]
                 for path in photos:
@@ -291,13 +300,18 @@ def router() -> APIRouter:
 
     @pages.post("/patches/{ref:path}/close")
     def close(request: Request, ref: str, on: str = Form(""), note: str = Form(""), user: Principal = user_dep):
-        return _patch_action(request, user, ref, lambda store: tracking.close_patch(
+        return _patch_action(request, user, ref, lambda store, ref: tracking.close_patch(
             store, ref, _required_date(on), note=note or None, user=user.username))
 
     # --- batch import (liaison) ---------------------------------------------------------
     def _staging_root(request: Request) -> Path:
+        """The private folder of staged imports: ours alone (refused if someone else made it)."""
         root = Path(request.app.state.settings.upload_dir or tempfile.gettempdir()) / "geo_tracker_staging"
         root.mkdir(mode=0o700, exist_ok=True)
+        info = root.lstat()
+        if root.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            raise ConfigurationError(f"staging folder {root} is not private to this service (owner, mode 700): "
+                                     "remove it or set upload_dir", field="upload_dir")
         for old in root.iterdir():
             if old.stat().st_mtime < time.time() - STAGING_HOURS * 3600:
                 shutil.rmtree(old, ignore_errors=True)
@@ -335,16 +349,17 @@ def router() -> APIRouter:
     @pages.post("/import/confirm")
     def import_confirm(request: Request, token: str = Form(""), user: Principal = user_dep):
         user.require("import")
-        folder = _staging_root(request) / Path(token).name
+        valid = STAGING_TOKEN.fullmatch(token or "") is not None
+        folder = _staging_root(request) / (token if valid else "-")
         staged = folder / "staged.json"
-        if not token or not staged.is_file():
+        if not valid or not staged.is_file():
             return render(request, "import.html", status_code=410, error=translator(language(request))(
                 "import.expired"), source_keys=SOURCES, today=date.today())
         meta = json.loads(staged.read_text(encoding="utf-8"))
         if meta["user"] != user.username:
             raise NotFoundError("no such staged import")
         try:
-            report = import_batch(_store(request), folder / meta["file"], _import_options(meta["form"]))
+            report = import_batch(_store(request), folder / Path(meta["file"]).name, _import_options(meta["form"]))
         except GeoTrackerError as e:
             return render(request, "import.html", status_code=e.http_status, error=str(e),
                           problems=getattr(e, "problems", []), form=meta["form"], source_keys=SOURCES,
@@ -368,9 +383,8 @@ def router() -> APIRouter:
         try:
             if not user.sees_all and not patch_refs:
                 raise InputFileError("link at least one of your patches to the case", field="refs")
-            for ref in patch_refs:
-                accounts.check_patch_scope(store, user, ref)
-            cases.open_case(store, case_no.strip(), _required_date(opened_on), patches_refs=patch_refs,
+            refs = [accounts.patch_in_scope(store, user, ref) for ref in patch_refs]
+            cases.open_case(store, case_no.strip(), _required_date(opened_on), patches_refs=refs,
                             violation=violation or None, category=category or None, user=user.username)
         except GeoTrackerError as e:
             return render(request, "cases.html", status_code=e.http_status, error=str(e), today=date.today(),
@@ -397,9 +411,8 @@ def router() -> APIRouter:
         patch_refs = [r.strip() for r in refs.splitlines() if r.strip()]
 
         def act(store):
-            for ref in patch_refs:
-                accounts.check_patch_scope(store, user, ref)
-            cases.link_case(store, case_no, patch_refs, _required_date(on), user=user.username)
+            refs = [accounts.patch_in_scope(store, user, ref) for ref in patch_refs]
+            cases.link_case(store, case_no, refs, _required_date(on), user=user.username)
         return _case_action(request, user, case_no, act)
 
     @pages.post("/cases/{case_no:path}/decision")
