@@ -303,3 +303,15 @@ def test_login_never_redirects_off_site(store):
         assert response.headers["location"] == "/dashboard"
     wrong = client.post("/login", data={"username": "li", "password": "nope"})
     assert wrong.status_code == 401 and "用户名或密码不对" in wrong.text
+
+
+def test_a_form_sent_after_the_session_ended_returns_to_its_page(store):
+    client = page_client(store)
+    lost = client.post("/patches/B/1/verify", data={"on": "2023-01-01"},
+                       headers={"Referer": "http://testserver/patches/B/1?x=1"}, follow_redirects=False)
+    assert lost.status_code == 303 and lost.headers["location"] == "/login?next=%2Fpatches%2FB%2F1%3Fx%3D1"
+    elsewhere = client.post("/patches/B/1/verify", headers={"Referer": "http://evil.example/patches"},
+                            follow_redirects=False)
+    assert elsewhere.headers["location"] == "/login?next=%2Fdashboard"
+    api = client.post("/api/v1/patches/B/1/verify", json={})
+    assert api.status_code == 401 and api.json()["code"] == "not_authenticated"   # the API stays JSON

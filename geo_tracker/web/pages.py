@@ -19,7 +19,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import shapely
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -88,6 +88,10 @@ def html_error(request: Request, error: GeoTrackerError) -> Response:
     """How a page shows our errors: a login redirect, or the error page with the reason."""
     if isinstance(error, AuthenticationError):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":  # a form sent after the session ended: come back to the page it was on
+            referer = urlsplit(request.headers.get("referer", ""))
+            same_site = referer.netloc == request.url.netloc
+            target = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/dashboard"
         return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     return render(request, "error.html", status_code=error.http_status, message=str(error))
 
