@@ -64,6 +64,13 @@ class Tab:
         self.page.get_by_role("button", name="登录").click()
         self.page.wait_for_url(re.compile(r".*/dashboard"))
 
+    def unlabelled(self) -> list[str]:
+        """Form controls a screen reader could not name (every one must sit in or point to a label)."""
+        return self.page.evaluate("""Array.from(document.querySelectorAll(
+            'input:not([type=hidden]), select, textarea')).filter(function (el) {
+              return !(el.labels && el.labels.length) && !el.getAttribute('aria-label');
+            }).map(function (el) { return el.name || el.outerHTML; })""")
+
     def check_clean(self):
         assert self.remote == [], f"requests left the server: {self.remote}"
         assert self.errors == [], f"console errors: {self.errors}"
@@ -110,6 +117,7 @@ def test_liaison_uploads_sees_the_diff_confirms_and_finds_the_patches(browser, o
     page = tab.page
     tab.login("liaison")
     page.get_by_role("link", name="批次导入").click()
+    assert tab.unlabelled() == []
     name, options = SAMPLE_BATCHES[0]
     page.get_by_label("上级下发的文件").set_input_files(str(DATA_DIR / name))
     page.get_by_label("来源").select_option(options["source"])
@@ -153,6 +161,7 @@ def test_enforcer_on_a_phone_rectifies_part_of_a_patch_from_the_map(browser, dem
     link.click()
     page.wait_for_url(re.compile(r".*/patches/.+"))
     assert target["patch_code"] in page.locator("h1").inner_text()
+    assert tab.unlabelled() == []
     form = page.locator("#rectify-form")
     form.get_by_label("本次整改面积（亩）").fill("0.25")
     form.get_by_label("现场照片或文件").set_input_files(files=[{"name": "现场.jpg", "mimeType": "image/jpeg",
@@ -211,6 +220,11 @@ def test_report_author_downloads_the_docx_with_the_dashboard_figures(browser, de
     page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
     area = page.locator("#by-source tr", has_text="卫片执法").locator("[data-figure=area_mu]").inner_text()
     rectified = page.locator("#by-source tr", has_text="卫片执法").locator("[data-figure=rectified_mu]").inner_text()
+    header = page.locator("#by-village th", has_text="面积（亩）").first
+    header.focus()
+    page.keyboard.press("Enter")                                   # sortable from the keyboard
+    areas = [float(t) for t in page.locator("#by-village tbody tr td:nth-child(3)").all_inner_texts()]
+    assert areas == sorted(areas) and header.get_attribute("aria-sort") == "ascending"
     page.goto(f"{base}/reports?year=2023")
     with page.expect_download() as download:
         page.locator("#report-docx").click()
