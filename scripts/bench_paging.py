@@ -27,7 +27,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import shapely
@@ -39,6 +38,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_stats import fill  # noqa: E402
 from geo_tracker.api.ogc import _page  # noqa: E402
+from benchlib import scratch_postgres  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
 from geo_tracker.store import open_store  # noqa: E402
 
@@ -91,16 +91,9 @@ def main() -> None:
             results["spatialite"] = (args.spatialite, measure(f"sqlite:///{tmp}/paging.sqlite", args.spatialite,
                                                               args.repeat))
         if args.postgis:
-            name = f"geo_tracker_bench_{uuid.uuid4().hex[:8]}"
             print(f"postgis, {args.postgis} patches:", flush=True)
-            try:
-                results["postgis"] = (args.postgis, measure(f"{args.pg}/{name}", args.postgis, args.repeat))
-            finally:
-                engine = sa.create_engine(f"{args.pg.replace('postgresql://', 'postgresql+psycopg://')}/postgres",
-                                          isolation_level="AUTOCOMMIT")
-                with engine.connect() as conn:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                engine.dispose()
+            with scratch_postgres(args.pg) as url:
+                results["postgis"] = (args.postgis, measure(url, args.postgis, args.repeat))
     print(f"one page of {PAGE} items, fastest of {args.repeat} (OGC items page with numberMatched / bare SQL page; "
           "target ≤ 10 at every offset):")
     for name, (n, rows) in results.items():

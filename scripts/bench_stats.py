@@ -22,7 +22,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchlib import scratch_postgres  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
 from geo_tracker.services.stats import compute_stats  # noqa: E402
 from geo_tracker.store import open_store  # noqa: E402
@@ -131,16 +131,9 @@ def main() -> None:
             results["spatialite"] = (args.spatialite, *measure(f"sqlite:///{tmp}/stats.sqlite", args.spatialite,
                                                               args.repeat))
         if args.postgis:
-            name = f"geo_tracker_bench_{uuid.uuid4().hex[:8]}"
             print(f"postgis, {args.postgis} patches:", flush=True)
-            try:
-                results["postgis"] = (args.postgis, *measure(f"{args.pg}/{name}", args.postgis, args.repeat))
-            finally:
-                engine = sa.create_engine(f"{args.pg.replace('postgresql://', 'postgresql+psycopg://')}/postgres",
-                                          isolation_level="AUTOCOMMIT")
-                with engine.connect() as conn:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                engine.dispose()
+            with scratch_postgres(args.pg) as url:
+                results["postgis"] = (args.postgis, *measure(url, args.postgis, args.repeat))
     for name, (n, floor, ours, groups) in results.items():
         print(f"{name:10s} {n:>8} patches, {groups} villages: floor {floor:.2f} s, stats {ours:.2f} s")
     print(f"ratios, fastest of {args.repeat} (compute_stats by village as of {AS_OF} / hand-written aggregate; "

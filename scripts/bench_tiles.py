@@ -17,7 +17,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_stats import fill  # noqa: E402
 
+from benchlib import scratch_postgres  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
 from geo_tracker.services.tiles import patch_tile  # noqa: E402
 from geo_tracker.store import open_store  # noqa: E402
@@ -73,27 +73,19 @@ def main() -> None:
     args = parser.parse_args()
     sample = tiles(args.tiles, args.patches)
     report = {}
-    name = f"geo_tracker_bench_{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory(prefix="geo_tracker_bench_") as tmp:
-        urls = {"spatialite": f"sqlite:///{tmp}/tiles.sqlite", "postgis": f"{args.pg}/{name}"}
-        try:
-            for backend, url in urls.items():
-                init_database(url)
-                with open_store(url) as store:
-                    fill(store, args.patches)
-                    ours = [timed(lambda t=t: patch_tile(store, *t), args.repeat) for t in sample]
-                    report[backend] = ours
-                    if backend == "postgis":
-                        with store.engine.connect() as conn:
-                            report["floor (bare ST_AsMVT)"] = [
-                                timed(lambda t=t: conn.execute(sa.text(FLOOR), dict(zip("zxy", t))).scalar(), args.repeat)
-                                for t in sample]
-        finally:
-            engine = sa.create_engine(f"{args.pg.replace('postgresql://', 'postgresql+psycopg://')}/postgres",
-                                      isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            engine.dispose()
+    with tempfile.TemporaryDirectory(prefix="geo_tracker_bench_") as tmp, scratch_postgres(args.pg) as pg_url:
+        urls = {"spatialite": f"sqlite:///{tmp}/tiles.sqlite", "postgis": pg_url}
+        for backend, url in urls.items():
+            init_database(url)
+            with open_store(url) as store:
+                fill(store, args.patches)
+                ours = [timed(lambda t=t: patch_tile(store, *t), args.repeat) for t in sample]
+                report[backend] = ours
+                if backend == "postgis":
+                    with store.engine.connect() as conn:
+                        report["floor (bare ST_AsMVT)"] = [
+                            timed(lambda t=t: conn.execute(sa.text(FLOOR), dict(zip("zxy", t))).scalar(), args.repeat)
+                            for t in sample]
     print(f"tile generation, {args.patches} patches, {args.tiles} tiles at z14–16 (ms per tile, fastest of {args.repeat}):")
     for label, values in report.items():
         print(f"  {label:24s} p50 {np.percentile(values, 50):7.2f}   p95 {np.percentile(values, 95):7.2f}")
