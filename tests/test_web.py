@@ -329,3 +329,13 @@ def test_a_form_sent_after_the_session_ended_returns_to_its_page(store):
     assert elsewhere.headers["location"] == "/login?next=%2Fdashboard"
     api = client.post("/api/v1/patches/B/1/verify", json={})
     assert api.status_code == 401 and api.json()["code"] == "not_authenticated"   # the API stays JSON
+
+
+def test_the_english_catalogue_has_every_word():
+    from geo_tracker.web.messages import MESSAGES
+
+    assert set(MESSAGES["en"]) == set(MESSAGES["zh"])
+    used = set()
+    for template in (ROOT / "geo_tracker" / "web" / "templates").glob("*.html"):
+        used |= set(re.findall(r"_\('([a-z_.]+)'", template.read_text(encoding="utf-8")))
+    assert used - set(MESSAGES["zh"]) <= {"role.", "result.", "event.", "case.", "reports.", "import."}
