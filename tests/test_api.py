@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import socket
 import subprocess
@@ -153,3 +154,23 @@ def test_pages_are_cut_in_sql_and_agree_with_the_whole_list(served):
     fid = now["features"][0]["id"]
     assert client.get(f"/ogc/collections/patches/items/{fid}").json()["id"] == fid
     assert client.get("/ogc/collections/patches/items/999999").status_code == 404
+
+
+def test_a_part_drawn_on_the_map_counts_where_it_covers_the_patch(served):
+    client = client_for(served)
+    accounts.add_user(served, "field", "secret-password", "enforcer", ["*"])
+    enforcer = TestClient(create_app(served), headers={
+        "Authorization": f"Bearer {accounts.create_token(served, 'field', 'tests')}"})
+    lon, lat, d = bf.LON0, bf.LAT0, 0.0004          # patch 1 is the square LON0..+0.0008, LAT0..+0.0008
+    half = {"type": "Polygon", "coordinates": [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + 0.002],
+                                                [lon - d, lat + 0.002], [lon - d, lat - d]]]}
+    form = {"on": "2023-08-01", "measure": "demolition"}
+    done = enforcer.post("/api/v1/patches/5001090001/rectify", data={**form, "drawn": json.dumps(half)})
+    assert done.status_code == 200, done.text
+    area = client.get("/api/v1/patches/5001090001").json()["area_mu"]
+    assert done.json()["rectified_mu"] == pytest.approx(area / 2, rel=0.01)   # only the half over the patch
+    away = {**half, "coordinates": [[[x + 0.01, y] for x, y in half["coordinates"][0]]]}
+    refused = enforcer.post("/api/v1/patches/5001090001/rectify", data={**form, "drawn": json.dumps(away)})
+    assert refused.status_code == 422 and refused.json()["field"] == "drawn"
+    garbage = enforcer.post("/api/v1/patches/5001090001/rectify", data={**form, "drawn": "{not json"})
+    assert garbage.status_code == 422 and garbage.json()["field"] == "drawn"

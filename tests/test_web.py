@@ -179,6 +179,43 @@ def test_enforcer_on_a_phone_rectifies_part_of_a_patch_from_the_map(browser, dem
     tab.close()
 
 
+def test_enforcer_draws_the_rectified_part_on_the_patch_map(browser, demo, backend, db_url):
+    import json
+
+    import shapely
+
+    from geo_tracker.core.area import geodesic_area_mu
+
+    base, result = demo
+    with open_store(db_url) as store:
+        patches = list_patches(store)
+    target = patches[patches["status"].isin(["illegal", "case_filed", "rectifying"])].iloc[0]
+    before = float(target["rectified_mu"])
+    tab = Tab(browser, base, viewport={"width": 1000, "height": 900})
+    page = tab.page
+    tab.login("admin", result.password)
+    page.goto(f"{base}/patches/{quote(target['batch'], safe='')}/{quote(target['patch_code'], safe='')}")
+    page.get_by_role("button", name="开始画").click()
+    inside = target.geometry.representative_point()
+    (x0, y0, x1, y1), box = target.geometry.bounds, page.locator("#patch-map").bounding_box()
+    dx, dy = (x1 - x0) / 6, (y1 - y0) / 6
+    for lon, lat in ((inside.x - dx, inside.y - dy), (inside.x + dx, inside.y - dy), (inside.x, inside.y + dy)):
+        point = page.evaluate(f"geoTrackerPatchMap.latLngToContainerPoint([{lat}, {lon}])")
+        page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    drawn = json.loads(page.locator("#drawn").input_value())
+    assert "3" in page.locator("#draw-status").inner_text()
+    part = shapely.intersection(shapely.geometry.shape(drawn), target.geometry)
+    expected = float(geodesic_area_mu([part])[0])
+    assert expected > 0
+    page.locator("#rectify-form").get_by_role("button", name="整改登记").click()
+    page.wait_for_url(re.compile(r".*msg=act.done"))
+    with open_store(db_url) as store:
+        after = list_patches(store, codes=[target["patch_code"]], batch=target["batch"]).iloc[0]["rectified_mu"]
+    assert after - before == pytest.approx(expected, rel=1e-6)
+    tab.check_clean()
+    tab.close()
+
+
 def jpeg_bytes() -> bytes:
     from PIL import Image
 

@@ -105,6 +105,21 @@ class UserBody(BaseModel):
     display_name: str | None = None
 
 
+def drawn_part(text: str | None) -> dict | None:
+    """The rectified part sketched on a map, sent as GeoJSON text (a geometry or a Feature)."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise FieldMappingError("the drawn part is not GeoJSON", field="drawn") from None
+    if isinstance(data, dict) and data.get("type") == "Feature":
+        data = data.get("geometry")
+    if not isinstance(data, dict):
+        raise FieldMappingError("the drawn part is not a GeoJSON geometry", field="drawn")
+    return data
+
+
 def main_file(paths: list[FilePath]) -> FilePath:
     """The dataset among uploaded files (a zip, or a .shp with its .dbf/.shx/.prj/.cpg beside it)."""
     if len(paths) == 1:
@@ -192,8 +207,10 @@ def router() -> APIRouter:
                 area_mu: float | None = Form(None), full: bool = Form(False), cultivated_mu: float | None = Form(None),
                 note: str | None = Form(None), expected_version: int | None = Form(None, ge=0, le=MAX_ID),
                 evidence: list[UploadFile] = File(default=[]), geometry: UploadFile | None = File(None),
+                drawn: str | None = Form(None, description="GeoJSON polygon of the part, lon/lat, clipped to it"),
                 user: Principal = Depends(track)):
-        """整改登记: an area, everything left (full) or a drawn part (geometry file), with photos or scans."""
+        """整改登记: an area, everything left (full), a part in a file (geometry) or sketched on a map (drawn),
+        with photos or scans."""
         store = store_of(request)
         ref = accounts.patch_in_scope(store, user, ref)
         with uploads.private_folder(request.app.state.settings.upload_dir) as folder:
@@ -203,7 +220,8 @@ def router() -> APIRouter:
             part = uploads.save(geometry, folder, "part.geojson") if geometry is not None and geometry.filename \
                 else None
             return plain(tracking.rectify_patch(store, ref, on, measure, area_mu=area_mu, full=full or None,
-                                                geometry=part, cultivated_mu=cultivated_mu, evidence=photos,
+                                                geometry=part, drawn=drawn_part(drawn), cultivated_mu=cultivated_mu,
+                                                evidence=photos,
                                                 note=note, user=user.username, expected_version=expected_version))
 
     @api.post("/patches/{ref:path}/close", tags=["tracking"])

@@ -134,18 +134,37 @@ def _part_area(path: str | Path, patch: dict) -> tuple[float, str]:
     return area, shapely.to_wkt(part, rounding_precision=9)
 
 
+def _drawn_area(drawn: dict, patch: dict) -> tuple[float, str]:
+    """Area (亩) of a part sketched on the map over the patch (GeoJSON, lon/lat): what lies in the patch counts."""
+    try:
+        sketch = shapely.geometry.shape(drawn)
+    except Exception:
+        raise FieldMappingError("the drawn part is not a GeoJSON polygon", field="drawn") from None
+    check = normalise_polygons(np.array([sketch], dtype=object))
+    if check.problems:
+        raise FieldMappingError(f"the drawn part {check.problems[0]}", field="drawn")
+    part = shapely.intersection(check.geometries[0], patch["geom"])
+    area = float(geodesic_area_mu([part])[0]) if not part.is_empty else 0.0
+    if area <= AREA_EPSILON_MU:
+        raise GeoTrackerError(f"the drawn part does not overlap patch {patch['label']}: draw over the patch",
+                              field="drawn")
+    return area, shapely.to_wkt(part, rounding_precision=9)
+
+
 def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: float | None = None,
-                  full: bool = False, geometry: str | Path | None = None, cultivated_mu: float | None = None,
-                  evidence: list[str | Path] = (), note: str | None = None, user: str | None = None,
-                  expected_version: int | None = None) -> dict:
+                  full: bool = False, geometry: str | Path | None = None, drawn: dict | None = None,
+                  cultivated_mu: float | None = None, evidence: list[str | Path] = (), note: str | None = None,
+                  user: str | None = None, expected_version: int | None = None) -> dict:
     """Record rectification (整改) of part or all of a patch, with its evidence.
 
-    ``full`` rectifies everything not yet rectified, its cultivated land (耕地) included.
+    ``full`` rectifies everything not yet rectified, its cultivated land (耕地) included;
+    ``geometry`` is a file holding the rectified part, ``drawn`` a part sketched on the map.
     """
     if measure not in MEASURES:
-        raise FieldMappingError(f"--measure {measure!r} is not one of {', '.join(MEASURES)}")
-    if sum(x is not None and x is not False for x in (area_mu, geometry, full or None)) != 1:
-        raise FieldMappingError("give exactly one of --area-mu, --full and --geometry")
+        raise FieldMappingError(f"--measure {measure!r} is not one of {', '.join(MEASURES)}", field="measure")
+    if sum(x is not None and x is not False for x in (area_mu, geometry, drawn, full or None)) != 1:
+        raise FieldMappingError("give exactly one of --area-mu, --full and --geometry (or a part drawn on the map)",
+                                field="area_mu")
     if area_mu is not None and area_mu <= 0:
         raise FieldMappingError(f"--area-mu must be positive, got {area_mu}")
     if cultivated_mu is not None and cultivated_mu < 0:
@@ -165,6 +184,8 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
                 cultivated_mu = max(limit - current["rectified_cultivated_mu"], 0.0)
         elif geometry is not None:
             area_mu, part_wkt = _part_area(geometry, patch)
+        elif drawn is not None:
+            area_mu, part_wkt = _drawn_area(drawn, patch)
         if area_mu > remaining + AREA_EPSILON_MU:
             raise GeoTrackerError(
                 f"rectifying {area_mu:.4f} 亩 would bring patch {patch['label']} to "

@@ -40,7 +40,7 @@ from ..services.tiles import tile_page
 from ..store import admin_units as units_repo
 from ..api import uploads
 from ..api.auth import COOKIE, principal
-from ..api.v1 import main_file
+from ..api.v1 import drawn_part, main_file
 from .messages import LANGUAGES, translator
 
 STATIC = Path(__file__).with_name("static")
@@ -288,16 +288,17 @@ def router() -> APIRouter:
     def rectify(request: Request, ref: str, on: str = Form(""), measure: str = Form(""), area_mu: str = Form(""),
                 full: str = Form(""), cultivated_mu: str = Form(""), note: str = Form(""),
                 evidence: list[UploadFile] = File(default=[]), geometry: UploadFile | None = File(None),
-                user: Principal = user_dep):
+                drawn: str = Form(""), user: Principal = user_dep):
         def act(store, ref):
             with uploads.private_folder(request.app.state.settings.upload_dir) as folder:
                 photos = [uploads.save(f, folder, "evidence") for f in evidence if f.filename]
                 for path in photos:
                     uploads.evidence_type(path)
                 part = uploads.save(geometry, folder, "part") if geometry is not None and geometry.filename else None
+                sketch = drawn_part(drawn)
                 tracking.rectify_patch(store, ref, _required_date(on), measure,
-                                       area_mu=None if full or part else _number(area_mu, "area_mu"),
-                                       full=bool(full) or None, geometry=part,
+                                       area_mu=None if full or part or sketch else _number(area_mu, "area_mu"),
+                                       full=bool(full) or None, geometry=part, drawn=sketch,
                                        cultivated_mu=_number(cultivated_mu, "cultivated_mu") if cultivated_mu else None,
                                        evidence=photos, note=note or None, user=user.username)
         return _patch_action(request, user, ref, act)

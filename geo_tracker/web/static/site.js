@@ -37,5 +37,26 @@
     var patch = L.geoJSON(data.patch, { style: { color: "#b3261e", weight: 2, fillOpacity: 0.3 } }).addTo(map);
     map.fitBounds(patch.getBounds(), { maxZoom: 17, padding: [20, 20] });
     L.control.scale({ imperial: false }).addTo(map);
+    window.geoTrackerPatchMap = map;
+    var toggle = document.getElementById("draw-part");
+    if (toggle) {
+      var points = [], sketch = null, drawing = false;
+      var input = document.getElementById("drawn"), status = document.getElementById("draw-status");
+      var redraw = function () {
+        if (sketch) { map.removeLayer(sketch); }
+        sketch = points.length ? L.polygon(points, { color: "#1b6e3a", weight: 2, fillOpacity: 0.35 }).addTo(map) : null;
+        var ring = points.map(function (p) { return [p.lng, p.lat]; });
+        input.value = points.length >= 3 ? JSON.stringify({ type: "Polygon", coordinates: [ring.concat([ring[0]])] }) : "";
+        status.textContent = points.length ? status.getAttribute("data-points").replace("{n}", points.length) : "";
+      };
+      toggle.addEventListener("click", function () {
+        drawing = !drawing;
+        toggle.setAttribute("aria-pressed", String(drawing));
+        box.classList.toggle("drawing", drawing);
+        if (drawing) { box.scrollIntoView({ block: "center" }); }
+      });
+      document.getElementById("draw-clear").addEventListener("click", function () { points = []; redraw(); });
+      map.on("click", function (e) { if (drawing) { points.push(e.latlng); redraw(); } });
+    }
   }
 })();
