@@ -261,6 +261,7 @@ def test_tiles_are_versioned_by_writes(server):
     assert {"patches", "villages"} <= set(layers)
     codes = {f["properties"]["patch_code"] for f in layers["patches"]["features"]}
     assert codes and codes <= {f"500109000{i}" for i in range(1, 5)}   # only the own township's patches
+    assert {f["properties"]["batch"] for f in layers["patches"]["features"]} == {"B"}   # for the link to its page
     etag = first.headers["etag"]
     assert enforcer.get(f"/tiles/14/{x}/{y}.pbf", headers={"If-None-Match": etag}).status_code == 304
     enforcer.post(f"/api/v1/patches/{OWN_ISSUED}/verify", json={"result": "legal", "on": "2023-07-06"})

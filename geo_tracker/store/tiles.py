@@ -23,7 +23,7 @@ LAYER = "patches"
 VILLAGE_LAYER = "villages"
 EXTENT = 4096
 BUFFER = 64
-PROPERTIES = ["patch_code", "status", "area_mu"]
+PROPERTIES = ["patch_code", "batch", "status", "area_mu"]
 _TO_3857 = Transformer.from_crs(4490, 3857, always_xy=True)
 
 
@@ -50,8 +50,9 @@ def _postgis_tile(conn: Connection, z: int, x: int, y: int, villages) -> bytes:
                                ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS b4490),
         mvt AS (
           SELECT ST_AsMVTGeom(ST_Transform(p.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom,
-                 p.patch_code, p.status, p.area_mu
-          FROM patches p CROSS JOIN bounds LEFT JOIN patch_matches m ON m.patch_id = p.id
+                 p.patch_code, b.name AS batch, p.status, p.area_mu
+          FROM patches p CROSS JOIN bounds JOIN batches b ON b.id = p.batch_id
+          LEFT JOIN patch_matches m ON m.patch_id = p.id
           WHERE p.is_current AND NOT p.withdrawn AND p.geom && bounds.b4490 {scope}
         ),
         vmvt AS (
@@ -75,8 +76,9 @@ def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int, vil
     box = {"xmin": west - pad_x, "ymin": south - pad_y, "xmax": east + pad_x, "ymax": north + pad_y}
     scope, params = village_scope_sql(villages)
     rows = conn.execute(sa.text(
-        f"SELECT patches.patch_code, patches.status, patches.area_mu, {store.geometry_as_wkb('patches.geom')} AS wkb "
-        "FROM patches LEFT JOIN patch_matches m ON m.patch_id = patches.id "
+        f"SELECT patches.patch_code, b.name AS batch, patches.status, patches.area_mu, "
+        f"{store.geometry_as_wkb('patches.geom')} AS wkb "
+        "FROM patches JOIN batches b ON b.id = patches.batch_id LEFT JOIN patch_matches m ON m.patch_id = patches.id "
         f"WHERE patches.is_current AND NOT patches.withdrawn AND {store.bbox_condition('patches')} {scope}"),
         {**box, **params}).all()
     units = conn.execute(sa.text(
@@ -87,7 +89,8 @@ def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int, vil
     layers = []
     if rows:
         layers.append({"name": LAYER, "features": [
-            {"geometry": g, "properties": {"patch_code": r.patch_code, "status": r.status, "area_mu": float(r.area_mu)}}
+            {"geometry": g, "properties": {"patch_code": r.patch_code, "batch": r.batch, "status": r.status,
+                                           "area_mu": float(r.area_mu)}}
             for g, r in zip(_projected(rows), rows)]})
     if units:
         layers.append({"name": VILLAGE_LAYER, "features": [

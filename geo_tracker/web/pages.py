@@ -189,12 +189,13 @@ def router() -> APIRouter:
     def map_frame(request: Request, user: Principal = user_dep):
         store, scope = _store(request), _scope(request, user)
         f = _map_filters(request)
+        link = {"base": "/patches/", "text": translator(language(request))("map.open")}
         if count_patches(store, villages=scope) > EMBED_LIMIT:
-            return HTMLResponse(tile_page(store))
+            return HTMLResponse(tile_page(store, patch_link=link))
         data, title = map_page_data(store, batches=[f["batch"]] if f["batch"] else [], source=f["source"],
                                     village=f["village"], status=f["status"], as_of=_date(f["as_of"]),
                                     villages=scope)
-        data["patch_link"] = {"base": "/patches/", "text": translator(language(request))("map.open")}
+        data["patch_link"] = link
         return HTMLResponse(render_page(build_map(data, title=title, lib="/lib")))
 
     # --- patches ---------------------------------------------------------------------

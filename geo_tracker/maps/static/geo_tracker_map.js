@@ -276,18 +276,28 @@
         patches: function (p) {
           return { color: data.colors[p.status] || "#495057", weight: 1.5, fill: true,
                    fillColor: data.colors[p.status] || "#adb5bd", fillOpacity: 0.55 };
-        }
+        },
+        villages: { color: "#495057", weight: 1, fill: false, dashArray: "4 3" }
       }
     });
     layer.on("tileload", function () { loaded += 1; window.geoTracker.tilesLoaded = loaded; });
     layer.on("click", function (e) {
       var p = e.layer.properties;
+      if (!p.patch_code) { return; }
       var box = document.createElement("div");
       [p.patch_code, (data.labels.statuses[p.status] || p.status), Number(p.area_mu).toFixed(4) + " 亩"].forEach(function (t) {
         var line = document.createElement("div");
         line.textContent = t;
         box.appendChild(line);
       });
+      if (data.patch_link && p.batch) {
+        var a = document.createElement("a");
+        a.className = "gt-patch-link";
+        a.textContent = data.patch_link.text;
+        a.href = data.patch_link.base + encodeURIComponent(p.batch) + "/" + encodeURIComponent(p.patch_code);
+        a.target = "_top";
+        box.appendChild(a);
+      }
       L.popup().setLatLng(e.latlng).setContent(box).openOn(map);
     });
     layer.addTo(map);
