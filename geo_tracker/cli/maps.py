@@ -90,6 +90,7 @@ def serve(app: AppContext, host, port, config_file, workers):
 
     settings = load_settings(config_file)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     store = app.open_store()
     store.check_schema()
     click.echo(f"serving {store.display_url} on http://{host}:{port}/ with {workers} process(es) "
