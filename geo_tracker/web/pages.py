@@ -133,6 +133,7 @@ def router() -> APIRouter:
             return render(request, "login.html", status_code=401, next=_safe_next(next), failed=True,
                           username=username)
         token, _csrf = accounts.start_session(store, user, settings.session_hours)
+        request.state.user = user.username
         response = RedirectResponse(_safe_next(next), status_code=303)
         response.set_cookie(COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True,
                             samesite="lax", secure=settings.cookie_secure, path="/")
