@@ -22,10 +22,7 @@ PostGIS 100 000: 2.0x / 1.5x / 1.5x (135 / 217 / 246 ms).
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +35,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_stats import fill  # noqa: E402
 from geo_tracker.api.ogc import _page  # noqa: E402
-from benchlib import scratch_postgres  # noqa: E402
+from benchlib import backend_arguments, on_each_backend  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
 from geo_tracker.store import open_store  # noqa: E402
 
@@ -78,22 +75,8 @@ def measure(url: str, n: int, repeat: int) -> list[tuple[int, float, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgis", type=int, default=100_000, help="patches on PostGIS (0 to skip)")
-    parser.add_argument("--spatialite", type=int, default=100_000, help="patches on SpatiaLite (0 to skip)")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--pg", default=os.environ.get("GEO_TRACKER_TEST_PG", "postgresql://postgres@127.0.0.1:5432"))
-    args = parser.parse_args()
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="geo_tracker_bench_") as tmp:
-        if args.spatialite:
-            print(f"spatialite, {args.spatialite} patches:", flush=True)
-            results["spatialite"] = (args.spatialite, measure(f"sqlite:///{tmp}/paging.sqlite", args.spatialite,
-                                                              args.repeat))
-        if args.postgis:
-            print(f"postgis, {args.postgis} patches:", flush=True)
-            with scratch_postgres(args.pg) as url:
-                results["postgis"] = (args.postgis, measure(url, args.postgis, args.repeat))
+    args = backend_arguments(__doc__.splitlines()[0], postgis=100_000, spatialite=100_000).parse_args()
+    results = on_each_backend(args, measure)
     print(f"one page of {PAGE} items, fastest of {args.repeat} (OGC items page with numberMatched / bare SQL page; "
           "target ≤ 10 at every offset):")
     for name, (n, rows) in results.items():

@@ -17,10 +17,7 @@ Target: ≤ 2× the floor on both backends.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -30,7 +27,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchlib import scratch_postgres  # noqa: E402
+from benchlib import backend_arguments, on_each_backend  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
 from geo_tracker.services.stats import compute_stats  # noqa: E402
 from geo_tracker.store import open_store  # noqa: E402
@@ -118,22 +115,8 @@ def measure(url: str, n: int, repeat: int) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgis", type=int, default=1_000_000, help="patches on PostGIS (0 to skip)")
-    parser.add_argument("--spatialite", type=int, default=100_000, help="patches on SpatiaLite (0 to skip)")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--pg", default=os.environ.get("GEO_TRACKER_TEST_PG", "postgresql://postgres@127.0.0.1:5432"))
-    args = parser.parse_args()
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="geo_tracker_bench_") as tmp:
-        if args.spatialite:
-            print(f"spatialite, {args.spatialite} patches:", flush=True)
-            results["spatialite"] = (args.spatialite, *measure(f"sqlite:///{tmp}/stats.sqlite", args.spatialite,
-                                                              args.repeat))
-        if args.postgis:
-            print(f"postgis, {args.postgis} patches:", flush=True)
-            with scratch_postgres(args.pg) as url:
-                results["postgis"] = (args.postgis, *measure(url, args.postgis, args.repeat))
+    args = backend_arguments(__doc__.splitlines()[0], postgis=1_000_000, spatialite=100_000).parse_args()
+    results = {name: (n, *measured) for name, (n, measured) in on_each_backend(args, measure).items()}
     for name, (n, floor, ours, groups) in results.items():
         print(f"{name:10s} {n:>8} patches, {groups} villages: floor {floor:.2f} s, stats {ours:.2f} s")
     print(f"ratios, fastest of {args.repeat} (compute_stats by village as of {AS_OF} / hand-written aggregate; "

@@ -24,3 +24,35 @@ def scratch_postgres(server: str = PG_SERVER, prefix: str = "geo_tracker_bench")
         with engine.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
+
+
+def backend_arguments(description: str, *, postgis: int, spatialite: int):
+    """The command line every backend benchmark takes: patches per backend (0 skips it), repeats, the server."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--postgis", type=int, default=postgis, help="patches on PostGIS (0 to skip)")
+    parser.add_argument("--spatialite", type=int, default=spatialite, help="patches on SpatiaLite (0 to skip)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pg", default=PG_SERVER)
+    return parser
+
+
+def on_each_backend(args, measure) -> dict[str, tuple[int, object]]:
+    """``measure(url, n, repeat)`` on a fresh SpatiaLite file and a throw-away PostGIS database.
+
+    Returns {backend: (n, what measure returned)}.
+    """
+    import tempfile
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="geo_tracker_bench_") as tmp:
+        if args.spatialite:
+            print(f"spatialite, {args.spatialite} patches:", flush=True)
+            results["spatialite"] = (args.spatialite, measure(f"sqlite:///{tmp}/bench.sqlite", args.spatialite,
+                                                              args.repeat))
+        if args.postgis:
+            print(f"postgis, {args.postgis} patches:", flush=True)
+            with scratch_postgres(args.pg) as url:
+                results["postgis"] = (args.postgis, measure(url, args.postgis, args.repeat))
+    return results
