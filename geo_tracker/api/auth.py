@@ -83,26 +83,35 @@ def me(user: Principal) -> dict:
             "may": sorted(action for action in accounts.PERMISSIONS if user.can(action))}
 
 
+def open_session(request: Request, response: Response, user: Principal) -> str:
+    """Start a session for ``user``: the HttpOnly, SameSite cookie on ``response``; returns the CSRF token."""
+    store, settings = request.app.state.store, request.app.state.settings
+    token, csrf = accounts.start_session(store, user, settings.session_hours)
+    response.set_cookie(COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True,
+                        samesite="lax", secure=settings.cookie_secure, path="/")
+    request.state.user = user.username
+    return csrf
+
+
+def close_session(request: Request, response: Response) -> None:
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        accounts.end_session(request.app.state.store, cookie)
+    response.delete_cookie(COOKIE, path="/")
+
+
 def router() -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["accounts"])
 
     @api.post("/login")
     def login(request: Request, response: Response, username: str = Form(...), password: str = Form(...)):
         """Log in with a form (user name, password): sets the HttpOnly session cookie, returns the CSRF token."""
-        store, settings = request.app.state.store, request.app.state.settings
-        user = accounts.authenticate(store, username, password)
-        token, csrf = accounts.start_session(store, user, settings.session_hours)
-        response.set_cookie(COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True,
-                            samesite="lax", secure=settings.cookie_secure, path="/")
-        request.state.user = user.username
-        return {"user": me(user), "csrf_token": csrf}
+        user = accounts.authenticate(request.app.state.store, username, password)
+        return {"user": me(user), "csrf_token": open_session(request, response, user)}
 
     @api.post("/logout")
     def logout(request: Request, response: Response, user: Principal = Depends(principal)):
-        cookie = request.cookies.get(COOKIE)
-        if cookie:
-            accounts.end_session(request.app.state.store, cookie)
-        response.delete_cookie(COOKIE, path="/")
+        close_session(request, response)
         return {"logged_out": user.username}
 
     @api.get("/me")

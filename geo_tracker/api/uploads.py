@@ -109,6 +109,18 @@ def save(upload: UploadFile, folder: Path, fallback: str = "upload") -> Path:
     return target
 
 
+@contextmanager
+def rectification_files(upload_dir: str | None, evidence: list[UploadFile],
+                        geometry: UploadFile | None) -> Iterator[tuple[list[Path], Path | None]]:
+    """(evidence files, each checked by content; the rectified-part file or None) saved privately for one record."""
+    with private_folder(upload_dir) as folder:
+        photos = [save(f, folder, "evidence") for f in evidence if f.filename]
+        for path in photos:
+            evidence_type(path)
+        part = save(geometry, folder, "part") if geometry is not None and geometry.filename else None
+        yield photos, part
+
+
 def evidence_type(path: Path) -> str:
     """The media type of an evidence file by its content; anything else is refused."""
     with path.open("rb") as f:

@@ -213,16 +213,11 @@ def router() -> APIRouter:
         with photos or scans."""
         store = store_of(request)
         ref = accounts.patch_in_scope(store, user, ref)
-        with uploads.private_folder(request.app.state.settings.upload_dir) as folder:
-            photos = [uploads.save(f, folder, "evidence") for f in evidence if f.filename]
-            for path in photos:
-                uploads.evidence_type(path)
-            part = uploads.save(geometry, folder, "part.geojson") if geometry is not None and geometry.filename \
-                else None
+        with uploads.rectification_files(request.app.state.settings.upload_dir, evidence, geometry) as (photos, part):
             return plain(tracking.rectify_patch(store, ref, on, measure, area_mu=area_mu, full=full or None,
                                                 geometry=part, drawn=drawn_part(drawn), cultivated_mu=cultivated_mu,
-                                                evidence=photos,
-                                                note=note, user=user.username, expected_version=expected_version))
+                                                evidence=photos, note=note, user=user.username,
+                                                expected_version=expected_version))
 
     @api.post("/patches/{ref:path}/close", tags=["tracking"])
     def close(request: Request, ref: str, body: CloseBody, user: Principal = Depends(track)):

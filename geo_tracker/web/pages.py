@@ -39,7 +39,7 @@ from ..services.report import report_context
 from ..services.tiles import tile_page
 from ..store import admin_units as units_repo
 from ..api import uploads
-from ..api.auth import COOKIE, principal
+from ..api.auth import COOKIE, close_session, open_session, principal
 from ..api.v1 import drawn_part, main_file
 from .messages import LANGUAGES, translator
 
@@ -126,24 +126,19 @@ def router() -> APIRouter:
 
     @pages.post("/login")
     def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/dashboard")):
-        store, settings = _store(request), request.app.state.settings
         try:
-            user = accounts.authenticate(store, username, password)
+            user = accounts.authenticate(_store(request), username, password)
         except AuthenticationError:
             return render(request, "login.html", status_code=401, next=_safe_next(next), failed=True,
                           username=username)
-        token, _csrf = accounts.start_session(store, user, settings.session_hours)
-        request.state.user = user.username
         response = RedirectResponse(_safe_next(next), status_code=303)
-        response.set_cookie(COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True,
-                            samesite="lax", secure=settings.cookie_secure, path="/")
+        open_session(request, response, user)
         return response
 
     @pages.post("/logout")
     def logout(request: Request, user: Principal = user_dep):
-        accounts.end_session(_store(request), request.cookies.get(COOKIE, ""))
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(COOKIE, path="/")
+        close_session(request, response)
         return response
 
     @pages.get("/account")
@@ -292,11 +287,8 @@ def router() -> APIRouter:
                 evidence: list[UploadFile] = File(default=[]), geometry: UploadFile | None = File(None),
                 drawn: str = Form(""), user: Principal = user_dep):
         def act(store, ref):
-            with uploads.private_folder(request.app.state.settings.upload_dir) as folder:
-                photos = [uploads.save(f, folder, "evidence") for f in evidence if f.filename]
-                for path in photos:
-                    uploads.evidence_type(path)
-                part = uploads.save(geometry, folder, "part") if geometry is not None and geometry.filename else None
+            upload_dir = request.app.state.settings.upload_dir
+            with uploads.rectification_files(upload_dir, evidence, geometry) as (photos, part):
                 sketch = drawn_part(drawn)
                 tracking.rectify_patch(store, ref, _required_date(on), measure,
                                        area_mu=None if full or part or sketch else _number(area_mu, "area_mu"),
@@ -342,15 +334,14 @@ def router() -> APIRouter:
         try:
             if not [f for f in file if f.filename]:
                 raise InputFileError("choose the file the bureau sent (zip, gpkg, shp set, kml, txt)", field="file")
-            paths = [uploads.save(f, folder, "delivery") for f in file if f.filename]
-            options = _import_options(form, dry_run=True)
-            report = import_batch(_store(request), main_file(paths), options)
+            dataset = main_file([uploads.save(f, folder, "delivery") for f in file if f.filename])
+            report = import_batch(_store(request), dataset, _import_options(form, dry_run=True))
         except GeoTrackerError as e:
             shutil.rmtree(folder, ignore_errors=True)
             return render(request, "import.html", status_code=e.http_status, error=str(e),
                           problems=getattr(e, "problems", []), form=form, source_keys=SOURCES, today=date.today())
         (folder / "staged.json").write_text(json.dumps({"user": user.username, "form": form,
-                                                       "file": main_file(paths).name}), encoding="utf-8")
+                                                       "file": dataset.name}), encoding="utf-8")
         return render(request, "import_diff.html", report=report.to_dict(), token=token, form=form)
 
     @pages.post("/import/confirm")
