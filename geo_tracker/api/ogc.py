@@ -126,26 +126,21 @@ def _page(store: Store, collection: str, as_of: date | None, filters: dict, vill
         names = PATCH_PROPERTIES + EXTRA_PROPERTIES
         return matched, [(int(row.id), row.geometry, {k: plain_value(getattr(row, k)) for k in names})
                          for row in frame.itertuples()]
-    found = _features(store, collection, as_of, filters)
+    if collection != "villages":
+        raise NotFoundError(f"no collection {collection!r}: the collections are {', '.join(COLLECTIONS)}")
+    found = _villages(store, as_of, filters)
     if area is not None:
         found = [f for f in found if f[1].intersects(area)]
     return len(found), found[offset:offset + limit] if limit is not None else found[offset:]
 
 
-def _features(store: Store, collection: str, as_of: date | None, filters: dict, villages=None):
-    if collection in ("patches",) or collection.startswith("batch-"):
-        return _page(store, collection, as_of, filters, villages)[1]
-    if collection == "villages":
-        with store.engine.connect() as conn:
-            units = units_repo.load_units(conn, store, level="village", valid_on=as_of or date.today())
-        out = []
-        for u in units.itertuples():
-            if filters.get("village_code") and u.code != filters["village_code"]:
-                continue
-            out.append((int(u.id), u.geometry, {"code": u.code, "name": u.name, "parent_code": u.parent_code,
-                                               "valid_from": u.valid_from, "valid_to": u.valid_to}))
-        return out
-    raise NotFoundError(f"no collection {collection!r}: the collections are {', '.join(COLLECTIONS)}")
+def _villages(store: Store, as_of: date | None, filters: dict) -> list:
+    with store.engine.connect() as conn:
+        units = units_repo.load_units(conn, store, level="village", valid_on=as_of or date.today())
+    return [(int(u.id), u.geometry, {"code": u.code, "name": u.name, "parent_code": u.parent_code,
+                                     "valid_from": u.valid_from, "valid_to": u.valid_to})
+            for u in units.itertuples()
+            if not filters.get("village_code") or u.code == filters["village_code"]]
 
 
 def register(app: FastAPI) -> None:
@@ -222,8 +217,8 @@ def register(app: FastAPI) -> None:
              user: Principal = Depends(read)):
         out_crs = _crs(crs)
         store = request.app.state.store
-        for feature_id, geom, props in _features(store, cid, _as_of(datetime), {"ids": [fid]},
-                                                 accounts.scope_villages(store, user)):
+        _matched, found = _page(store, cid, _as_of(datetime), {"ids": [fid]}, accounts.scope_villages(store, user))
+        for feature_id, geom, props in found:
             if feature_id == fid:
                 return _json({"type": "Feature", "id": fid, "geometry": _geometry(geom, out_crs), "properties": props,
                               "links": [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]},
