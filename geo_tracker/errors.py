@@ -123,6 +123,13 @@ class BatchImportError(InputFileError):
         self.problems = problems or []
 
 
+class DuplicateDeliveryError(BatchImportError):
+    """The delivery, or some of its patches, is already held under another batch: importing it
+    would count the same land twice. ``--accept-duplicates`` overrides after a look."""
+
+    http_status = 409
+
+
 class ZuobiaoFormatError(InputFileError):
     """A 坐标txt (报部格式) file breaks the format in a way that cannot be read around."""
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+import shapely.affinity
 from shapely.geometry import MultiPolygon, Polygon
 
 from geo_tracker.core.area import reference_area_m2
@@ -298,3 +299,77 @@ def dltb_shapefile(tmp: Path) -> Path:
                  shapely.box(LON0 + 0.005, LAT0 - 0.01, LON0 + 0.02, LAT0 + 0.01),
                  shapely.box(LON0 - 0.01, LAT0 + 0.01, LON0 + 0.02, LAT0 + 0.02)], crs=4490)
     return write_shapefile(frame, tmp / "DLTB.shp", crs=4523, keep_prj=False, keep_cpg=False)
+
+
+# --- the sample delivery as a liaison receives it twice, or corrected -------------------------
+
+SAMPLE_ZIP = Path(__file__).resolve().parents[1] / "data" / "batches" / "2023年卫片执法第2批.zip"
+
+
+def rezipped_sample(tmp: Path, name: str = "2023年第2批（重发）.zip") -> Path:
+    """The sample delivery unpacked and zipped again under another name and folder, with
+    GBK member names: the same content in another container (e-mail vs USB stick)."""
+    out = tmp / name
+    with zipfile.ZipFile(SAMPLE_ZIP) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            if member.is_dir():
+                continue
+            info = _GBKZipInfo("U盘拷贝/" + Path(member.filename).name.replace("WPZF_2023_2", "卫片图斑"))
+            target.writestr(info, source.read(member))
+    return out
+
+
+def sample_frame() -> gpd.GeoDataFrame:
+    return gpd.read_file(f"zip://{SAMPLE_ZIP}!2023年卫片执法第2批/WPZF_2023_2.shp", encoding="GBK")
+
+
+def sample_reissue(tmp: Path, moved=(3, 7), shift_m: float = 20.0, jitter_m: float = 0.0) -> Path:
+    """A corrected re-issue of the sample (Gauss-Krüger metres, no .prj): every remark (BZ)
+    edited, two columns dropped, the patches at positions ``moved`` shifted by ``shift_m``,
+    and every other vertex moved by ``jitter_m`` (re-export noise)."""
+    frame = sample_frame()
+    frame["BZ"] = [f"{b or ''}（已更正）" for b in frame["BZ"]]
+    frame = frame.drop(columns=["QSX", "HSX"])
+    for i in range(len(frame)):
+        shift = shift_m if i in moved else jitter_m
+        frame.loc[i, "geometry"] = shapely.affinity.translate(frame.geometry[i], shift, 0)
+    return write_shapefile(frame, tmp / "更正" / "WPZF_2023_2.shp", keep_prj=False, keep_cpg=False)
+
+
+# --- 坐标txt written by one tool, one parcel a file -------------------------------------------
+
+def zuobiao_text(parcels: list[tuple[str, float | str, list[tuple[float, float]]]], *, datum="2000国家大地坐标系") -> str:
+    """A 坐标txt with ``(地块编号, 地块面积, ring of (easting with zone 35, northing))`` per parcel."""
+    lines = ["[属性描述]", "格式版本号=1.01版本", "数据产生单位=某测绘公司", "数据产生日期=2024-05-20",
+             f"坐标系={datum}", "几度分带=3", "投影类型=高斯克吕格", "计量单位=米", "带号=35", "精度=0.01",
+             "转换参数=,,,,,,", "[地块坐标]"]
+    for code, area, ring in parcels:
+        lines.append(f"{len(ring)},{area},{code},违法占地,面,,,0101,@")
+        lines += [f"J{k + 1},1,{y:.2f},{x:.2f}" for k, (x, y) in enumerate(ring)]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def gk_square(east: float, north: float, side: float) -> list[tuple[float, float]]:
+    return [(east, north), (east + side, north), (east + side, north + side), (east, north + side), (east, north)]
+
+
+def zuobiao_zip_fid0(tmp: Path) -> Path:
+    """Three files, one parcel each, every 地块编号 the writer's placeholder FID_0."""
+    names = ["石龙村一组.txt", "新华村.txt", "金星村.txt"]
+    out = tmp / "坐标txt报部.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        for k, name in enumerate(names):
+            ring = gk_square(35512000.0 + 300 * k, 3307000.0, 50.0)
+            z.writestr(_GBKZipInfo(f"报部坐标/{name}"), zuobiao_text([("FID_0", 0.25, ring)]).encode("gb18030"))
+    return out
+
+
+def zuobiao_planar_300mu(tmp: Path) -> tuple[Path, float]:
+    """A 300 亩 parcel 120 km east of zone 35's central meridian whose 地块面积 (公顷) is its
+    planar Gauss-Krüger area, as many writers compute it. Returns the file and that area in 亩."""
+    side = (300 * M2_PER_MU) ** 0.5
+    ring = gk_square(35620000.0, 3307000.0, side)
+    planar_ha = shapely.Polygon(ring).area / 10000
+    path = tmp / "三百亩.txt"
+    path.write_text(zuobiao_text([("DK001", f"{planar_ha:.4f}", ring)]), encoding="utf-8")
+    return path, planar_ha * 15

@@ -175,7 +175,7 @@ def test_area_flags():
 def test_duplicates_and_diff():
     assert duplicate_codes(["a", "b", "a", "c", "b"]) == {"a": [0, 2], "b": [1, 4]}
     diff = diff_by_code({"a": "1", "b": "2", "c": "3"}, {"a": "1", "b": "9", "d": "4"})
-    assert diff.counts() == {"unchanged": 1, "changed": 1, "withdrawn": 1, "new": 1}
+    assert diff.counts() == {"unchanged": 1, "attributes_changed": 0, "changed": 1, "withdrawn": 1, "new": 1}
     assert (diff.changed, diff.withdrawn, diff.new) == (["b"], ["c"], ["d"])
 
 

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import bureau_files as bf
 from geo_tracker.cli import cli
 from geo_tracker.errors import (
+    DuplicateDeliveryError,
     BatchImportError,
     CRSDetectionError,
     EncodingDetectionError,
@@ -95,7 +96,7 @@ def test_gbk_shapefile_without_prj_in_zone_prefixed_gauss_kruger(store, tmp_path
     assert report.encoding == "GBK" and "no .cpg" in report.encoding_reason
     assert report.fields["issued_area"].startswith("JCMJ in 亩")
     assert report.cultivated_mu == pytest.approx(sum(bf.canonical_patches().GDMJ), abs=1e-6)
-    assert report.diff == {"unchanged": 0, "changed": 0, "withdrawn": 0, "new": 6}
+    assert report.diff == {"unchanged": 0, "attributes_changed": 0, "changed": 0, "withdrawn": 0, "new": 6}
     assert_canonical(report, store)
 
 
@@ -371,7 +372,7 @@ def test_identical_file_again_is_a_no_op(store, tmp_path):
     import_batch(store, path, options())
     before = snapshot(store)
     again = import_batch(store, path, options())
-    assert again.already_imported and again.diff == {"unchanged": 6, "changed": 0, "withdrawn": 0, "new": 0}
+    assert again.already_imported and again.diff == {"unchanged": 6, "attributes_changed": 0, "changed": 0, "withdrawn": 0, "new": 0}
     assert snapshot(store) == before
 
 
@@ -379,7 +380,7 @@ def test_identical_file_under_another_batch_name_is_refused(store, tmp_path):
     path = bf.weipian_gbk_noprj(tmp_path)
     import_batch(store, path, options())
     before = snapshot(store)
-    with pytest.raises(BatchImportError, match=r"identical \(SHA-256\) to the file imported on .* as batch '2023年第2批'"):
+    with pytest.raises(DuplicateDeliveryError, match=r"same delivery \(SHA-256 of its content\) as .*, imported on .* as batch '2023年第2批'"):
         import_batch(store, path, options(batch="2023年第3批"))
     assert snapshot(store) == before
 
@@ -404,9 +405,9 @@ def test_reissue_reports_and_records_the_diff(store, tmp_path):
     path = _reissue(tmp_path)
     before = snapshot(store)
     dry = import_batch(store, path, options(dry_run=True))
-    assert dry.diff == {"unchanged": 3, "changed": 2, "withdrawn": 1, "new": 1}
-    assert dry.diff_codes == {"changed": ["5001090001", "5001090002"], "withdrawn": ["5001090005"],
-                              "new": ["5001090007"]}
+    assert dry.diff == {"unchanged": 3, "attributes_changed": 1, "changed": 1, "withdrawn": 1, "new": 1}
+    assert dry.diff_codes == {"attributes_changed": ["5001090002"], "changed": ["5001090001"],
+                              "withdrawn": ["5001090005"], "new": ["5001090007"]}
     assert snapshot(store) == before
 
     report = import_batch(store, path, options(issued_on=date(2023, 8, 1)))
@@ -452,7 +453,7 @@ def test_cli_import_json_list_and_show(db_url, tmp_path):
     for key in ("batch", "source", "features_read", "accepted", "rejected", "flags", "area_mu",
                 "cultivated_mu", "issued_area_mu", "crs", "crs_reason", "encoding", "diff"):
         assert key in data
-    assert data["diff"] == {"unchanged": 0, "changed": 0, "withdrawn": 0, "new": 6}
+    assert data["diff"] == {"unchanged": 0, "attributes_changed": 0, "changed": 0, "withdrawn": 0, "new": 6}
     text = runner.invoke(cli, ["--db", db_url, "batches", "import", str(path), "--source",
                                "natural-resources", "--batch", "2023年第2批", "--issued-on", "2023-06-30"])
     assert text.exit_code == 0 and "nothing changed" in text.output
@@ -487,7 +488,7 @@ def test_cli_unknown_batch(db_url):
 
 
 def test_chunked_parallel_checks_give_the_same_result(store, tmp_path, monkeypatch):
-    import geo_tracker.services.batches as service
+    import geo_tracker.services.batch_import as service
 
     monkeypatch.setattr(service, "PARALLEL_CHUNK", 2)
     report = import_batch(store, _mixed_geojson(tmp_path), options(skip_invalid=True))
@@ -533,7 +534,7 @@ def test_chunked_import_rejects_late_features_and_writes_nothing(store, tmp_path
 def test_chunked_reissue(store, tmp_path, small_chunks):
     import_batch(store, bf.weipian_gbk_noprj(tmp_path), options())
     report = import_batch(store, _reissue(tmp_path), options())
-    assert report.diff == {"unchanged": 3, "changed": 2, "withdrawn": 1, "new": 1}
+    assert report.diff == {"unchanged": 3, "attributes_changed": 1, "changed": 1, "withdrawn": 1, "new": 1}
     assert len([r for r in stored_patches(store) if r["is_current"] and not r["withdrawn"]]) == 6
 
 

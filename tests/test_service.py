@@ -197,6 +197,16 @@ def test_batch_upload_dry_run_then_import_and_bad_files(server, tmp_path):
     assert len(viewer.get("/api/v1/patches").json()["features"]) == 5
     assert viewer.get("/api/v1/batches/B").json()["name"] == "B"
 
+    again = liaison.post("/api/v1/batches", data={**form, "batch": "B（重发）"},
+                         files={"file": ("重发.geojson", content, "application/json")})
+    assert again.status_code == 409 and again.json()["code"] == "duplicate_delivery"
+    assert "by liaison_own as batch 'B'" in again.json()["message"]
+    looked = liaison.post("/api/v1/batches", data={**form, "batch": "B（重发）", "dry_run": "true"},
+                          files={"file": ("重发.geojson", content, "application/json")}).json()
+    assert looked["needs_accept_duplicates"] and len(looked["duplicates"]) == 5
+    assert looked["duplicate_of"]["batch"] == "B" and looked["duplicate_of"]["imported_by"] == "liaison_own"
+    assert len(viewer.get("/api/v1/patches").json()["features"]) == 5
+
     zipped = io.BytesIO()
     with zipfile.ZipFile(zipped, "w") as z:
         z.writestr("../../escape.shp", b"x")
@@ -525,7 +535,8 @@ def test_scope_holds_for_batches_cases_shared_codes_and_staging(county, tmp_path
         other["JCBH"] = ["5001090001"]
         path = tmp_path / "other.geojson"
         other.to_file(path, driver="GeoJSON")
-        import_batch(store, path, ImportOptions(source="forestry", batch="F", issued_on=date(2023, 6, 30)))
+        import_batch(store, path, ImportOptions(source="forestry", batch="F", issued_on=date(2023, 6, 30),
+                                                accept_duplicates=True))
         county_admin = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['county']}"})
         assert county_admin.post("/api/v1/cases", json={"case_no": "共案", "opened_on": "2023-07-10",
                                                         "patches": [OWN_PATCH, OTHER_PATCH]}).status_code == 201

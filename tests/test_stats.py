@@ -186,7 +186,8 @@ def test_exports_reimport_with_the_same_areas_and_text(tracked, tmp_path, suffix
         names = pyogrio.read_info(path, encoding="GBK")["fields"]
         assert all(len(n.encode("gbk")) <= 10 for n in names)
         assert {"GT_ZT", "GT_ZGMJ", "GT_CJMC"} <= set(names)
-    report = import_batch(tracked, path, ImportOptions(source="other", batch="re-import", issued_on=date(2024, 1, 1)))
+    report = import_batch(tracked, path, ImportOptions(source="other", batch="re-import", issued_on=date(2024, 1, 1),
+                                                             accept_duplicates=True))
     assert report.accepted == 6
     again = list_patches(tracked, batch="re-import").set_index("patch_code")
     first = list_patches(tracked, batch="2023年第2批").set_index("patch_code")

@@ -33,11 +33,14 @@ def test_geometry_columns_registered_the_standard_way(store):
             # SpatiaLite codes MULTIPOLYGON XY as 6; spatial_index_enabled 1 = R*Tree
             assert [tuple(r) for r in rows] == [("admin_units", 6, 4490, 1), ("landuse_parcels", 6, 4490, 1),
                                                 ("patches", 6, 4490, 1), ("patrols", 5, 4490, 1)]
+            views = conn.execute(sa.text("SELECT view_name, f_table_name FROM views_geometry_columns")).all()
+            assert [tuple(r) for r in views] == [("current_patches", "patches")]
         else:
             rows = conn.execute(sa.text(
                 "SELECT f_table_name, type, srid FROM geometry_columns "
                 "WHERE f_table_schema = current_schema() ORDER BY f_table_name")).all()
             assert [tuple(r) for r in rows] == [("admin_units", "MULTIPOLYGON", 4490),
+                                                ("current_patches", "MULTIPOLYGON", 4490),
                                                 ("landuse_parcels", "MULTIPOLYGON", 4490),
                                                 ("patches", "MULTIPOLYGON", 4490),
                                                 ("patrols", "MULTILINESTRING", 4490)]

@@ -35,7 +35,9 @@ def import_patches(store, tmp_path, geoms, codes=None, batch="B", issued_on=date
     folder.mkdir(exist_ok=True)
     path = folder / "tb.geojson"
     frame.to_file(path, driver="GeoJSON")
-    return import_batch(store, path, ImportOptions(source="natural-resources", batch=batch, issued_on=issued_on))
+    # Later batches here reuse earlier sites on purpose (boundaries change under the same land).
+    return import_batch(store, path, ImportOptions(source="natural-resources", batch=batch, issued_on=issued_on,
+                                                   accept_duplicates=True))
 
 
 def by_code(store, **filters):

@@ -106,7 +106,8 @@ def demo(db_url, tmp_path):
         frame["BZ"] = [XSS, "备注"]
         path = tmp_path / "xss.geojson"
         frame.to_file(path, driver="GeoJSON")
-        import_batch(store, path, ImportOptions(source="natural-resources", batch="XSS批", issued_on=date(2023, 9, 1)))
+        import_batch(store, path, ImportOptions(source="natural-resources", batch="XSS批", issued_on=date(2023, 9, 1),
+                                                accept_duplicates=True))
         accounts.add_user(store, "viewer2", PASSWORD, "viewer", ["*"])
     with running_server(db_url, tmp_path / "server.log") as base:
         yield base, result
@@ -375,4 +376,58 @@ def test_the_english_catalogue_has_every_word():
     used = set()
     for template in (ROOT / "geo_tracker" / "web" / "templates").glob("*.html"):
         used |= set(re.findall(r"_\('([a-z_.]+)'", template.read_text(encoding="utf-8")))
-    assert used - set(MESSAGES["zh"]) <= {"role.", "result.", "event.", "case.", "reports.", "import."}
+    assert used - set(MESSAGES["zh"]) <= {"role.", "result.", "event.", "case.", "reports.", "import.",
+                                               "import.basis."}
+
+
+def test_liaison_sees_a_duplicate_delivery_and_a_five_way_reissue_diff(browser, office, shots, backend, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bureau_files as bf
+
+    tab = Tab(browser, office, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = tab.page
+    tab.login("liaison")
+
+    def check(path, batch):
+        page.goto(f"{office}/import")
+        files = sorted(str(f) for f in path.parent.glob(f"{path.stem}.*")) if path.suffix == ".shp" else str(path)
+        page.get_by_label("上级下发的文件").set_input_files(files)
+        page.get_by_label("来源").select_option("natural-resources")
+        page.get_by_label("批次名称").fill(batch)
+        page.get_by_label("下发日期").fill("2023-06-30")
+        page.get_by_role("button", name="检查（不导入）").click()
+        page.wait_for_url(re.compile(r".*/import$"))
+
+    check(bf.SAMPLE_ZIP, "2023年第2批")
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_url(re.compile(r".*/import/confirm$"))
+
+    check(bf.rezipped_sample(tmp_path), "2023年第2批（重发）")
+    notice = page.locator("#duplicate-file").inner_text()
+    assert "已于" in notice and "由liaison导入为批次“2023年第2批”" in notice
+    assert page.locator("#import-duplicates tbody tr").count() == 15
+    assert "图形相同" in page.locator("#import-duplicates").inner_text()
+    confirm = page.get_by_role("button", name="确认导入")
+    assert confirm.is_disabled()
+    page.screenshot(path=str(shots / "import-duplicates-phone.png"), full_page=True)
+    page.get_by_label("我已核对，上级确实重复下发，仍要导入（重复的图斑会计入两个批次）").check()
+    assert confirm.is_enabled()
+    page.get_by_label("我已核对，上级确实重复下发，仍要导入（重复的图斑会计入两个批次）").uncheck()
+    assert confirm.is_disabled()
+
+    check(bf.sample_reissue(tmp_path), "2023年第2批")
+    counts = {k: page.locator(f"[data-diff={k}]").inner_text()
+              for k in ("unchanged", "attributes_changed", "changed", "withdrawn", "new")}
+    assert counts == {"unchanged": "0", "attributes_changed": "13", "changed": "2", "withdrawn": "0", "new": "0"}
+    diff = page.locator("#import-diff").inner_text()
+    assert "仅属性变化" in diff and "图形或面积变化（须重新核查）" in diff
+    assert page.locator("#duplicate-file").count() == 0 and page.get_by_role("button", name="确认导入").is_enabled()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(shots / "import-reissue-phone.png"), full_page=True)
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_url(re.compile(r".*/import/confirm$"))
+    assert page.locator("[data-diff=attributes_changed]").inner_text() == "13"
+    tab.check_clean()
+    tab.close()

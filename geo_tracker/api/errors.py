@@ -25,6 +25,7 @@ ERROR_CODES: list[tuple[type[e.GeoTrackerError], str]] = [
     (e.CRSDetectionError, "crs_undetermined"),
     (e.EncodingDetectionError, "encoding_undetermined"),
     (e.ZuobiaoFormatError, "zuobiao_format"),
+    (e.DuplicateDeliveryError, "duplicate_delivery"),
     (e.BatchImportError, "batch_rejected"),
     (e.FieldMappingError, "invalid_value"),
     (e.InputFileError, "invalid_file"),

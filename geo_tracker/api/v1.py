@@ -128,6 +128,8 @@ def main_file(paths: list[FilePath]) -> FilePath:
         found = [p for p in paths if p.suffix.lower() == suffix]
         if len(found) == 1:
             return found[0]
+        if len(found) > 1 and suffix != ".zip" and len({p.parent for p in paths}) == 1:
+            return found[0].parent  # several datasets (坐标txt files, shapefiles): one delivery folder
     names = ", ".join(p.name for p in paths)
     raise InputFileError(f"cannot tell which of the uploaded files ({names}) is the dataset: upload one zip, "
                          "or one .shp with its .dbf, .shx, .prj and .cpg", field="file")
@@ -162,12 +164,17 @@ def router() -> APIRouter:
                       area_field: str | None = Form(None), area_unit: str | None = Form(None),
                       cultivated_field: str | None = Form(None), central_meridian: int | None = Form(None),
                       skip_invalid: bool = Form(False), dry_run: bool = Form(False),
+                      all_layers: bool = Form(False), accept_duplicates: bool = Form(False),
                       user: Principal = Depends(importer)):
-        """Import a delivery (the same checks as `geo-tracker batches import`); ``dry_run`` shows the diff only."""
+        """Import a delivery (the same checks as `geo-tracker batches import`); ``dry_run`` shows the diff only.
+
+        The same delivery, or patches other batches hold, answer 409 ``duplicate_delivery``
+        unless ``accept_duplicates``; the dry run lists them (``duplicates``, ``duplicate_of``)."""
         options = ImportOptions(source=source, batch=batch, issued_on=issued_on, deadline=deadline, layer=layer,
                                 encoding=encoding, crs=crs, profile=profile, id_field=id_field,
                                 area_field=area_field, area_unit=area_unit, cultivated_field=cultivated_field,
-                                central_meridian=central_meridian, skip_invalid=skip_invalid, dry_run=dry_run)
+                                central_meridian=central_meridian, skip_invalid=skip_invalid, dry_run=dry_run,
+                                all_layers=all_layers, accept_duplicates=accept_duplicates, user=user.username)
         options.validate()
         with uploads.private_folder(request.app.state.settings.upload_dir) as folder:
             paths = [uploads.save(f, folder, "delivery") for f in file]

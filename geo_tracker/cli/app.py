@@ -95,6 +95,10 @@ def reader_options(func):
     return func
 
 
+#: --user: who acts (recorded with what they do).
+USER = click.option("--user", envvar="GEO_TRACKER_USER", help="Who records this (default: $GEO_TRACKER_USER, OS user).")
+
+
 def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

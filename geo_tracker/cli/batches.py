@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..services.batches import SOURCES, ImportOptions, ImportReport, import_batch, list_batches, show_batch
 from ..units import TO_MU
-from .app import AppContext, DATE, cli, console, echo_json, reader_options
+from .app import USER, AppContext, DATE, cli, console, echo_json, reader_options
 
 
 
@@ -32,13 +32,19 @@ def batches():
 @click.option("--area-field", help="Field holding the issued area.")
 @click.option("--area-unit", type=click.Choice(list(TO_MU)), help="Unit of --area-field (default: by magnitude).")
 @click.option("--cultivated-field", help="Field holding the cultivated (耕地) area; '' for none.")
-@click.option("--skip-invalid", is_flag=True, help="Import the valid features, list the rejected ones.")
+@click.option("--skip-invalid", is_flag=True,
+              help="Import the valid features; skip (and list) invalid ones and every feature whose code repeats.")
+@click.option("--all-layers", is_flag=True,
+              help="Import every dataset of the zip/folder (every polygon layer of a GeoPackage) as one batch.")
+@click.option("--accept-duplicates", is_flag=True,
+              help="Import even if other batches already hold this delivery or some of its patches.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@USER
 @click.pass_obj
 def import_(app: AppContext, path, source, batch_name, issued_on, deadline, layer, encoding, crs,
             central_meridian, profile, id_field, area_field, area_unit, cultivated_field, skip_invalid,
-            dry_run, as_json):
+            all_layers, accept_duplicates, dry_run, as_json, user):
     """Import a delivery: Shapefile (.shp, folder or .zip), GeoPackage, File Geodatabase,
     GeoJSON, KML/KMZ or 坐标txt.
 
@@ -51,6 +57,7 @@ def import_(app: AppContext, path, source, batch_name, issued_on, deadline, laye
         deadline=deadline.date() if deadline else None, layer=layer, encoding=encoding, crs=crs,
         central_meridian=central_meridian, profile=profile, id_field=id_field, area_field=area_field,
         area_unit=area_unit, cultivated_field=cultivated_field, skip_invalid=skip_invalid, dry_run=dry_run,
+        all_layers=all_layers, accept_duplicates=accept_duplicates, user=user,
     )
     with app.open_store() as store:
         if sys.stderr.isatty():
@@ -71,14 +78,15 @@ def print_report(r: ImportReport) -> None:
     out = console()
     if r.already_imported:
         out.print(f"{r.file}: identical to the file already imported into batch {r.batch} "
-                      f"({r.source}); nothing changed.")
+                  f"({r.source}); nothing changed.")
         return
     verb = "Would import" if r.dry_run else "Imported"
     out.print(f"{verb} {r.dataset} into batch [bold]{r.batch}[/] ({r.source})")
+    issued = "—" if r.issued_area_mu is None else f"{r.issued_area_mu:.2f} 亩"
     rows = [
         ("features read", r.features_read), ("accepted", r.accepted), ("rejected", len(r.rejected)),
         ("repaired", r.flags.get("repaired", 0)),
-        ("area (computed)", f"{r.area_mu:.2f} 亩"), ("issued area", f"{r.issued_area_mu:.2f} 亩"),
+        ("area (computed)", f"{r.area_mu:.2f} 亩"), ("issued area", issued),
         ("cultivated", f"{r.cultivated_mu:.2f} 亩"),
         ("CRS", f"{r.crs}: {r.crs_reason}"), ("encoding", f"{r.encoding}: {r.encoding_reason}"),
         *((f"field {k}", v) for k, v in r.fields.items()),
@@ -92,6 +100,12 @@ def print_report(r: ImportReport) -> None:
     for key, value in rows:
         table.add_row(key, str(value))
     out.print(table)
+    for f in r.files:
+        out.print(f"file {f['file']}: {f['features']} features, {f['crs']}, {f['encoding']}")
+    for kind, codes in r.diff_codes.items():
+        if codes:
+            out.print(f"{kind}: {', '.join(codes[:30])}{' …' if len(codes) > 30 else ''}")
+    _print_duplicates(out, r)
     for w in r.warnings:
         out.print(f"[yellow]warning:[/] {w}")
     for p in r.rejected:
@@ -100,6 +114,20 @@ def print_report(r: ImportReport) -> None:
         out.print(f"flag feature {p['feature']} ({p['patch_code']}): {p['problem']}")
     if len(r.problems) > 50:
         out.print(f"... and {len(r.problems) - 50} more flags (see --json)")
+
+
+def _print_duplicates(out, r: ImportReport) -> None:
+    if r.duplicate_of:
+        d = r.duplicate_of
+        out.print(f"[red]duplicate delivery:[/] the same content was imported on {(d['imported_at'] or '')[:10]}"
+                  f"{' by ' + d['imported_by'] if d['imported_by'] else ''} as batch {d['batch']} ({d['source']}), "
+                  f"file {d['file']}")
+    for d in r.duplicates:
+        how = "same shape" if d["same_shape"] else f"{d['overlap']:.1%} overlap"
+        out.print(f"[red]duplicate[/] feature {d['feature']} ({d['patch_code']}) = {d['duplicate_code']} of batch "
+                  f"{d['batch']} ({how})")
+    if r.needs_accept_duplicates and r.dry_run:
+        out.print("[yellow]importing this needs --accept-duplicates[/]")
 
 
 @batches.command("list")

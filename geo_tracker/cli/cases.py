@@ -6,9 +6,8 @@ import click
 from rich.table import Table
 
 from ..services import cases as service
-from .app import AppContext, DATE, cli, console, echo_json
+from .app import USER, AppContext, DATE, cli, console, echo_json
 
-USER = click.option("--user", envvar="GEO_TRACKER_USER", help="Who records this.")
 
 
 @cli.group()

@@ -7,8 +7,10 @@ import json
 import click
 from rich.table import Table
 
-from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches, patches_geojson, rematch_patches, show_patch
-from .app import AppContext, DATE, cli, console, echo_json
+from ..services.patches import (
+    EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches, patches_geojson, rematch_patches, show_patch, with_attributes,
+)
+from .app import USER, AppContext, DATE, cli, console, echo_json
 
 
 @cli.group()
@@ -26,8 +28,9 @@ def patches():
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "geojson", "csv"]), default="table",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
+@click.option("--no-attributes", is_flag=True, help="Leave the bureau's own attributes (attrs) out of json/geojson/csv.")
 @click.pass_obj
-def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt, output):
+def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt, output, no_attributes):
     """List current patches with their village.
 
     Example:
@@ -37,6 +40,8 @@ def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt,
     with app.open_store() as store:
         frame = list_patches(store, batch=batch, village=village, status=status, source=source,
                              as_of=as_of.date() if as_of else None, known_at=_utc(known_at))
+        if fmt != "table" and not no_attributes:
+            frame = with_attributes(store, frame)
     if fmt == "table":
         table = Table("batch", "code", "status", "area 亩", "rectified 亩", "cultivated 亩", "village", "share", "note")
         for _, r in frame.iterrows():
@@ -58,7 +63,11 @@ def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt,
         flat["village_shares"] = [json.dumps(v, ensure_ascii=False) for v in flat["village_shares"]]
         for column in ("flags", "case_numbers", "relapse_of"):
             flat[column] = [";".join(v) for v in flat[column]]
-        text = flat[["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES]].to_csv(index=False)
+        columns = ["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES]
+        if "attrs" in flat:
+            flat["attrs"] = [json.dumps(a, ensure_ascii=False) for a in flat["attrs"]]
+            columns.append("attrs")
+        text = flat[columns].to_csv(index=False)
     if output:
         with open(output, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as fh:
             fh.write(text)
@@ -108,6 +117,12 @@ def show(app: AppContext, ref, as_of, known_at, as_json):
                   f"({v['overlap_mu']:.4f} 亩)")
     if data["flags"]:
         out.print(f"  flags: {', '.join(data['flags'])}")
+    if data["attrs"]:
+        out.print("  上级下发属性 (bureau attributes):")
+        for key, value in data["attrs"].items():
+            label = data["attribute_labels"][key]
+            out.print(f"    {label}{f' ({key})' if label != key else ''}: {'' if value is None else value}",
+                      markup=False, highlight=False)
     for h in data["history"]:
         out.print(f"  version {h['version']} from {h['file_name']} issued {h['issued_on']}"
                   f"{' (withdrawn)' if h['withdrawn'] else ''}{'' if h['is_current'] else ' (superseded)'}")
@@ -135,7 +150,6 @@ def rematch(app: AppContext, batch):
 from ..core.lifecycle import MEASURES, STATUS_LABELS  # noqa: E402
 from ..services import tracking  # noqa: E402
 
-USER = click.option("--user", envvar="GEO_TRACKER_USER", help="Who records this (default: $GEO_TRACKER_USER, OS user).")
 
 
 def _print_change(result: dict) -> None:

@@ -7,9 +7,8 @@ from rich.table import Table
 
 from ..services import complaints as complaint_service
 from ..services import patrols as patrol_service
-from .app import DATE, AppContext, cli, console, echo_json
+from .app import USER, DATE, AppContext, cli, console, echo_json
 
-USER = click.option("--user", envvar="GEO_TRACKER_USER", help="Who records this.")
 
 
 def _lonlat(value: str | None):

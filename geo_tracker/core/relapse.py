@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-import shapely
 
-from .area import geodesic_area_m2
+from .overlap import duplicates_among, overlap_pairs
 
 #: Overlap, as a share of either patch's area, from which a new patch is a relapse.
 RELAPSE_SHARE = 0.3
 
 
-def find_relapses(new, earlier, min_share: float = RELAPSE_SHARE) -> pd.DataFrame:
-    """Pairs ``(new, earlier)`` (positions) overlapping by ``min_share`` of either one's area."""
-    new = np.asarray(new, dtype=object)
-    earlier = np.asarray(earlier, dtype=object)
+def relapses_among(pairs: pd.DataFrame, min_share: float = RELAPSE_SHARE) -> pd.DataFrame:
+    """The overlap pairs (see :func:`~geo_tracker.core.overlap.overlap_pairs`) that are relapses:
+    covering ``min_share`` of either patch, but not the same site delivered again (a
+    duplicate), so a patch never relapses onto its own geometry."""
     empty = pd.DataFrame(columns=["new", "earlier", "share"])
-    if not len(new) or not len(earlier):
+    if pairs.empty:
         return empty
-    a, b = shapely.STRtree(earlier).query(new, predicate="intersects")
-    if not len(a):
-        return empty
-    overlap = geodesic_area_m2(shapely.intersection(new[a], earlier[b]))
-    share = np.maximum(overlap / np.maximum(geodesic_area_m2(new[a]), 1e-9),
-                       overlap / np.maximum(geodesic_area_m2(earlier[b]), 1e-9))
-    keep = share >= min_share
-    return pd.DataFrame({"new": a[keep], "earlier": b[keep], "share": share[keep]})
+    pairs = pairs.drop(index=duplicates_among(pairs).index)
+    share = pairs[["share_new", "share_earlier"]].max(axis=1)
+    keep = (share >= min_share).to_numpy(dtype=bool)
+    return pd.DataFrame({"new": pairs["new"].to_numpy()[keep], "earlier": pairs["earlier"].to_numpy()[keep],
+                         "share": share.to_numpy()[keep]})
+
+
+def find_relapses(new, earlier, min_share: float = RELAPSE_SHARE) -> pd.DataFrame:
+    """Pairs ``(new, earlier)`` (positions) that are relapses (see :func:`relapses_among`)."""
+    return relapses_among(overlap_pairs(new, earlier), min_share)

@@ -8,7 +8,9 @@ comparing the values with the computed areas, and the decision is reported.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
@@ -81,6 +83,47 @@ GENERIC = Profile(name="generic", label="generic (--id-field)", id_fields=())
 
 PROFILES = {p.name: p for p in (WEIPIAN, FORESTRY, ZUOBIAO, KML, GENERIC)}
 
+#: Column a multi-file delivery adds to each feature: the file it came from (源文件).
+SOURCE_FILE_FIELD = "源文件"
+
+#: Chinese labels of the bureau fields the profiles know; other fields show by their own name.
+ATTRIBUTE_LABELS = {
+    "JCBH": "监测编号", "TBBH": "图斑编号", "TBYBH": "图斑预编号", "XZQDM": "行政区代码", "XZQMC": "行政区名称",
+    "JCMJ": "监测面积", "TBMJ": "图斑面积", "PDMJ": "判读面积", "GDMJ": "耕地面积", "NYDMJ": "农用地面积",
+    "JSYDMJ": "建设用地面积", "WLYDMJ": "未利用地面积", "BHLX": "变化类型", "QSX": "前时相", "HSX": "后时相",
+    "TBLX": "图斑类型", "PDLX": "判定类型", "PDYJ": "判定依据", "BZ": "备注", "JZLX": "举证类型",
+    "WFLX": "违法类型", "WFMJ": "违法面积", "TPLJ": "照片路径", "FJLJ": "附件路径", "DLBM": "地类编码",
+    "DLMC": "地类名称", "QSDWDM": "权属单位代码", "ZLDWDM": "坐落单位代码", "KCXS": "扣除系数",
+    "TBH": "图斑号", "DCTBH": "调查图斑号", "MJ": "面积",
+    "界址点数": "界址点数", "地块面积": "地块面积", "地块面积单位": "地块面积单位", "地块号": "地块号",
+    "地块名称": "地块名称", "记录图形属性": "记录图形属性", "图幅号": "图幅号", "地块用途": "地块用途",
+    "地类编码": "地类编码", SOURCE_FILE_FIELD: "源文件", "Name": "名称", "name": "名称",
+    "Description": "描述", "description": "描述", "folder": "文件夹",
+}
+
+
+def attribute_label(name: str) -> str:
+    """The Chinese label of a bureau field (JCBH → 监测编号); unknown fields keep their name."""
+    return ATTRIBUTE_LABELS.get(name) or ATTRIBUTE_LABELS.get(str(name).upper()) or str(name)
+
+
+def labelled_attributes(attrs: dict) -> list[tuple[str, str, object]]:
+    """``(field, label, value)`` for each attribute, in the delivery's order."""
+    return [(k, attribute_label(k), v) for k, v in (attrs or {}).items()]
+
+
+#: What writers put in the code field of every record when they have no code.
+_PLACEHOLDER = re.compile(r"^(FID_?\d*|OBJECTID_?\d*|DKBH|DKMC|DKH|地块号|地块编号|地块名称|JCBH|TBBH|null|none|nan|-+)$",
+                          re.IGNORECASE)
+
+
+def is_placeholder_code(code, columns=()) -> bool:
+    """Whether a code field's value is no code at all: empty, ``FID_0``, or a field's name."""
+    if code is None:
+        return True
+    text = str(code).strip()
+    return not text or bool(_PLACEHOLDER.match(text)) or text.upper() in {str(c).upper() for c in columns}
+
 
 def _find(columns: list[str], wanted: tuple[str, ...]) -> str | None:
     by_upper = {c.upper(): c for c in columns}
@@ -96,7 +139,8 @@ def detect_profile(columns: list[str], driver: str = "") -> Profile:
     """The first profile whose patch-code field the delivery has; generic otherwise."""
     if driver == "zuobiao":
         return ZUOBIAO
-    for profile in (WEIPIAN, FORESTRY, ZUOBIAO, KML):
+    candidates = (WEIPIAN, FORESTRY, ZUOBIAO) + ((KML,) if driver in ("KML", "LIBKML") else ())
+    for profile in candidates:
         if _find(columns, profile.id_fields):
             return profile
     return GENERIC
@@ -149,6 +193,8 @@ class FieldMapping:
     profile: Profile
     patch_code: pd.Series
     generated_code: np.ndarray
+    #: Codes taken from the file name of a multi-file delivery (placeholder or repeated codes).
+    file_code: np.ndarray
     issued_area_mu: pd.Series
     cultivated_mu: pd.Series
     decisions: dict[str, str]
@@ -223,6 +269,10 @@ def map_fields(
         codes = codes.where(codes != "", None).astype("object")
         codes = codes.where(pd.notna(codes), None)
         decisions["patch_code"] = f"from field {code_col}"
+    codes, file_code = _codes_from_file_names(frame, codes, columns)
+    if file_code.any():
+        decisions["patch_code"] += (f"; {int(file_code.sum())} codes taken from the file names "
+                                    "(地块号 a placeholder or repeated across files)")
     generated = np.array([c is None for c in codes], dtype=bool)
     if generated.any():
         codes = pd.Series(
@@ -264,4 +314,30 @@ def map_fields(
         decisions["cultivated_area"] = (
             "none (--cultivated-field '')" if cultivated_field == "" else "no cultivated-area field"
         )
-    return FieldMapping(chosen, codes, generated, issued, cultivated, decisions, warnings, unit_taken)
+    return FieldMapping(chosen, codes, generated, file_code, issued, cultivated, decisions, warnings, unit_taken)
+
+
+def _codes_from_file_names(frame: pd.DataFrame, codes: pd.Series, columns) -> tuple[pd.Series, np.ndarray]:
+    """In a multi-file delivery, a placeholder code, or one that repeats across files, becomes
+    the file's name (plus the parcel's code or number when the file holds several)."""
+    n = len(frame)
+    if SOURCE_FILE_FIELD not in frame or not n:
+        return codes, np.zeros(n, dtype=bool)
+    files = frame[SOURCE_FILE_FIELD].astype(str).to_numpy()
+    values = codes.to_numpy(dtype=object)
+    placeholder = np.array([is_placeholder_code(c, columns) for c in values], dtype=bool)
+    files_of: dict[str, set] = {}
+    for code, name, ph in zip(values, files, placeholder):
+        if not ph:
+            files_of.setdefault(code, set()).add(name)
+    repeated = np.array([not ph and len(files_of[c]) > 1 for c, ph in zip(values, placeholder)], dtype=bool)
+    per_file = pd.Series(files).value_counts()
+    seen: dict[str, int] = {}
+    out = values.copy()
+    for i in np.flatnonzero(placeholder | repeated):
+        name = files[i]
+        seen[name] = seen.get(name, 0) + 1
+        stem = PurePath(name.replace("\\", "/").split(":")[-1]).stem
+        suffix = str(seen[name]) if placeholder[i] else str(values[i])
+        out[i] = f"{stem}-{suffix}" if per_file[name] > 1 else stem
+    return pd.Series(out, dtype="object"), placeholder | repeated

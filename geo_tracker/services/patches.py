@@ -15,11 +15,12 @@ from sqlalchemy import Connection
 from ..core.lifecycle import STATE_COLUMNS, STATUSES, fold, is_overdue
 from ..core.matching import match_villages_as_of
 from ..errors import FieldMappingError, GeoTrackerError, NotFoundError
+from ..io.profiles import attribute_label
 from ..store import Store
 from ..store.accounts import village_scope_sql
 from ..store import admin_units as units_repo
 from ..store import events as events_repo
-from ..store.batches import decode_json
+from ..store.batches import decode_json, patch_attrs
 from ..store import landuse as landuse_repo
 from ..store import matches as matches_repo
 
@@ -282,7 +283,9 @@ def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: date
         attrs, row_version = conn.execute(sa.text("SELECT attrs, row_version FROM patches WHERE id = :id"),
                                           {"id": int(row["id"])}).one()
     data = {k: plain_value(row[k]) for k in row.index if k != "geometry"}
-    data.update({"villages": shares, "history": history, "attrs": decode_json(attrs), "row_version": row_version,
+    attrs = decode_json(attrs) or {}
+    data.update({"villages": shares, "history": history, "attrs": attrs,
+                 "attribute_labels": {k: attribute_label(k) for k in attrs}, "row_version": row_version,
                  "bounds": list(row.geometry.bounds), "geometry": shapely.geometry.mapping(row.geometry)})
     return data
 
@@ -300,13 +303,23 @@ def plain_value(value):
     return value
 
 
+def with_attributes(store: Store, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` (from :func:`list_patches`) with the bureau's own attributes in ``attrs``."""
+    with store.engine.connect() as conn:
+        attrs = patch_attrs(conn, [int(i) for i in frame["id"]])
+    return frame.assign(attrs=[attrs.get(int(i), {}) for i in frame["id"]])
+
+
 def patches_geojson(frame: gpd.GeoDataFrame) -> dict:
-    """A FeatureCollection whose properties are :data:`PATCH_PROPERTIES` (and a few more)."""
+    """A FeatureCollection whose properties are :data:`PATCH_PROPERTIES` (and a few more);
+    the bureau's attributes under ``attrs`` where the frame has them (:func:`with_attributes`)."""
     features = []
     for _, row in frame.iterrows():
         props = {k: plain_value(row[k]) for k in PATCH_PROPERTIES + EXTRA_PROPERTIES}
         for key in ("issued_on", "deadline", "status_on"):
             props[key] = str(props[key]) if props[key] else None
+        if "attrs" in frame:
+            props["attrs"] = row["attrs"]
         features.append({"type": "Feature", "geometry": shapely.geometry.mapping(row.geometry),
                          "properties": props})
     return {"type": "FeatureCollection", "features": features}

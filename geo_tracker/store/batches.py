@@ -37,7 +37,7 @@ def now_utc() -> datetime:
 def find_import_by_sha256(conn: Connection, sha256: str):
     query = (
         sa.select(batch_imports.c.id, batch_imports.c.imported_at, batch_imports.c.file_name,
-                  batch_imports.c.accepted,
+                  batch_imports.c.accepted, batch_imports.c.imported_by,
                   batches.c.id.label("batch_id"), batches.c.name, batches.c.source)
         .join(batches, batches.c.id == batch_imports.c.batch_id)
         .where(batch_imports.c.file_sha256 == sha256)
@@ -70,7 +70,8 @@ def update_batch_deadline(conn: Connection, batch_id: int, deadline: date | None
 
 def current_patches(conn: Connection, batch_id: int) -> pd.DataFrame:
     """The current, not withdrawn version of every patch in a batch."""
-    columns = ["id", "patch_code", "version", "fingerprint", "status", "status_on", "lineage_id", "deadline"]
+    columns = ["id", "patch_code", "version", "fingerprint", "status", "status_on", "lineage_id", "deadline",
+               "issued_area_mu", "area_mu"]
     query = sa.select(*(patches.c[c] for c in columns)).where(
         patches.c.batch_id == batch_id, patches.c.is_current, sa.not_(patches.c.withdrawn))
     return pd.DataFrame(conn.execute(query).all(), columns=columns)
@@ -97,17 +98,76 @@ def patch_ids_since(conn: Connection, import_id: int, after_id: int) -> pd.DataF
     return pd.DataFrame(conn.execute(query).all(), columns=["id", "patch_code"])
 
 
-def settled_patches_in(conn: Connection, store: Store, bounds, exclude_batch: int | None) -> pd.DataFrame:
-    """Rectified or closed current patches of other batches within ``bounds`` (relapse candidates)."""
-    xmin, ymin, xmax, ymax = (float(b) for b in bounds)
-    rows = conn.execute(sa.text(
-        f"SELECT patches.lineage_id, patches.patch_code, {store.geometry_as_wkb('patches.geom')} AS wkb "
-        "FROM patches WHERE patches.is_current AND NOT patches.withdrawn "
-        "AND patches.status IN ('rectified', 'closed') AND patches.batch_id <> :batch "
-        f"AND {store.bbox_condition('patches')}"),
-        {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax, "batch": exclude_batch or -1}).all()
-    return pd.DataFrame({"lineage_id": [r.lineage_id for r in rows], "patch_code": [r.patch_code for r in rows],
-                         "geom": shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []})
+def current_patches_near(conn: Connection, store: Store, geoms, exclude_batch: int | None,
+                         cell_deg: float = 0.5) -> pd.DataFrame:
+    """Current patches of other batches near ``geoms`` (duplicate and relapse candidates).
+
+    The geometries are grouped by a grid cell of ``cell_deg`` and each group's box is
+    asked of the spatial index, so a province-wide chunk does not read the whole country.
+    """
+    columns = ["id", "lineage_id", "patch_code", "status", "batch", "source", "geom"]
+    geoms = np.asarray(geoms, dtype=object)
+    if not len(geoms):
+        return pd.DataFrame(columns=columns)
+    bounds = shapely.bounds(geoms)
+    cells = np.floor(bounds[:, :2] / cell_deg).astype(np.int64)
+    found: dict[int, tuple] = {}
+    query = sa.text(
+        f"SELECT p.id, p.lineage_id, p.patch_code, p.status, b.name AS batch, b.source, "
+        f"{store.geometry_as_wkb('p.geom')} AS wkb FROM patches p JOIN batches b ON b.id = p.batch_id "
+        "WHERE p.is_current AND NOT p.withdrawn AND p.batch_id <> :batch "
+        f"AND {store.bbox_condition('patches', 'p')}")
+    for cell in np.unique(cells, axis=0):
+        box = bounds[(cells == cell).all(axis=1)]
+        xmin, ymin = box[:, 0].min(), box[:, 1].min()
+        xmax, ymax = box[:, 2].max(), box[:, 3].max()
+        for r in conn.execute(query, {"xmin": float(xmin), "ymin": float(ymin), "xmax": float(xmax),
+                                      "ymax": float(ymax), "batch": exclude_batch or -1}):
+            found[r.id] = (r.id, r.lineage_id, r.patch_code, r.status, r.batch, r.source, bytes(r.wkb))
+    rows = sorted(found.values())
+    frame = pd.DataFrame([r[:6] for r in rows], columns=columns[:6])
+    frame["geom"] = shapely.from_wkb([r[6] for r in rows]) if rows else []
+    return frame
+
+
+def stored_shapes(conn: Connection, store: Store, ids: list[int]) -> dict[int, object]:
+    """Geometry of the given patch rows, by id."""
+    shapes: dict[int, object] = {}
+    for start in range(0, len(ids), 5000):
+        listed = ", ".join(str(int(i)) for i in ids[start:start + 5000])
+        rows = conn.execute(sa.text(
+            f"SELECT id, {store.geometry_as_wkb('geom')} FROM patches WHERE id IN ({listed})")).all()
+        shapes.update(zip([r[0] for r in rows], shapely.from_wkb([bytes(r[1]) for r in rows])))
+    return shapes
+
+
+def rectified_mu_of(conn: Connection, store: Store, lineage_ids: list[int]) -> dict[int, float]:
+    """Recorded rectified area (亩, events not voided) per patch lineage."""
+    if not lineage_ids:
+        return {}
+    listed = ", ".join(str(int(i)) for i in lineage_ids)
+    return {pid: float(total or 0.0) for pid, total in conn.execute(sa.text(
+        f"SELECT patch_id, SUM({store.json_number('payload', 'area_mu')}) FROM events "
+        f"WHERE kind = 'rectified' AND voided_by IS NULL AND patch_id IN ({listed}) GROUP BY patch_id"))}
+
+
+def delete_import_rows(conn: Connection, import_id: int, codes: list[str]) -> dict[str, float]:
+    """Remove rows this (unfinished) import wrote for ``codes``; return their summed figures."""
+    if not codes:
+        return {"accepted": 0, "area_mu": 0.0, "issued_area_mu": 0.0, "cultivated_mu": 0.0}
+    rows = sa.select(patches.c.id).where(patches.c.import_id == import_id, patches.c.patch_code.in_(codes))
+    sums = conn.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(patches.c.area_mu), 0.0),
+        sa.func.coalesce(sa.func.sum(patches.c.issued_area_mu), 0.0),
+        sa.func.coalesce(sa.func.sum(patches.c.cultivated_mu), 0.0),
+    ).where(patches.c.id.in_(rows))).one()
+    for table in ("patch_matches", "patch_villages", "patch_relapses"):
+        conn.execute(sa.text(f"DELETE FROM {table} WHERE patch_id IN "
+                             "(SELECT id FROM patches WHERE import_id = :i AND patch_code IN :codes)")
+                     .bindparams(sa.bindparam("codes", expanding=True)), {"i": import_id, "codes": codes})
+    conn.execute(sa.delete(patches).where(patches.c.id.in_(rows)))
+    return {"accepted": int(sums[0]), "area_mu": float(sums[1]), "issued_area_mu": float(sums[2]),
+            "cultivated_mu": float(sums[3])}
 
 
 def lineage_of(conn: Connection, ids: list[int]) -> dict[int, int]:

@@ -81,6 +81,7 @@ batch_imports = sa.Table(
     sa.Column("accepted", sa.Integer),
     sa.Column("area_mu", sa.Float),
     sa.Column("report", JSON),
+    sa.Column("imported_by", sa.Text),
 )
 
 events = sa.Table(

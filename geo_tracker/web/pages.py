@@ -324,28 +324,32 @@ def router() -> APIRouter:
     @pages.post("/import")
     def import_check(request: Request, file: list[UploadFile] = File(default=[]), source: str = Form(""),
                      batch: str = Form(""), issued_on: str = Form(""), deadline: str = Form(""),
-                     user: Principal = user_dep):
+                     all_layers: str = Form(""), user: Principal = user_dep):
         """Dry run: keep the upload in a private staging folder and show what would change."""
         user.require("import")
         token = secrets.token_urlsafe(16)
         folder = _staging_root(request) / token
         folder.mkdir(mode=0o700)
-        form = {"source": source, "batch": batch.strip(), "issued_on": issued_on, "deadline": deadline}
+        form = {"source": source, "batch": batch.strip(), "issued_on": issued_on, "deadline": deadline,
+                "all_layers": bool(all_layers)}
+        files = folder / "files"
+        files.mkdir(mode=0o700)
         try:
             if not [f for f in file if f.filename]:
                 raise InputFileError("choose the file the bureau sent (zip, gpkg, shp set, kml, txt)", field="file")
-            dataset = main_file([uploads.save(f, folder, "delivery") for f in file if f.filename])
-            report = import_batch(_store(request), dataset, _import_options(form, dry_run=True))
+            dataset = main_file([uploads.save(f, files, "delivery") for f in file if f.filename])
+            report = import_batch(_store(request), dataset, _import_options(form, user.username, dry_run=True))
         except GeoTrackerError as e:
             shutil.rmtree(folder, ignore_errors=True)
             return render(request, "import.html", status_code=e.http_status, error=str(e),
                           problems=getattr(e, "problems", []), form=form, source_keys=SOURCES, today=date.today())
         (folder / "staged.json").write_text(json.dumps({"user": user.username, "form": form,
-                                                       "file": dataset.name}), encoding="utf-8")
+                                                       "file": str(dataset.relative_to(folder))}), encoding="utf-8")
         return render(request, "import_diff.html", report=report.to_dict(), token=token, form=form)
 
     @pages.post("/import/confirm")
-    def import_confirm(request: Request, token: str = Form(""), user: Principal = user_dep):
+    def import_confirm(request: Request, token: str = Form(""), accept_duplicates: str = Form(""),
+                       user: Principal = user_dep):
         user.require("import")
         valid = STAGING_TOKEN.fullmatch(token or "") is not None
         folder = _staging_root(request) / (token if valid else "-")
@@ -357,7 +361,8 @@ def router() -> APIRouter:
         if meta["user"] != user.username:
             raise NotFoundError("no such staged import")
         try:
-            report = import_batch(_store(request), folder / Path(meta["file"]).name, _import_options(meta["form"]))
+            report = import_batch(_store(request), folder / meta["file"], _import_options(
+                meta["form"], user.username, accept_duplicates=bool(accept_duplicates)))
         except GeoTrackerError as e:
             return render(request, "import.html", status_code=e.http_status, error=str(e),
                           problems=getattr(e, "problems", []), form=meta["form"], source_keys=SOURCES,
@@ -456,11 +461,13 @@ def _number(value: str, field: str) -> float:
     return number
 
 
-def _import_options(form: dict, dry_run: bool = False) -> ImportOptions:
+def _import_options(form: dict, username: str, *, dry_run: bool = False,
+                    accept_duplicates: bool = False) -> ImportOptions:
     issued = _required_date(form["issued_on"])
     deadline = _required_date(form["deadline"]) if form.get("deadline") else None
     options = ImportOptions(source=form["source"], batch=form["batch"], issued_on=issued, deadline=deadline,
-                            dry_run=dry_run)
+                            dry_run=dry_run, all_layers=bool(form.get("all_layers")),
+                            accept_duplicates=accept_duplicates, user=username)
     options.validate()
     return options
 

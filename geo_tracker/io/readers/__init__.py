@@ -6,6 +6,7 @@ After :func:`read_delivery` nobody needs to know which format the bureau used.
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from ...core.crs import (
 from ...errors import InputFileError, LayerSelectionError, UnsupportedFormatError, CRSDetectionError
 from ..archive import extracted
 from ..encoding import EncodingDecision
-from .ogr import DRIVER_BY_SUFFIX, OgrSource, open_ogr
+from ..profiles import SOURCE_FILE_FIELD
+from .ogr import DRIVER_BY_SUFFIX, OgrSource, choose_layers, open_ogr
 from .zuobiao import looks_like_zuobiao, parse_zuobiao
 
 _IGNORED_PARTS = {"__MACOSX", ".DS_Store"}
@@ -59,6 +61,8 @@ class DeliverySource:
     warnings: list[str] = field(default_factory=list)
     #: Per-feature problems found while reading (0-based position -> message).
     problems: dict[int, str] = field(default_factory=dict)
+    #: The files (or layers) of a multi-file delivery: file, features, crs, encoding, sha256.
+    members: list[dict] = field(default_factory=list)
 
     def chunks(self, size: int | None = None) -> Iterator[tuple[int, gpd.GeoDataFrame]]:
         """``(offset, frame)`` pairs covering every feature in file order."""
@@ -122,7 +126,12 @@ def find_datasets(folder: Path) -> list[Path]:
     return found
 
 
-def _pick_dataset(folder: Path, original: Path, layer: str | None) -> tuple[Path, str | None]:
+def _pick_datasets(folder: Path, original: Path, layer: str | None, all_layers: bool) -> list[Path]:
+    """The dataset(s) of a folder or zip: one, the one named by ``layer``, or every one.
+
+    Several 坐标txt files are one delivery (one parcel a file is how many writers
+    work); several other datasets are one only when the liaison says so (``all_layers``).
+    """
     datasets = find_datasets(folder)
     if not datasets:
         others = sorted({p.suffix.lower() for p in folder.rglob("*") if p.is_file()})
@@ -131,15 +140,38 @@ def _pick_dataset(folder: Path, original: Path, layer: str | None) -> tuple[Path
             f"坐标txt (found: {', '.join(others) or 'nothing'})"
         )
     if len(datasets) == 1:
-        return datasets[0], layer
+        return datasets
     if layer is not None:
         matches = [d for d in datasets if d.stem == layer or d.name == layer]
         if len(matches) == 1:
-            return matches[0], None
+            return matches
+    if all_layers or all(d.suffix.lower() == ".txt" for d in datasets):
+        return datasets
     listed = ", ".join(str(d.relative_to(folder)) for d in datasets)
     raise LayerSelectionError(
-        f"{original.name} holds {len(datasets)} datasets ({listed}): choose one with --layer NAME"
+        f"{original.name} holds {len(datasets)} datasets ({listed}): choose one with --layer NAME, "
+        "or import them together as one batch with --all-layers"
     )
+
+
+def _member_name(target: Path, root: Path) -> str:
+    try:
+        return str(target.relative_to(root))
+    except ValueError:
+        return target.name
+
+
+def _open_one(stack: ExitStack, target: Path, original: Path, layer, options: dict) -> DeliverySource:
+    """One dataset (one layer of it) as a source; its content hash is its own, not its container's."""
+    _reject_obvious(target, original)
+    if target.suffix.lower() == ".txt":
+        source = _open_zuobiao(target, original, **options)
+    else:
+        ogr = stack.enter_context(open_ogr(target, layer=layer, encoding=options["encoding"]))
+        source = _open_gdal(ogr, original, options["crs"], options["reference"],
+                            options["central_meridian"], options["sample_size"])
+    source.sha256 = _shapefile_sha256(target) if target.suffix.lower() == ".shp" else file_sha256(target)
+    return source
 
 
 @contextmanager
@@ -147,6 +179,7 @@ def open_delivery(
     path: str | Path,
     *,
     layer: str | None = None,
+    all_layers: bool = False,
     encoding: str | None = None,
     crs: str | None = None,
     reference=None,
@@ -154,35 +187,96 @@ def open_delivery(
     sample_size: int | None = None,
 ) -> Iterator[DeliverySource]:
     """Open a bureau delivery: Shapefile (file, folder or zip), GeoPackage, File Geodatabase,
-    GeoJSON, KML/KMZ, or 坐标txt.
+    GeoJSON, KML/KMZ, or 坐标txt; or several of them as one delivery.
 
     ``crs`` overrides the file's CRS; ``reference`` (EPSG:4490 geometry of the loaded
     admin units) settles eastings that carry no zone number. The CRS is decided on the
-    first ``sample_size`` features; chunks come back in EPSG:4490 with the original
-    attribute columns. Temporary files (unzipped members) live until the block ends.
+    first ``sample_size`` features of each file; chunks come back in EPSG:4490 with the
+    original attribute columns. A folder or zip of several 坐标txt files, or with
+    ``all_layers`` of several datasets (or the polygon layers of one GeoPackage) with the
+    same fields, is one delivery whose features carry their file in ``源文件``. The
+    SHA-256 is of the content, so a delivery re-zipped or renamed is still recognised.
+    Temporary files (unzipped members) live until the block ends.
     """
     original = Path(path)
     if not original.exists():
         raise InputFileError(f"{original} does not exist: check the path")
+    options = dict(encoding=encoding, crs=crs, reference=reference, central_meridian=central_meridian)
     with ExitStack() as stack:
-        target, sha = original, None
+        root, targets = original.parent, [original]
         if original.is_file() and original.suffix.lower() not in (".kmz", ".gpkg") and zipfile.is_zipfile(original):
-            sha = file_sha256(original)
-            folder = stack.enter_context(extracted(original))
-            target, layer = _pick_dataset(folder, original, layer)
+            root = stack.enter_context(extracted(original))
+            targets = _pick_datasets(root, original, layer, all_layers)
         elif original.is_dir() and original.suffix.lower() != ".gdb":
-            target, layer = _pick_dataset(original, original, layer)
-        _reject_obvious(target, original)
-        sha = sha or (_shapefile_sha256(target) if target.suffix.lower() == ".shp" else file_sha256(target))
-        dataset = target.name if target == original else f"{original.name}:{target.name}"
-        if target.suffix.lower() == ".txt":
-            source = _open_zuobiao(target, original, encoding, crs, reference, central_meridian)
+            root = original
+            targets = _pick_datasets(original, original, layer, all_layers)
+        layer = None if len(targets) > 1 or targets[0] != original and targets[0].stem == layer else layer
+        members: list[tuple[Path, str | None]] = [(t, layer) for t in targets]
+        if len(targets) == 1 and all_layers and layer is None and targets[0].suffix.lower() in (".gpkg", ".gdb"):
+            _reject_obvious(targets[0], original)
+            members = [(targets[0], name) for name in choose_layers(targets[0], None, all_polygon_layers=True)]
+        sources = []
+        for target, member_layer in members:
+            source = _open_one(stack, target, original, member_layer,
+                               {**options, "sample_size": sample_size or CHUNK_FEATURES}
+                               if target.suffix.lower() != ".txt" else options)
+            name = (_member_name(target, root) + (f":{member_layer}" if member_layer else "")
+                    if len(members) > 1 else target.name)
+            source.dataset = name if target == original else f"{original.name}:{name}"
+            sources.append((name, source))
+        if len(sources) == 1 and sources[0][1].driver != "zuobiao":
+            yield sources[0][1]
         else:
-            ogr = stack.enter_context(open_ogr(target, layer=layer, encoding=encoding))
-            source = _open_gdal(ogr, original, crs, reference, central_meridian,
-                                sample_size or CHUNK_FEATURES)
-        source.dataset, source.sha256 = dataset, sha
-        yield source
+            yield _combined(original, sources)
+
+
+def _combined(original: Path, sources: list[tuple[str, DeliverySource]]) -> DeliverySource:
+    """Several files (or layers) as one delivery; each feature names its file in ``源文件``."""
+    first = sources[0][1]
+    fields = [_attribute_columns(s) for _, s in sources]
+    for (name, _), columns in zip(sources[1:], fields[1:]):
+        if first.driver != "zuobiao" and set(columns) != set(fields[0]):
+            differ = sorted(set(columns) ^ set(fields[0]))
+            raise LayerSelectionError(
+                f"{original.name}: {name} has other fields than {sources[0][0]} (differing: {', '.join(differ)}); "
+                "only datasets with the same fields import together: import them one by one"
+            )
+    offsets = np.cumsum([0] + [s.feature_count for _, s in sources])
+
+    def read(skip: int, count: int) -> gpd.GeoDataFrame:
+        frames = []
+        for k, (name, source) in enumerate(sources):
+            lo, hi = max(skip, offsets[k]), min(skip + count, offsets[k + 1])
+            if lo < hi:
+                frame = source.read(int(lo - offsets[k]), int(hi - lo))
+                frame.insert(0, SOURCE_FILE_FIELD, name)
+                frames.append(frame)
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
+
+    digest = hashlib.sha256()
+    for name, source in sorted(sources, key=lambda item: item[1].sha256):
+        digest.update(source.sha256.encode())
+    problems = {int(offsets[k]) + i: message for k, (_, s) in enumerate(sources) for i, message in s.problems.items()}
+    warnings = [w for _, s in sources for w in s.warnings]
+    crs_labels = dict.fromkeys(s.crs.label for _, s in sources)
+    encodings = dict.fromkeys(s.encoding.encoding for _, s in sources)
+    crs = first.crs if len(crs_labels) == 1 else CRSDecision(
+        first.crs.crs, "; ".join(f"{n}: {s.crs.label} ({s.crs.reason})" for n, s in sources), first.crs.warnings)
+    encoding = first.encoding if len(encodings) == 1 else EncodingDecision(
+        "/".join(encodings), "; ".join(f"{n}: {s.encoding.encoding}" for n, s in sources))
+    return DeliverySource(
+        path=original, dataset=original.name if len(sources) > 1 else first.dataset, driver=first.driver,
+        layer=None, crs=crs, encoding=encoding, sha256=digest.hexdigest(),
+        feature_count=int(offsets[-1]), read=read, warnings=warnings, problems=problems,
+        members=[{"file": name, "features": s.feature_count, "crs": s.crs.label, "encoding": s.encoding.encoding,
+                  "sha256": s.sha256} for name, s in sources],
+    )
+
+
+def _attribute_columns(source: DeliverySource) -> list[str]:
+    return [c for c in source.read(0, min(1, source.feature_count)).columns if c != "geometry"] \
+        if source.feature_count else []
 
 
 def read_delivery(path: str | Path, **options) -> Delivery:
@@ -249,7 +343,19 @@ def _open_gdal(ogr: OgrSource, original, crs, reference, central_meridian, sampl
     )
 
 
-_OLD_DATUM_WORDS = ("80", "西安", "54", "北京")
+_DATUM_NOISE = re.compile(r"中国|国家|大地|坐标系统|坐标系|坐标|CGCS|[\s()（）_-]", re.IGNORECASE)
+_DATUMS = {"2000": "cgcs2000", "WGS84": "cgcs2000", "1984": "cgcs2000",
+           **{v: "old" for v in ("80", "1980", "西安80", "西安1980", "1980西安", "80西安", "西安",
+                                 "54", "1954", "北京54", "北京1954", "1954北京", "54北京", "北京")}}
+
+
+def datum_kind(value: str) -> str:
+    """What a 坐标txt ``坐标系=`` value names: ``cgcs2000``, ``old`` (Xian 80 / Beijing 54),
+    ``unknown``, or ``""`` when the header has none."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    return _DATUMS.get(_DATUM_NOISE.sub("", text).upper(), "unknown")
 
 
 def _open_zuobiao(target, original, encoding, crs, reference, central_meridian) -> DeliverySource:
@@ -282,10 +388,17 @@ def _open_zuobiao(target, original, encoding, crs, reference, central_meridian) 
     frame = gpd.GeoDataFrame(pd.DataFrame.from_records(records), geometry=geoms)
     header = parsed.header
     datum = header.get("坐标系", "")
-    if crs is None and datum and "2000" not in datum and any(w in datum for w in _OLD_DATUM_WORDS):
+    kind = datum_kind(datum)
+    if crs is None and kind == "old":
         raise CRSDetectionError(
             f"{target.name}: 坐标系={datum} is not CGCS2000; converting it needs the 7-parameter set "
             "your bureau publishes: give --crs with it (e.g. '+proj=tmerc ... +towgs84=...')"
+        )
+    if crs is None and kind == "unknown":
+        raise CRSDetectionError(
+            f"{target.name}: the header line 坐标系={datum} names no coordinate system geo_tracker knows "
+            "(2000国家大地坐标系 / CGCS2000, 1980西安坐标系, 1954北京坐标系, WGS84): correct that line, "
+            "or give the CRS with --crs"
         )
     x, y = sample_coordinates(frame.geometry.values)
     declared, note = _zuobiao_header_crs(header, x, warnings, target.name)

@@ -33,3 +33,24 @@ def drop_geometry_column(table: str, column: str = "geom") -> None:
         op.execute(f"SELECT DiscardGeometryColumn('{table}', '{column}')")
     else:
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+
+
+def create_spatial_view(view: str, select: str, *, rowid: str = "id", table: str = "patches",
+                        column: str = "geom") -> None:
+    """A view with a geometry column that QGIS and ogrinfo open as a layer.
+
+    SpatiaLite needs the view registered in ``views_geometry_columns`` against the table
+    whose geometry (and R*Tree) it shows; PostGIS lists a view's typmod column by itself.
+    """
+    op.execute(f"CREATE VIEW {view} AS {select}")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "INSERT INTO views_geometry_columns (view_name, view_geometry, view_rowid, f_table_name, "
+            f"f_geometry_column, read_only) VALUES ('{view}', '{column}', '{rowid}', '{table}', '{column}', 1)"
+        )
+
+
+def drop_spatial_view(view: str) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"DELETE FROM views_geometry_columns WHERE view_name = '{view}'")
+    op.execute(f"DROP VIEW IF EXISTS {view}")

@@ -59,4 +59,11 @@
       map.on("click", function (e) { if (drawing) { points.push(e.latlng); redraw(); } });
     }
   }
+  // A tick box that must be ticked before its form's button works (data-enables="button id").
+  document.querySelectorAll("input[data-enables]").forEach(function (box) {
+    var target = document.getElementById(box.getAttribute("data-enables"));
+    var sync = function () { if (target) { target.disabled = !box.checked; } };
+    box.addEventListener("change", sync);
+    sync();
+  });
 })();
