@@ -154,6 +154,22 @@ class PermissionDeniedError(GeoTrackerError):
     http_status = 403
 
 
+class TooManyAttemptsError(AuthenticationError):
+    """Too many failed logins for this account or from this address: wait ``retry_after`` seconds."""
+
+    http_status = 429
+
+    def __init__(self, message: str = "", *, retry_after: int = 1, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
+class StorageFullError(GeoTrackerError):
+    """The disk holding the database or the evidence is full or read-only: nothing was written."""
+
+    http_status = 507
+
+
 class CSRFError(PermissionDeniedError):
     """A form or request sent with a session cookie lacks the session's CSRF token."""
 

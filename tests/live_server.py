@@ -52,3 +52,13 @@ def running_server(db_url: str, log_path: Path, **settings):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def form_login(client, username: str, password: str, **form):
+    """Log in through the login page as a browser does: the form's token comes from the page."""
+    import re
+
+    page = client.get("/login").text
+    token = re.search(r'name="login_token" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"username": username, "password": password, "login_token": token, **form},
+                       follow_redirects=False)

@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 import bureau_files as bf
-from live_server import CLI, running_server
+from live_server import CLI, form_login, running_server
 from geo_tracker.services import accounts, tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
@@ -179,7 +179,7 @@ def test_downloads_report_and_exports(server):
 
 def test_batch_upload_dry_run_then_import_and_bad_files(server, tmp_path):
     base, tokens = server
-    liaison = client(base, tokens["liaison"])
+    liaison = client(base, tokens["county"])          # a county-wide delivery: a county account imports it
     sample = bf.weipian_geojson(tmp_path)
     form = {"source": "natural-resources", "batch": "B", "issued_on": "2023-10-31"}
     changed = gpd.read_file(sample)
@@ -200,11 +200,11 @@ def test_batch_upload_dry_run_then_import_and_bad_files(server, tmp_path):
     again = liaison.post("/api/v1/batches", data={**form, "batch": "B（重发）"},
                          files={"file": ("重发.geojson", content, "application/json")})
     assert again.status_code == 409 and again.json()["code"] == "duplicate_delivery"
-    assert "by liaison_own as batch 'B'" in again.json()["message"]
+    assert "by county as batch 'B'" in again.json()["message"]
     looked = liaison.post("/api/v1/batches", data={**form, "batch": "B（重发）", "dry_run": "true"},
                           files={"file": ("重发.geojson", content, "application/json")}).json()
     assert looked["needs_accept_duplicates"] and len(looked["duplicates"]) == 5
-    assert looked["duplicate_of"]["batch"] == "B" and looked["duplicate_of"]["imported_by"] == "liaison_own"
+    assert looked["duplicate_of"]["batch"] == "B" and looked["duplicate_of"]["imported_by"] == "county"
     assert len(viewer.get("/api/v1/patches").json()["features"]) == 5
 
     zipped = io.BytesIO()
@@ -561,7 +561,7 @@ def test_scope_holds_for_batches_cases_shared_codes_and_staging(county, tmp_path
         assert township_admin.post("/api/v1/users/county/disable").status_code == 403
 
         browser = TestClient(create_app(store), headers={"Accept": "text/html"})
-        browser.post("/login", data={"username": "liaison_own", "password": PASSWORD})
+        form_login(browser, "liaison_own", PASSWORD)
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/import").text).group(1)
         for token in ("..", ".", "../x", "a" * 22 + "/.."):
             escaped = browser.post("/import/confirm", data={"csrf_token": csrf, "token": token})
@@ -574,3 +574,150 @@ def test_scope_holds_for_batches_cases_shared_codes_and_staging(county, tmp_path
     text = script_json({"name": "温泉<!--<script>x</script>&"})
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"name": "温泉<!--<script>x</script>&"}
+
+
+def test_a_scoped_liaison_writes_only_inside_their_units(county, tmp_path):
+    """The two high findings of the attack run: a township liaison could withdraw another
+    township's patches by re-issuing a county-wide batch, and redraw its boundaries."""
+    from fastapi.testclient import TestClient
+
+    from geo_tracker.api.app import create_app
+
+    db_url, tokens = county
+    with open_store(db_url) as store:
+        liaison = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['liaison']}"})
+        county_admin = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['county']}"})
+        current = lambda: sorted(f["properties"]["patch_code"]  # noqa: E731
+                                 for f in county_admin.get("/api/v1/patches").json()["features"])
+        before = current()
+        form = {"source": "natural-resources", "batch": "B", "issued_on": "2023-10-31"}
+        patches = gpd.read_file(bf.weipian_geojson(tmp_path))
+
+        one = patches[patches["JCBH"] == "5001090001"]
+        one.to_file(tmp_path / "one.geojson", driver="GeoJSON")
+        content = (tmp_path / "one.geojson").read_bytes()
+        dry = liaison.post("/api/v1/batches", data={**form, "dry_run": "true"}, files={"file": ("one.geojson", content)})
+        assert dry.status_code == 200, dry.text
+        assert dry.json()["diff_codes"]["withdrawn"] == ["5001090002", "5001090003", "5001090004"]
+        done = liaison.post("/api/v1/batches", data=form, files={"file": ("one.geojson", content)}).json()
+        assert done["diff"]["withdrawn"] == 3
+        assert current() == ["5001090001", "5001090005", "5001090006"]     # the neighbour's patches stay
+
+        foreign = patches[patches["JCBH"].isin(["5001090001", "5001090005"])]
+        foreign.to_file(tmp_path / "foreign.geojson", driver="GeoJSON")
+        refused = liaison.post("/api/v1/batches", data={**form, "batch": "C"},
+                               files={"file": ("foreign.geojson", (tmp_path / "foreign.geojson").read_bytes())})
+        assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+        assert "5001090005" in refused.json()["message"]
+        assert [p["patch_code"] for p in refused.json()["problems"]] == ["5001090005"]
+        assert current() == ["5001090001", "5001090005", "5001090006"]
+        assert before != current()
+
+        villages = bf.village_frame()
+        villages["XJQYDM"] = [OTHER, OTHER, OTHER]
+        villages["CJQYDM"] = [OTHER + "301", OTHER + "302", OTHER + "303"]
+        path = bf.villages_shapefile(tmp_path / "a", villages)
+        upload = [("file", (f.name, f.read_bytes())) for f in path.parent.glob(f"{path.stem}.*")]
+        towns_before = county_admin.get("/api/v1/boundaries", params={"level": "village"}).json()
+        foreign_parent = liaison.post("/api/v1/boundaries", data={"level": "village", "valid_from": "2024-01-01"},
+                                      files=upload)
+        assert foreign_parent.status_code == 403 and "parent 500109108 is not one of your units" in foreign_parent.text
+
+        villages = villages.drop(columns=["XJQYDM"]).assign(SJDM=[OWN] * 3)   # an explicit parent field
+        villages["CJQYDM"] = [OWN + "201", OTHER + "202", OTHER + "203"]     # the neighbour's villages, moved in
+        path = bf.villages_shapefile(tmp_path / "b", villages)
+        upload = [("file", (f.name, f.read_bytes())) for f in path.parent.glob(f"{path.stem}.*")]
+        taken = liaison.post("/api/v1/boundaries", data={"level": "village", "valid_from": "2024-01-01"}, files=upload)
+        assert taken.status_code == 403 and "500109108202 belongs to 500109108" in taken.text
+        assert county_admin.get("/api/v1/boundaries", params={"level": "village"}).json() == towns_before
+        enforcer_sees = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['enforcer']}"})
+        assert sorted(f["properties"]["patch_code"] for f in enforcer_sees.get("/api/v1/patches").json()["features"]) \
+            == ["5001090001"]
+
+    # The same rule on the command line when --user names the scoped account.
+    cli = subprocess.run([CLI, "--db", db_url, "batches", "import", str(tmp_path / "foreign.geojson"),
+                          "--source", "natural-resources", "--batch", "D", "--issued-on", "2023-11-01",
+                          "--user", "liaison_own"], capture_output=True, text=True)
+    assert cli.returncode == 2 and "outside your units: 5001090005" in cli.stderr
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_logins_are_throttled_on_every_path_and_recover(county, monkeypatch):
+    import base64
+
+    from fastapi.testclient import TestClient
+
+    from geo_tracker.api.app import create_app
+    from geo_tracker.services.logins import LoginGuard
+
+    db_url, tokens = county
+    clock = FakeClock()
+    monkeypatch.setattr(accounts, "GUARD", LoginGuard(clock))
+    monkeypatch.setattr("geo_tracker.api.errors.TARPIT_S", 0.0)
+    with open_store(db_url) as store:
+        app = TestClient(create_app(store))
+        wrong = {"username": "viewer_own", "password": "not the password"}
+        for _ in range(10):
+            assert app.post("/api/v1/login", data=wrong).status_code == 401
+        eleventh = app.post("/api/v1/login", data=wrong)
+        assert eleventh.status_code == 429 and eleventh.json()["code"] == "too_many_attempts"
+        assert int(eleventh.headers["retry-after"]) >= 1
+        right = {"username": "viewer_own", "password": PASSWORD}
+        assert app.post("/api/v1/login", data=right).status_code == 429           # the account waits
+        basic = base64.b64encode(f"viewer_own:{PASSWORD}".encode()).decode()
+        assert app.get("/api/v1/me", headers={"Authorization": f"Basic {basic}"}).status_code == 429
+        clock.now += 61
+        assert app.post("/api/v1/login", data=right).status_code == 200          # after the window
+        notices = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['county']}"}) \
+            .get("/api/v1/users/lockouts").json()
+        assert notices[0]["username"] == "viewer_own"
+
+        # The login page: the same limit, said in Chinese, and a form token against login CSRF.
+        page = TestClient(create_app(store))
+        token = lambda html: re.search(r'name="login_token" value="([^"]+)"', html).group(1)  # noqa: E731
+        form = page.get("/login").text
+        for _ in range(10):
+            answer = page.post("/login", data={"username": "enforcer_own", "password": "x", "login_token": token(form)})
+            assert answer.status_code == 401
+            form = answer.text
+        throttled = page.post("/login", data={"username": "enforcer_own", "password": "x",
+                                              "login_token": token(form)})
+        assert throttled.status_code == 429 and "登录失败次数过多" in throttled.text
+        assert "retry-after" in throttled.headers
+        forged = TestClient(create_app(store)).post("/login", data={"username": "admin_own", "password": PASSWORD})
+        assert forged.status_code == 403 and "登录页已过期" in forged.text
+        cross = page.post("/api/v1/login", data=right, headers={"Sec-Fetch-Site": "cross-site"})
+        assert cross.status_code == 403
+
+        # One address guessing many names waits too; a correct login just checked still passes.
+        clock.now += 61
+        good = base64.b64encode(f"liaison_own:{PASSWORD}".encode()).decode()
+        assert app.get("/api/v1/me", headers={"Authorization": f"Basic {good}"}).status_code == 200
+        for i in range(30):
+            guess = base64.b64encode(f"user{i}:guess".encode()).decode()
+            assert app.get("/api/v1/me", headers={"Authorization": f"Basic {guess}"}).status_code == 401
+        guess = base64.b64encode(b"user99:guess").decode()
+        assert app.get("/api/v1/me", headers={"Authorization": f"Basic {guess}"}).status_code == 429
+        assert app.get("/api/v1/me", headers={"Authorization": f"Basic {good}"}).status_code == 200
+
+
+def test_a_password_change_ends_sessions_and_tokens(county):
+    from fastapi.testclient import TestClient
+
+    from geo_tracker.api.app import create_app
+
+    db_url, tokens = county
+    with open_store(db_url) as store:
+        with_token = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['enforcer']}"})
+        assert with_token.get("/api/v1/me").status_code == 200
+        changed = with_token.post("/api/v1/me/password", data={"old_password": PASSWORD,
+                                                               "new_password": "a new long secret"})
+        assert changed.status_code == 200 and changed.json()["tokens_revoked"] == 1
+        assert with_token.get("/api/v1/me").status_code == 401

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from live_server import running_server
+from live_server import form_login, running_server
 from geo_tracker.services import accounts
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
@@ -307,8 +307,7 @@ def page_client(store):
 
 def logged_in(store, username: str):
     client = page_client(store)
-    response = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/cases"},
-                           follow_redirects=False)
+    response = form_login(client, username, PASSWORD, next="/cases")
     assert response.status_code == 303 and response.headers["location"] == "/cases"
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/cases").text).group(1)
     return client, csrf
@@ -350,10 +349,9 @@ def test_login_never_redirects_off_site(store):
     accounts.add_user(store, "li", PASSWORD, "viewer", ["*"])
     client = page_client(store)
     for target in ("//evil.example/", "https://evil.example/", "javascript:alert(1)"):
-        response = client.post("/login", data={"username": "li", "password": PASSWORD, "next": target},
-                               follow_redirects=False)
+        response = form_login(client, "li", PASSWORD, next=target)
         assert response.headers["location"] == "/dashboard"
-    wrong = client.post("/login", data={"username": "li", "password": "nope"})
+    wrong = form_login(client, "li", "nope")
     assert wrong.status_code == 401 and "用户名或密码不对" in wrong.text
 
 

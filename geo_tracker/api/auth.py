@@ -12,6 +12,7 @@ import binascii
 import hmac
 
 from fastapi import APIRouter, Depends, Form, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import AuthenticationError, CSRFError
 from ..services import accounts
@@ -29,7 +30,8 @@ async def principal(request: Request) -> Principal:
     store = request.app.state.store
     header = request.headers.get("authorization")
     if header:
-        user = _from_header(store, header)
+        # Off the event loop: a password check is an Argon2 hash, which would stall every request.
+        user = await run_in_threadpool(_from_header, store, header, client_address(request))
     else:
         cookie = request.cookies.get(COOKIE)
         if not cookie:
@@ -49,7 +51,11 @@ async def principal(request: Request) -> Principal:
     return user
 
 
-def _from_header(store, header: str) -> Principal:
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _from_header(store, header: str, address: str) -> Principal:
     scheme, _, value = header.partition(" ")
     scheme, value = scheme.lower(), value.strip()
     if scheme == "bearer" and value:
@@ -64,8 +70,15 @@ def _from_header(store, header: str) -> Principal:
             if user.username != username:
                 raise AuthenticationError("the API token belongs to another user")
             return user
-        return accounts.authenticate(store, username, password)
+        return accounts.authenticate(store, username, password, address=address)
     raise AuthenticationError("the Authorization header must be 'Bearer <token>' or 'Basic <user:password>'")
+
+
+def refuse_cross_site(request: Request) -> None:
+    """A login posted from another site's page (login CSRF) is refused: browsers say so in
+    ``Sec-Fetch-Site``; scripts and GIS clients send no such header."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise CSRFError("a login from another site's page is refused", field="csrf_token")
 
 
 def need(action: str):
@@ -106,7 +119,8 @@ def router() -> APIRouter:
     @api.post("/login")
     def login(request: Request, response: Response, username: str = Form(...), password: str = Form(...)):
         """Log in with a form (user name, password): sets the HttpOnly session cookie, returns the CSRF token."""
-        user = accounts.authenticate(request.app.state.store, username, password)
+        refuse_cross_site(request)
+        user = accounts.authenticate(request.app.state.store, username, password, address=client_address(request))
         return {"user": me(user), "csrf_token": open_session(request, response, user)}
 
     @api.post("/logout")
@@ -121,8 +135,9 @@ def router() -> APIRouter:
     @api.post("/me/password")
     def password(request: Request, old_password: str = Form(...), new_password: str = Form(...),
                  user: Principal = Depends(principal)):
-        """Change one's own password (the old one is checked); every session of the user ends."""
-        accounts.change_password(request.app.state.store, user.username, new_password, old_password)
-        return {"changed": user.username}
+        """Change one's own password (the old one is checked); every session and API token of the user ends."""
+        revoked = accounts.change_password(request.app.state.store, user.username, new_password, old_password,
+                                           address=client_address(request))
+        return {"changed": user.username, "tokens_revoked": revoked}
 
     return api

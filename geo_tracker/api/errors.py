@@ -6,6 +6,7 @@ what scripts and pages branch on, so it never changes once released.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as e
+from ..services.logins import TARPIT_S
 from ..core.lifecycle import TransitionError
 
 #: Most specific first; the first class the error is an instance of gives its code.
@@ -33,6 +35,8 @@ ERROR_CODES: list[tuple[type[e.GeoTrackerError], str]] = [
     (e.NotFoundError, "not_found"),
     (e.StaleRowError, "stale_row_version"),
     (TransitionError, "transition_not_allowed"),
+    (e.TooManyAttemptsError, "too_many_attempts"),
+    (e.StorageFullError, "storage_full"),
     (e.CSRFError, "csrf_token_missing"),
     (e.PermissionDeniedError, "forbidden"),
     (e.AuthenticationError, "not_authenticated"),
@@ -59,9 +63,14 @@ def error_body(error: e.GeoTrackerError) -> dict:
     return body
 
 
+def error_headers(error: e.GeoTrackerError) -> dict | None:
+    if isinstance(error, e.TooManyAttemptsError):
+        return {"Retry-After": str(error.retry_after)}
+    return AUTH_CHALLENGE if isinstance(error, e.AuthenticationError) else None
+
+
 def error_response(error: e.GeoTrackerError) -> JSONResponse:
-    headers = AUTH_CHALLENGE if isinstance(error, e.AuthenticationError) else None
-    return JSONResponse(error_body(error), status_code=error.http_status, headers=headers)
+    return JSONResponse(error_body(error), status_code=error.http_status, headers=error_headers(error))
 
 
 #: Paths that always answer JSON, whatever the client accepts.
@@ -77,6 +86,8 @@ def wants_html(request: Request) -> bool:
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.GeoTrackerError)
     async def _ours(request: Request, error: e.GeoTrackerError):
+        if isinstance(error, e.TooManyAttemptsError):
+            await asyncio.sleep(min(error.retry_after, TARPIT_S))  # hold the guesser, not the server
         render_page = getattr(request.app.state, "html_error", None)
         if render_page is not None and wants_html(request):
             return render_page(request, error)

@@ -174,7 +174,8 @@ def router() -> APIRouter:
                                 encoding=encoding, crs=crs, profile=profile, id_field=id_field,
                                 area_field=area_field, area_unit=area_unit, cultivated_field=cultivated_field,
                                 central_meridian=central_meridian, skip_invalid=skip_invalid, dry_run=dry_run,
-                                all_layers=all_layers, accept_duplicates=accept_duplicates, user=user.username)
+                                all_layers=all_layers, accept_duplicates=accept_duplicates, user=user.username,
+                                villages=scope(request, user))
         options.validate()
         with uploads.private_folder(request.app.state.settings.upload_dir) as folder:
             paths = [uploads.save(f, folder, "delivery") for f in file]
@@ -302,6 +303,8 @@ def router() -> APIRouter:
                                   parent_field=parent_field, parent_code=parent_code, valid_from=valid_from,
                                   encoding=encoding, crs=crs, layer=layer)
         options.validate()
+        units = accounts.scope_units(store_of(request), user)
+        options.units = None if units is None else units.codes
         with uploads.private_folder(request.app.state.settings.upload_dir) as folder:
             paths = [uploads.save(f, folder, "boundaries") for f in file]
             return plain(import_boundaries(store_of(request), main_file(paths), options).to_dict())
@@ -360,6 +363,11 @@ def router() -> APIRouter:
     @api.get("/users", tags=["accounts"])
     def users(request: Request, user: Principal = Depends(county_admin)):
         return accounts.list_users(store_of(request))
+
+    @api.get("/users/lockouts", tags=["accounts"])
+    def lockouts(request: Request, user: Principal = Depends(county_admin)):
+        """Accounts locked by failed logins (newest first), with the seconds still to wait."""
+        return plain(accounts.locked_accounts(store_of(request)))
 
     @api.post("/users", tags=["accounts"], status_code=201)
     def user_add(request: Request, body: UserBody, user: Principal = Depends(county_admin)):

@@ -8,6 +8,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..services.accounts import account_scope
 from ..services.batches import SOURCES, ImportOptions, ImportReport, import_batch, list_batches, show_batch
 from ..units import TO_MU
 from .app import USER, AppContext, DATE, cli, console, echo_json, reader_options
@@ -60,6 +61,8 @@ def import_(app: AppContext, path, source, batch_name, issued_on, deadline, laye
         all_layers=all_layers, accept_duplicates=accept_duplicates, user=user,
     )
     with app.open_store() as store:
+        scope = account_scope(store, user)
+        options.villages = None if scope is None else scope.villages
         if sys.stderr.isatty():
             with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console(stderr=True), transient=True) as bar:

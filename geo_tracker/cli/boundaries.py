@@ -6,7 +6,8 @@ import click
 from rich.table import Table
 
 from ..services.boundaries import LEVELS, BoundaryOptions, BoundaryReport, import_boundaries, list_boundaries
-from .app import AppContext, DATE, cli, console, echo_json, reader_options
+from ..services.accounts import account_scope
+from .app import USER, AppContext, DATE, cli, console, echo_json, reader_options
 
 
 
@@ -27,9 +28,10 @@ def boundaries():
 @click.option("--tolerance-m2", type=float, default=10.0, show_default=True,
               help="Gaps and overlaps smaller than this are not reported.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@USER
 @click.pass_obj
 def import_(app: AppContext, path, level, code_field, name_field, parent_field, parent_code, valid_from,
-            encoding, crs, layer, tolerance_m2, as_json):
+            encoding, crs, layer, tolerance_m2, as_json, user):
     """Import one level of boundaries; a re-import replaces the old ones from --valid-from.
 
     Example:
@@ -41,6 +43,8 @@ def import_(app: AppContext, path, level, code_field, name_field, parent_field, 
                               valid_from=valid_from.date() if valid_from else None, encoding=encoding,
                               crs=crs, layer=layer, tolerance_m2=tolerance_m2)
     with app.open_store() as store:
+        scope = account_scope(store, user)
+        options.units = None if scope is None else scope.codes
         report = import_boundaries(store, path, options)
     if as_json:
         echo_json(report.to_dict())

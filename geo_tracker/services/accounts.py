@@ -11,6 +11,7 @@ the county's code.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from ..errors import AccountError, AuthenticationError, GeoTrackerError, NotFoun
 from ..store import Store
 from ..store import accounts as repo
 from ..store.batches import now_utc
+from ..store import events as events_repo
 from ..store.events import as_datetime
+from .logins import GUARD, LOCKOUT_NOTICE
 
 ROLES = ("viewer", "enforcer", "liaison", "admin")
 #: Which roles may take each kind of action.
@@ -38,6 +41,7 @@ MIN_PASSWORD = 8
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-@\u4e00-\u9fff]{2,64}$")
 TOKEN_PREFIX = "gt_"
 
+log = logging.getLogger("geo_tracker.service")
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
@@ -136,28 +140,65 @@ def disable_user(store: Store, username: str, disabled: bool = True) -> dict:
         return public_user(repo.user_row(conn, user_id=row["id"]))
 
 
-def change_password(store: Store, username: str, new_password: str, old_password: str | None = None) -> None:
-    """Set a new password (checking the old one when given, as the web page does); ends other sessions."""
+def change_password(store: Store, username: str, new_password: str, old_password: str | None = None, *,
+                    address: str = "local") -> int:
+    """Set a new password (checking the old one when given, as the web page does).
+
+    Every session and every API token of the user ends with the old password: a
+    password is changed when it may be known to someone else, and a token made with
+    it would outlive the change. Returns how many tokens were revoked.
+    """
     _check_password(new_password)
     if old_password is not None:
-        authenticate(store, username, old_password)
+        authenticate(store, username, old_password, address=address)
     with store.transaction() as conn:
         row = _user(conn, username)
         repo.update_user(conn, row["id"], password_hash=_hasher.hash(new_password))
         repo.end_sessions(conn, row["id"])
+        return repo.revoke_tokens(conn, row["id"])
 
 
-def authenticate(store: Store, username: str, password: str) -> Principal:
-    """The user for a name and password; one message for every failure, so names cannot be probed."""
+def authenticate(store: Store, username: str, password: str, *, address: str = "local") -> Principal:
+    """The user for a name and password; one message for every failure, so names cannot be probed.
+
+    Throttled per account and per client ``address`` (see :mod:`.logins`); credentials that
+    verified a moment ago are accepted without another Argon2 hash.
+    """
     with store.engine.connect() as conn:
         row = repo.user_row(conn, username=username or "")
+    remembered = GUARD.remembered(username, password or "")
+    if row is not None and remembered == (row["id"], row["password_hash"]) and not row["disabled"]:
+        return _principal(row)
+    GUARD.check(username or "", address)
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password or "")
     except (VerificationError, InvalidHashError):
         row = None
     if row is None or row["disabled"]:
+        if GUARD.failed(username or "", address):
+            _notify_lockout(store, username, address)
         raise AuthenticationError("wrong user name or password, or the account is disabled")
+    GUARD.succeeded(username, address)
+    GUARD.remember(username, password, row["id"], row["password_hash"])
     return _principal(row)
+
+
+def _notify_lockout(store: Store, username: str, address: str) -> None:
+    """Tell admins: a warning in the service log and an event in the ledger (``login_locked``)."""
+    log.warning("login for %r locked after %d failures (last from %s)", username, LOCKOUT_NOTICE, address)
+    with store.transaction() as conn:
+        events_repo.insert_event(conn, kind="login_locked", occurred_on=now_utc().date(), actor=username,
+                                 payload={"username": username, "address": address, "failures": LOCKOUT_NOTICE})
+
+
+def locked_accounts(store: Store) -> list[dict]:
+    """Accounts that must wait before their next login attempt, and recent lockout notices."""
+    with store.engine.connect() as conn:
+        notices = events_repo.recent_of_kind(conn, "login_locked", limit=50)
+    waiting = GUARD.locked()
+    return [{"username": n["payload"].get("username"), "address": n["payload"].get("address"),
+             "recorded_at": n["recorded_at"], "wait_s": waiting.get(str(n["payload"].get("username")).lower())}
+            for n in notices]
 
 
 def create_token(store: Store, username: str, name: str, *, days: float | None = None) -> str:
@@ -209,15 +250,39 @@ def end_session(store: Store, token: str) -> None:
 
 
 def scope_villages(store: Store, principal: Principal) -> frozenset[str] | None:
-    """The village codes a user may see; None when they see everything."""
+    """The village codes a user may see and change; None when they see everything."""
+    units = scope_units(store, principal)
+    return None if units is None else units.villages
+
+
+def scope_units(store: Store, principal: Principal) -> "UnitScope | None":
+    """Every unit code (any level) under a user's units, and which are villages; None: all."""
     if principal.sees_all:
         return None
     with store.engine.connect() as conn:
         version = repo.units_version(conn)
-        return _villages_under(store.display_url, version, principal.units, conn)
+        return _units_under(store.display_url, version, principal.units, conn)
 
 
-def _villages_under(url: str, version: tuple, units: tuple[str, ...], conn) -> frozenset[str]:
+def account_scope(store: Store, username: str | None) -> "UnitScope | None":
+    """The scope of the account named by the CLI's --user; None when it is no account or sees all."""
+    if not username:
+        return None
+    with store.engine.connect() as conn:
+        row = repo.user_row(conn, username=username)
+    return None if row is None else scope_units(store, _principal(row))
+
+
+@dataclass(frozen=True)
+class UnitScope:
+    """What a unit-scoped account governs: ``codes`` of every unit under its units (their own
+    codes included), and the ``villages`` among them."""
+
+    codes: frozenset[str]
+    villages: frozenset[str]
+
+
+def _units_under(url: str, version: tuple, units: tuple[str, ...], conn) -> UnitScope:
     key = (url, version, units)
     hit = _SCOPE_CACHE.get(key)
     if hit is not None:
@@ -228,16 +293,14 @@ def _villages_under(url: str, version: tuple, units: tuple[str, ...], conn) -> f
         levels[code] = level
         if parent:
             children.setdefault(parent, set()).add(code)
-    found, todo, seen = set(), list(units), set()
+    found, todo = set(), list(units)
     while todo:
         code = todo.pop()
-        if code in seen:
+        if code in found:
             continue
-        seen.add(code)
-        if levels.get(code) == "village":
-            found.add(code)
+        found.add(code)
         todo.extend(children.get(code, ()))
-    result = frozenset(found)
+    result = UnitScope(frozenset(found), frozenset(c for c in found if levels.get(c) == "village"))
     if len(_SCOPE_CACHE) > 256:
         _SCOPE_CACHE.clear()
     _SCOPE_CACHE[key] = result

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,8 @@ from ..core.lifecycle import AREA_EPSILON_MU
 from ..core.overlap import duplicates_among, overlap_pairs
 from ..core.reissue import KINDS as DIFF_KINDS, ReissueDiff, fingerprints, same_issue
 from ..core.relapse import relapses_among
-from ..errors import BatchImportError, DuplicateDeliveryError, FieldMappingError
+from ..core.matching import match_villages_as_of
+from ..errors import BatchImportError, DuplicateDeliveryError, FieldMappingError, PermissionDeniedError
 from ..io.attributes import attributes_json
 from ..io.profiles import PROFILES, map_fields
 from ..io.readers import open_delivery
@@ -72,6 +73,9 @@ class ImportOptions:
     accept_duplicates: bool = False
     #: Who imports (recorded with the import; defaults as for every other action).
     user: str | None = None
+    #: The importing account's villages (None: all). A scoped import may add, change or
+    #: withdraw only patches whose main village is listed.
+    villages: Collection[str] | None = None
     #: Overlap share (of either patch) that links a new patch to a rectified/closed one (死灰复燃).
     relapse_share: float = 0.3
 
@@ -267,7 +271,15 @@ class _ImportRun:
         self.stored = repo.current_patches(conn, self.batch_id if self.batch_id is not None else -1)
         self.by_code = self.stored.set_index("patch_code")
         self.stored_prints = dict(zip(self.stored.patch_code, self.stored.fingerprint))
-        self.villages = load_villages(conn, store) if not options.dry_run else None
+        self.scope = None if options.villages is None else frozenset(options.villages)
+        self.villages = load_villages(conn, store) if not options.dry_run or self.scope is not None else None
+        self.outside_scope: list[dict] = []
+        if self.scope is not None:
+            village_of = repo.main_villages(conn, self.stored["id"].tolist())
+            self.foreign = [c for c, i in zip(self.stored.patch_code, self.stored["id"])
+                            if village_of.get(int(i)) not in self.scope]
+            self.by_code = self.by_code.drop(index=self.foreign)
+            self.stored_prints = {c: f for c, f in self.stored_prints.items() if c not in set(self.foreign)}
         self.match_counts = {"matched": 0, "outside": 0, "straddles": 0}
         self.first_seen: dict[str, int] = {}
         self.repeated: dict[str, list[int]] = {}
@@ -296,13 +308,13 @@ class _ImportRun:
     def doomed(self) -> bool:
         """Whether the import will be refused at the end (so nothing more is written)."""
         o, r = self.options, self.report
-        return bool((self.repeated and not o.skip_invalid) or (r.rejected and not o.skip_invalid)
+        return bool(self.outside_scope or (self.repeated and not o.skip_invalid) or (r.rejected and not o.skip_invalid)
                     or ((r.duplicates or r.duplicate_of) and not o.accept_duplicates))
 
     def add_chunk(self, offset: int, frame) -> None:
         o, r, source = self.options, self.report, self.source
         check, area_mu = _check_and_measure(frame.geometry.values)
-        planar_mu = gauss_kruger_area_mu(check.geometries, source.crs.crs)
+        planar_mu = gauss_kruger_area_mu(check.geometries, area_mu, source.crs.crs)
         mapping = map_fields(
             frame, area_mu, source=source.dataset, driver=source.driver, profile=o.profile,
             id_field=o.id_field, area_field=o.area_field, area_unit=self.area_unit,
@@ -317,6 +329,7 @@ class _ImportRun:
         for key in self.basis:
             self.basis[key] += int((table["area_basis"] == key).sum())
         _add_landuse(self.store, self.conn, table, mapping, r)
+        self._check_scope(table)
         same = self._same_issue(table)
         prints = table.fingerprint.tolist()
         changed_before = len(self.diff.changed)
@@ -326,6 +339,20 @@ class _ImportRun:
         relapses = self._overlaps(table, write & (is_new | ~same))
         if not o.dry_run and not self.doomed:
             self._write(table[write], relapses)
+
+    def _check_scope(self, table: pd.DataFrame) -> None:
+        """A scoped account's rows must lie in its villages (by the same matching as on import);
+        rows of a code another township holds in this batch are outside too."""
+        if self.scope is None or not len(table):
+            return
+        matches = match_villages_as_of(table["geom"].to_numpy(), [self.options.issued_on] * len(table),
+                                       self.villages).matches
+        foreign = set(self.foreign)
+        for i, village in enumerate(matches["village_code"]):
+            code = table.patch_code.iloc[i]
+            if village not in self.scope or code in foreign:
+                self.outside_scope.append({"feature": int(table["feature_no"].iloc[i]), "patch_code": code,
+                                           "problem": "outside your units: import it with a county account"})
 
     def _repeats(self, mapping, offset: int) -> dict[int, str]:
         """Record repeated codes; with --skip-invalid, every feature of one is skipped (a problem)."""
@@ -412,7 +439,7 @@ class _ImportRun:
         conn, r = self.conn, self.report
         before = repo.max_patch_id(conn)
         _write_new_versions(self.store, conn, self.batch_id, r.import_id, written, self.stored)
-        if not len(written):
+        if not len(written) or not (relapses or len(self.villages)):
             return
         ids = repo.patch_ids_since(conn, r.import_id, before)
         if relapses:
@@ -464,6 +491,15 @@ class _ImportRun:
 
     def _refuse_if_needed(self) -> None:
         o, r, n, name = self.options, self.report, self.source.feature_count, self.source.dataset
+        if self.outside_scope:
+            codes = ", ".join(str(x["patch_code"]) for x in self.outside_scope[:20])
+            more = f" and {len(self.outside_scope) - 20} more" if len(self.outside_scope) > 20 else ""
+            error = PermissionDeniedError(
+                f"{name}: {len(self.outside_scope)} of {n} patches lie outside your units: {codes}{more}. "
+                "Nothing was imported: an account of a township imports only its own villages' patches; "
+                "a county-wide delivery is imported by an account whose units cover it", field="file")
+            error.problems = self.outside_scope
+            raise error
         if self.repeated and not o.skip_invalid:
             listed = "; ".join(f"{code} (features {', '.join(str(p + 1) for p in positions)})"
                                for code, positions in list(self.repeated.items())[:20])

@@ -8,6 +8,7 @@ matched against the villages of 2021.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ import pandas as pd
 from ..core.area import geodesic_area_mu
 from ..core.boundaries import CODE_LENGTH, PARENT_LEVEL, normalise_code, parent_of, sibling_problems
 from ..core.geometry import normalise_polygons
-from ..errors import BatchImportError, FieldMappingError
+from ..errors import BatchImportError, FieldMappingError, PermissionDeniedError
 from ..io.attributes import attributes_json
 from ..io.readers import read_delivery
 from ..store import Store
@@ -55,6 +56,9 @@ class BoundaryOptions:
     crs: str | None = None
     layer: str | None = None
     tolerance_m2: float = 10.0
+    #: The importing account's unit codes (every level under its units; None: all). A scoped
+    #: import adds or closes only units whose parents lie inside, and takes no code from outside.
+    units: Collection[str] | None = None
 
     def validate(self) -> None:
         if self.level not in LEVELS:
@@ -182,6 +186,7 @@ def import_boundaries(store: Store, path: str | Path, options: BoundaryOptions) 
                 )
             if missing:
                 warnings.append(f"parent {parent_level}(s) {', '.join(missing)} (from the codes) are not loaded")
+        _check_unit_scope(options, level, codes, parents, existing, source.dataset)
         scope = existing if not parent_level else existing[existing["parent_code"].isin(set(parents))]
         valid_from = options.valid_from or (date.today() if len(scope) else SINCE_ALWAYS)
         too_late = scope[[vf >= valid_from for vf in scope["valid_from"]]]
@@ -215,6 +220,30 @@ def import_boundaries(store: Store, path: str | Path, options: BoundaryOptions) 
                                          else "from the codes" if parent_level else "none")},
         problems=problems, warnings=warnings,
     )
+
+
+def _check_unit_scope(options: BoundaryOptions, level: str, codes, parents, existing, dataset: str) -> None:
+    """A scoped account may only redraw what lies under its own units: every parent must be one
+    of them, and no unit code may be taken over from another parent."""
+    if options.units is None:
+        return
+    allowed = set(options.units)
+    held_by = dict(zip(existing["code"], existing["parent_code"]))
+    problems = []
+    for i, (code, parent) in enumerate(zip(codes, parents)):
+        if level == "county" or parent not in allowed:
+            problems.append({"feature": i + 1, "field": "parent", "problem":
+                             f"{level} {code}: its parent {parent or '(none)'} is not one of your units"})
+        elif code in held_by and held_by[code] not in allowed | {None}:
+            problems.append({"feature": i + 1, "field": "code", "problem":
+                             f"{level} {code} belongs to {held_by[code]}, outside your units"})
+    if problems:
+        shown = "; ".join(f"feature {p['feature']}: {p['problem']}" for p in problems[:10])
+        error = PermissionDeniedError(
+            f"{dataset}: {len(problems)} units lie outside your units, nothing imported: {shown}. "
+            "Boundaries of other townships are imported by a county account", field="file")
+        error.problems = problems
+        raise error
 
 
 def list_boundaries(store: Store, level: str | None = None, as_of: date | None = None) -> list[dict]:

@@ -44,6 +44,12 @@ def end_sessions(conn: Connection, user_id: int) -> None:
     conn.execute(sa.delete(sessions).where(sessions.c.user_id == user_id))
 
 
+def revoke_tokens(conn: Connection, user_id: int) -> int:
+    """Revoke every API token of a user; returns how many were live."""
+    return conn.execute(sa.update(api_tokens).where(api_tokens.c.user_id == user_id, sa.not_(api_tokens.c.revoked))
+                        .values(revoked=True)).rowcount
+
+
 def insert_token(conn: Connection, *, digest: str, user_id: int, name: str, created_at: datetime,
                  expires_at: datetime | None) -> None:
     conn.execute(sa.insert(api_tokens).values(token_sha256=digest, user_id=user_id, name=name,

@@ -130,6 +130,16 @@ def current_patches_near(conn: Connection, store: Store, geoms, exclude_batch: i
     return frame
 
 
+def main_villages(conn: Connection, ids: list[int]) -> dict[int, str | None]:
+    """The main village code of each given patch row (its match), by id."""
+    found: dict[int, str | None] = {}
+    for start in range(0, len(ids), 5000):
+        listed = ", ".join(str(int(i)) for i in ids[start:start + 5000])
+        found.update(conn.execute(sa.text(
+            f"SELECT patch_id, village_code FROM patch_matches WHERE patch_id IN ({listed})")).all())
+    return found
+
+
 def stored_shapes(conn: Connection, store: Store, ids: list[int]) -> dict[int, object]:
     """Geometry of the given patch rows, by id."""
     shapes: dict[int, object] = {}

@@ -78,6 +78,13 @@ def insert_event(conn: Connection, *, kind: str, occurred_on: date, actor: str, 
     ).returning(events.c.id)).scalar_one()
 
 
+def recent_of_kind(conn: Connection, kind: str, *, limit: int = 50) -> list[dict]:
+    """The newest events of one kind (not bound to a patch), newest first."""
+    rows = conn.execute(sa.select(events.c.id, events.c.recorded_at, events.c.actor, events.c.payload)
+                        .where(events.c.kind == kind).order_by(events.c.id.desc()).limit(limit)).mappings()
+    return [{**r, "payload": decode_json(r["payload"]) or {}} for r in rows]
+
+
 def lineage_events(conn: Connection, lineage_ids: list[int] | None = None) -> pd.DataFrame:
     """Events of the given patches (all when None), with the record time of any void."""
     where = ""

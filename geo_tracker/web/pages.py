@@ -9,6 +9,7 @@ markup. A failed action re-renders its page with the reason; a success redirects
 
 from __future__ import annotations
 
+import hmac
 import json
 import math
 import os
@@ -27,7 +28,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..core.lifecycle import ALLOWED, MEASURE_LABELS, MEASURES, STATUS_LABELS, STATUSES, VERIFY_RESULTS
-from ..errors import AuthenticationError, ConfigurationError, GeoTrackerError, InputFileError, NotFoundError
+from ..errors import (
+    AuthenticationError, ConfigurationError, GeoTrackerError, InputFileError, NotFoundError, TooManyAttemptsError,
+)
 from ..maps.builder import build_map, render_page, script_json
 from ..reports.render import inline_images
 from ..services import accounts, cases, tracking
@@ -39,7 +42,7 @@ from ..services.report import report_context
 from ..services.tiles import tile_page
 from ..store import admin_units as units_repo
 from ..api import uploads
-from ..api.auth import COOKIE, close_session, open_session, principal
+from ..api.auth import COOKIE, client_address, close_session, open_session, principal
 from ..api.v1 import drawn_part, main_file
 from .messages import LANGUAGES, translator
 
@@ -108,6 +111,18 @@ def _scope(request: Request, user: Principal):
     return accounts.scope_villages(_store(request), user)
 
 
+LOGIN_COOKIE = "gt_login"
+
+
+def _login_form(request: Request, *, status_code: int = 200, **context):
+    """The login page with a fresh form token, set as a cookie too (double submit)."""
+    token = secrets.token_urlsafe(16)
+    response = render(request, "login.html", status_code=status_code, login_token=token, **context)
+    response.set_cookie(LOGIN_COOKIE, token, max_age=7200, httponly=True, samesite="strict", path="/login",
+                        secure=request.app.state.settings.cookie_secure)
+    return response
+
+
 def _date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
@@ -122,16 +137,29 @@ def router() -> APIRouter:
     # --- login and account -----------------------------------------------------------
     @pages.get("/login")
     def login_page(request: Request, next: str | None = None):
-        return render(request, "login.html", next=_safe_next(next))
+        return _login_form(request, next=_safe_next(next))
 
     @pages.post("/login")
-    def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/dashboard")):
+    def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/dashboard"),
+              login_token: str = Form("")):
+        """Log in. The form carries a token matching a cookie set with the form (no login CSRF)."""
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(login_token, expected) or \
+                request.headers.get("sec-fetch-site") == "cross-site":
+            return _login_form(request, status_code=403, next=_safe_next(next), error_key="login.expired",
+                               username=username)
         try:
-            user = accounts.authenticate(_store(request), username, password)
+            user = accounts.authenticate(_store(request), username, password, address=client_address(request))
+        except TooManyAttemptsError as e:
+            response = _login_form(request, status_code=429, next=_safe_next(next), username=username,
+                                   error_key="login.throttled", wait=e.retry_after)
+            response.headers["Retry-After"] = str(e.retry_after)
+            return response
         except AuthenticationError:
-            return render(request, "login.html", status_code=401, next=_safe_next(next), failed=True,
-                          username=username)
+            return _login_form(request, status_code=401, next=_safe_next(next), error_key="login.failed",
+                               username=username)
         response = RedirectResponse(_safe_next(next), status_code=303)
+        response.delete_cookie(LOGIN_COOKIE, path="/login")
         open_session(request, response, user)
         return response
 
@@ -149,7 +177,8 @@ def router() -> APIRouter:
     def password(request: Request, old_password: str = Form(""), new_password: str = Form(""),
                  user: Principal = user_dep):
         try:
-            accounts.change_password(_store(request), user.username, new_password, old_password)
+            accounts.change_password(_store(request), user.username, new_password, old_password,
+                                     address=client_address(request))
         except GeoTrackerError as e:
             return render(request, "account.html", status_code=e.http_status, error=str(e))
         response = RedirectResponse("/login?msg=account.changed", status_code=303)
@@ -338,7 +367,8 @@ def router() -> APIRouter:
             if not [f for f in file if f.filename]:
                 raise InputFileError("choose the file the bureau sent (zip, gpkg, shp set, kml, txt)", field="file")
             dataset = main_file([uploads.save(f, files, "delivery") for f in file if f.filename])
-            report = import_batch(_store(request), dataset, _import_options(form, user.username, dry_run=True))
+            report = import_batch(_store(request), dataset, _import_options(
+                form, user.username, _scope(request, user), dry_run=True))
         except GeoTrackerError as e:
             shutil.rmtree(folder, ignore_errors=True)
             return render(request, "import.html", status_code=e.http_status, error=str(e),
@@ -362,7 +392,7 @@ def router() -> APIRouter:
             raise NotFoundError("no such staged import")
         try:
             report = import_batch(_store(request), folder / meta["file"], _import_options(
-                meta["form"], user.username, accept_duplicates=bool(accept_duplicates)))
+                meta["form"], user.username, _scope(request, user), accept_duplicates=bool(accept_duplicates)))
         except GeoTrackerError as e:
             return render(request, "import.html", status_code=e.http_status, error=str(e),
                           problems=getattr(e, "problems", []), form=meta["form"], source_keys=SOURCES,
@@ -461,13 +491,13 @@ def _number(value: str, field: str) -> float:
     return number
 
 
-def _import_options(form: dict, username: str, *, dry_run: bool = False,
+def _import_options(form: dict, username: str, villages, *, dry_run: bool = False,
                     accept_duplicates: bool = False) -> ImportOptions:
     issued = _required_date(form["issued_on"])
     deadline = _required_date(form["deadline"]) if form.get("deadline") else None
     options = ImportOptions(source=form["source"], batch=form["batch"], issued_on=issued, deadline=deadline,
                             dry_run=dry_run, all_layers=bool(form.get("all_layers")),
-                            accept_duplicates=accept_duplicates, user=username)
+                            accept_duplicates=accept_duplicates, user=username, villages=villages)
     options.validate()
     return options
 
