@@ -23,13 +23,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(db_url: str, log_path: Path, **settings):
-    """Start the service on ``db_url``; yields its base URL; stops it with SIGTERM (graceful shutdown)."""
+def running_server(db_url: str, log_path: Path, *, preexec=None, **settings):
+    """Start the service on ``db_url``; yields its base URL; stops it with SIGTERM (graceful shutdown).
+
+    ``preexec`` runs in the child before the server starts (e.g. to set a file-size limit)."""
     port = free_port()
     env = {**os.environ, **{f"GEO_TRACKER_{k.upper()}": str(v) for k, v in settings.items()}}
     with open(log_path, "wb") as log:
         process = subprocess.Popen([CLI, "--db", db_url, "serve", "--port", str(port)], stdout=log,
-                                   stderr=subprocess.STDOUT, env=env)
+                                   stderr=subprocess.STDOUT, env=env, preexec_fn=preexec)
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60

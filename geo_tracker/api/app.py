@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..config import ServiceSettings
+from ..store.failures import translate
 from ..errors import GeoTrackerError
 from ..maps.builder import STATIC
 from ..services import accounts
@@ -71,11 +72,16 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
 
     @app.get("/readyz", tags=["ops"])
     def readyz():
-        """The database answers and its schema is this version's (else 503)."""
+        """The database answers, its schema is this version's, and the database's and the
+        evidence folders take a write (else 503, or 507 when a disk is full)."""
         try:
             store.check_schema()
-        except GeoTrackerError as e:
-            return JSONResponse({**errors.error_body(e), "status": "not ready"}, status_code=e.http_status)
+            store.check_writable()
+        except Exception as e:  # noqa: BLE001 - an outage is an answer here, not a bug
+            known = translate(e, store.display_url)
+            if known is None:
+                raise
+            return JSONResponse({**errors.error_body(known), "status": "not ready"}, status_code=known.http_status)
         return {"status": "ready", "backend": store.backend}
 
     @app.get("/api/v1/health", include_in_schema=False)

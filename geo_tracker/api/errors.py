@@ -12,11 +12,12 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as e
 from ..services.logins import TARPIT_S
+from ..store.failures import translate
 from ..core.lifecycle import TransitionError
 
 #: Most specific first; the first class the error is an instance of gives its code.
@@ -114,6 +115,16 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"code": "invalid_value", "message": "a value is out of range or holds characters the "
                              "database cannot store (such as NUL): check the numbers and texts sent",
                              "field": None}, status_code=422)
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(DBAPIError)
+    async def _outage(request: Request, error: Exception):
+        """A database that is gone or a disk that is full: an answer (503/507), not a bug."""
+        known = translate(error, "the database")
+        if known is None:
+            return await _bug(request, error)
+        log.warning("%s on %s %s: %s", error_code(known), request.method, request.url.path, error)
+        return await _ours(request, known)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, error: Exception):

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 
 from .. import __version__
+from ..store.failures import translate
 from ..errors import GeoTrackerError
 from ..store import Store, open_store
 from ..store.url import ENV_VAR
@@ -44,6 +45,9 @@ class GeoTrackerGroup(click.Group):
             raise
         except Exception as e:
             app = ctx.obj
+            known = translate(e)
+            if known is not None:
+                raise CommandError(known) from e
             if app is not None and app.debug:
                 raise
             click.echo(

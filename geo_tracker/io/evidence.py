@@ -67,8 +67,12 @@ def store_evidence(path: str | Path, folder: Path) -> EvidenceFile:
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(target.suffix + ".part")
-        shutil.copyfile(path, partial)
-        partial.replace(target)
+        try:
+            shutil.copyfile(path, partial)
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # a full disk must not leave half a photo behind
+            raise
     taken_at, lon, lat = read_exif(path)
     return EvidenceFile(sha, path.name, path.stat().st_size, mimetypes.guess_type(path.name)[0],
                         taken_at, lon, lat, str(target))

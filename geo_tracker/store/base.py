@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL
 
 from . import migrate
 from .url import mask
-from ..errors import SchemaNotInitialisedError, SchemaOutdatedError, SchemaTooNewError
+from ..errors import SchemaNotInitialisedError, SchemaOutdatedError, SchemaTooNewError, StorageFullError
 
 #: All geometries are stored in CGCS2000 geographic coordinates.
 STORAGE_SRID = 4490
@@ -49,6 +49,27 @@ class Store:
 
     def _default_evidence_dir(self) -> Path:
         return Path.cwd() / "geo_tracker_evidence"
+
+    def _folders_written(self) -> list[Path]:
+        """Folders this store writes files into (the evidence; SpatiaLite adds the database's)."""
+        return [self.evidence_dir]
+
+    def check_writable(self, probe_bytes: int = 65536) -> None:
+        """Raise :class:`StorageFullError` unless every folder written takes a small synced write."""
+        from .failures import translate
+
+        for folder in self._folders_written():
+            probe = folder / f".geo_tracker_probe_{os.getpid()}"
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with open(probe, "wb") as fh:
+                    fh.write(b"\0" * probe_bytes)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as e:
+                raise translate(e) or StorageFullError(f"cannot write into {folder}: {e}") from None
+            finally:
+                probe.unlink(missing_ok=True)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -169,6 +169,9 @@ class SpatiaLiteStore(Store):
         database = Path(self.url.database)
         return database.with_name(database.stem + "_evidence")
 
+    def _folders_written(self) -> list[Path]:
+        return [Path(self.url.database).resolve().parent, self.evidence_dir]
+
     def prepare(self, conn: Connection) -> None:
         has_metadata = conn.execute(
             text("SELECT count(*) FROM sqlite_master WHERE name = 'geometry_columns'")

@@ -42,6 +42,7 @@ from ..services.report import report_context
 from ..services.tiles import tile_page
 from ..store import admin_units as units_repo
 from ..api import uploads
+from ..api.errors import error_code
 from ..api.auth import COOKIE, client_address, close_session, open_session, principal
 from ..api.v1 import drawn_part, main_file
 from .messages import LANGUAGES, translator
@@ -96,7 +97,7 @@ def html_error(request: Request, error: GeoTrackerError) -> Response:
             same_site = referer.netloc == request.url.netloc
             target = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/dashboard"
         return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
-    return render(request, "error.html", status_code=error.http_status, message=str(error))
+    return render(request, "error.html", status_code=error.http_status, message=str(error), code=error_code(error))
 
 
 def _safe_next(value: str | None) -> str:
