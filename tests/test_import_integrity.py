@@ -287,3 +287,14 @@ def _ogr_source(db_url: str) -> str:
         return url.database
     schema = url.query["options"].split("=")[1].split(",")[0]
     return f"PG:host={url.host} port={url.port} dbname={url.database} user={url.username} schemas={schema}"
+
+
+def test_a_patch_code_with_a_slash_is_refused_by_feature(store, tmp_path):
+    frame = bf.canonical_patches()
+    frame.loc[2, "JCBH"] = "5001/0003"
+    path = tmp_path / "slash.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    with pytest.raises(BatchImportError, match=r"feature 3 \(5001/0003\): patch code '5001/0003' contains '/'"):
+        import_batch(store, path, options())
+    report = import_batch(store, path, options(skip_invalid=True))
+    assert report.accepted == 5 and report.rejected[0]["feature"] == 3

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import threading
 from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest

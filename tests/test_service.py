@@ -273,9 +273,36 @@ def test_tiles_are_versioned_by_writes(server):
     assert codes and codes <= {f"500109000{i}" for i in range(1, 5)}   # only the own township's patches
     assert {f["properties"]["batch"] for f in layers["patches"]["features"]} == {"B"}   # for the link to its page
     etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    assert enforcer.get(f"/tiles/14/{x}/{y}.pbf", headers={"If-None-Match": etag}).status_code == 304
+    county = client(base, tokens["county"])                 # a write in the other township: not in this scope
+    assert county.post(f"/api/v1/patches/{OTHER_ISSUED}/verify",
+                       json={"result": "legal", "on": "2023-07-06"}).status_code == 200
     assert enforcer.get(f"/tiles/14/{x}/{y}.pbf", headers={"If-None-Match": etag}).status_code == 304
     enforcer.post(f"/api/v1/patches/{OWN_ISSUED}/verify", json={"result": "legal", "on": "2023-07-06"})
     assert enforcer.get(f"/tiles/14/{x}/{y}.pbf", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_security_headers(county):
+    from fastapi.testclient import TestClient
+
+    from geo_tracker.api.app import create_app
+    from geo_tracker.config import ServiceSettings
+
+    db_url, tokens = county
+    with open_store(db_url) as store:
+        plain = TestClient(create_app(store))
+        login = plain.get("/login")
+        csp = login.headers["content-security-policy"]
+        assert "script-src 'self' 'nonce-" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        assert "frame-ancestors 'self'" in csp and "strict-transport-security" not in login.headers
+        assert plain.get("/lib/leaflet/leaflet.js").headers.get("cache-control") != "no-store"
+        api = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['viewer']}"})
+        assert api.get("/api/v1/patches").headers["cache-control"] == "no-store"
+        nonces = {api.get("/login").headers["content-security-policy"] for _ in range(2)}
+        assert len(nonces) == 2                                   # a fresh nonce per answer
+        secure = TestClient(create_app(store, ServiceSettings(cookie_secure=True)))
+        assert secure.get("/login").headers["strict-transport-security"].startswith("max-age=")
 
 
 def test_upload_size_limit(county, tmp_path):
@@ -546,7 +573,11 @@ def test_scope_holds_for_batches_cases_shared_codes_and_staging(county, tmp_path
         assert sorted(p["patch_code"] for p in batch["patch_list"]) == [f"500109000{i}" for i in range(1, 5)]
         assert batch["patches"] == 4 and all("report" not in i for i in batch["imports"])
         listed = {b["name"]: b["patches"] for b in enforcer.get("/api/v1/batches").json()}
-        assert listed == {"B": 4, "F": 0}
+        assert listed == {"B": 4}                                  # F holds none of theirs: not even its name
+        hidden = enforcer.get("/api/v1/batches/F")
+        assert hidden.status_code == 404 and hidden.json()["code"] == "batch_not_found"
+        collections = [c["id"] for c in enforcer.get("/ogc/collections").json()["collections"]]
+        assert len([c for c in collections if c.startswith("batch-")]) == 1
 
         shared = enforcer.get("/api/v1/cases/共案").json()
         assert shared["patches"] == ["5001090001"]                  # not the other township's 5001090005

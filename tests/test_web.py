@@ -47,6 +47,10 @@ class Tab:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.context.route("**/*", self._route)
+        # Every Content-Security-Policy violation, in any frame, is recorded where the test can read it.
+        self.context.add_init_script("""window.__csp = [];
+            document.addEventListener('securitypolicyviolation', function (e) {
+              window.__csp.push(e.violatedDirective + ' ' + e.blockedURI); });""")
 
     def _route(self, route):
         url = route.request.url
@@ -375,7 +379,7 @@ def test_the_english_catalogue_has_every_word():
     for template in (ROOT / "geo_tracker" / "web" / "templates").glob("*.html"):
         used |= set(re.findall(r"_\('([a-z_.]+)'", template.read_text(encoding="utf-8")))
     assert used - set(MESSAGES["zh"]) <= {"role.", "result.", "event.", "case.", "reports.", "import.",
-                                               "import.basis."}
+                                               "import.basis.", "error."}
 
 
 def test_liaison_sees_a_duplicate_delivery_and_a_five_way_reissue_diff(browser, office, shots, backend, tmp_path):
@@ -427,5 +431,27 @@ def test_liaison_sees_a_duplicate_delivery_and_a_five_way_reissue_diff(browser, 
     page.get_by_role("button", name="确认导入").click()
     page.wait_for_url(re.compile(r".*/import/confirm$"))
     assert page.locator("[data-diff=attributes_changed]").inner_text() == "13"
+    tab.check_clean()
+    tab.close()
+
+
+def test_every_page_keeps_its_content_security_policy(browser, demo, backend):
+    base, result = demo
+    tab = Tab(browser, base, viewport={"width": 1280, "height": 900})
+    page = tab.page
+    tab.login("admin", result.password)
+    code = page.evaluate("fetch('/api/v1/patches?limit=1').then(r => r.json())")["features"][0]["properties"]
+    pages = ["/dashboard", "/map", "/patches", f"/patches/{quote(code['batch'])}/{quote(code['patch_code'])}",
+             "/import", "/cases", "/reports", "/account", "/map/tiles"]
+    for path in pages:
+        response = page.goto(f"{base}{path}")
+        assert response.status == 200, path
+        assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
+        page.wait_for_load_state("networkidle")
+        if path == "/map":                                   # folium's inline scripts ran, with the nonce
+            frame = page.frame(url=re.compile(r".*/map/frame.*"))
+            frame.wait_for_function("window.geoTracker && window.geoTracker.ready", timeout=15000)
+        for frame in page.frames:
+            assert frame.evaluate("window.__csp || []") == [], (path, frame.url)
     tab.check_clean()
     tab.close()

@@ -9,6 +9,7 @@ PostGIS the store's engine is a connection pool shared by all requests.
 from __future__ import annotations
 
 import json
+import secrets
 import logging
 import time
 
@@ -19,14 +20,13 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__
 from ..config import ServiceSettings
 from ..store.failures import translate
-from ..errors import GeoTrackerError
 from ..maps.builder import STATIC
 from ..services import accounts
 from ..services.accounts import Principal
 from ..services.tiles import patch_tile, tile_page, tile_version
 from ..store import Store
 from ..web import pages
-from ..web.pages import STATIC as WEB_STATIC
+from ..web.pages import STATIC as WEB_STATIC, with_nonce
 from . import auth, errors, ogc, uploads, v1
 from .auth import need
 
@@ -34,6 +34,21 @@ access_log = logging.getLogger("geo_tracker.access")
 #: On every response: no type sniffing, frames only from this site (the map page frames its own map).
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN",
                     "Referrer-Policy": "same-origin"}
+
+
+def security_headers(request: Request, settings: ServiceSettings) -> dict[str, str]:
+    """What every answer carries: scripts only from this site (inline ones with the request's
+    nonce), HSTS behind HTTPS, and no caching of anything a login was needed for."""
+    nonce = request.state.csp_nonce
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")}
+    if settings.cookie_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    if getattr(request.state, "principal", None) is not None:
+        headers["Cache-Control"] = "no-store"
+    return headers
 
 
 def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI:
@@ -101,9 +116,9 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
                         media_type="application/vnd.mapbox-vector-tile", headers=headers)
 
     @app.get("/map/tiles", include_in_schema=False)
-    def tile_map(user: Principal = Depends(read)):
+    def tile_map(request: Request, user: Principal = Depends(read)):
         """The map of all patches as vector tiles (what /map uses beyond ~20 000 patches)."""
-        return HTMLResponse(tile_page(store))
+        return HTMLResponse(with_nonce(tile_page(store), request.state.csp_nonce))
 
     app.include_router(pages.router())
     app.state.html_error = pages.html_error
@@ -113,8 +128,9 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
     @app.middleware("http")
     async def log_requests(request: Request, call_next):
         start = time.perf_counter()
+        request.state.csp_nonce = secrets.token_urlsafe(16)
         response = await call_next(request)
-        for header, value in SECURITY_HEADERS.items():
+        for header, value in security_headers(request, settings).items():
             response.headers.setdefault(header, value)
         if settings.access_log:
             access_log.info(json.dumps({

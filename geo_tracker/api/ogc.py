@@ -14,7 +14,6 @@ from datetime import date
 
 import numpy as np
 import shapely
-import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import Response
 
@@ -22,6 +21,7 @@ from ..errors import FieldMappingError, NotFoundError
 from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, count_patches, list_patches, plain_value
 from ..services import accounts
 from ..services.accounts import Principal
+from ..services.batches import list_batches
 from ..store import Store
 from ..store import admin_units as units_repo
 from .auth import need
@@ -90,15 +90,15 @@ def _geometry(geom, crs: str) -> dict:
     return shapely.geometry.mapping(geom)
 
 
-def _batches(store: Store) -> dict[str, dict]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT id, name, source, issued_on FROM batches ORDER BY issued_on, name"))
-        return {f"batch-{r.id}": {"name": r.name, "source": r.source, "issued_on": r.issued_on} for r in rows}
+def _batches(store: Store, villages=None) -> dict[str, dict]:
+    """One collection per batch the user has a patch in."""
+    rows = sorted(list_batches(store, villages=villages), key=lambda b: (b["issued_on"], b["name"]))
+    return {f"batch-{b['id']}": {"name": b["name"], "source": b["source"], "issued_on": b["issued_on"]} for b in rows}
 
 
-def _collections(store: Store) -> dict[str, str]:
+def _collections(store: Store, villages=None) -> dict[str, str]:
     found = dict(COLLECTIONS)
-    for cid, b in _batches(store).items():
+    for cid, b in _batches(store, villages).items():
         found[cid] = f"批次 {b['name']} ({b['source']}, {b['issued_on']}): its patches"
     return found
 
@@ -108,7 +108,7 @@ def _page(store: Store, collection: str, as_of: date | None, filters: dict, vill
     """(numberMatched, the page's features). Current patches are counted, filtered and paged in SQL."""
     batch = None
     if collection.startswith("batch-"):
-        batch = _batches(store).get(collection)
+        batch = _batches(store, villages).get(collection)
         if batch is None:
             raise NotFoundError(f"no collection {collection!r}: /ogc/collections lists them")
     if collection == "patches" or batch is not None:
@@ -176,13 +176,15 @@ def register(app: FastAPI) -> None:
 
     @app.get("/ogc/collections", tags=["ogc"])
     def collections(request: Request, user: Principal = Depends(read)):
-        found = _collections(request.app.state.store)
+        store = request.app.state.store
+        found = _collections(store, accounts.scope_villages(store, user))
         return _json({"collections": [describe(request, c, d) for c, d in found.items()],
                       "links": [{"href": f"{base(request)}/collections", "rel": "self", "type": "application/json"}]})
 
     @app.get("/ogc/collections/{cid}", tags=["ogc"])
     def collection(request: Request, cid: str, user: Principal = Depends(read)):
-        found = _collections(request.app.state.store)
+        store = request.app.state.store
+        found = _collections(store, accounts.scope_villages(store, user))
         if cid not in found:
             raise NotFoundError(f"no collection {cid!r}: /ogc/collections lists them")
         return _json(describe(request, cid, found[cid]))

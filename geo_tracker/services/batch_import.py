@@ -569,6 +569,9 @@ def _accepted_rows(frame, offset, check, area_mu, planar_mu, mapping, reader_pro
     issued = mapping.issued_area_mu.to_numpy(dtype=float)
     cultivated = mapping.cultivated_mu.to_numpy(dtype=float)
     problems = dict(check.problems)
+    for i in np.flatnonzero(["/" in str(c) for c in codes]):
+        problems[int(i)] = (f"patch code {codes[i]!r} contains '/', which separates batch and code in references "
+                            "(BATCH/CODE): ask the bureau, or choose another field with --id-field")
     for position, message in reader_problems.items():
         if offset <= position < offset + n:
             problems[position - offset] = message

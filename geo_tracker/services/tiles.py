@@ -22,7 +22,7 @@ CACHE_TILES = 2048
 def tile_version(store: Store, villages: Collection[str] | None = None) -> str:
     """An ETag-ready version of what tiles show: new on every write, distinct per scope."""
     with store.engine.connect() as conn:
-        version = repo.data_version(conn)
+        version = repo.data_version(conn, villages)
     scope = "all" if villages is None else hashlib.sha1(",".join(sorted(villages)).encode()).hexdigest()[:12]
     return f"{version}-{scope}"
 

@@ -292,7 +292,8 @@ _matches = sa.table("patch_matches", sa.column("patch_id"), sa.column("village_c
 
 
 def list_batches(conn: Connection, villages=None) -> list[dict]:
-    """Every batch with its current patch count and area, newest first (counted within ``villages``)."""
+    """Every batch with its current patch count and area, newest first; with ``villages``, only
+    the batches with a patch there, counted within them."""
     stats = _in_scope(
         sa.select(
             patches.c.batch_id,
@@ -308,10 +309,14 @@ def list_batches(conn: Connection, villages=None) -> list[dict]:
                   sa.func.max(batch_imports.c.imported_at).label("last_import"))
         .group_by(batch_imports.c.batch_id).subquery()
     )
+    # A scoped user sees only batches with a patch of theirs: names, files and counts of the
+    # others' deliveries are not theirs to see.
+    joined = sa.select(batches, stats.c.patches, stats.c.withdrawn, stats.c.area_mu, stats.c.issued_area_mu,
+                       stats.c.cultivated_mu, imports.c.imports, imports.c.last_import)
+    joined = joined.outerjoin(stats, stats.c.batch_id == batches.c.id) if villages is None else \
+        joined.join(stats, stats.c.batch_id == batches.c.id)
     query = (
-        sa.select(batches, stats.c.patches, stats.c.withdrawn, stats.c.area_mu, stats.c.issued_area_mu,
-                  stats.c.cultivated_mu, imports.c.imports, imports.c.last_import)
-        .outerjoin(stats, stats.c.batch_id == batches.c.id)
+        joined
         .outerjoin(imports, imports.c.batch_id == batches.c.id)
         .order_by(batches.c.issued_on.desc(), batches.c.id.desc())
     )

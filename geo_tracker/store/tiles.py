@@ -27,11 +27,23 @@ PROPERTIES = ["patch_code", "batch", "status", "area_mu"]
 _TO_3857 = Transformer.from_crs(4490, 3857, always_xy=True)
 
 
-def data_version(conn: Connection) -> str:
-    """Changes on every write that a tile shows: events (every status change), patches, boundaries."""
+def data_version(conn: Connection, villages: Collection[str] | None = None) -> str:
+    """Changes on every write that a tile shows (events, patches, boundaries), within ``villages``
+    when given: another township's writes leave a scoped user's tiles (and their ETag) alone."""
+    if villages is None:
+        row = conn.execute(sa.text(
+            "SELECT (SELECT max(id) FROM events), (SELECT max(id) FROM patches), (SELECT max(id) FROM admin_units), "
+            "(SELECT count(*) FROM events WHERE voided_by IS NOT NULL)")).one()
+        return "-".join(str(v or 0) for v in row)
+    scope, params = village_scope_sql(villages)
+    scope_u, params_u = village_scope_sql(villages, "u.code")
+    mine = f"SELECT p.lineage_id FROM patches p JOIN patch_matches m ON m.patch_id = p.id WHERE 1 = 1{scope}"
     row = conn.execute(sa.text(
-        "SELECT (SELECT max(id) FROM events), (SELECT max(id) FROM patches), (SELECT max(id) FROM admin_units), "
-        "(SELECT count(*) FROM events WHERE voided_by IS NOT NULL)")).one()
+        f"SELECT (SELECT max(id) FROM events WHERE patch_id IN ({mine})), "
+        f"(SELECT max(p.id) FROM patches p JOIN patch_matches m ON m.patch_id = p.id WHERE 1 = 1{scope}), "
+        f"(SELECT max(u.id) FROM admin_units u WHERE 1 = 1{scope_u}), "
+        f"(SELECT count(*) FROM events WHERE voided_by IS NOT NULL AND patch_id IN ({mine}))"),
+        {**params, **params_u}).one()
     return "-".join(str(v or 0) for v in row)
 
 

@@ -84,6 +84,14 @@ def _flash(request: Request, lang: str) -> tuple[str, str] | None:
     return ("ok", translator(lang)(msg)) if msg in ("act.done", "account.changed") else None
 
 
+_INLINE_SCRIPT = re.compile(r"<script(?=[\s>])")
+
+
+def with_nonce(html: str, nonce: str) -> str:
+    """Mark the map page's own inline scripts (folium writes them) with the request's CSP nonce."""
+    return _INLINE_SCRIPT.sub(f'<script nonce="{nonce}"', html)
+
+
 def back(path: str, msg: str = "act.done") -> RedirectResponse:
     return RedirectResponse(f"{path}?msg={msg}", status_code=303)
 
@@ -209,7 +217,7 @@ def router() -> APIRouter:
         filters = _map_filters(request)
         query = urlencode({k: v for k, v in filters.items() if v})
         return render(request, "map.html", filters=filters, frame=f"/map/frame?{query}",
-                      batches=list_batches(_store(request)), status_keys=STATUSES, source_keys=SOURCES)
+                      batches=list_batches(_store(request), villages=_scope(request, user)), status_keys=STATUSES, source_keys=SOURCES)
 
     @pages.get("/map/frame")
     def map_frame(request: Request, user: Principal = user_dep):
@@ -217,12 +225,12 @@ def router() -> APIRouter:
         f = _map_filters(request)
         link = {"base": "/patches/", "text": translator(language(request))("map.open")}
         if count_patches(store, villages=scope) > EMBED_LIMIT:
-            return HTMLResponse(tile_page(store, patch_link=link))
+            return HTMLResponse(with_nonce(tile_page(store, patch_link=link), request.state.csp_nonce))
         data, title = map_page_data(store, batches=[f["batch"]] if f["batch"] else [], source=f["source"],
                                     village=f["village"], status=f["status"], as_of=_date(f["as_of"]),
                                     villages=scope)
         data["patch_link"] = link
-        return HTMLResponse(render_page(build_map(data, title=title, lib="/lib")))
+        return HTMLResponse(with_nonce(render_page(build_map(data, title=title, lib="/lib")), request.state.csp_nonce))
 
     # --- patches ---------------------------------------------------------------------
     @pages.get("/patches")
@@ -240,7 +248,7 @@ def router() -> APIRouter:
         filters = {"batch": batch, "source": source, "status": status, "village": village, "as_of": as_of}
         base = {k: v for k, v in filters.items() if v}
         return render(request, "patches.html", rows=rows, total=len(frame), page=page, pages=pages_total,
-                      sort=sort, order=order, filters=filters, query=base, batches=list_batches(_store(request)),
+                      sort=sort, order=order, filters=filters, query=base, batches=list_batches(_store(request), villages=_scope(request, user)),
                       status_keys=STATUSES, source_keys=SOURCES, urlencode=urlencode)
 
     def _patch_context(request: Request, user: Principal, ref: str) -> dict:
