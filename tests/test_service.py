@@ -9,7 +9,7 @@ import re
 import os
 import subprocess
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import geopandas as gpd
 import httpx
@@ -333,8 +333,10 @@ def trackers(own_status: int) -> dict:
     return {"viewer": (403, 403), "enforcer": (own_status, 404), "liaison": (403, 403), "admin": (own_status, 404)}
 
 
-def importers(status: int) -> dict:
-    return {"viewer": (403, 403), "enforcer": (403, 403), "liaison": (status, status), "admin": (status, status)}
+def importers(status: int, other: int | None = None) -> dict:
+    """Liaisons and admins get through (then ``status``; ``other`` for the other township's data)."""
+    other = status if other is None else other
+    return {"viewer": (403, 403), "enforcer": (403, 403), "liaison": (status, other), "admin": (status, other)}
 
 
 def all_roles(status: int) -> dict:
@@ -368,11 +370,17 @@ MATRIX = [
     ("OGC collections", "GET", "/ogc/collections", {}, all_roles(200)),
     ("report", "GET", "/api/v1/report", {"params": {"format": "md"}}, all_roles(200)),
     ("export", "GET", "/api/v1/exports/patches.geojson", {}, all_roles(200)),
+    # Writes by import stay in the importer's units: the other township's patches or villages are refused.
     ("import dry run", "POST", "/api/v1/batches",
      {"data": {"source": "natural-resources", "batch": "B", "issued_on": "2023-10-31", "dry_run": "true"},
-      "files": "batch"}, importers(200)),
+      "files": "batch"}, importers(200, 403)),
+    ("re-issue", "POST", "/api/v1/batches",
+     {"data": {"source": "natural-resources", "batch": "B", "issued_on": "2023-10-31"}, "files": "batch"},
+     importers(200, 403)),
     ("import boundaries", "POST", "/api/v1/boundaries", {"data": {"level": "village"}, "files": "garbage"},
      importers(422)),                                       # allowed, then the file is refused
+    ("redraw villages", "POST", "/api/v1/boundaries", {"data": {"level": "village", "valid_from": "{day}"},
+                                                        "files": "villages"}, importers(200, 403)),
     # Users are managed only by admins of every unit: a township admin could widen anyone's scope.
     ("users", "GET", "/api/v1/users", {}, all_roles(403)),
     ("add user", "POST", "/api/v1/users",
@@ -403,8 +411,18 @@ def test_authorisation_matrix(server, tmp_path):
         items = county.get("/ogc/collections/patches/items").json()["features"]
         fid = next(f["id"] for f in items if f["properties"]["patch_code"] == ref.split("/")[1])
         targets[side] = {"patch": ref, "event": patch["events"][0]["id"], "case": case_no, "fid": fid}
-    batch_file = bf.weipian_geojson(tmp_path).read_bytes()
-    files = {"batch": {"file": ("patches.geojson", batch_file)}, "garbage": {"file": ("村界.geojson", b"{not json")}}
+    patches = gpd.read_file(bf.weipian_geojson(tmp_path))
+    sides = {"own": [f"500109000{i}" for i in range(1, 5)], "other": ["5001090005", "5001090006"]}
+    files = {"garbage": {side: {"file": ("村界.geojson", b"{not json")} for side in sides}, "batch": {}, "villages": {}}
+    villages = two_townships(tmp_path)[1]
+    village_frame = gpd.read_file(villages, encoding="GBK")
+    for side, codes in sides.items():
+        path = tmp_path / f"{side}.geojson"
+        patches[patches["JCBH"].isin(codes)].to_file(path, driver="GeoJSON")
+        files["batch"][side] = {"file": (path.name, path.read_bytes())}
+        town = OWN if side == "own" else OTHER
+        shp = bf.villages_shapefile(tmp_path / side, village_frame[village_frame["XJQYDM"] == town])
+        files["villages"][side] = [("file", (f.name, f.read_bytes())) for f in shp.parent.glob(f"{shp.stem}.*")]
 
     anonymous = client(base)
     failures, n = [], 0
@@ -412,17 +430,17 @@ def test_authorisation_matrix(server, tmp_path):
         for role in ROLES:
             for side, want in zip(("own", "other"), expected[role]):
                 n += 1
-                names = {**targets[side], "n": n}
+                names = {**targets[side], "n": n, "day": (date(2024, 1, 1) + timedelta(days=n)).isoformat()}
                 kw = _fill({k: v for k, v in keywords.items() if k != "files"}, names)
                 if "files" in keywords:
-                    kw["files"] = files[keywords["files"]]
+                    kw["files"] = files[keywords["files"]][side]
                 got = client(base, tokens[role]).request(method, _fill(path, names), **kw)
                 if got.status_code != want:
                     failures.append(f"{name} as {role} on {side}: {got.status_code} != {want}: {got.text[:160]}")
-        names = {**targets["own"], "n": 0}
+        names = {**targets["own"], "n": 0, "day": "2024-01-01"}
         kw = _fill({k: v for k, v in keywords.items() if k != "files"}, names)
         if "files" in keywords:
-            kw["files"] = files[keywords["files"]]
+            kw["files"] = files[keywords["files"]]["own"]
         got = anonymous.request(method, _fill(path, names), **kw)
         if got.status_code != 401:
             failures.append(f"{name} anonymously: {got.status_code} != 401")

@@ -120,7 +120,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _outage(request: Request, error: Exception):
         """A database that is gone or a disk that is full: an answer (503/507), not a bug."""
-        known = translate(error, "the database")
+        store = getattr(request.app.state, "store", None)
+        known = translate(error, f"the database {store.display_url}" if store is not None else "the database")
         if known is None:
             return await _bug(request, error)
         log.warning("%s on %s %s: %s", error_code(known), request.method, request.url.path, error)

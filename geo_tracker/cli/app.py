@@ -13,7 +13,7 @@ from .. import __version__
 from ..store.failures import translate
 from ..errors import GeoTrackerError
 from ..store import Store, open_store
-from ..store.url import ENV_VAR
+from ..store.url import ENV_VAR, mask, resolve_url
 
 
 class CommandError(click.ClickException):
@@ -45,7 +45,7 @@ class GeoTrackerGroup(click.Group):
             raise
         except Exception as e:
             app = ctx.obj
-            known = translate(e)
+            known = translate(e, f"the database {mask(resolve_url(app.db_url if app else None))}")
             if known is not None:
                 raise CommandError(known) from e
             if app is not None and app.debug:

@@ -76,7 +76,9 @@ def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] =
         _check_vocabulary(conn, "act", act)
         _check_vocabulary(conn, "category", category)
         if conn.execute(sa.select(cases.c.id).where(cases.c.case_no == case_no)).first():
-            raise GeoTrackerError(f"case {case_no!r} already exists: use `cases link` to add patches")
+            raise GeoTrackerError(f"case number {case_no!r} is already in use: case numbers (文号) are unique "
+                                  "across the county; check the number, or add patches to your own case with "
+                                  "`cases link`", field="case_no")
         case_id = conn.execute(sa.insert(cases).values(
             case_no=case_no, opened_on=on, violation=violation, act=act, fine_yuan=fine_yuan, note=note,
             category=category,
