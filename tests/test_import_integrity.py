@@ -298,3 +298,47 @@ def test_a_patch_code_with_a_slash_is_refused_by_feature(store, tmp_path):
         import_batch(store, path, options())
     report = import_batch(store, path, options(skip_invalid=True))
     assert report.accepted == 5 and report.rejected[0]["feature"] == 3
+
+
+def test_file_name_codes_follow_the_file_not_the_chunk(store, tmp_path, monkeypatch):
+    from geo_tracker.io import readers
+
+    monkeypatch.setattr(readers, "CHUNK_FEATURES", 2)
+    parcels = [("FID_0", 0.25, bf.gk_square(35512000.0 + 300 * k, 3307000.0, 50.0)) for k in range(4)]
+    out = tmp_path / "两个文件.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("甲村.txt", bf.zuobiao_text(parcels[:1]))
+        z.writestr("乙村.txt", bf.zuobiao_text(parcels[1:]))
+    report = import_batch(store, out, options(batch="跨块"))
+    assert report.accepted == 4 and report.rejected == []
+    assert sorted(list_patches(store)["patch_code"]) == ["乙村-1", "乙村-2", "乙村-3", "甲村"]
+
+
+def test_a_township_account_cannot_move_a_shared_deadline_or_learn_of_other_deliveries(township, tmp_path):
+    from geo_tracker.errors import PermissionDeniedError
+
+    store = township
+    codes = list_patches(store)
+    own = frozenset(codes["village_code"].dropna().iloc[:1])
+    with pytest.raises(PermissionDeniedError, match="deadline"):
+        import_batch(store, bf.sample_reissue(tmp_path), options(deadline=date(2023, 8, 1), villages=own))
+    with pytest.raises(PermissionDeniedError, match="outside your units"):   # not "imported on … by 联络员小王"
+        import_batch(store, bf.rezipped_sample(tmp_path), options(batch="重发", villages=own))
+
+
+def test_only_outages_are_outages():
+    import sqlite3
+
+    from sqlalchemy import exc as sa_exc
+
+    from geo_tracker.errors import DatabaseUnavailableError, StorageFullError
+    from geo_tracker.store.failures import translate
+
+    def wrapped(message):
+        return sa_exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError(message))
+
+    assert translate(wrapped("no such table: patches")) is None             # a bug stays a bug
+    assert isinstance(translate(wrapped("database or disk is full")), StorageFullError)
+    assert isinstance(translate(wrapped("unable to open database file")), DatabaseUnavailableError)
+    assert "busy" in str(translate(wrapped("database is locked")))
+    assert "disk is full" not in str(translate(wrapped("no such column: x")) or "")

@@ -710,6 +710,7 @@ def test_logins_are_throttled_on_every_path_and_recover(county, monkeypatch):
     clock = FakeClock()
     monkeypatch.setattr(accounts, "GUARD", LoginGuard(clock))
     monkeypatch.setattr("geo_tracker.api.errors.TARPIT_S", 0.0)
+    monkeypatch.setattr("geo_tracker.web.pages.TARPIT_S", 0.0)
     with open_store(db_url) as store:
         app = TestClient(create_app(store))
         wrong = {"username": "viewer_own", "password": "not the password"}
@@ -770,3 +771,35 @@ def test_a_password_change_ends_sessions_and_tokens(county):
                                                                "new_password": "a new long secret"})
         assert changed.status_code == 200 and changed.json()["tokens_revoked"] == 1
         assert with_token.get("/api/v1/me").status_code == 401
+
+
+def test_the_back_off_keeps_growing_past_the_window():
+    from geo_tracker.errors import TooManyAttemptsError
+    from geo_tracker.services.logins import MAX_WAIT_S, LoginGuard
+
+    clock = FakeClock()
+    guard = LoginGuard(clock)
+    waits = []
+    for _ in range(20):
+        try:
+            guard.check("viewer", "10.0.0.9")
+        except TooManyAttemptsError as e:
+            clock.now += e.retry_after                   # a patient guesser waits each time
+        guard.failed("viewer", "10.0.0.9")
+        waits.append(guard.locked().get("viewer", 0))
+    assert max(waits) >= 256 and waits[-1] == MAX_WAIT_S
+    guard.succeeded("viewer", "10.0.0.9")
+    assert guard.locked() == {}
+
+
+def test_a_strange_login_token_is_refused_not_a_bug(county):
+    from fastapi.testclient import TestClient
+
+    from geo_tracker.api.app import create_app
+
+    db_url, _tokens = county
+    with open_store(db_url) as store:
+        page = TestClient(create_app(store))
+        page.get("/login")
+        answer = page.post("/login", data={"username": "viewer_own", "password": PASSWORD, "login_token": "é"})
+        assert answer.status_code == 403 and "登录页已过期" in answer.text

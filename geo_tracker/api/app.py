@@ -93,7 +93,7 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
             store.check_schema()
             store.check_writable()
         except Exception as e:  # noqa: BLE001 - an outage is an answer here, not a bug
-            known = translate(e, store.display_url)
+            known = translate(e)                 # anonymous: no paths or addresses in the answer
             if known is None:
                 raise
             return JSONResponse({**errors.error_body(known), "status": "not ready"}, status_code=known.http_status)

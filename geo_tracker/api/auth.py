@@ -43,7 +43,7 @@ async def principal(request: Request) -> Principal:
             sent = request.headers.get("x-csrf-token")
             if sent is None and "form" in request.headers.get("content-type", ""):
                 sent = (await request.form()).get("csrf_token")
-            if not sent or not hmac.compare_digest(str(sent), csrf):
+            if not sent or not hmac.compare_digest(str(sent).encode(), csrf.encode()):
                 raise CSRFError("the form's CSRF token is missing or wrong: reload the page and send it again",
                                 field="csrf_token")
     request.state.principal = user

@@ -121,7 +121,9 @@ def install(app: FastAPI) -> None:
     async def _outage(request: Request, error: Exception):
         """A database that is gone or a disk that is full: an answer (503/507), not a bug."""
         store = getattr(request.app.state, "store", None)
-        known = translate(error, f"the database {store.display_url}" if store is not None else "the database")
+        signed_in = getattr(request.state, "principal", None) is not None
+        known = translate(error, f"the database {store.display_url}" if store is not None and signed_in
+                          else "the database")
         if known is None:
             return await _bug(request, error)
         log.warning("%s on %s %s: %s", error_code(known), request.method, request.url.path, error)

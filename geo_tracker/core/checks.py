@@ -39,7 +39,7 @@ def area_flags(area_mu: np.ndarray, issued_mu: np.ndarray, cultivated_mu: np.nda
     flags: list[dict[str, str]] = [{} for _ in range(len(area_mu))]
     deviation = np.abs(area_mu - issued_mu)
     if planar_mu is not None:
-        deviation = np.minimum(deviation, np.abs(planar_mu - issued_mu))
+        deviation = np.fmin(deviation, np.abs(planar_mu - issued_mu))
     limit = np.maximum(AREA_TOLERANCE_REL * np.abs(issued_mu), AREA_TOLERANCE_MU)
     for i in np.flatnonzero(np.isfinite(issued_mu) & (deviation > limit)):
         rel = (area_mu[i] - issued_mu[i]) / issued_mu[i] * 100 if issued_mu[i] else float("inf")

@@ -85,6 +85,8 @@ PROFILES = {p.name: p for p in (WEIPIAN, FORESTRY, ZUOBIAO, KML, GENERIC)}
 
 #: Column a multi-file delivery adds to each feature: the file it came from (源文件).
 SOURCE_FILE_FIELD = "源文件"
+#: ``frame.attrs`` keys of a multi-file chunk: each row's 1-based place in its file, and each file's size.
+FILE_POSITION, FILE_FEATURES = "geo_tracker_file_position", "geo_tracker_file_features"
 
 #: Chinese labels of the bureau fields the profiles know; other fields show by their own name.
 ATTRIBUTE_LABELS = {
@@ -331,13 +333,14 @@ def _codes_from_file_names(frame: pd.DataFrame, codes: pd.Series, columns) -> tu
         if not ph:
             files_of.setdefault(code, set()).add(name)
     repeated = np.array([not ph and len(files_of[c]) > 1 for c, ph in zip(values, placeholder)], dtype=bool)
-    per_file = pd.Series(files).value_counts()
-    seen: dict[str, int] = {}
+    per_file = frame.attrs.get(FILE_FEATURES) or pd.Series(files).value_counts().to_dict()
+    position = frame.attrs.get(FILE_POSITION)
+    if position is None:
+        position = pd.Series(files).groupby(files).cumcount().to_numpy() + 1
     out = values.copy()
     for i in np.flatnonzero(placeholder | repeated):
         name = files[i]
-        seen[name] = seen.get(name, 0) + 1
         stem = PurePath(name.replace("\\", "/").split(":")[-1]).stem
-        suffix = str(seen[name]) if placeholder[i] else str(values[i])
+        suffix = str(int(position[i])) if placeholder[i] else str(values[i])
         out[i] = f"{stem}-{suffix}" if per_file[name] > 1 else stem
     return pd.Series(out, dtype="object"), placeholder | repeated

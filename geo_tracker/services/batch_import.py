@@ -208,15 +208,12 @@ def import_batch(
         reference=reference, central_meridian=options.central_meridian,
     ) as source:
         with (store.engine.connect() if options.dry_run else store.transaction()) as conn:
-            earlier = repo.find_import_by_sha256(conn, source.sha256)
+            earlier = repo.find_import_by_sha256(conn, source.sha256, prefer=(options.source, options.batch))
             if earlier is not None and (earlier.source, earlier.name) == (options.source, options.batch):
                 return _identical(path, options, source, earlier)
             report = _empty_report(path, options, source)
             if earlier is not None:
-                report.duplicate_of = _earlier_import(earlier)
-                if not options.accept_duplicates and not options.dry_run:
-                    raise DuplicateDeliveryError(_duplicate_file_message(path, report.duplicate_of),
-                                                 field="file")
+                report.duplicate_of = _earlier_import(earlier)  # refused at the end, after the scope check
             run = _ImportRun(store, conn, path, options, source, report)
             for offset, frame in source.chunks():
                 run.add_chunk(offset, frame)
@@ -272,6 +269,10 @@ class _ImportRun:
         self.by_code = self.stored.set_index("patch_code")
         self.stored_prints = dict(zip(self.stored.patch_code, self.stored.fingerprint))
         self.scope = None if options.villages is None else frozenset(options.villages)
+        if self.scope is not None and found and options.deadline not in (None, found[0].deadline):
+            raise PermissionDeniedError(
+                f"batch {options.batch!r} is shared with other townships: its deadline ({found[0].deadline}) "
+                "is set by a county account; import without --deadline", field="deadline")
         self.villages = load_villages(conn, store) if not options.dry_run or self.scope is not None else None
         self.outside_scope: list[dict] = []
         if self.scope is not None:
@@ -295,7 +296,7 @@ class _ImportRun:
         o, r = self.options, self.report
         if self.batch_id is None:
             self.batch_id = repo.create_batch(self.conn, o.source, o.batch, o.issued_on, o.deadline)
-        else:
+        elif self.scope is None:
             repo.update_batch_deadline(self.conn, self.batch_id, o.deadline)
         r.import_id = repo.insert_import(
             self.conn, batch_id=self.batch_id, file_name=self.path.name, dataset=self.source.dataset,
@@ -314,7 +315,8 @@ class _ImportRun:
     def add_chunk(self, offset: int, frame) -> None:
         o, r, source = self.options, self.report, self.source
         check, area_mu = _check_and_measure(frame.geometry.values)
-        planar_mu = gauss_kruger_area_mu(check.geometries, area_mu, source.crs.crs)
+        one_crs = len({m["crs"] for m in source.members}) <= 1
+        planar_mu = gauss_kruger_area_mu(check.geometries, area_mu, source.crs.crs if one_crs else None)
         mapping = map_fields(
             frame, area_mu, source=source.dataset, driver=source.driver, profile=o.profile,
             id_field=o.id_field, area_field=o.area_field, area_unit=self.area_unit,
@@ -467,6 +469,9 @@ class _ImportRun:
             r.area_mu -= removed["area_mu"]
             r.issued_area_mu = (r.issued_area_mu or 0.0) - removed["issued_area_mu"]
             r.cultivated_mu -= removed["cultivated_mu"]
+        if r.accepted == 0:
+            raise BatchImportError(f"{self.source.dataset}: none of its {self.source.feature_count} features "
+                                   "can be imported", r.rejected)
         for kind in ("new", "changed", "attributes_changed"):
             setattr(diff, kind, [c for c in getattr(diff, kind) if c not in self.repeated])
         diff.finish(self.stored_prints, kept=[p["patch_code"] for p in r.rejected] + list(self.repeated))
@@ -500,6 +505,8 @@ class _ImportRun:
                 "a county-wide delivery is imported by an account whose units cover it", field="file")
             error.problems = self.outside_scope
             raise error
+        if r.duplicate_of and not o.accept_duplicates and not o.dry_run:
+            raise DuplicateDeliveryError(_duplicate_file_message(self.path, r.duplicate_of), field="file")
         if self.repeated and not o.skip_invalid:
             listed = "; ".join(f"{code} (features {', '.join(str(p + 1) for p in positions)})"
                                for code, positions in list(self.repeated.items())[:20])
@@ -528,8 +535,6 @@ class _ImportRun:
                 [{"feature": d["feature"], "patch_code": d["patch_code"],
                   "problem": f"duplicate of {d['duplicate_code']} ({d['batch']})"} for d in r.duplicates],
             )
-        if r.accepted == 0:
-            raise BatchImportError(f"{name}: none of its {n} features can be imported", r.rejected)
 
     def _stated_area(self) -> dict:
         """Which computed area the delivery's stated areas match (None: it states none)."""

@@ -36,7 +36,7 @@ def show_batch(store: Store, name: str, source: str | None = None, *, villages=N
         summary = next((b for b in repo.list_batches(conn, villages) if b["id"] == batch["id"]), None)
         if summary is None:  # none of the user's patches: as unknown as a batch that does not exist
             raise BatchNotFoundError(f"no batch named {name!r}: `geo-tracker batches list` shows the batches")
-        imports = repo.batch_imports_of(conn, batch["id"])
+        imports = repo.batch_imports_of(conn, batch["id"], villages)
         if villages is not None:
             imports = [{k: v for k, v in i.items() if k != "report"} for i in imports]
         return {**summary, "imports": imports, "patch_list": repo.patches_of(conn, batch["id"], villages)}

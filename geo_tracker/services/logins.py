@@ -44,6 +44,10 @@ TARPIT_S = 2.0
 class _Failures:
     times: deque = field(default_factory=deque)
     blocked_until: float = 0.0
+    #: Failures past the free allowance since the last success (or since a quiet MAX_WAIT_S):
+    #: each doubles the wait, so the back-off does not reset when the window slides on.
+    penalty: int = 0
+    last: float = 0.0
 
     def recent(self, now: float) -> int:
         while self.times and self.times[0] < now - WINDOW_S:
@@ -79,10 +83,13 @@ class LoginGuard:
             for key, free in ((("user", username.lower()), FREE_FAILURES_ACCOUNT),
                               (("addr", address), FREE_FAILURES_ADDRESS)):
                 entry = self._failures.setdefault(key, _Failures())
+                if now - entry.last > MAX_WAIT_S:
+                    entry.penalty = 0
                 entry.times.append(now)
-                over = entry.recent(now) - free + 1
-                if over > 0:
-                    entry.blocked_until = now + min(2.0 ** (over - 1), MAX_WAIT_S)
+                entry.last = now
+                if entry.penalty or entry.recent(now) >= free:
+                    entry.penalty += 1
+                    entry.blocked_until = now + min(2.0 ** (entry.penalty - 1), MAX_WAIT_S)
                 if key[0] == "user" and entry.recent(now) == LOCKOUT_NOTICE:
                     notice = True
             if len(self._failures) > 100_000:

@@ -34,14 +34,17 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def find_import_by_sha256(conn: Connection, sha256: str):
+def find_import_by_sha256(conn: Connection, sha256: str, prefer: tuple[str, str] | None = None):
+    """The earlier import of this content; one into batch ``prefer`` (source, name) first."""
+    first = sa.literal(0) if prefer is None else sa.case(
+        ((batches.c.source == prefer[0]) & (batches.c.name == prefer[1]), 0), else_=1)
     query = (
         sa.select(batch_imports.c.id, batch_imports.c.imported_at, batch_imports.c.file_name,
                   batch_imports.c.accepted, batch_imports.c.imported_by,
                   batches.c.id.label("batch_id"), batches.c.name, batches.c.source)
         .join(batches, batches.c.id == batch_imports.c.batch_id)
         .where(batch_imports.c.file_sha256 == sha256)
-        .order_by(batch_imports.c.id)
+        .order_by(first, batch_imports.c.id)
     )
     return conn.execute(query).first()
 
@@ -334,8 +337,11 @@ def list_batches(conn: Connection, villages=None) -> list[dict]:
     return out
 
 
-def batch_imports_of(conn: Connection, batch_id: int) -> list[dict]:
+def batch_imports_of(conn: Connection, batch_id: int, villages=None) -> list[dict]:
+    """The imports of a batch; with ``villages``, only those that wrote a patch there."""
     query = sa.select(batch_imports).where(batch_imports.c.batch_id == batch_id).order_by(batch_imports.c.id)
+    if villages is not None:
+        query = query.where(batch_imports.c.id.in_(_in_scope(sa.select(patches.c.import_id), villages)))
     return [dict(r) for r in conn.execute(query).mappings()]
 
 

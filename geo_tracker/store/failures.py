@@ -14,30 +14,39 @@ from sqlalchemy import exc as sa_exc
 from ..errors import DatabaseUnavailableError, GeoTrackerError, StorageFullError
 
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-_SQLITE_FULL = ("database or disk is full", "disk i/o error")
-_SQLITE_READONLY = ("readonly database", "read-only")
-_PG_FULL = ("no space left on device", "could not extend file", "disk full")
+_FULL = ("database or disk is full", "disk i/o error", "no space left on device", "could not extend file",
+         "disk full")
+_READONLY = ("readonly database", "read-only")
+_BUSY = ("database is locked", "database table is locked")
+#: What drivers say when the database is not there (SQLite: the file; PostgreSQL: the server).
+_GONE = ("unable to open database file", "could not connect", "connection refused", "server closed the connection",
+         "terminating connection", "connection is closed", "connection timeout", "timeout expired",
+         "the database system is starting up", "the database system is shutting down", "no route to host",
+         "ssl syscall error", "consuming input failed", "connection to server")
 
 
 def translate(error: BaseException, where: str = "the database") -> GeoTrackerError | None:
-    """The typed error an outage or full disk stands for; None when ``error`` is none of those."""
+    """The typed error an outage or full disk stands for; None when ``error`` is none of those
+    (a missing table or bad SQL stays a bug). The driver's own words go to the log, not here."""
     if isinstance(error, GeoTrackerError):
         return error
     if isinstance(error, OSError):
         return _os_error(error)
     if not isinstance(error, sa_exc.DBAPIError):
         return None
-    text = str(error.orig).lower() if error.orig is not None else str(error).lower()
-    if any(word in text for word in _SQLITE_FULL + _PG_FULL):
-        return StorageFullError(f"cannot write {where}: its disk is full or failing ({error.orig}). "
-                                "Nothing was written: free space on that disk (or move the database), then try again")
-    if any(word in text for word in _SQLITE_READONLY):
-        return StorageFullError(f"cannot write {where}: it is read-only ({error.orig}). Nothing was written: "
-                                "check the file's permissions and that its disk is mounted read-write")
-    if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)) or error.connection_invalidated:
-        return DatabaseUnavailableError(
-            f"{where} does not answer ({str(error.orig).strip().splitlines()[0] if error.orig else error}). "
-            "Nothing was written: start the database server or check the network, then try again")
+    text = str(error.orig if error.orig is not None else error).lower()
+    if any(word in text for word in _FULL):
+        return StorageFullError(f"cannot write {where}: its disk is full or failing. Nothing was written: "
+                                "free space on that disk (or move the database), then try again")
+    if any(word in text for word in _READONLY):
+        return StorageFullError(f"cannot write {where}: it is read-only. Nothing was written: check the "
+                                "file's permissions and that its disk is mounted read-write")
+    if any(word in text for word in _BUSY):
+        return DatabaseUnavailableError(f"{where} is busy with another write (a long import?). Nothing was "
+                                        "written: try again in a minute")
+    if error.connection_invalidated or any(word in text for word in _GONE):
+        return DatabaseUnavailableError(f"{where} does not answer. Nothing was written: start the database "
+                                        "server or check the network, then try again")
     return None
 
 

@@ -9,6 +9,7 @@ markup. A failed action re-renders its page with the reason; a success redirects
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import math
@@ -29,7 +30,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..core.lifecycle import ALLOWED, MEASURE_LABELS, MEASURES, STATUS_LABELS, STATUSES, VERIFY_RESULTS
 from ..errors import (
-    AuthenticationError, ConfigurationError, GeoTrackerError, InputFileError, NotFoundError, TooManyAttemptsError,
+    AuthenticationError, ConfigurationError, CSRFError, GeoTrackerError, InputFileError, NotFoundError,
+    TooManyAttemptsError,
 )
 from ..maps.builder import build_map, render_page, script_json
 from ..reports.render import inline_images
@@ -43,7 +45,9 @@ from ..services.tiles import tile_page
 from ..store import admin_units as units_repo
 from ..api import uploads
 from ..api.errors import error_code
-from ..api.auth import COOKIE, client_address, close_session, open_session, principal
+from ..api.auth import COOKIE, client_address, close_session, open_session, principal, refuse_cross_site
+from ..services.logins import TARPIT_S
+from starlette.concurrency import run_in_threadpool
 from ..api.v1 import drawn_part, main_file
 from .messages import LANGUAGES, translator
 
@@ -149,17 +153,22 @@ def router() -> APIRouter:
         return _login_form(request, next=_safe_next(next))
 
     @pages.post("/login")
-    def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/dashboard"),
-              login_token: str = Form("")):
+    async def login(request: Request, username: str = Form(""), password: str = Form(""),
+                    next: str = Form("/dashboard"), login_token: str = Form("")):
         """Log in. The form carries a token matching a cookie set with the form (no login CSRF)."""
         expected = request.cookies.get(LOGIN_COOKIE, "")
-        if not expected or not hmac.compare_digest(login_token, expected) or \
-                request.headers.get("sec-fetch-site") == "cross-site":
+        try:
+            refuse_cross_site(request)
+            if not expected or not hmac.compare_digest(login_token.encode(), expected.encode()):
+                raise CSRFError("the login form has expired")
+        except CSRFError:
             return _login_form(request, status_code=403, next=_safe_next(next), error_key="login.expired",
                                username=username)
         try:
-            user = accounts.authenticate(_store(request), username, password, address=client_address(request))
+            user = await run_in_threadpool(accounts.authenticate, _store(request), username, password,
+                                           address=client_address(request))
         except TooManyAttemptsError as e:
+            await asyncio.sleep(min(e.retry_after, TARPIT_S))  # hold the guesser, not the server
             response = _login_form(request, status_code=429, next=_safe_next(next), username=username,
                                    error_key="login.throttled", wait=e.retry_after)
             response.headers["Retry-After"] = str(e.retry_after)

@@ -30,7 +30,7 @@ from ...core.crs import (
 from ...errors import InputFileError, LayerSelectionError, UnsupportedFormatError, CRSDetectionError
 from ..archive import extracted
 from ..encoding import EncodingDecision
-from ..profiles import SOURCE_FILE_FIELD
+from ..profiles import FILE_FEATURES, FILE_POSITION, SOURCE_FILE_FIELD
 from .ogr import DRIVER_BY_SUFFIX, OgrSource, choose_layers, open_ogr
 from .zuobiao import looks_like_zuobiao, parse_zuobiao
 
@@ -126,8 +126,9 @@ def find_datasets(folder: Path) -> list[Path]:
     return found
 
 
-def _pick_datasets(folder: Path, original: Path, layer: str | None, all_layers: bool) -> list[Path]:
-    """The dataset(s) of a folder or zip: one, the one named by ``layer``, or every one.
+def _pick_datasets(folder: Path, original: Path, layer: str | None, all_layers: bool) -> tuple[list[Path], bool]:
+    """The dataset(s) of a folder or zip (one, the one named by ``layer``, or every one), and
+    whether ``layer`` was used up choosing it (then it names no layer inside the dataset).
 
     Several 坐标txt files are one delivery (one parcel a file is how many writers
     work); several other datasets are one only when the liaison says so (``all_layers``).
@@ -140,13 +141,13 @@ def _pick_datasets(folder: Path, original: Path, layer: str | None, all_layers: 
             f"坐标txt (found: {', '.join(others) or 'nothing'})"
         )
     if len(datasets) == 1:
-        return datasets
+        return datasets, False
     if layer is not None:
         matches = [d for d in datasets if d.stem == layer or d.name == layer]
         if len(matches) == 1:
-            return matches
+            return matches, True
     if all_layers or all(d.suffix.lower() == ".txt" for d in datasets):
-        return datasets
+        return datasets, False
     listed = ", ".join(str(d.relative_to(folder)) for d in datasets)
     raise LayerSelectionError(
         f"{original.name} holds {len(datasets)} datasets ({listed}): choose one with --layer NAME, "
@@ -203,14 +204,14 @@ def open_delivery(
         raise InputFileError(f"{original} does not exist: check the path")
     options = dict(encoding=encoding, crs=crs, reference=reference, central_meridian=central_meridian)
     with ExitStack() as stack:
-        root, targets = original.parent, [original]
+        root, targets, used = original.parent, [original], False
         if original.is_file() and original.suffix.lower() not in (".kmz", ".gpkg") and zipfile.is_zipfile(original):
             root = stack.enter_context(extracted(original))
-            targets = _pick_datasets(root, original, layer, all_layers)
+            targets, used = _pick_datasets(root, original, layer, all_layers)
         elif original.is_dir() and original.suffix.lower() != ".gdb":
             root = original
-            targets = _pick_datasets(original, original, layer, all_layers)
-        layer = None if len(targets) > 1 or targets[0] != original and targets[0].stem == layer else layer
+            targets, used = _pick_datasets(original, original, layer, all_layers)
+        layer = None if len(targets) > 1 or used else layer
         members: list[tuple[Path, str | None]] = [(t, layer) for t in targets]
         if len(targets) == 1 and all_layers and layer is None and targets[0].suffix.lower() in (".gpkg", ".gdb"):
             _reject_obvious(targets[0], original)
@@ -233,6 +234,11 @@ def open_delivery(
 def _combined(original: Path, sources: list[tuple[str, DeliverySource]]) -> DeliverySource:
     """Several files (or layers) as one delivery; each feature names its file in ``源文件``."""
     first = sources[0][1]
+    drivers = sorted({s.driver for _, s in sources})
+    if len(drivers) > 1:
+        raise LayerSelectionError(
+            f"{original.name} mixes formats ({', '.join(drivers)}): only files of one format and with the same "
+            "fields import together; import them one by one")
     fields = [_attribute_columns(s) for _, s in sources]
     for (name, _), columns in zip(sources[1:], fields[1:]):
         if first.driver != "zuobiao" and set(columns) != set(fields[0]):
@@ -244,15 +250,20 @@ def _combined(original: Path, sources: list[tuple[str, DeliverySource]]) -> Deli
     offsets = np.cumsum([0] + [s.feature_count for _, s in sources])
 
     def read(skip: int, count: int) -> gpd.GeoDataFrame:
-        frames = []
+        frames, positions = [], []
         for k, (name, source) in enumerate(sources):
             lo, hi = max(skip, offsets[k]), min(skip + count, offsets[k + 1])
             if lo < hi:
                 frame = source.read(int(lo - offsets[k]), int(hi - lo))
                 frame.insert(0, SOURCE_FILE_FIELD, name)
                 frames.append(frame)
+                positions.append(np.arange(lo - offsets[k], hi - offsets[k]) + 1)
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
+        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
+        # Where each feature stands in its own file, whatever the chunk: codes made from file names use it.
+        frame.attrs[FILE_POSITION] = np.concatenate(positions)
+        frame.attrs[FILE_FEATURES] = {name: s.feature_count for name, s in sources}
+        return frame
 
     digest = hashlib.sha256()
     for name, source in sorted(sources, key=lambda item: item[1].sha256):
