@@ -688,6 +688,10 @@ def test_a_scoped_liaison_writes_only_inside_their_units(county, tmp_path):
                           "--source", "natural-resources", "--batch", "D", "--issued-on", "2023-11-01",
                           "--user", "liaison_own"], capture_output=True, text=True)
     assert cli.returncode == 2 and "outside your units: 5001090005" in cli.stderr
+    cli = subprocess.run([CLI, "--db", db_url, "boundaries", "import", str(tmp_path / "a" / "村界.shp"),
+                          "--level", "village", "--valid-from", "2024-02-01", "--user", "liaison_own"],
+                         capture_output=True, text=True)
+    assert cli.returncode == 2 and "parent 500109108 is not one of your units" in cli.stderr
 
 
 class FakeClock:

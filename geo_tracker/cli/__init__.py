@@ -20,5 +20,8 @@ from . import maps as _maps  # noqa: F401,E402
 from . import patches as _patches  # noqa: F401,E402
 from . import patrols as _patrols  # noqa: F401,E402
 from . import stats as _stats  # noqa: F401,E402
+from . import complaints as _complaints  # noqa: F401,E402
+from . import serve as _serve  # noqa: F401,E402
+from . import tracking as _tracking  # noqa: F401,E402
 
 __all__ = ["cli", "main"]

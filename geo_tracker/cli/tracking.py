@@ -1,0 +1,199 @@
+"""``patches verify | rectify | close | void | history | deadline | overdue | relapses | export``:
+a patch's life after its import (核查, 整改, 销号) and what it yields."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+
+from ..core.lifecycle import MEASURES, STATUS_LABELS
+from ..services import tracking
+from .app import USER, AppContext, DATE, console, echo_json
+from ..services.patches import list_patches
+from .patches import patches
+
+def _print_change(result: dict) -> None:
+    console().print(f"{result['patch']}: {result['before']} -> [bold]{result['status']}[/] "
+                    f"({STATUS_LABELS.get(result['status'], '')}) on {result['status_on']}; "
+                    f"rectified {result['rectified_mu']:.4f} 亩 (event {result['event_id']})")
+
+
+@patches.command()
+@click.argument("ref", required=False)
+@click.option("--result", type=click.Choice(["legal", "no_change", "illegal"]), help="核查结果.")
+@click.option("--on", "on", type=DATE, help="Date of the verification.")
+@click.option("--note")
+@click.option("--cadre", help="Who verified in the field.")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False), help="xlsx/csv of 图斑编号, 核查结果, 核查日期 ...")
+@click.option("--batch", help="Batch of the codes in --from (when codes repeat across batches).")
+@USER
+@click.pass_obj
+def verify(app: AppContext, ref, result, on, note, cadre, from_file, batch, user):
+    """Record verification (核查): one patch, or a file of results from the villages (all or nothing).
+
+    Example:
+
+        geo-tracker patches verify 500109202302001 --result illegal --on 2023-07-15
+        geo-tracker patches verify --from 石龙村核查结果.xlsx
+    """
+    with app.open_store() as store:
+        if from_file:
+            if ref or result or on:
+                raise click.UsageError("give either REF --result --on, or --from FILE")
+            done = tracking.verify_from_file(store, from_file, batch=batch, user=user)
+            console().print(f"{done['file']}: {done['verified']} patches verified "
+                            + ", ".join(f"{k} {v}" for k, v in done["results"].items()))
+            return
+        if not (ref and result and on):
+            raise click.UsageError("REF, --result and --on are required (or --from FILE)")
+        _print_change(tracking.verify_patch(store, ref, result, on.date(), note=note, cadre=cadre, user=user))
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--on", "on", type=DATE, required=True, help="Date of the rectification.")
+@click.option("--measure", type=click.Choice(MEASURES), required=True, help="拆除, 复耕, 复绿, 补办手续 or other.")
+@click.option("--area-mu", type=float, help="Area rectified, 亩.")
+@click.option("--full", is_flag=True, help="Everything not yet rectified.")
+@click.option("--geometry", type=click.Path(exists=False), help="File with the rectified part's polygon.")
+@click.option("--cultivated-mu", type=float, help="Of which cultivated land (耕地), 亩.")
+@click.option("--evidence", multiple=True, type=click.Path(), help="Photo or document (repeatable).")
+@click.option("--note")
+@USER
+@click.pass_obj
+def rectify(app: AppContext, ref, on, measure, area_mu, full, geometry, cultivated_mu, evidence, note, user):
+    """Record rectification (整改) of part or all of a patch.
+
+    Example:
+
+        geo-tracker patches rectify 500109202302001 --on 2023-08-20 --measure demolition --area-mu 1.1 --evidence 现场.jpg
+    """
+    with app.open_store() as store:
+        _print_change(tracking.rectify_patch(
+            store, ref, on.date(), measure, area_mu=area_mu, full=full, geometry=geometry,
+            cultivated_mu=cultivated_mu, evidence=list(evidence), note=note, user=user))
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--on", "on", type=DATE, required=True)
+@click.option("--note")
+@USER
+@click.pass_obj
+def close(app: AppContext, ref, on, note, user):
+    """Close a patch (销号): legal, no change, or fully rectified.
+
+    Example:
+
+        geo-tracker patches close 500109202302001 --on 2023-12-20
+    """
+    with app.open_store() as store:
+        _print_change(tracking.close_patch(store, ref, on.date(), note=note, user=user))
+
+
+@patches.command()
+@click.argument("event_id", type=int)
+@click.option("--reason", required=True, help="Why the event is void.")
+@USER
+@click.pass_obj
+def void(app: AppContext, event_id, reason, user):
+    """Void a mistaken event (it stays in the history, marked void).
+
+    Example:
+
+        geo-tracker patches void 42 --reason "wrong patch"
+    """
+    with app.open_store() as store:
+        result = tracking.void_event(store, event_id, reason, user=user)
+    click.echo(f"event {result['voided']} ({result['kind']}) void by event {result['void_event_id']}"
+               + (f"; {result['patch']} is now {result['status']}" if "patch" in result else ""))
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def history(app: AppContext, ref, as_json):
+    """Every event of a patch: who, when, what, before/after; void ones marked."""
+    with app.open_store() as store:
+        rows = tracking.patch_history(store, ref)
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table("id", "date", "event", "by", "recorded", "details")
+    for r in rows:
+        details = {k: v for k, v in r["payload"].items() if v not in (None, [], {}) and k not in ("before", "after")}
+        kind = r["kind"] + (f" [void by {r['voided_by']}]" if r["voided_by"] else "")
+        table.add_row(str(r["id"]), str(r["occurred_on"]), kind, r["actor"] or "",
+                      f"{r['recorded_at']:%Y-%m-%d %H:%M}", json.dumps(details, ensure_ascii=False, default=str))
+    console().print(table)
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--on", "on", type=DATE, required=True, help="The patch's own deadline.")
+@USER
+@click.pass_obj
+def deadline(app: AppContext, ref, on, user):
+    """Set one patch's rectification deadline (the batch's applies otherwise)."""
+    with app.open_store() as store:
+        result = tracking.set_deadline(store, ref, on.date(), user=user)
+    click.echo(f"{result['patch']}: deadline {result['deadline']}")
+
+
+@patches.command()
+@click.option("--as-of", type=DATE)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def overdue(app: AppContext, as_of, as_json):
+    """Patches past their deadline and not yet rectified, closed or found legal."""
+    with app.open_store() as store:
+        frame = list_patches(store, as_of=as_of.date() if as_of else None)
+    frame = frame[frame["overdue"]]
+    _print_frame(frame, as_json, ["batch", "patch_code", "village_name", "status", "deadline", "area_mu", "rectified_mu"])
+
+
+@patches.command()
+@click.option("--batch")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def relapses(app: AppContext, batch, as_json):
+    """Patches on sites already rectified or closed (死灰复燃), with the earlier patches."""
+    with app.open_store() as store:
+        frame = list_patches(store, batch=batch)
+    frame = frame[[bool(r) for r in frame["relapse_of"]]]
+    _print_frame(frame, as_json, ["batch", "patch_code", "village_name", "area_mu", "relapse_of"])
+
+
+def _print_frame(frame, as_json: bool, columns: list[str]) -> None:
+    rows = json.loads(frame[columns].to_json(orient="records", force_ascii=False, date_format="iso"))
+    if as_json:
+        echo_json(rows)
+        return
+    table = Table(*columns)
+    for r in rows:
+        table.add_row(*(", ".join(v) if isinstance(v, list) else str(v if v is not None else "") for v in r.values()))
+    console().print(table)
+
+
+@patches.command()
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="FILE.gpkg, .shp (GBK, .cpg, .prj), .geojson or .xlsx")
+@click.option("--as-of", type=DATE)
+@click.option("--batch")
+@click.option("--source")
+@click.pass_obj
+def export(app: AppContext, output, as_of, batch, source):
+    """Export patches with the bureau's own attributes plus status and rectification.
+
+    Example:
+
+        geo-tracker patches export -o 2023年第2批整改情况.shp --batch 2023年第2批
+    """
+    from ..services.exports import export_patches
+
+    with app.open_store() as store:
+        result = export_patches(store, output, as_of=as_of.date() if as_of else None, batch=batch, source=source)
+    click.echo(f"wrote {result['patches']} patches to {result['file']}")
