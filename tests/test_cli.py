@@ -191,3 +191,22 @@ def test_demo_builds_a_database_and_prints_info(tmp_path, monkeypatch):
     assert "Imported 2023年卫片执法第2批.zip:WPZF_2023_2.shp into batch 2023年卫片执法第2批" in result.output
     assert "70.37 亩" in result.output and "4.87 亩" in result.output
     assert "EPSG:4544" in result.output
+
+
+def test_every_command_is_registered_lazily_and_loads_only_its_own_modules():
+    import importlib
+    import subprocess
+    import sys
+
+    from geo_tracker.cli import COMMAND_MODULES, cli
+
+    for modules in COMMAND_MODULES.values():
+        for module in modules:
+            importlib.import_module(f"geo_tracker.cli.{module}")
+    assert set(cli.commands) == set(COMMAND_MODULES)                   # no command without its entry
+    probe = ("import sys; from click.testing import CliRunner; from geo_tracker.cli import cli; "
+             "CliRunner().invoke(cli, ['patches', 'verify', '--help'], catch_exceptions=False); "
+             "print(sorted(m for m in ('fastapi', 'uvicorn', 'docx', 'matplotlib', 'folium', 'argon2') "
+             "if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -8,20 +8,14 @@ from __future__ import annotations
 
 from .app import cli, main
 
-# Each module registers its commands on ``cli`` when imported.
-from . import accounts as _accounts  # noqa: F401,E402
-from . import batches as _batches  # noqa: F401,E402
-from . import boundaries as _boundaries  # noqa: F401,E402
-from . import cases as _cases  # noqa: F401,E402
-from . import database as _database  # noqa: F401,E402
-from . import demo as _demo  # noqa: F401,E402
-from . import landuse as _landuse  # noqa: F401,E402
-from . import maps as _maps  # noqa: F401,E402
-from . import patches as _patches  # noqa: F401,E402
-from . import patrols as _patrols  # noqa: F401,E402
-from . import stats as _stats  # noqa: F401,E402
-from . import complaints as _complaints  # noqa: F401,E402
-from . import serve as _serve  # noqa: F401,E402
-from . import tracking as _tracking  # noqa: F401,E402
+#: Each command (group) and the modules that register it on ``cli``, imported when it runs.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "batches": ("batches",), "boundaries": ("boundaries",), "cases": ("cases",), "vocab": ("cases",),
+    "complaints": ("complaints",), "demo": ("demo",), "info": ("database",), "init": ("database",),
+    "landuse": ("landuse",), "map": ("maps",), "serve-tiles": ("maps",), "patches": ("patches", "tracking"),
+    "patrols": ("patrols",), "report": ("stats",), "stats": ("stats",), "serve": ("serve",),
+    "tokens": ("accounts",), "users": ("accounts",),
+}
+cli.lazy = COMMAND_MODULES
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "COMMAND_MODULES"]

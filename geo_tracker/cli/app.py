@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from dataclasses import dataclass
@@ -34,7 +35,20 @@ class AppContext:
 
 
 class GeoTrackerGroup(click.Group):
-    """Turns our exceptions into clean CLI errors at the one outermost place."""
+    """Turns our exceptions into clean CLI errors at the one outermost place, and imports a
+    command's module only when that command runs (``lazy``: command name -> modules), so
+    `patches verify` does not first load the web server, Word and matplotlib."""
+
+    lazy: dict[str, tuple[str, ...]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name not in self.commands:
+            for module in self.lazy.get(name, ()):
+                importlib.import_module(f"{__package__}.{module}")
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:

@@ -347,10 +347,13 @@ class _ImportRun:
         rows of a code another township holds in this batch are outside too."""
         if self.scope is None or not len(table):
             return
-        matches = match_villages_as_of(table["geom"].to_numpy(), [self.options.issued_on] * len(table),
-                                       self.villages).matches
+        if len(self.villages):
+            villages = match_villages_as_of(table["geom"].to_numpy(), [self.options.issued_on] * len(table),
+                                            self.villages).matches["village_code"]
+        else:
+            villages = [None] * len(table)          # no villages loaded: nothing lies in anyone's units
         foreign = set(self.foreign)
-        for i, village in enumerate(matches["village_code"]):
+        for i, village in enumerate(villages):
             code = table.patch_code.iloc[i]
             if village not in self.scope or code in foreign:
                 self.outside_scope.append({"feature": int(table["feature_no"].iloc[i]), "patch_code": code,
