@@ -4,27 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
-
 from ..core.lifecycle import check_transition
 from ..errors import FieldMappingError, GeoTrackerError, NotFoundError, StaleRowError
 from ..store import Store
-from ..store.accounts import village_scope_sql
+from ..store import cases as repo
 from ..store import events as events_repo
-from ..store.schema import case_patches, cases, patches, vocabulary
 from .tracking import _apply, _check_date, _state, actor
 
 VOCABULARY_KINDS = ("violation", "act", "category", "outcome")
 
 
-def vocabulary_values(conn, kind: str) -> list[str]:
-    return list(conn.execute(sa.select(vocabulary.c.value).where(vocabulary.c.kind == kind)
-                             .order_by(vocabulary.c.value)).scalars())
-
-
 def list_vocabulary(store: Store) -> dict[str, list[str]]:
     with store.engine.connect() as conn:
-        return {kind: vocabulary_values(conn, kind) for kind in VOCABULARY_KINDS}
+        return {kind: repo.vocabulary_values(conn, kind) for kind in VOCABULARY_KINDS}
 
 
 def add_vocabulary(store: Store, kind: str, value: str) -> None:
@@ -34,14 +26,14 @@ def add_vocabulary(store: Store, kind: str, value: str) -> None:
     if not value.strip():
         raise FieldMappingError("the value must not be empty")
     with store.transaction() as conn:
-        if value.strip() not in vocabulary_values(conn, kind):
-            conn.execute(sa.insert(vocabulary).values(kind=kind, value=value.strip()))
+        if value.strip() not in repo.vocabulary_values(conn, kind):
+            repo.insert_vocabulary(conn, kind, value.strip())
 
 
 def _check_vocabulary(conn, kind: str, value: str | None) -> None:
     if value is None:
         return
-    allowed = vocabulary_values(conn, kind)
+    allowed = repo.vocabulary_values(conn, kind)
     if value not in allowed:
         raise FieldMappingError(
             f"--{kind} {value!r} is not in this office's list ({', '.join(allowed)}); "
@@ -50,16 +42,14 @@ def _check_vocabulary(conn, kind: str, value: str | None) -> None:
 
 
 def _find_case(conn, case_no: str):
-    row = conn.execute(sa.select(cases).where(cases.c.case_no == case_no)).mappings().first()
+    row = repo.case_row(conn, case_no)
     if row is None:
         raise NotFoundError(f"no case {case_no!r}: `geo-tracker cases list` shows the cases")
-    return dict(row)
+    return row
 
 
 def _bump(conn, case: dict, **values) -> None:
-    result = conn.execute(sa.update(cases).where(cases.c.id == case["id"], cases.c.row_version == case["row_version"])
-                          .values(row_version=cases.c.row_version + 1, **values))
-    if result.rowcount != 1:
+    if not repo.bump_case(conn, case, **values):
         raise StaleRowError(f"case {case['case_no']} was changed by someone else meanwhile; try again")
 
 
@@ -75,14 +65,12 @@ def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] =
         _check_vocabulary(conn, "violation", violation)
         _check_vocabulary(conn, "act", act)
         _check_vocabulary(conn, "category", category)
-        if conn.execute(sa.select(cases.c.id).where(cases.c.case_no == case_no)).first():
+        if repo.case_row(conn, case_no) is not None:
             raise GeoTrackerError(f"case number {case_no!r} is already in use: case numbers (文号) are unique "
                                   "across the county; check the number, or add patches to your own case with "
                                   "`cases link`", field="case_no")
-        case_id = conn.execute(sa.insert(cases).values(
-            case_no=case_no, opened_on=on, violation=violation, act=act, fine_yuan=fine_yuan, note=note,
-            category=category,
-        ).returning(cases.c.id)).scalar_one()
+        case_id = repo.insert_case(conn, case_no=case_no, opened_on=on, violation=violation, act=act,
+                                   fine_yuan=fine_yuan, note=note, category=category)
         events_repo.insert_event(conn, kind="case_opened", occurred_on=on, actor=actor(user), case_id=case_id,
                                  payload={"case_no": case_no, "violation": violation, "act": act,
                                           "fine_yuan": fine_yuan, "note": note})
@@ -95,14 +83,12 @@ def _link(conn, store: Store, case_id: int, case_no: str, ref: str, on: date, us
     _check_date(patch, on)
     state = _state(conn, patch, as_of=on)
     check_transition("link_case", state["status"], patch["label"])
-    if conn.execute(sa.select(case_patches.c.case_id).where(
-            case_patches.c.case_id == case_id, case_patches.c.patch_id == patch["lineage_id"])).first():
+    if repo.is_linked(conn, case_id, patch["lineage_id"]):
         raise GeoTrackerError(f"patch {patch['label']} is already linked to case {case_no}")
-    other = conn.execute(sa.select(cases.c.case_no).join(case_patches, case_patches.c.case_id == cases.c.id)
-                         .where(case_patches.c.patch_id == patch["lineage_id"])).scalar()
+    other = repo.case_of_patch(conn, patch["lineage_id"])
     if other:
         raise GeoTrackerError(f"patch {patch['label']} already belongs to case {other}: a patch has at most one case")
-    conn.execute(sa.insert(case_patches).values(case_id=case_id, patch_id=patch["lineage_id"], linked_on=on))
+    repo.insert_link(conn, case_id, patch["lineage_id"], on)
     return _apply(conn, patch, kind="case_linked", on=on, user=user, case_id=case_id, expected_version=None,
                   payload={"case_no": case_no, "before": {"status": state["status"]}})
 
@@ -152,21 +138,10 @@ def list_cases(store: Store, as_of: date | None = None, *, villages=None) -> lis
     ``villages`` (a user's scope) keeps the cases linked to a patch in those villages.
     """
     with store.engine.connect() as conn:
-        query = sa.select(cases).order_by(cases.c.opened_on, cases.c.case_no)
-        if as_of is not None:
-            query = query.where(cases.c.opened_on <= as_of)
-        seen = None
-        if villages is not None:
-            scope, params = village_scope_sql(villages)
-            seen = {(case_id, lineage) for case_id, lineage in conn.execute(sa.text(
-                "SELECT cp.case_id, cp.patch_id FROM case_patches cp JOIN patches p ON p.lineage_id = cp.patch_id "
-                f"AND p.is_current LEFT JOIN patch_matches m ON m.patch_id = p.id WHERE 1 = 1 {scope}"), params)}
-            query = query.where(cases.c.id.in_({c for c, _ in seen} or [-1]))
-        rows = [dict(r) for r in conn.execute(query).mappings()]
-        links = [(cid, linked_on, code) for cid, linked_on, code, lineage in conn.execute(
-            sa.select(case_patches.c.case_id, case_patches.c.linked_on, patches.c.patch_code, case_patches.c.patch_id)
-            .join(patches, patches.c.id == case_patches.c.patch_id))
-            if seen is None or (cid, lineage) in seen]
+        seen = None if villages is None else repo.links_in_scope(conn, villages)
+        rows = repo.case_rows(conn, as_of, None if seen is None else {c for c, _ in seen})
+        links = [(cid, linked_on, code) for cid, linked_on, code, lineage in repo.links(conn)
+                 if seen is None or (cid, lineage) in seen]
     for row in rows:
         row["patches"] = [code for cid, linked_on, code in links
                           if cid == row["id"] and (as_of is None or linked_on <= as_of)]
@@ -190,19 +165,8 @@ def show_case(store: Store, case_no: str, *, villages=None) -> dict:
 
 def case_figures(store: Store, as_of: date, year: int | None = None) -> dict:
     """Cases opened by ``as_of`` by category and by outcome (decided by then), with fines in 元."""
-    where = "opened_on <= :d" + (" AND substr(CAST(opened_on AS TEXT), 1, 4) = :y" if year else "")
-    params = {"d": as_of, "y": str(year) if year else None}
     with store.engine.connect() as conn:
-        by_category = [dict(r) for r in conn.execute(sa.text(
-            "SELECT coalesce(category, '其他') AS category, COUNT(*) AS cases, "
-            "SUM(CASE WHEN closed_on <= :d THEN 1 ELSE 0 END) AS closed, "
-            "SUM(CASE WHEN decided_on <= :d THEN coalesce(decided_fine_yuan, 0) ELSE 0 END) AS fines_yuan "
-            f"FROM cases WHERE {where} GROUP BY coalesce(category, '其他') ORDER BY cases DESC, category"),
-            params).mappings()]
-        by_outcome = [dict(r) for r in conn.execute(sa.text(
-            "SELECT outcome, COUNT(*) AS cases FROM cases "
-            f"WHERE {where} AND decided_on <= :d AND outcome IS NOT NULL GROUP BY outcome ORDER BY cases DESC, outcome"),
-            params).mappings()]
+        by_category, by_outcome = repo.figures(conn, as_of, year)
     total = {"cases": sum(r["cases"] for r in by_category), "closed": sum(int(r["closed"] or 0) for r in by_category),
              "fines_yuan": sum(float(r["fines_yuan"] or 0) for r in by_category)}
     return {"by_category": by_category, "by_outcome": by_outcome, "total": total}

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import sqlalchemy as sa
-
 from ..core.rounding import format_rate
 from ..errors import FieldMappingError, GeoTrackerError, NotFoundError
 from ..store import Store
+from ..store import complaints as repo
 from ..store import events as events_repo
-from ..store.schema import cases, complaints
 from .tracking import actor
 
 CHANNELS = ("phone", "letter", "visit", "online", "12345", "other")
@@ -32,22 +30,22 @@ def add_complaint(store: Store, received: date, channel: str, category: str, con
     if respond_days < 0 or complete_days < respond_days:
         raise FieldMappingError("deadlines: respond within 0 or more days, complete no sooner than respond")
     with store.transaction() as conn:
-        if village and not conn.execute(sa.text("SELECT 1 FROM admin_units WHERE code = :c"), {"c": village}).first():
+        if village and not repo.unit_exists(conn, village):
             raise FieldMappingError(f"--village {village}: no such village")
-        cid = conn.execute(sa.insert(complaints).values(
-            received_on=received, channel=channel, category=category, content=content,
+        cid = repo.insert_complaint(
+            conn, received_on=received, channel=channel, category=category, content=content,
             lon=location[0] if location else None, lat=location[1] if location else None, village_code=village,
             respond_by=received + timedelta(days=respond_days), complete_by=received + timedelta(days=complete_days),
             actor=actor(user),
-        ).returning(complaints.c.id)).scalar_one()
+        )
     return {"id": cid, "received_on": received, "respond_by": received + timedelta(days=respond_days)}
 
 
 def _get(conn, cid: int) -> dict:
-    row = conn.execute(sa.select(complaints).where(complaints.c.id == cid)).mappings().first()
+    row = repo.complaint_row(conn, cid)
     if row is None:
         raise NotFoundError(f"no complaint {cid}: `geo-tracker complaints list` shows them")
-    return dict(row)
+    return row
 
 
 def respond(store: Store, cid: int, on: date, *, user: str | None = None) -> dict:
@@ -57,7 +55,7 @@ def respond(store: Store, cid: int, on: date, *, user: str | None = None) -> dic
             raise GeoTrackerError(f"complaint {cid} was already responded to on {row['responded_on']}")
         if on < row["received_on"]:
             raise GeoTrackerError(f"{on} is before complaint {cid} was received ({row['received_on']})")
-        conn.execute(sa.update(complaints).where(complaints.c.id == cid).values(responded_on=on))
+        repo.update_complaint(conn, cid, responded_on=on)
         events_repo.insert_event(conn, kind="complaint_responded", occurred_on=on, actor=actor(user),
                                  payload={"complaint": cid})
     return {"id": cid, "responded_on": on, "in_time": on <= row["respond_by"]}
@@ -78,11 +76,11 @@ def close(store: Store, cid: int, on: date, result: str, *, patch: str | None = 
         if patch:
             values["patch_id"] = events_repo.find_patch(conn, store, patch)["lineage_id"]
         if case_no:
-            case_id = conn.execute(sa.select(cases.c.id).where(cases.c.case_no == case_no)).scalar()
+            case_id = repo.case_id(conn, case_no)
             if case_id is None:
                 raise NotFoundError(f"no case {case_no!r}")
             values["case_id"] = case_id
-        conn.execute(sa.update(complaints).where(complaints.c.id == cid).values(**values))
+        repo.update_complaint(conn, cid, **values)
         events_repo.insert_event(conn, kind="complaint_closed", occurred_on=on, actor=actor(user),
                                  payload={"complaint": cid, "result": result})
     return {"id": cid, "closed_on": on}
@@ -91,15 +89,7 @@ def close(store: Store, cid: int, on: date, result: str, *, patch: str | None = 
 def complaint_figures(store: Store, as_of: date, year: int | None = None) -> dict:
     """Received, responded and closed by ``as_of``; 回应率 and 办结率 with the rate rule of reports."""
     with store.engine.connect() as conn:
-        where = "received_on <= :d" + (" AND substr(CAST(received_on AS TEXT), 1, 4) = :y" if year else "")
-        row = conn.execute(sa.text(
-            "SELECT COUNT(*) AS received, "
-            "SUM(CASE WHEN responded_on <= :d THEN 1 ELSE 0 END) AS responded, "
-            "SUM(CASE WHEN responded_on <= :d AND responded_on <= respond_by THEN 1 ELSE 0 END) AS responded_in_time, "
-            "SUM(CASE WHEN closed_on <= :d THEN 1 ELSE 0 END) AS closed, "
-            "SUM(CASE WHEN (closed_on IS NULL OR closed_on > :d) AND complete_by < :d THEN 1 ELSE 0 END) AS overdue "
-            f"FROM complaints WHERE {where}"), {"d": as_of, "y": str(year) if year else None}).mappings().one()
-    figures = {k: int(row[k] or 0) for k in row.keys()}
+        figures = repo.figures(conn, as_of, year)
     figures["response_rate"] = format_rate(figures["responded"], figures["received"])
     figures["completion_rate"] = format_rate(figures["closed"], figures["received"])
     return figures
@@ -107,5 +97,4 @@ def complaint_figures(store: Store, as_of: date, year: int | None = None) -> dic
 
 def list_complaints(store: Store) -> list[dict]:
     with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(complaints).order_by(complaints.c.received_on,
-                                                                               complaints.c.id)).mappings()]
+        return repo.all_complaints(conn)
