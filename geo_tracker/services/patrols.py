@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-import sqlalchemy as sa
 from pyproj import CRS, Transformer
 
 from ..core.area import geodesic_area_mu
@@ -28,7 +27,7 @@ from ..store import Store
 from ..store import admin_units as units_repo
 from ..store import batches as batches_repo
 from ..store import events as events_repo
-from ..store.schema import patrol_findings, patrol_villages, patrols
+from ..store import patrols as repo
 from .patches import load_villages, match_and_store
 from .tracking import _store_evidence, actor
 
@@ -57,13 +56,6 @@ def read_track(path: str | Path) -> shapely.Geometry:
     return shapely.MultiLineString(lines)
 
 
-def _insert_track(conn, store: Store, patrol_id: int, track) -> None:
-    cast = "CastToMultiLinestring(GeomFromWKB(:w, 4490))" if store.backend == "spatialite" else \
-        "ST_Multi(ST_GeomFromWKB(:w, 4490))"
-    conn.execute(sa.text(f"UPDATE patrols SET track = {cast} WHERE id = :id"),
-                 {"w": shapely.to_wkb(track), "id": patrol_id})
-
-
 def add_patrol(store: Store, on: date, *, track: str | Path | None = None, villages: list[str] = (),
                members: str | None = None, departments: list[str] = (), note: str | None = None,
                user: str | None = None) -> dict:
@@ -79,14 +71,9 @@ def add_patrol(store: Store, on: date, *, track: str | Path | None = None, villa
         if line is not None:
             hits = shapely.intersects(np.asarray(valid.geometry.values, dtype=object), line)
             covered |= set(valid["code"][hits])
-        patrol_id = conn.execute(sa.insert(patrols).values(
+        patrol_id = repo.insert_patrol(conn, store, dict(
             patrolled_on=on, members=members, departments=list(departments), note=note, actor=actor(user),
-        ).returning(patrols.c.id)).scalar_one()
-        if line is not None:
-            _insert_track(conn, store, patrol_id, line)
-        if covered:
-            conn.execute(sa.insert(patrol_villages), [{"patrol_id": patrol_id, "village_code": c}
-                                                      for c in sorted(covered)])
+        ), line, sorted(covered))
     return {"patrol_id": patrol_id, "on": on, "villages": sorted(covered),
             "track_km": None if line is None else _length_km(line)}
 
@@ -125,14 +112,14 @@ def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str
     shape = check.geometries[0]
     area = float(geodesic_area_mu([shape])[0])
     with store.transaction() as conn:
-        patrol = conn.execute(sa.select(patrols).where(patrols.c.id == patrol_id)).mappings().first()
+        patrol = repo.patrol_row(conn, patrol_id)
         if patrol is None:
             raise NotFoundError(f"no patrol {patrol_id}: `geo-tracker patrols list` shows them")
         on = units_repo.as_date(patrol["patrolled_on"])
         name = f"巡查发现{on.year}年"
         found = batches_repo.find_batch(conn, SOURCE, name)
         batch_id = found[0].id if found else batches_repo.create_batch(conn, SOURCE, name, date(on.year, 1, 1), None)
-        number = conn.execute(sa.select(sa.func.count()).select_from(patrol_findings)).scalar_one() + 1
+        number = repo.finding_count(conn) + 1
         code = code or f"XC{on:%Y%m%d}-{patrol_id}-{number}"
         wkb = shapely.to_wkb(shape)
         import_id = batches_repo.insert_import(
@@ -153,16 +140,14 @@ def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str
         ids = batches_repo.patch_ids_since(conn, import_id, before)
         patch_id = int(ids.id.iloc[0])
         match_and_store(store, conn, [patch_id], [shape], [on], load_villages(conn, store))
-        conn.execute(sa.insert(patrol_findings).values(patrol_id=patrol_id, patch_id=patch_id, category=category,
-                                                       note=note))
+        repo.insert_finding(conn, patrol_id=patrol_id, patch_id=patch_id, category=category, note=note)
         patch = events_repo.find_patch_by_lineage(conn, store, patch_id)
         stored = [_store_evidence(conn, store, f, patch) for f in evidence]
         events_repo.insert_event(conn, kind="finding_recorded", occurred_on=on, actor=actor(user),
                                  patch_id=patch_id, batch_id=batch_id,
                                  payload={"patrol_id": patrol_id, "category": category, "note": note,
                                           "evidence": stored})
-        village = conn.execute(sa.text("SELECT village_code, village_name FROM patch_matches WHERE patch_id = :p"),
-                               {"p": patch_id}).first()
+        village = repo.main_village(conn, patch_id)
     return {"patrol_id": patrol_id, "patch": f"{name}/{code}", "patch_code": code, "area_mu": area,
             "evidence": stored,
             "village_code": village.village_code if village else None,
@@ -171,14 +156,7 @@ def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str
 
 def list_patrols(store: Store, as_of: date | None = None) -> list[dict]:
     with store.engine.connect() as conn:
-        query = sa.select(patrols).order_by(patrols.c.patrolled_on, patrols.c.id)
-        if as_of is not None:
-            query = query.where(patrols.c.patrolled_on <= as_of)
-        rows = [dict(r) for r in conn.execute(query).mappings()]
-        covered = conn.execute(sa.select(patrol_villages)).all()
-        findings = conn.execute(sa.select(patrol_findings.c.patrol_id, sa.func.count())
-                                .group_by(patrol_findings.c.patrol_id)).all()
-    by_patrol = dict(findings)
+        rows, covered, by_patrol = repo.patrol_rows(conn, as_of)
     for row in rows:
         row["villages"] = sorted(c for p, c in covered if p == row["id"])
         row["findings"] = int(by_patrol.get(row["id"], 0))
@@ -192,9 +170,7 @@ def coverage(store: Store, start: date, end: date, min_per_month: int = 2) -> li
         raise GeoTrackerError(f"--to {end} is before --from {start}")
     with store.engine.connect() as conn:
         units = units_repo.load_units(conn, store, level="village")
-        rows = conn.execute(sa.text(
-            "SELECT v.village_code, p.patrolled_on FROM patrol_villages v JOIN patrols p ON p.id = v.patrol_id "
-            "WHERE p.patrolled_on >= :a AND p.patrolled_on <= :b"), {"a": start, "b": end}).all()
+        rows = repo.village_days(conn, start, end)
     counts: dict[tuple[str, str], int] = {}
     for code, day in rows:
         day = units_repo.as_date(day)
@@ -222,7 +198,6 @@ def file_case(store: Store, finding: dict, case_no: str, *, category: str | None
     from .tracking import verify_patch
 
     with store.engine.connect() as conn:
-        on = units_repo.as_date(conn.execute(sa.select(patrols.c.patrolled_on).where(
-            patrols.c.id == finding["patrol_id"])).scalar_one())
+        on = units_repo.as_date(repo.patrolled_on(conn, finding["patrol_id"]))
     verify_patch(store, finding["patch"], "illegal", on, note="巡查发现", user=user)
     return open_case(store, case_no, on, patches_refs=[finding["patch"]], category=category, user=user)

@@ -125,8 +125,9 @@ class Store:
 
     # --- dialect -------------------------------------------------------------------
 
-    def geometry_from_wkb(self, param: str) -> str:
-        """SQL that turns the WKB bound as ``:param`` into a stored geometry."""
+    def geometry_from_wkb(self, param: str, kind: str = "MultiPolygon") -> str:
+        """SQL that turns the WKB bound as ``:param`` into a stored geometry of ``kind``
+        (``MultiPolygon`` or ``MultiLinestring``)."""
         raise NotImplementedError
 
     def bbox_condition(self, table: str, alias: str | None = None) -> str:

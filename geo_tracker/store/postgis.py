@@ -65,7 +65,7 @@ class PostGISStore(Store):
                 "and make sure this user may CREATE EXTENSION"
             ) from None
 
-    def geometry_from_wkb(self, param: str) -> str:
+    def geometry_from_wkb(self, param: str, kind: str = "MultiPolygon") -> str:
         return f"ST_Multi(ST_GeomFromWKB(:{param}, 4490))"
 
     def bbox_condition(self, table: str, alias: str | None = None) -> str:

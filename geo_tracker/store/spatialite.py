@@ -179,8 +179,8 @@ class SpatiaLiteStore(Store):
         if not has_metadata:
             conn.execute(text("SELECT InitSpatialMetadata()"))
 
-    def geometry_from_wkb(self, param: str) -> str:
-        return f"CastToMultiPolygon(GeomFromWKB(:{param}, 4490))"
+    def geometry_from_wkb(self, param: str, kind: str = "MultiPolygon") -> str:
+        return f"CastTo{kind}(GeomFromWKB(:{param}, 4490))"
 
     def bbox_condition(self, table: str, alias: str | None = None) -> str:
         return (f"{alias or table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '{table}' "
