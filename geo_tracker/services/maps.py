@@ -7,13 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import shapely
-import sqlalchemy as sa
 
 from ..core.lifecycle import MEASURE_LABELS, RESULT_WORDS, STATUS_LABELS, month_ends
 from ..maps.builder import build_map, map_data, write_map
 from ..store import Store
 from ..store import admin_units as units_repo
 from ..store import events as events_repo
+from ..store import patrols as patrols_repo
 from ..store.batches import patch_attrs
 from .patches import list_patches
 from .stats import compute_stats
@@ -70,9 +70,7 @@ def map_page_data(store: Store, *, batches: list[str] = (), source: str | None =
             units = units[units["code"].isin(list(villages))]
         attrs = patch_attrs(conn, [int(i) for i in patches["id"]])
         events = events_repo.lineage_events(conn, [int(i) for i in patches["lineage_id"]])
-        tracks = [] if villages is not None else conn.execute(sa.text(
-            f"SELECT id, patrolled_on, members, {store.geometry_as_wkb('track')} AS wkb FROM patrols "
-            "WHERE track IS NOT NULL AND patrolled_on <= :d ORDER BY patrolled_on"), {"d": day}).all()
+        tracks = [] if villages is not None else patrols_repo.tracks(conn, store, day)
     stats = compute_stats(store, as_of=day, by=["village"], source=source, villages=villages)
     rates = {g["key"]["village"]: g["rectification_rate_area"] for g in stats["groups"]}
     data = map_data(patches, units, dict(zip(units["code"], units["name"])), rates, attrs, _history(events))

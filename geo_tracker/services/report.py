@@ -5,34 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 
 from ..core.lifecycle import month_ends
 from ..reports import charts, phrases
 from ..reports.render import inline_images, render_text, write_docx
 from ..store import Store
+from ..store import cases as cases_repo
+from ..store import patrols as patrols_repo
 from .cases import case_figures
 from .complaints import complaint_figures
 from .stats import compute_stats, default_as_of
 
 
-def _top(conn, source: str, column: str, as_of: date) -> list[str]:
-    """Most frequent violation types or acts of the cases on this source's patches."""
-    rows = conn.execute(sa.text(
-        f"SELECT c.{column}, COUNT(*) AS n FROM cases c JOIN case_patches cp ON cp.case_id = c.id "
-        "JOIN patches p ON p.id = cp.patch_id JOIN batches b ON b.id = p.batch_id "
-        f"WHERE b.source = :source AND c.{column} IS NOT NULL AND c.opened_on <= :d "
-        f"GROUP BY c.{column} ORDER BY n DESC, c.{column}"), {"source": source, "d": as_of}).all()
-    return [r[0] for r in rows]
-
-
 def _patrol_counts(store: Store, as_of: date, year: int | None) -> tuple[int, int]:
-    where = "p.patrolled_on <= :d" + (" AND substr(CAST(p.patrolled_on AS TEXT), 1, 4) = :y" if year else "")
     with store.engine.connect() as conn:
-        row = conn.execute(sa.text(
-            "SELECT COUNT(DISTINCT p.id), COUNT(f.id) FROM patrols p LEFT JOIN patrol_findings f ON f.patrol_id = p.id "
-            f"WHERE {where}"), {"d": as_of, "y": str(year) if year else None}).one()
-    return int(row[0]), int(row[1])
+        return patrols_repo.counts(conn, as_of, year)
 
 
 def report_context(store: Store, *, year: int | None = None, as_of: date | None = None,
@@ -48,7 +35,8 @@ def report_context(store: Store, *, year: int | None = None, as_of: date | None 
     sources = {g["key"]["source"]: g for g in by_source["groups"]}
     empty = compute_stats(store, as_of=date(1900, 1, 1), by=[])["total"]
     with store.engine.connect() as conn:
-        words = {s: (_top(conn, s, "violation", day), _top(conn, s, "act", day)) if villages is None else ([], [])
+        words = {s: (cases_repo.most_frequent(conn, s, "violation", day), cases_repo.most_frequent(conn, s, "act", day))
+                 if villages is None else ([], [])
                  for s in ("natural-resources", "forestry")}
     whole = villages is None
     nr = sources.get("natural-resources", empty)

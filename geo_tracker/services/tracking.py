@@ -35,7 +35,7 @@ from ..io.evidence import store_evidence
 from ..io.readers import read_delivery
 from ..store import Store
 from ..store import events as repo
-from ..store.schema import evidence as evidence_table
+from ..store import evidence as evidence_repo
 
 #: A rectified-part geometry may stick out of its patch by this share of its area.
 OUTSIDE_TOLERANCE = 0.01
@@ -212,12 +212,8 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
 
 
 def _store_evidence(conn, store: Store, path, patch: dict) -> dict:
-    import sqlalchemy as sa
-
     item = store_evidence(path, store.evidence_dir)
-    exists = conn.execute(sa.select(evidence_table.c.sha256).where(evidence_table.c.sha256 == item.sha256)).first()
-    if not exists:
-        conn.execute(sa.insert(evidence_table).values(**item.__dict__))
+    evidence_repo.record(conn, item.__dict__)
     distance = None
     if item.lon is not None and item.lat is not None:
         point = shapely.Point(item.lon, item.lat)
@@ -233,11 +229,8 @@ def _store_evidence(conn, store: Store, path, patch: dict) -> dict:
 
 def evidence_path(store: Store, sha256: str) -> Path | None:
     """Where an evidence file is kept, when it is still there."""
-    import sqlalchemy as sa
-
     with store.engine.connect() as conn:
-        stored = conn.execute(sa.select(evidence_table.c.stored_path)
-                              .where(evidence_table.c.sha256 == sha256)).scalar()
+        stored = evidence_repo.stored_path(conn, sha256)
     return Path(stored) if stored and Path(stored).is_file() else None
 
 

@@ -90,3 +90,15 @@ def figures(conn: Connection, as_of: date, year: int | None) -> tuple[list[dict]
         f"WHERE {where} AND decided_on <= :d AND outcome IS NOT NULL GROUP BY outcome ORDER BY cases DESC, outcome"),
         params).mappings()]
     return by_category, by_outcome
+
+
+def most_frequent(conn: Connection, source: str, column: str, as_of: date) -> list[str]:
+    """Violation types (``violation``) or acts (``act``) of the cases on a source's patches, most frequent first."""
+    if column not in ("violation", "act"):
+        raise ValueError(column)
+    rows = conn.execute(sa.text(
+        f"SELECT c.{column}, COUNT(*) AS n FROM cases c JOIN case_patches cp ON cp.case_id = c.id "
+        "JOIN patches p ON p.id = cp.patch_id JOIN batches b ON b.id = p.batch_id "
+        f"WHERE b.source = :source AND c.{column} IS NOT NULL AND c.opened_on <= :d "
+        f"GROUP BY c.{column} ORDER BY n DESC, c.{column}"), {"source": source, "d": as_of}).all()
+    return [r[0] for r in rows]

@@ -63,3 +63,19 @@ def village_days(conn: Connection, start: date, end: date) -> list[tuple]:
 
 def patrolled_on(conn: Connection, patrol_id: int):
     return conn.execute(sa.select(patrols.c.patrolled_on).where(patrols.c.id == patrol_id)).scalar_one()
+
+
+def tracks(conn: Connection, store: Store, by: date) -> list:
+    """Patrols with a track recorded by ``by``: (id, patrolled_on, members, wkb)."""
+    return conn.execute(sa.text(
+        f"SELECT id, patrolled_on, members, {store.geometry_as_wkb('track')} AS wkb FROM patrols "
+        "WHERE track IS NOT NULL AND patrolled_on <= :d ORDER BY patrolled_on"), {"d": by}).all()
+
+
+def counts(conn: Connection, as_of: date, year: int | None) -> tuple[int, int]:
+    """Patrols by ``as_of`` (in ``year``) and the problems they found."""
+    where = "p.patrolled_on <= :d" + (" AND substr(CAST(p.patrolled_on AS TEXT), 1, 4) = :y" if year else "")
+    row = conn.execute(sa.text(
+        "SELECT COUNT(DISTINCT p.id), COUNT(f.id) FROM patrols p LEFT JOIN patrol_findings f ON f.patrol_id = p.id "
+        f"WHERE {where}"), {"d": as_of, "y": str(year) if year else None}).one()
+    return int(row[0]), int(row[1])
