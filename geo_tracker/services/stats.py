@@ -12,6 +12,8 @@ from ..core.stats import ADDITIVE, SUMS, derive
 from ..errors import FieldMappingError
 from ..store import Store
 from ..store.accounts import village_scope_sql
+from ..store import complaints as complaints_repo
+from ..store import patrols as patrols_repo
 from ..store import stats as repo
 
 BY = tuple(repo.GROUP_KEYS)
@@ -136,29 +138,17 @@ def subject_stats(store: Store, subject: str, *, as_of: date | None = None, year
     if subject not in SUBJECTS[1:]:
         raise FieldMappingError(f"--subject {subject!r} is not one of {', '.join(SUBJECTS)}")
     day = default_as_of(year, as_of)
-    params = {"d": day, "y": str(year) if year else None}
     if subject == "patrols":
-        where = "p.patrolled_on <= :d" + (" AND substr(CAST(p.patrolled_on AS TEXT), 1, 4) = :y" if year else "")
         with store.engine.connect() as conn:
-            rows = conn.execute(sa.text(
-                "SELECT substr(CAST(p.patrolled_on AS TEXT), 1, 7) AS month, COUNT(DISTINCT p.id) AS patrols, "
-                "COUNT(f.id) AS findings, coalesce(SUM(pt.area_mu), 0) AS findings_area_mu "
-                "FROM patrols p LEFT JOIN patrol_findings f ON f.patrol_id = p.id "
-                "LEFT JOIN patches pt ON pt.id = f.patch_id "
-                f"WHERE {where} GROUP BY substr(CAST(p.patrolled_on AS TEXT), 1, 7) ORDER BY month"),
-                params).mappings().all()
+            rows = patrols_repo.monthly(conn, day, year)
         groups = [{"key": {"month": r["month"]}, "patrols": int(r["patrols"]), "findings": int(r["findings"]),
                    "findings_area_mu": float(r["findings_area_mu"])} for r in rows]
         total = {k: sum(g[k] for g in groups) for k in ("patrols", "findings", "findings_area_mu")}
         by = ["month"]
     elif subject == "complaints":
         total = complaint_figures(store, day, year)
-        where = "received_on <= :d" + (" AND substr(CAST(received_on AS TEXT), 1, 4) = :y" if year else "")
         with store.engine.connect() as conn:
-            rows = conn.execute(sa.text(
-                "SELECT channel, COUNT(*) AS received, SUM(CASE WHEN responded_on <= :d THEN 1 ELSE 0 END) AS responded, "
-                "SUM(CASE WHEN closed_on <= :d THEN 1 ELSE 0 END) AS closed "
-                f"FROM complaints WHERE {where} GROUP BY channel ORDER BY channel"), params).mappings().all()
+            rows = complaints_repo.by_channel(conn, day, year)
         groups = [{"key": {"channel": r["channel"]}, "received": int(r["received"]),
                    "responded": int(r["responded"] or 0), "closed": int(r["closed"] or 0),
                    "response_rate": format_rate(int(r["responded"] or 0), int(r["received"])),

@@ -47,3 +47,13 @@ def figures(conn: Connection, as_of: date, year: int | None) -> dict[str, int]:
 def all_complaints(conn: Connection) -> list[dict]:
     query = sa.select(complaints).order_by(complaints.c.received_on, complaints.c.id)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def by_channel(conn: Connection, as_of: date, year: int | None) -> list[dict]:
+    """Received, responded and closed per channel, by ``as_of`` (received in ``year``)."""
+    where = "received_on <= :d" + (" AND substr(CAST(received_on AS TEXT), 1, 4) = :y" if year else "")
+    return [dict(r) for r in conn.execute(sa.text(
+        "SELECT channel, COUNT(*) AS received, SUM(CASE WHEN responded_on <= :d THEN 1 ELSE 0 END) AS responded, "
+        "SUM(CASE WHEN closed_on <= :d THEN 1 ELSE 0 END) AS closed "
+        f"FROM complaints WHERE {where} GROUP BY channel ORDER BY channel"),
+        {"d": as_of, "y": str(year) if year else None}).mappings()]

@@ -79,3 +79,15 @@ def counts(conn: Connection, as_of: date, year: int | None) -> tuple[int, int]:
         "SELECT COUNT(DISTINCT p.id), COUNT(f.id) FROM patrols p LEFT JOIN patrol_findings f ON f.patrol_id = p.id "
         f"WHERE {where}"), {"d": as_of, "y": str(year) if year else None}).one()
     return int(row[0]), int(row[1])
+
+
+def monthly(conn: Connection, as_of: date, year: int | None) -> list[dict]:
+    """Patrols, findings and the findings' area per month, by ``as_of`` (in ``year``)."""
+    where = "p.patrolled_on <= :d" + (" AND substr(CAST(p.patrolled_on AS TEXT), 1, 4) = :y" if year else "")
+    return [dict(r) for r in conn.execute(sa.text(
+        "SELECT substr(CAST(p.patrolled_on AS TEXT), 1, 7) AS month, COUNT(DISTINCT p.id) AS patrols, "
+        "COUNT(f.id) AS findings, coalesce(SUM(pt.area_mu), 0) AS findings_area_mu "
+        "FROM patrols p LEFT JOIN patrol_findings f ON f.patrol_id = p.id "
+        "LEFT JOIN patches pt ON pt.id = f.patch_id "
+        f"WHERE {where} GROUP BY substr(CAST(p.patrolled_on AS TEXT), 1, 7) ORDER BY month"),
+        {"d": as_of, "y": str(year) if year else None}).mappings()]
