@@ -9,31 +9,29 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import sqlalchemy as sa
-from sqlalchemy import Connection
 
 from ..core.lifecycle import STATE_COLUMNS, STATUSES, fold, is_overdue
 from ..core.matching import match_villages_as_of
 from ..errors import FieldMappingError, GeoTrackerError, NotFoundError
 from ..io.profiles import attribute_label
 from ..store import Store
-from ..store.accounts import village_scope_sql
 from ..store import admin_units as units_repo
 from ..store import events as events_repo
 from ..store.batches import decode_json, patch_attrs
 from ..store import landuse as landuse_repo
 from ..store import matches as matches_repo
+from ..store import patches as repo
 
 #: Patches matched per round trip when re-matching a whole database.
 REMATCH_CHUNK = 20_000
 
 
-def load_villages(conn: Connection, store: Store) -> gpd.GeoDataFrame:
+def load_villages(conn, store: Store) -> gpd.GeoDataFrame:
     """Every version of every village, with validity, for as-of matching."""
     return units_repo.load_units(conn, store, level="village")
 
 
-def match_and_store(store: Store, conn: Connection, patch_ids, geoms, dates, villages) -> dict[str, int]:
+def match_and_store(store: Store, conn, patch_ids, geoms, dates, villages) -> dict[str, int]:
     """Match patches to the villages valid on their dates and (re)write their match rows."""
     if len(villages) == 0 or len(patch_ids) == 0:
         return {"matched": 0, "outside": 0, "straddles": 0}
@@ -45,31 +43,12 @@ def match_and_store(store: Store, conn: Connection, patch_ids, geoms, dates, vil
             "straddles": int(m["straddles"].sum())}
 
 
-def _current_patch_query(batch: str | None = None, village: str | None = None, status: str | None = None,
-                         codes: list[str] | None = None, include_withdrawn: bool = False) -> tuple[str, dict]:
-    where = ["p.is_current"] if include_withdrawn else ["p.is_current", "NOT p.withdrawn"]
-    params: dict = {}
-    if batch:
-        where.append("b.name = :batch")
-        params["batch"] = batch
-    if village:
-        where.append("p.id IN (SELECT patch_id FROM patch_villages WHERE village_code = :village)")
-        params["village"] = village
-    if status:
-        where.append("p.status = :status")
-        params["status"] = status
-    if codes:
-        where.append("p.patch_code IN (" + ", ".join(f":k{i}" for i in range(len(codes))) + ")")
-        params.update({f"k{i}": c for i, c in enumerate(codes)})
-    return " AND ".join(where), params
-
-
 def rematch_patches(store: Store, batch: str | None = None) -> dict[str, int]:
     """Match every current patch (of one batch) again, e.g. after boundaries changed.
 
     Also refreshes areas computed from the land-use layer, if one is loaded.
     """
-    where, params = _current_patch_query(batch)
+    where, params = repo.current_filters(store, batch=batch)
     totals = {"patches": 0, "matched": 0, "outside": 0, "straddles": 0}
     with store.transaction() as conn:
         villages = load_villages(conn, store)
@@ -78,13 +57,9 @@ def rematch_patches(store: Store, batch: str | None = None) -> dict[str, int]:
                 "no village boundaries are loaded: import them first "
                 "(geo-tracker boundaries import FILE --level village)"
             )
-        if batch and not conn.execute(sa.text("SELECT count(*) FROM batches WHERE name = :b"), {"b": batch}).scalar_one():
+        if batch and not repo.batch_exists(conn, batch):
             raise NotFoundError(f"no batch named {batch!r}: `geo-tracker batches list` shows the batches")
-        rows = conn.execute(sa.text(
-            f"SELECT p.id, coalesce(i.issued_on, b.issued_on) AS issued_on, {store.geometry_as_wkb('p.geom')} AS wkb "
-            "FROM patches p JOIN batches b ON b.id = p.batch_id "
-            "LEFT JOIN batch_imports i ON i.id = p.import_id "
-            f"WHERE {where} ORDER BY p.id"), params).all()
+        rows = repo.geometries(conn, store, where, params)
         for start in range(0, len(rows), REMATCH_CHUNK):
             chunk = rows[start:start + REMATCH_CHUNK]
             geoms = shapely.from_wkb([bytes(r.wkb) for r in chunk])
@@ -98,7 +73,7 @@ def rematch_patches(store: Store, batch: str | None = None) -> dict[str, int]:
     return totals
 
 
-def _refresh_landuse(store: Store, conn: Connection, ids: list[int], geoms) -> None:
+def _refresh_landuse(store: Store, conn, ids: list[int], geoms) -> None:
     """Recompute forest area, and cultivated area where it was not issued, from the 三调 layer."""
     from .landuse import landuse_for
 
@@ -106,12 +81,7 @@ def _refresh_landuse(store: Store, conn: Connection, ids: list[int], geoms) -> N
     if computed is None:
         return
     cultivated, forest = computed
-    conn.execute(sa.text(
-        "UPDATE patches SET forest_mu = :forest, "
-        "cultivated_mu = CASE WHEN cultivated_source = 'issued' THEN cultivated_mu ELSE :cultivated END, "
-        "cultivated_source = CASE WHEN cultivated_source = 'issued' THEN 'issued' ELSE 'computed' END "
-        "WHERE id = :id"),
-        [{"id": int(i), "forest": float(f), "cultivated": float(c)} for i, f, c in zip(ids, forest, cultivated)])
+    repo.update_landuse(conn, ids, forest, cultivated)
 
 
 #: Property names of exported patches; later versions add names, never rename these.
@@ -125,35 +95,18 @@ EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_d
                     "rectified_cultivated_mu", "case_numbers", "deadline", "overdue", "relapse_of", "status_on"]
 
 
-def _current_filters(store: Store, *, batch=None, village=None, status=None, codes=None, source=None,
-                     villages=None, bbox=None, ids=None, include_withdrawn: bool = False) -> tuple[str, dict]:
-    """WHERE clause over p (patches), b (batches), m (patch_matches) for current patches, all in SQL.
-
-    ``status`` here is the stored current status, which every event keeps up to date.
-    """
+def _current_filters(store: Store, *, status=None, **filters) -> tuple[str, dict]:
+    """The SQL filters of current patches (``status``: the stored current status, checked here)."""
     if status is not None and status not in STATUSES:
         raise FieldMappingError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
-    where, params = _current_patch_query(batch, village, status, codes, include_withdrawn)
-    if source:
-        where += " AND b.source = :source"
-        params["source"] = source
-    scope, scope_params = village_scope_sql(villages)
-    params.update(scope_params)
-    if ids is not None:
-        where += " AND p.id IN (" + (", ".join(str(int(i)) for i in ids) or "NULL") + ")"
-    if bbox is not None:
-        where += f" AND {store.bbox_condition('patches', alias='p')} AND {store.intersects_box('p.geom')}"
-        params.update(zip(("xmin", "ymin", "xmax", "ymax"), (float(v) for v in bbox)))
-    return where + scope, params
+    return repo.current_filters(store, status=status, **filters)
 
 
 def count_patches(store: Store, **filters) -> int:
     """How many current patches match (filters as :func:`list_patches` without ``as_of``), counted in SQL."""
     where, params = _current_filters(store, **filters)
     with store.engine.connect() as conn:
-        return int(conn.execute(sa.text(
-            "SELECT count(*) FROM patches p JOIN batches b ON b.id = p.batch_id "
-            f"LEFT JOIN patch_matches m ON m.patch_id = p.id WHERE {where}"), params).scalar_one())
+        return repo.count(conn, where, params)
 
 
 def list_patches(store: Store, *, batch: str | None = None, village: str | None = None,
@@ -173,45 +126,18 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     """
     if status is not None and status not in STATUSES:
         raise FieldMappingError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
-    page = ""
     if as_of is None:
         where, params = _current_filters(store, batch=batch, village=village, status=status, codes=codes,
                                          source=source, villages=villages, bbox=bbox, ids=ids)
-        if limit is not None:
-            page = f" LIMIT {int(limit)} OFFSET {int(offset)}"
     else:
         where, params = _current_filters(store, batch=batch, village=village, codes=codes, source=source,
-                                         villages=villages, bbox=bbox, ids=ids, include_withdrawn=True)
-        where += " AND coalesce(i.issued_on, b.issued_on) <= :as_of"
-        params["as_of"] = as_of
+                                         villages=villages, bbox=bbox, ids=ids, include_withdrawn=True,
+                                         issued_by=as_of)
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT p.id, p.lineage_id, p.patch_code, b.name AS batch, b.source, "
-            "coalesce(i.issued_on, b.issued_on) AS issued_on, p.area_mu, p.issued_area_mu, p.cultivated_mu, "
-            "p.cultivated_source, p.forest_mu, m.village_code, m.village_name, "
-            "coalesce(m.outside, false) AS outside, coalesce(m.straddles, false) AS straddles, "
-            "m.nearest_code, m.nearest_distance_m, p.withdrawn, p.flags, p.version, "
-            "coalesce(p.deadline, b.deadline) AS deadline, "
-            f"{store.geometry_as_wkb('p.geom')} AS wkb "
-            "FROM patches p JOIN batches b ON b.id = p.batch_id "
-            "LEFT JOIN batch_imports i ON i.id = p.import_id "
-            "LEFT JOIN patch_matches m ON m.patch_id = p.id "
-            f"WHERE {where} ORDER BY b.issued_on, b.name, p.patch_code, p.id{page}"), params).mappings().all()
-        ids = [r["id"] for r in rows]
+        rows = repo.rows(conn, store, where, params, limit=limit if as_of is None else None, offset=offset)
         lineages = [r["lineage_id"] for r in rows]
-        shares: dict[int, dict[str, float]] = {}
-        relapse_of: dict[int, list[str]] = {}
-        for start in range(0, len(ids), 5000):
-            marks = ", ".join(str(int(i)) for i in ids[start:start + 5000])
-            for pid, code, share in conn.execute(sa.text(
-                    f"SELECT patch_id, village_code, share FROM patch_villages WHERE patch_id IN ({marks}) "
-                    "ORDER BY patch_id, share DESC")):
-                shares.setdefault(pid, {})[code] = round(float(share), 6)
-            marks = ", ".join(str(int(i)) for i in lineages[start:start + 5000])
-            for pid, code in conn.execute(sa.text(
-                    "SELECT r.patch_id, e.patch_code FROM patch_relapses r JOIN patches e ON e.id = r.earlier_patch_id "
-                    f"WHERE r.patch_id IN ({marks}) ORDER BY e.patch_code")):
-                relapse_of.setdefault(pid, []).append(code)
+        shares = repo.village_shares(conn, [r["id"] for r in rows])
+        relapse_of = repo.relapse_codes(conn, lineages)
         events = events_repo.lineage_events(conn, lineages) if rows else pd.DataFrame()
     records = []
     for r in rows:
@@ -271,17 +197,9 @@ def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: date
         raise GeoTrackerError(f"patch code {code!r} is in several batches ({batches}): name it as BATCH/{code}")
     row = found.iloc[0]
     with store.engine.connect() as conn:
-        history = [dict(r) for r in conn.execute(sa.text(
-            "SELECT p.version, p.is_current, p.withdrawn, p.created_at, p.superseded_at, i.file_name, "
-            "i.issued_on FROM patches p LEFT JOIN batch_imports i ON i.id = p.import_id "
-            "WHERE p.batch_id = (SELECT batch_id FROM patches WHERE id = :id) AND p.patch_code = :code "
-            "ORDER BY p.version"), {"id": int(row["id"]), "code": code}).mappings()]
-        shares = [dict(r) for r in conn.execute(sa.text(
-            "SELECT v.village_code, a.name AS village_name, v.share, v.overlap_mu FROM patch_villages v "
-            "JOIN admin_units a ON a.id = v.village_unit_id WHERE v.patch_id = :id ORDER BY v.share DESC"),
-            {"id": int(row["id"])}).mappings()]
-        attrs, row_version = conn.execute(sa.text("SELECT attrs, row_version FROM patches WHERE id = :id"),
-                                          {"id": int(row["id"])}).one()
+        history = repo.versions(conn, int(row["id"]), code)
+        shares = repo.shares_with_names(conn, int(row["id"]))
+        attrs, row_version = repo.attrs_and_version(conn, int(row["id"]))
     data = {k: plain_value(row[k]) for k in row.index if k != "geometry"}
     attrs = decode_json(attrs) or {}
     data.update({"villages": shares, "history": history, "attrs": attrs,
