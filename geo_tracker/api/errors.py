@@ -12,12 +12,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as e
 from ..services.logins import TARPIT_S
-from ..store.failures import translate
+from ..store.failures import DatabaseError, RefusedValueError, translate
 from ..core.lifecycle import TransitionError
 
 #: Most specific first; the first class the error is an instance of gives its code.
@@ -107,8 +106,8 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"code": codes.get(error.status_code, "http_error"), "message": str(error.detail),
                              "field": None}, status_code=error.status_code)
 
-    @app.exception_handler(DataError)
-    async def _unstorable(request: Request, error: DataError):
+    @app.exception_handler(RefusedValueError)
+    async def _unstorable(request: Request, error: RefusedValueError):
         # The database refused a value the checks above let through (a number beyond its
         # range, a NUL character in text): the input's fault, so 422, but logged to be tightened.
         log.warning("database refused a value on %s %s: %s", request.method, request.url.path, error.orig)
@@ -117,7 +116,7 @@ def install(app: FastAPI) -> None:
                              "field": None}, status_code=422)
 
     @app.exception_handler(OSError)
-    @app.exception_handler(DBAPIError)
+    @app.exception_handler(DatabaseError)
     async def _outage(request: Request, error: Exception):
         """A database that is gone or a disk that is full: an answer (503/507), not a bug."""
         store = getattr(request.app.state, "store", None)

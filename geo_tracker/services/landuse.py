@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection
 
 from ..core.landuse import is_cultivated, is_forest, landuse_areas
 from ..core.geometry import normalise_polygons
@@ -80,7 +79,7 @@ def list_layers(store: Store) -> list[dict]:
         return repo.layer_summary(conn)
 
 
-def landuse_for(store: Store, conn: Connection, geoms) -> tuple[np.ndarray, np.ndarray] | None:
+def landuse_for(store: Store, conn, geoms) -> tuple[np.ndarray, np.ndarray] | None:
     """Computed (cultivated, forest) 亩 of each geometry, or None when no land-use layer is loaded."""
     geoms = np.asarray(geoms, dtype=object)
     if not len(geoms) or not repo.has_parcels(conn):

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 
-import sqlalchemy as sa
-
 from ..core.rounding import fmt, format_rate, round_parts
 from ..core.stats import ADDITIVE, SUMS, derive
 from ..errors import FieldMappingError
 from ..store import Store
-from ..store.accounts import village_scope_sql
 from ..store import complaints as complaints_repo
 from ..store import patrols as patrols_repo
 from ..store import stats as repo
@@ -57,19 +54,7 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
     if approved_cultivated_mu is not None and approved_cultivated_mu <= 0:
         raise FieldMappingError("--approved-cultivated-mu must be positive")
     day = default_as_of(year, as_of)
-    filters, params = [], {}
-    if year:
-        filters.append("AND substr(CAST(coalesce(i.issued_on, b.issued_on) AS TEXT), 1, 4) = :year")
-        params["year"] = str(year)
-    for column, value, name in (("b.source", source, "source"), ("b.name", batch, "batch"),
-                                ("m.village_code", village, "village")):
-        if value:
-            filters.append(f"AND {column} = :{name}")
-            params[name] = value
-    scope, scope_params = village_scope_sql(villages)
-    filters.append(scope)
-    params.update(scope_params)
-    where = " ".join(filters)
+    where, params = repo.figure_filters(year=year, source=source, batch=batch, village=village, villages=villages)
     query = dict(as_of=day, known_at=known_at, filters=where, params=params)
     with store.engine.connect() as conn:
         groups = repo.grouped_figures(conn, store, by=by, **query)
@@ -82,13 +67,7 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
                           .get((), {"cases": 0, "cases_closed": 0, "fines_yuan": 0.0}))
         if not (source or batch or village or year or villages is not None):
             total_sums.update(repo.all_cases(conn, day))
-        withdrawn = conn.execute(sa.text(
-            "SELECT COUNT(DISTINCT e.patch_id) FROM events e JOIN batches b ON b.id = e.batch_id "
-            "LEFT JOIN patches p ON p.lineage_id = e.patch_id AND p.is_current "
-            "LEFT JOIN patch_matches m ON m.patch_id = p.id "
-            "WHERE e.kind = 'withdrawn' AND e.occurred_on <= :as_of"
-            + (" AND b.source = :source" if source else "") + (" AND b.name = :batch" if batch else "")
-            + scope), {"as_of": day, **params}).scalar_one()
+        withdrawn = repo.withdrawn_count(conn, day, source=source, batch=batch, villages=villages)
     total = derive(total_sums, approved_cultivated_mu)
     result_groups = []
     for row in groups:

@@ -13,6 +13,11 @@ from sqlalchemy import exc as sa_exc
 
 from ..errors import DatabaseUnavailableError, GeoTrackerError, StorageFullError
 
+#: What the database driver raises, for interfaces that must catch it without knowing the driver:
+#: any database error, and a value the database refused to store.
+DatabaseError = sa_exc.DBAPIError
+RefusedValueError = sa_exc.DataError
+
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _FULL = ("database or disk is full", "disk i/o error", "no space left on device", "could not extend file",
          "disk full")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ..core.lifecycle import AREA_EPSILON_MU
+from .accounts import village_scope_sql
 from .base import Store
 
 #: Group keys: name -> (SQL expression over the per-patch relation ``p``, label).
@@ -190,3 +191,34 @@ def all_cases(conn: Connection, as_of: date) -> dict:
         "FROM cases WHERE opened_on <= :d"), {"d": as_of}).mappings().one()
     return {"cases": int(row["cases"] or 0), "cases_closed": int(row["cases_closed"] or 0),
             "fines_yuan": float(row["fines_yuan"] or 0)}
+
+
+def figure_filters(*, year: int | None = None, source: str | None = None, batch: str | None = None,
+                   village: str | None = None, villages=None) -> tuple[str, dict]:
+    """The ``AND ...`` filters of :func:`grouped_figures` over p, b, i, m, and their parameters."""
+    filters, params = [], {}
+    if year:
+        filters.append("AND substr(CAST(coalesce(i.issued_on, b.issued_on) AS TEXT), 1, 4) = :year")
+        params["year"] = str(year)
+    for column, value, name in (("b.source", source, "source"), ("b.name", batch, "batch"),
+                                ("m.village_code", village, "village")):
+        if value:
+            filters.append(f"AND {column} = :{name}")
+            params[name] = value
+    scope, scope_params = village_scope_sql(villages)
+    filters.append(scope)
+    params.update(scope_params)
+    return " ".join(filters), params
+
+
+def withdrawn_count(conn: Connection, as_of: date, *, source: str | None = None, batch: str | None = None,
+                    villages=None) -> int:
+    """Patches withdrawn by ``as_of`` (of a source, a batch, within villages)."""
+    scope, params = village_scope_sql(villages)
+    return conn.execute(sa.text(
+        "SELECT COUNT(DISTINCT e.patch_id) FROM events e JOIN batches b ON b.id = e.batch_id "
+        "LEFT JOIN patches p ON p.lineage_id = e.patch_id AND p.is_current "
+        "LEFT JOIN patch_matches m ON m.patch_id = p.id "
+        "WHERE e.kind = 'withdrawn' AND e.occurred_on <= :as_of"
+        + (" AND b.source = :source" if source else "") + (" AND b.name = :batch" if batch else "")
+        + scope), {"as_of": as_of, "source": source, "batch": batch, **params}).scalar_one()
