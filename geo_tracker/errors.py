@@ -24,6 +24,18 @@ class GeoTrackerError(Exception):
         self.field = field
 
 
+class InvalidValueError(GeoTrackerError):
+    """A value that cannot be right: a date before the patch was issued, an area beyond the
+    patch, a reference that names several things. Fix the value (422)."""
+
+
+class ConflictError(GeoTrackerError):
+    """The request contradicts what is recorded: already closed, already linked, a number in
+    use, nothing loaded yet to do it with. Look at the record first (409)."""
+
+    http_status = 409
+
+
 class InternalError(GeoTrackerError):
     """An invariant of our own was broken: a bug, not the user's fault."""
 

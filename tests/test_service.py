@@ -357,7 +357,7 @@ MATRIX = [
     ("show case", "GET", "/api/v1/cases/{case}", {}, EVERYONE),
     ("open case", "POST", "/api/v1/cases",
      {"json": {"case_no": "案{n}", "opened_on": "2023-07-10", "patches": ["{patch}"]}},
-     trackers(422)),                                        # allowed, but the patch has its case already
+     trackers(409)),                                        # allowed, but the patch has its case already
     ("decide case", "POST", "/api/v1/cases/{case}/decision", {"json": {"on": "2023-08-10", "fine_yuan": 100}},
      trackers(200)),
     ("close case early", "POST", "/api/v1/cases/{case}/close", {"json": {"on": "2023-01-01"}}, trackers(422)),

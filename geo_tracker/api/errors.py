@@ -34,6 +34,8 @@ ERROR_CODES: list[tuple[type[e.GeoTrackerError], str]] = [
     (e.BatchNotFoundError, "batch_not_found"),
     (e.NotFoundError, "not_found"),
     (e.StaleRowError, "stale_row_version"),
+    (e.ConflictError, "conflict"),
+    (e.InvalidValueError, "invalid_value"),
     (TransitionError, "transition_not_allowed"),
     (e.TooManyAttemptsError, "too_many_attempts"),
     (e.StorageFullError, "storage_full"),

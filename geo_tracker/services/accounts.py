@@ -20,7 +20,9 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..errors import AccountError, AuthenticationError, GeoTrackerError, NotFoundError, PermissionDeniedError
+from ..errors import (
+    AccountError, AuthenticationError, InvalidValueError, NotFoundError, PermissionDeniedError,
+)
 from ..store import Store
 from ..store import accounts as repo
 from ..store.batches import now_utc
@@ -324,7 +326,7 @@ def patch_in_scope(store: Store, principal: Principal, ref: str) -> str:
     if not visible:
         raise NotFoundError(f"no patch {ref!r}: `geo-tracker patches list` shows the patches")
     if len(visible) > 1:
-        raise GeoTrackerError(f"patch code {code!r} is in several batches ({', '.join(visible)}): "
+        raise InvalidValueError(f"patch code {code!r} is in several batches ({', '.join(visible)}): "
                               f"name it as BATCH/{code}", field="ref")
     return visible[0]
 

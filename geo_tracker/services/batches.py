@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import BatchNotFoundError, GeoTrackerError
+from ..errors import BatchNotFoundError, InvalidValueError
 from ..store import Store
 from ..store import batches as repo
 from .batch_import import SOURCE_LABELS, SOURCES, ImportOptions, ImportReport, import_batch
@@ -31,7 +31,7 @@ def show_batch(store: Store, name: str, source: str | None = None, *, villages=N
             )
         if len(found) > 1:
             sources = ", ".join(r.source for r in found)
-            raise GeoTrackerError(f"batch {name!r} exists for several sources ({sources}): add --source")
+            raise InvalidValueError(f"batch {name!r} exists for several sources ({sources}): add --source")
         batch = dict(found[0]._mapping)
         summary = next((b for b in repo.list_batches(conn, villages) if b["id"] == batch["id"]), None)
         if summary is None:  # none of the user's patches: as unknown as a batch that does not exist

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..core.lifecycle import check_transition
-from ..errors import FieldMappingError, GeoTrackerError, NotFoundError, StaleRowError
+from ..errors import ConflictError, FieldMappingError, InvalidValueError, NotFoundError, StaleRowError
 from ..store import Store
 from ..store import cases as repo
 from ..store import events as events_repo
@@ -66,7 +66,7 @@ def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] =
         _check_vocabulary(conn, "act", act)
         _check_vocabulary(conn, "category", category)
         if repo.case_row(conn, case_no) is not None:
-            raise GeoTrackerError(f"case number {case_no!r} is already in use: case numbers (文号) are unique "
+            raise ConflictError(f"case number {case_no!r} is already in use: case numbers (文号) are unique "
                                   "across the county; check the number, or add patches to your own case with "
                                   "`cases link`", field="case_no")
         case_id = repo.insert_case(conn, case_no=case_no, opened_on=on, violation=violation, act=act,
@@ -84,10 +84,10 @@ def _link(conn, store: Store, case_id: int, case_no: str, ref: str, on: date, us
     state = _state(conn, patch, as_of=on)
     check_transition("link_case", state["status"], patch["label"])
     if repo.is_linked(conn, case_id, patch["lineage_id"]):
-        raise GeoTrackerError(f"patch {patch['label']} is already linked to case {case_no}")
+        raise ConflictError(f"patch {patch['label']} is already linked to case {case_no}")
     other = repo.case_of_patch(conn, patch["lineage_id"])
     if other:
-        raise GeoTrackerError(f"patch {patch['label']} already belongs to case {other}: a patch has at most one case")
+        raise ConflictError(f"patch {patch['label']} already belongs to case {other}: a patch has at most one case")
     repo.insert_link(conn, case_id, patch["lineage_id"], on)
     return _apply(conn, patch, kind="case_linked", on=on, user=user, case_id=case_id, expected_version=None,
                   payload={"case_no": case_no, "before": {"status": state["status"]}})
@@ -97,7 +97,7 @@ def link_case(store: Store, case_no: str, refs: list[str], on: date, *, user: st
     with store.transaction() as conn:
         case = _find_case(conn, case_no)
         if case["closed_on"]:
-            raise GeoTrackerError(f"case {case_no} was closed on {case['closed_on']}: patches cannot be added")
+            raise ConflictError(f"case {case_no} was closed on {case['closed_on']}: patches cannot be added")
         return [_link(conn, store, case["id"], case_no, ref, on, user) for ref in refs]
 
 
@@ -110,7 +110,7 @@ def decide_case(store: Store, case_no: str, on: date, *, fine_yuan: float | None
         case = _find_case(conn, case_no)
         _check_vocabulary(conn, "outcome", outcome)
         if on < case["opened_on"]:
-            raise GeoTrackerError(f"the decision ({on}) cannot precede the case's opening ({case['opened_on']})")
+            raise InvalidValueError(f"the decision ({on}) cannot precede the case's opening ({case['opened_on']})")
         _bump(conn, case, decided_on=on, decided_fine_yuan=fine_yuan, outcome=outcome or "行政处罚")
         events_repo.insert_event(conn, kind="case_decided", occurred_on=on, actor=actor(user), case_id=case["id"],
                                  payload={"case_no": case_no, "fine_yuan": fine_yuan, "note": note,
@@ -123,9 +123,9 @@ def close_case(store: Store, case_no: str, on: date, *, note: str | None = None,
     with store.transaction() as conn:
         case = _find_case(conn, case_no)
         if case["closed_on"]:
-            raise GeoTrackerError(f"case {case_no} is already closed ({case['closed_on']})")
+            raise ConflictError(f"case {case_no} is already closed ({case['closed_on']})")
         if on < case["opened_on"]:
-            raise GeoTrackerError(f"closing ({on}) cannot precede the case's opening ({case['opened_on']})")
+            raise InvalidValueError(f"closing ({on}) cannot precede the case's opening ({case['opened_on']})")
         _bump(conn, case, closed_on=on)
         events_repo.insert_event(conn, kind="case_closed", occurred_on=on, actor=actor(user), case_id=case["id"],
                                  payload={"case_no": case_no, "note": note})

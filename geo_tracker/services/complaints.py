@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ..core.rounding import format_rate
-from ..errors import FieldMappingError, GeoTrackerError, NotFoundError
+from ..errors import ConflictError, FieldMappingError, InvalidValueError, NotFoundError
 from ..store import Store
 from ..store import complaints as repo
 from ..store import events as events_repo
@@ -52,9 +52,9 @@ def respond(store: Store, cid: int, on: date, *, user: str | None = None) -> dic
     with store.transaction() as conn:
         row = _get(conn, cid)
         if row["responded_on"]:
-            raise GeoTrackerError(f"complaint {cid} was already responded to on {row['responded_on']}")
+            raise ConflictError(f"complaint {cid} was already responded to on {row['responded_on']}")
         if on < row["received_on"]:
-            raise GeoTrackerError(f"{on} is before complaint {cid} was received ({row['received_on']})")
+            raise InvalidValueError(f"{on} is before complaint {cid} was received ({row['received_on']})")
         repo.update_complaint(conn, cid, responded_on=on)
         events_repo.insert_event(conn, kind="complaint_responded", occurred_on=on, actor=actor(user),
                                  payload={"complaint": cid})
@@ -69,9 +69,9 @@ def close(store: Store, cid: int, on: date, result: str, *, patch: str | None = 
     with store.transaction() as conn:
         row = _get(conn, cid)
         if row["closed_on"]:
-            raise GeoTrackerError(f"complaint {cid} is already closed ({row['closed_on']})")
+            raise ConflictError(f"complaint {cid} is already closed ({row['closed_on']})")
         if on < row["received_on"]:
-            raise GeoTrackerError(f"{on} is before complaint {cid} was received ({row['received_on']})")
+            raise InvalidValueError(f"{on} is before complaint {cid} was received ({row['received_on']})")
         values = {"closed_on": on, "result": result, "responded_on": row["responded_on"] or on}
         if patch:
             values["patch_id"] = events_repo.find_patch(conn, store, patch)["lineage_id"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from ..errors import GeoTrackerError, InputFileError
+from ..errors import ConflictError, InputFileError
 from ..store import open_store, parse_url
 from .batches import ImportOptions, ImportReport, import_batch, list_batches
 from .boundaries import BoundaryOptions, BoundaryReport, import_boundaries, list_boundaries
@@ -124,7 +124,7 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
     with open_store(url) as store:
         counts = database_info(store)["counts"]
         if any(counts.values()):
-            raise GeoTrackerError(
+            raise ConflictError(
                 f"the demo needs an empty database, but {store.display_url} already holds "
                 f"data ({counts}): give the demo its own database with --db"
             )

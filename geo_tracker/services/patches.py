@@ -12,7 +12,7 @@ import shapely
 
 from ..core.lifecycle import STATE_COLUMNS, STATUSES, fold, is_overdue
 from ..core.matching import match_villages_as_of
-from ..errors import FieldMappingError, GeoTrackerError, NotFoundError
+from ..errors import ConflictError, FieldMappingError, InvalidValueError, NotFoundError
 from ..io.profiles import attribute_label
 from ..store import Store
 from ..store import admin_units as units_repo
@@ -53,7 +53,7 @@ def rematch_patches(store: Store, batch: str | None = None) -> dict[str, int]:
     with store.transaction() as conn:
         villages = load_villages(conn, store)
         if len(villages) == 0 and not landuse_repo.has_parcels(conn):
-            raise GeoTrackerError(
+            raise ConflictError(
                 "no village boundaries are loaded: import them first "
                 "(geo-tracker boundaries import FILE --level village)"
             )
@@ -194,7 +194,7 @@ def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: date
         raise NotFoundError(f"no current patch {ref!r}: `geo-tracker patches list` shows the patches")
     if len(found) > 1:
         batches = ", ".join(found["batch"])
-        raise GeoTrackerError(f"patch code {code!r} is in several batches ({batches}): name it as BATCH/{code}")
+        raise InvalidValueError(f"patch code {code!r} is in several batches ({batches}): name it as BATCH/{code}")
     row = found.iloc[0]
     with store.engine.connect() as conn:
         history = repo.versions(conn, int(row["id"]), code)

@@ -21,7 +21,7 @@ from pyproj import CRS, Transformer
 from ..core.area import geodesic_area_mu
 from ..core.crs import STORAGE_CRS
 from ..core.geometry import normalise_polygons
-from ..errors import FieldMappingError, GeoTrackerError, InputFileError, NotFoundError
+from ..errors import FieldMappingError, InputFileError, InvalidValueError, NotFoundError
 from ..io.readers import read_delivery
 from ..store import Store
 from ..store import admin_units as units_repo
@@ -167,7 +167,7 @@ def list_patrols(store: Store, as_of: date | None = None) -> list[dict]:
 def coverage(store: Store, start: date, end: date, min_per_month: int = 2) -> list[dict]:
     """Villages patrolled fewer than ``min_per_month`` times in a month of the period (边远村、空心村)."""
     if end < start:
-        raise GeoTrackerError(f"--to {end} is before --from {start}")
+        raise InvalidValueError(f"--to {end} is before --from {start}")
     with store.engine.connect() as conn:
         units = units_repo.load_units(conn, store, level="village")
         rows = repo.village_days(conn, start, end)

@@ -30,7 +30,10 @@ from ..core.lifecycle import (
     fold,
     validate_history,
 )
-from ..errors import BatchImportError, FieldMappingError, GeoTrackerError, InputFileError, NotFoundError
+from ..errors import (
+    BatchImportError, ConflictError, FieldMappingError, GeoTrackerError, InputFileError, InvalidValueError,
+    NotFoundError,
+)
 from ..io.evidence import store_evidence
 from ..io.readers import read_delivery
 from ..store import Store
@@ -65,9 +68,9 @@ def _validate(conn, patch: dict) -> None:
 
 def _check_date(patch: dict, on: date) -> None:
     if on < patch["issued_on"]:
-        raise GeoTrackerError(f"{on} is before patch {patch['label']} was issued ({patch['issued_on']})")
+        raise InvalidValueError(f"{on} is before patch {patch['label']} was issued ({patch['issued_on']})")
     if on > date.today():
-        raise GeoTrackerError(f"{on} is in the future: record what has happened")
+        raise InvalidValueError(f"{on} is in the future: record what has happened")
 
 
 def _apply(conn, patch: dict, *, kind: str, on: date, user: str | None, payload: dict,
@@ -127,7 +130,7 @@ def _part_area(path: str | Path, patch: dict) -> tuple[float, str]:
     area = float(geodesic_area_mu([part])[0])
     outside = float(geodesic_area_mu([shapely.difference(part, patch["geom"])])[0])
     if outside > OUTSIDE_TOLERANCE * area + AREA_EPSILON_MU:
-        raise GeoTrackerError(
+        raise InvalidValueError(
             f"{Path(path).name}: {outside:.4f} of its {area:.4f} 亩 lie outside patch {patch['label']}: "
             "a rectified part must lie within its patch"
         )
@@ -146,7 +149,7 @@ def _drawn_area(drawn: dict, patch: dict) -> tuple[float, str]:
     part = shapely.intersection(check.geometries[0], patch["geom"])
     area = float(geodesic_area_mu([part])[0]) if not part.is_empty else 0.0
     if area <= AREA_EPSILON_MU:
-        raise GeoTrackerError(f"the drawn part does not overlap patch {patch['label']}: draw over the patch",
+        raise InvalidValueError(f"the drawn part does not overlap patch {patch['label']}: draw over the patch",
                               field="drawn")
     return area, shapely.to_wkt(part, rounding_precision=9)
 
@@ -187,18 +190,18 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
         elif drawn is not None:
             area_mu, part_wkt = _drawn_area(drawn, patch)
         if area_mu > remaining + AREA_EPSILON_MU:
-            raise GeoTrackerError(
+            raise InvalidValueError(
                 f"rectifying {area_mu:.4f} 亩 would bring patch {patch['label']} to "
                 f"{current['rectified_mu'] + area_mu:.4f} 亩 rectified, more than its {patch['area_mu']:.4f} 亩 "
                 f"({max(remaining, 0):.4f} 亩 remain)"
             )
         if cultivated_mu:
             if cultivated_mu > area_mu + AREA_EPSILON_MU:
-                raise GeoTrackerError(f"--cultivated-mu {cultivated_mu} exceeds this record's {area_mu:.4f} 亩")
+                raise InvalidValueError(f"--cultivated-mu {cultivated_mu} exceeds this record's {area_mu:.4f} 亩")
             limit = patch["cultivated_mu"]
             if limit is not None and not np.isnan(limit) and \
                     current["rectified_cultivated_mu"] + cultivated_mu > limit + AREA_EPSILON_MU:
-                raise GeoTrackerError(
+                raise InvalidValueError(
                     f"rectified cultivated land of patch {patch['label']} would reach "
                     f"{current['rectified_cultivated_mu'] + cultivated_mu:.4f} 亩, more than its {limit:.4f} 亩 of 耕地"
                 )
@@ -243,9 +246,9 @@ def void_event(store: Store, event_id: int, reason: str, *, user: str | None = N
         if target is None:
             raise NotFoundError(f"no event {event_id}: `geo-tracker patches history CODE` shows event ids")
         if target["voided_by"] is not None:
-            raise GeoTrackerError(f"event {event_id} is already void (by event {target['voided_by']})")
+            raise ConflictError(f"event {event_id} is already void (by event {target['voided_by']})")
         if target["kind"] not in LIFECYCLE_EVENTS:
-            raise GeoTrackerError(
+            raise ConflictError(
                 f"event {event_id} ({target['kind']}) cannot be voided: only verification, case link, "
                 "rectification and closing events of a patch can"
             )

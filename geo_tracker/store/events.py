@@ -9,7 +9,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ..errors import GeoTrackerError, NotFoundError, StaleRowError
+from ..errors import InvalidValueError, NotFoundError, StaleRowError
 from .admin_units import as_date
 from .base import WRITE_OPTION, Store
 from .batches import decode_json, now_utc
@@ -55,7 +55,7 @@ def find_patch(conn: Connection, store: Store, ref: str) -> dict:
     if not rows:
         raise NotFoundError(f"no patch {ref!r}: `geo-tracker patches list` shows the patches")
     if len(rows) > 1:
-        raise GeoTrackerError(
+        raise InvalidValueError(
             f"patch code {code!r} is in several batches ({', '.join(r['batch'] for r in rows)}): "
             f"name it as BATCH/{code}"
         )
