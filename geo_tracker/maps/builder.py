@@ -17,6 +17,7 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from ..core.sources import SOURCE_SHORT_LABELS as SOURCE_LABELS
 from ..core.lifecycle import STATUS_LABELS, STATUSES
 from ..errors import FieldMappingError
 from ..services.patches import plain_value
@@ -24,8 +25,6 @@ from ..services.patches import plain_value
 STATIC = Path(__file__).parent / "static"
 COLORS = {"issued": "#adb5bd", "legal": "#74c0fc", "no_change": "#a5d8ff", "illegal": "#e03131",
           "case_filed": "#f76707", "rectifying": "#fab005", "rectified": "#40c057", "closed": "#2b8a3e"}
-SOURCE_LABELS = {"natural-resources": "卫片执法", "forestry": "森林督查", "patrol": "巡查", "complaint": "举报",
-                 "other": "其他"}
 BASEMAPS = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"),
     "tianditu": ("https://t0.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"

@@ -20,6 +20,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..core.sources import split_ref
 from ..errors import (
     AccountError, AuthenticationError, InvalidValueError, NotFoundError, PermissionDeniedError,
 )
@@ -319,9 +320,9 @@ def patch_in_scope(store: Store, principal: Principal, ref: str) -> str:
     guessing codes), and a code shared with another township's patch stays unambiguous.
     """
     villages = scope_villages(store, principal)
-    batch, _, code = ref.rpartition("/")
+    batch, code = split_ref(ref)
     with store.engine.connect() as conn:
-        found = repo.patches_named(conn, code, batch or None)
+        found = repo.patches_named(conn, code, batch)
     visible = sorted({f"{b}/{c}" for b, c, village in found if villages is None or village in villages})
     if not visible:
         raise NotFoundError(f"no patch {ref!r}: `geo-tracker patches list` shows the patches")

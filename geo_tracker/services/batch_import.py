@@ -24,6 +24,7 @@ from ..core.checks import area_flags, stated_area_basis
 from ..core.geometry import GeometryCheck, normalise_polygons
 from ..core.lifecycle import AREA_EPSILON_MU
 from ..core.overlap import duplicates_among, overlap_pairs
+from ..core.sources import SOURCE_LABELS, SOURCES  # noqa: F401 (re-exported)
 from ..core.reissue import KINDS as DIFF_KINDS, ReissueDiff, fingerprints, same_issue
 from ..core.relapse import relapses_among
 from ..core.matching import match_villages_as_of
@@ -38,14 +39,6 @@ from .patches import load_villages, match_and_store
 from .tracking import actor
 from ..units import TO_MU
 
-SOURCES = ("natural-resources", "forestry", "patrol", "complaint", "other")
-SOURCE_LABELS = {
-    "natural-resources": "卫片执法 (自然资源)",
-    "forestry": "森林督查 (林业)",
-    "patrol": "巡查",
-    "complaint": "举报",
-    "other": "其他",
-}
 
 
 @dataclass

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..core.sources import split_ref
 from ..core.lifecycle import STATE_COLUMNS, STATUSES, fold, is_overdue
 from ..core.matching import match_villages_as_of
 from ..errors import ConflictError, FieldMappingError, InvalidValueError, NotFoundError
@@ -187,8 +188,8 @@ def _withdrawn_on(events: pd.DataFrame) -> dict[int, date]:
 def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: datetime | None = None, *,
                villages: Collection[str] | None = None) -> dict:
     """One patch by ``CODE`` or ``BATCH/CODE``: its properties, shares and version history."""
-    batch, _, code = ref.rpartition("/")
-    found = list_patches(store, batch=batch or None, codes=[code], as_of=as_of, known_at=known_at,
+    batch, code = split_ref(ref)
+    found = list_patches(store, batch=batch, codes=[code], as_of=as_of, known_at=known_at,
                          villages=villages)
     if found.empty:
         raise NotFoundError(f"no current patch {ref!r}: `geo-tracker patches list` shows the patches")

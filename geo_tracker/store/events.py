@@ -9,6 +9,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ..core.sources import split_ref
 from ..errors import InvalidValueError, NotFoundError, StaleRowError
 from .admin_units import as_date
 from .base import WRITE_OPTION, Store
@@ -44,7 +45,7 @@ def _patch(row) -> dict:
 
 def find_patch(conn: Connection, store: Store, ref: str) -> dict:
     """The current version of the patch named ``CODE`` or ``BATCH/CODE``."""
-    batch, _, code = ref.rpartition("/")
+    batch, code = split_ref(ref)
     where = "p.patch_code = :code"
     params = {"code": code}
     if batch:
