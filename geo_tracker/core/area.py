@@ -127,8 +127,9 @@ def gauss_kruger_area_mu(geometries, ellipsoidal_mu=None, crs=None) -> np.ndarra
         return result
     bounds = shapely.bounds(geoms[present])
     lon, lat = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
-    if crs is not None and CRS(crs).is_projected:
-        zones = {CRS(crs).to_wkt(): np.arange(len(present))}
+    own = CRS(crs) if crs is not None else None
+    if own is not None and own.is_projected:
+        zones = {own.to_wkt(): np.arange(len(present))}
     else:
         meridians = np.asarray(CENTRAL_MERIDIANS)
         cm = meridians[np.abs(lon[:, None] - meridians[None, :]).argmin(axis=1)]

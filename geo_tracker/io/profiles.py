@@ -119,12 +119,13 @@ _PLACEHOLDER = re.compile(r"^(FID_?\d*|OBJECTID_?\d*|DKBH|DKMC|DKH|地块号|地
                           re.IGNORECASE)
 
 
-def is_placeholder_code(code, columns=()) -> bool:
-    """Whether a code field's value is no code at all: empty, ``FID_0``, or a field's name."""
+def is_placeholder_code(code, field_names: frozenset[str] = frozenset()) -> bool:
+    """Whether a code field's value is no code at all: empty, ``FID_0``, or a field's name
+    (``field_names`` in upper case)."""
     if code is None:
         return True
     text = str(code).strip()
-    return not text or bool(_PLACEHOLDER.match(text)) or text.upper() in {str(c).upper() for c in columns}
+    return not text or bool(_PLACEHOLDER.match(text)) or text.upper() in field_names
 
 
 def _find(columns: list[str], wanted: tuple[str, ...]) -> str | None:
@@ -327,7 +328,8 @@ def _codes_from_file_names(frame: pd.DataFrame, codes: pd.Series, columns) -> tu
         return codes, np.zeros(n, dtype=bool)
     files = frame[SOURCE_FILE_FIELD].astype(str).to_numpy()
     values = codes.to_numpy(dtype=object)
-    placeholder = np.array([is_placeholder_code(c, columns) for c in values], dtype=bool)
+    names = frozenset(str(c).upper() for c in columns)
+    placeholder = np.array([is_placeholder_code(c, names) for c in values], dtype=bool)
     files_of: dict[str, set] = {}
     for code, name, ph in zip(values, files, placeholder):
         if not ph:

@@ -172,6 +172,10 @@ def _check_and_measure(geoms: np.ndarray) -> tuple[GeometryCheck, np.ndarray]:
     return merged, np.concatenate([a for _, a in results])
 
 
+def _repeated(code: str) -> str:
+    return f"patch code {code} occurs more than once: every feature with it is skipped"
+
+
 def _problem(i: int, code: str | None, message: str) -> dict:
     return {"feature": i + 1, "patch_code": code, "problem": message}
 
@@ -268,12 +272,14 @@ class _ImportRun:
                 "is set by a county account; import without --deadline", field="deadline")
         self.villages = load_villages(conn, store) if not options.dry_run or self.scope is not None else None
         self.outside_scope: list[dict] = []
+        #: Codes of this batch that another township holds: a scoped import neither sees nor touches them.
+        self.foreign: frozenset[str] = frozenset()
         if self.scope is not None:
             village_of = repo.main_villages(conn, self.stored["id"].tolist())
-            self.foreign = [c for c, i in zip(self.stored.patch_code, self.stored["id"])
-                            if village_of.get(int(i)) not in self.scope]
-            self.by_code = self.by_code.drop(index=self.foreign)
-            self.stored_prints = {c: f for c, f in self.stored_prints.items() if c not in set(self.foreign)}
+            self.foreign = frozenset(c for c, i in zip(self.stored.patch_code, self.stored["id"])
+                                     if village_of.get(int(i)) not in self.scope)
+            self.by_code = self.by_code.drop(index=list(self.foreign))
+            self.stored_prints = {c: f for c, f in self.stored_prints.items() if c not in self.foreign}
         self.match_counts = {"matched": 0, "outside": 0, "straddles": 0}
         self.first_seen: dict[str, int] = {}
         self.repeated: dict[str, list[int]] = {}
@@ -331,7 +337,7 @@ class _ImportRun:
         write = self.diff.classify(self.stored_prints, table.patch_code.tolist(), prints, same)
         self._flag_changed(table, self.diff.changed[changed_before:])
         is_new = np.array([c not in self.stored_prints for c in table.patch_code], dtype=bool)
-        relapses = self._overlaps(table, write & (is_new | ~same))
+        relapses = self._overlaps(table, write & (is_new | ~same), is_new)
         if not o.dry_run and not self.doomed:
             self._write(table[write], relapses)
 
@@ -345,10 +351,9 @@ class _ImportRun:
                                             self.villages).matches["village_code"]
         else:
             villages = [None] * len(table)          # no villages loaded: nothing lies in anyone's units
-        foreign = set(self.foreign)
         for i, village in enumerate(villages):
             code = table.patch_code.iloc[i]
-            if village not in self.scope or code in foreign:
+            if village not in self.scope or code in self.foreign:
                 self.outside_scope.append({"feature": int(table["feature_no"].iloc[i]), "patch_code": code,
                                            "problem": "outside your units: import it with a county account"})
 
@@ -364,7 +369,7 @@ class _ImportRun:
                 positions.append(offset + i)
                 if first < offset and len(positions) == 2:
                     self.written_repeats.add(code)
-                problems[offset + i] = f"patch code {code} occurs more than once: every feature with it is skipped"
+                problems[offset + i] = _repeated(code)
                 if first >= offset:
                     problems[first] = problems[offset + i]
             else:
@@ -400,8 +405,9 @@ class _ImportRun:
                       f"recorded rectification {done:.4f} 亩 exceeds the re-issued area {area:.4f} 亩; "
                       f"counted as {area:.4f} 亩")
 
-    def _overlaps(self, table: pd.DataFrame, check: np.ndarray) -> list[tuple[str, int, float]]:
-        """Duplicates of other batches' current patches (listed, flagged) and relapses (returned)."""
+    def _overlaps(self, table: pd.DataFrame, check: np.ndarray, is_new: np.ndarray) -> list[tuple[str, int, float]]:
+        """Duplicates of other batches' current patches among the ``check`` rows (listed, flagged), and
+        relapses of the new ones (returned)."""
         if not check.any():
             return []
         rows = np.flatnonzero(check)
@@ -421,8 +427,7 @@ class _ImportRun:
             _flag(table, self.report, i, "duplicate",
                   f"same site as {e['patch_code']} of batch {e['batch']} ({share:.1%} overlap both ways)", listed=False)
         settled = near["status"].isin(["rectified", "closed"]).to_numpy()
-        new_rows = np.array([codes[i] not in self.stored_prints for i in rows], dtype=bool)
-        pairs = pairs[settled[pairs["earlier"].to_numpy(int)] & new_rows[pairs["new"].to_numpy(int)]]
+        pairs = pairs[settled[pairs["earlier"].to_numpy(int)] & is_new[rows][pairs["new"].to_numpy(int)]]
         links, flagged = [], {}
         for n, e, share in relapses_among(pairs, self.options.relapse_share).itertuples(index=False):
             i, earlier = rows[int(n)], near.iloc[int(e)]
@@ -457,8 +462,7 @@ class _ImportRun:
         r.warnings = list(self.warnings)
         self._refuse_if_needed()
         for code in sorted(self.written_repeats):
-            r.rejected.append(_problem(self.first_seen[code], code,
-                                       f"patch code {code} occurs more than once: every feature with it is skipped"))
+            r.rejected.append(_problem(self.first_seen[code], code, _repeated(code)))
         if self.written_repeats and not o.dry_run:
             removed = repo.delete_import_rows(self.conn, r.import_id, sorted(self.written_repeats))
             r.accepted -= removed["accepted"]
