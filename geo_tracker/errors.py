@@ -13,20 +13,24 @@ class GeoTrackerError(Exception):
     """Base of every error geo_tracker raises deliberately.
 
     ``field`` names the input at fault (an option, a form field, an attribute) when
-    there is one; the service returns it beside the message.
+    there is one; the service returns it beside the message. ``hint`` says what to do,
+    in words that fit every interface (no option names, no page buttons); it is kept
+    beside the message, never inside it, so ``str(error)`` is the message alone.
     """
 
     exit_code = 2
     http_status = 422
 
-    def __init__(self, message: str = "", *, field: str | None = None):
+    def __init__(self, message: str = "", *, field: str | None = None, hint: str | None = None):
         super().__init__(message)
         self.field = field
+        self.hint = hint
 
 
 class InvalidValueError(GeoTrackerError):
     """A value that cannot be right: a date before the patch was issued, an area beyond the
-    patch, a reference that names several things. Fix the value (422)."""
+    patch, a reference that names several things, a word not in its list, a number out of
+    range, a required value left empty, options that exclude each other. Fix the value (422)."""
 
 
 class ConflictError(GeoTrackerError):
@@ -34,6 +38,10 @@ class ConflictError(GeoTrackerError):
     use, nothing loaded yet to do it with. Look at the record first (409)."""
 
     http_status = 409
+
+
+class TransitionError(ConflictError):
+    """A step the patch's status does not allow (e.g. closing a patch not yet verified)."""
 
 
 class InternalError(GeoTrackerError):
@@ -124,14 +132,17 @@ class CRSDetectionError(InputFileError):
 
 
 class FieldMappingError(InputFileError):
-    """A field named on the command line or required by a profile is missing or unusable."""
+    """A delivery's fields cannot be mapped: a field named on the command line or required by a
+    profile is missing, none of the known names is there, a field meant to hold numbers holds
+    text, or the profile is unknown. A bad value of an option is an :class:`InvalidValueError`."""
 
 
 class BatchImportError(InputFileError):
     """The batch cannot be imported as a whole (duplicate codes, invalid features, ...)."""
 
-    def __init__(self, message: str, problems: list[dict] | None = None, *, field: str | None = None):
-        super().__init__(message, field=field)
+    def __init__(self, message: str, problems: list[dict] | None = None, *, field: str | None = None,
+                 hint: str | None = None):
+        super().__init__(message, field=field, hint=hint)
         self.problems = problems or []
 
 
@@ -171,8 +182,9 @@ class TooManyAttemptsError(AuthenticationError):
 
     http_status = 429
 
-    def __init__(self, message: str = "", *, retry_after: int = 1, field: str | None = None):
-        super().__init__(message, field=field)
+    def __init__(self, message: str = "", *, retry_after: int = 1, field: str | None = None,
+                 hint: str | None = None):
+        super().__init__(message, field=field, hint=hint)
         self.retry_after = retry_after
 
 

@@ -3,6 +3,10 @@
     issued ─► legal | no_change ─────────────────────────────► closed
            └► illegal ─► case_filed ─► rectifying ─► rectified ─► closed
 
+The statuses and the steps between them are written once, in :data:`STATUS_TABLE`
+and :data:`STEPS`; the fold, history validation (:func:`validate_history`) and the
+statistics SQL (:func:`status_case_sql`) are all read from them.
+
 Events are never changed: a mistaken one is voided by a later event, so any past
 date can be reconstructed either with today's knowledge (``as_of`` only) or
 exactly as it was known at a moment (``known_at``: events recorded later, and
@@ -11,20 +15,83 @@ voids recorded later, are ignored).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
-from ..errors import GeoTrackerError
+from ..errors import TransitionError
 
-STATUSES = ("issued", "legal", "no_change", "illegal", "case_filed", "rectifying", "rectified", "closed")
-STATUS_LABELS = {
-    "issued": "下发", "legal": "合法", "no_change": "伪变化", "illegal": "违法", "case_filed": "已立案",
-    "rectifying": "整改中", "rectified": "整改到位", "closed": "已销号",
-}
-VERIFY_RESULTS = ("legal", "no_change", "illegal")
+
+@dataclass(frozen=True)
+class Status:
+    """One status of a patch; :data:`STATUS_TABLE` lists them in the order a life runs."""
+
+    name: str
+    label: str          # the word on forms and reports
+    open: bool          # still owes verification or rectification: overdue once past its deadline
+    next_step: str      # what may be done next, for refusals
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the lifecycle table (生命周期表): ``event`` with ``outcome`` moves ``sources`` to ``to``.
+
+    ``outcome`` tells rows of one event apart (:func:`event_outcome`); ``to`` None
+    keeps the status.
+    """
+
+    action: str                 # what a user does: verify, link_case, rectify, close
+    event: str                  # the event kind it records
+    outcome: str | None
+    sources: tuple[str, ...]    # the statuses it is allowed from
+    to: str | None
+
+
+#: Every status, earliest first. Steps only move forward in this order, which is what
+#: lets SQL take the latest status whose step has happened (:func:`status_case_sql`).
+STATUS_TABLE = (
+    Status("issued", "下发", True, "verify it (patches verify --result legal|no_change|illegal)"),
+    Status("legal", "合法", False, "close it (patches close)"),
+    Status("no_change", "伪变化", False, "close it (patches close)"),
+    Status("illegal", "违法", True, "file a case (cases open/link) or record rectification (patches rectify)"),
+    Status("case_filed", "已立案", True, "record rectification (patches rectify)"),
+    Status("rectifying", "整改中", True, "record the rest of the rectification (patches rectify)"),
+    Status("rectified", "整改到位", False, "close it (patches close)"),
+    Status("closed", "已销号", False, "nothing: it is closed (void the closing event to reopen it)"),
+)
+#: Where rectification may be recorded: 违法, 已立案, 整改中.
+_WORKING = ("illegal", "case_filed", "rectifying")
+#: The lifecycle table. Rows of one event and outcome are tried in order (see :func:`next_status`).
+STEPS = (
+    Step("verify", "verified", "legal", ("issued",), "legal"),
+    Step("verify", "verified", "no_change", ("issued",), "no_change"),
+    Step("verify", "verified", "illegal", ("issued",), "illegal"),
+    Step("link_case", "case_linked", None, ("illegal",), "case_filed"),
+    Step("link_case", "case_linked", None, ("case_filed", "rectifying", "rectified"), None),
+    Step("rectify", "rectified", "part", _WORKING, "rectifying"),
+    Step("rectify", "rectified", "full", _WORKING, "rectified"),
+    Step("close", "closed", None, ("legal", "no_change", "rectified"), "closed"),
+)
+
+STATUSES = tuple(s.name for s in STATUS_TABLE)
+STATUS_LABELS = {s.name: s.label for s in STATUS_TABLE}
+NEXT_STEPS = {s.name: s.next_step for s in STATUS_TABLE}
+#: Statuses that become overdue (逾期) past their deadline.
+OPEN_STATUSES = tuple(s.name for s in STATUS_TABLE if s.open)
+VERIFY_RESULTS = tuple(s.outcome for s in STEPS if s.event == "verified")
+LIFECYCLE_EVENTS = tuple(dict.fromkeys(s.event for s in STEPS))
+#: What each action needs the patch to be.
+ALLOWED = {action: {src for s in STEPS if s.action == action for src in s.sources}
+           for action in dict.fromkeys(s.action for s in STEPS)}
+_ACTION_OF = {s.event: s.action for s in STEPS}
+#: (event, outcome, status) -> the status it leads to, for the steps the table allows (first row wins).
+_MOVES = {(s.event, s.outcome, src): s.to or src for s in reversed(STEPS) for src in s.sources}
+#: (event, outcome) -> where it leads from a status the table does not allow it from.
+_FALLBACK = {(s.event, s.outcome): s.to for s in STEPS}
+
 #: Chinese words cadres write for each verification result.
 RESULT_WORDS = {
     "legal": "legal", "合法": "legal", "no_change": "no_change", "伪变化": "no_change",
@@ -33,33 +100,8 @@ RESULT_WORDS = {
 MEASURES = ("demolition", "restore_farmland", "regreen", "permit", "other")
 MEASURE_LABELS = {"demolition": "拆除", "restore_farmland": "复耕", "regreen": "复绿", "permit": "补办手续",
                   "other": "其他"}
-LIFECYCLE_EVENTS = ("verified", "case_linked", "rectified", "closed")
 #: Rectified area may exceed the patch area by this much (亩) before it is refused: rounding.
 AREA_EPSILON_MU = 1e-6
-
-#: What each action needs the patch to be, and what it makes of it.
-ALLOWED = {
-    "verify": {"issued"},
-    "link_case": {"illegal", "case_filed", "rectifying", "rectified"},
-    "rectify": {"illegal", "case_filed", "rectifying"},
-    "close": {"legal", "no_change", "rectified"},
-}
-NEXT_STEPS = {
-    "issued": "verify it (patches verify --result legal|no_change|illegal)",
-    "legal": "close it (patches close)",
-    "no_change": "close it (patches close)",
-    "illegal": "file a case (cases open/link) or record rectification (patches rectify)",
-    "case_filed": "record rectification (patches rectify)",
-    "rectifying": "record the rest of the rectification (patches rectify)",
-    "rectified": "close it (patches close)",
-    "closed": "nothing: it is closed (void the closing event to reopen it)",
-}
-
-
-class TransitionError(GeoTrackerError):
-    """An action the patch's current status does not allow."""
-
-    http_status = 409
 
 
 def check_transition(action: str, status: str, label: str) -> None:
@@ -69,6 +111,63 @@ def check_transition(action: str, status: str, label: str) -> None:
             f"cannot {action.replace('_', ' ')} patch {label}: it is {status} "
             f"({STATUS_LABELS.get(status, status)}); next you can {NEXT_STEPS.get(status, 'nothing')}"
         )
+
+
+def event_outcome(kind: str, payload: dict, rectified_mu: float, area_mu: float) -> str | None:
+    """Which rows of :data:`STEPS` an event matches; ``rectified_mu`` counts this event already."""
+    if kind == "verified":
+        return payload["result"]
+    if kind == "rectified":
+        return "full" if rectified_mu >= area_mu - AREA_EPSILON_MU else "part"
+    return None
+
+
+def allows(kind: str, outcome: str | None, status: str) -> bool:
+    """Whether the lifecycle table lets this event happen to a patch in ``status``."""
+    return (kind, outcome, status) in _MOVES
+
+
+def next_status(kind: str, outcome: str | None, status: str) -> str:
+    """The status after the event, by its first row allowed from ``status``.
+
+    Outside the table (histories :func:`validate_history` refuses, e.g. left by a race)
+    the event's last row decides, or the status stays, so the fold never stops.
+    """
+    moved = _MOVES.get((kind, outcome, status))
+    if moved is None:
+        moved = _FALLBACK.get((kind, outcome)) or status
+    return moved
+
+
+def status_case_sql(mark: Callable[[str, str | None], str]) -> str:
+    """A patch's status as one SQL ``CASE`` over its aggregated events, from :data:`STEPS`.
+
+    Steps only move forward in :data:`STATUS_TABLE`, so on a valid history the status
+    is the latest one entered by a step that has happened; the CASE tries them latest
+    first. ``mark(event, outcome)`` is the SQL, true once such an event counts.
+    """
+    whens = [f"WHEN {_entry_sql(s, mark)} THEN {_literal(status)}"
+             for status in reversed(STATUSES) for s in STEPS if s.to == status]
+    return f"CASE {' '.join(whens)} ELSE {_literal(STATUSES[0])} END"
+
+
+def _entry_sql(step: Step, mark: Callable[[str, str | None], str]) -> str:
+    """SQL true once ``step`` has happened: a step from a single status also needs that status
+    entered (a case link makes 已立案 of an illegal patch only); wider steps rely on the order."""
+    (source, *more) = step.sources
+    if more or source == STATUSES[0]:
+        return mark(step.event, step.outcome)
+    entries = [_entry_sql(s, mark) for s in STEPS if s.to == source and source not in s.sources]
+    return f"{mark(step.event, step.outcome)} AND ({' OR '.join(entries)})"
+
+
+def sql_list(values) -> str:
+    """``'a', 'b'`` for an SQL ``IN (...)``."""
+    return ", ".join(_literal(v) for v in values)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -130,22 +229,16 @@ def fold(events: pd.DataFrame, patches: pd.DataFrame, as_of: date | None = None,
         i = index.get(patch)
         if i is None:
             continue
-        before = status[i]
         if kind == "verified":
             verified[i] = payload["result"]
-            status[i] = payload["result"]
         elif kind == "case_linked":
             cases[i].append(payload["case_no"])
-            if status[i] == "illegal":
-                status[i] = "case_filed"
         elif kind == "rectified":
             rectified[i] += float(payload.get("area_mu", 0.0))
             rect_cult[i] += float(payload.get("cultivated_mu") or 0.0)
-            status[i] = "rectified" if rectified[i] >= area[i] - AREA_EPSILON_MU else "rectifying"
-        elif kind == "closed":
-            status[i] = "closed"
-        if status[i] != before:
-            status_on[i] = day
+        after = next_status(kind, event_outcome(kind, payload, rectified[i], area[i]), status[i])
+        if after != status[i]:
+            status[i], status_on[i] = after, day
     state["status"] = status
     state["status_on"] = status_on
     state["rectified_mu"] = np.minimum(rectified, area)
@@ -155,45 +248,46 @@ def fold(events: pd.DataFrame, patches: pd.DataFrame, as_of: date | None = None,
     return state
 
 
-_ACTION_OF = {"verified": "verify", "case_linked": "link_case", "rectified": "rectify", "closed": "close"}
-
-
 def validate_history(events: pd.DataFrame, area_mu: float, cultivated_mu: float | None, label: str) -> None:
     """Refuse a history that does not read as a valid life, step by step in date order.
 
-    Back-dated records and voids are allowed as long as every step is still a
-    permitted transition and rectified areas never exceed the patch's.
+    Actions back-dated before the patch's last event, and voids, are accepted as long
+    as the whole history, replayed in date order, takes only steps of :data:`STEPS`
+    and never rectifies more than the patch (or its 耕地).
     """
     shown = visible_events(events[events["kind"].isin(LIFECYCLE_EVENTS)])
     shown = shown.sort_values(["occurred_on", "recorded_at", "id"], kind="stable")
     status, rectified, rect_cult = "issued", 0.0, 0.0
     for kind, day, payload in zip(shown["kind"], shown["occurred_on"], shown["payload"]):
-        action = _ACTION_OF[kind]
-        if status not in ALLOWED[action]:
+        if kind == "rectified":
+            rectified += float(payload.get("area_mu", 0.0))
+            rect_cult += float(payload.get("cultivated_mu") or 0.0)
+        outcome = event_outcome(kind, payload, rectified, area_mu)
+        if not allows(kind, outcome, status):
+            action = _ACTION_OF[kind]
             raise TransitionError(
                 f"cannot {action.replace('_', ' ')} patch {label} on {day}: it is {status} "
                 f"({STATUS_LABELS.get(status, status)}) then; next you can {NEXT_STEPS.get(status, 'nothing')}"
             )
-        if kind == "verified":
-            status = payload["result"]
-        elif kind == "case_linked":
-            status = "case_filed" if status == "illegal" else status
-        elif kind == "rectified":
-            rectified += float(payload.get("area_mu", 0.0))
-            rect_cult += float(payload.get("cultivated_mu") or 0.0)
-            if rectified > area_mu + AREA_EPSILON_MU:
-                raise TransitionError(
-                    f"rectified area of patch {label} would reach {rectified:.4f} 亩 on {day}, more than its "
-                    f"{area_mu:.4f} 亩 ({max(area_mu - rectified + float(payload.get('area_mu', 0.0)), 0):.4f} 亩 remained)"
-                )
-            if cultivated_mu is not None and not np.isnan(cultivated_mu) and rect_cult > cultivated_mu + AREA_EPSILON_MU:
-                raise TransitionError(
-                    f"rectified cultivated land of patch {label} would reach {rect_cult:.4f} 亩 on {day}, "
-                    f"more than its {cultivated_mu:.4f} 亩 of 耕地"
-                )
-            status = "rectified" if rectified >= area_mu - AREA_EPSILON_MU else "rectifying"
-        elif kind == "closed":
-            status = "closed"
+        if kind == "rectified":
+            _check_rectified(label, day, float(payload.get("area_mu", 0.0)), rectified, rect_cult, area_mu,
+                             cultivated_mu)
+        status = next_status(kind, outcome, status)
+
+
+def _check_rectified(label: str, day, this_mu: float, rectified: float, rect_cult: float, area_mu: float,
+                     cultivated_mu: float | None) -> None:
+    """Refuse rectified totals (``rectified``, ``rect_cult``, this record included) beyond the patch's."""
+    if rectified > area_mu + AREA_EPSILON_MU:
+        raise TransitionError(
+            f"rectified area of patch {label} would reach {rectified:.4f} 亩 on {day}, more than its "
+            f"{area_mu:.4f} 亩 ({max(area_mu - rectified + this_mu, 0):.4f} 亩 remained)"
+        )
+    if cultivated_mu is not None and not np.isnan(cultivated_mu) and rect_cult > cultivated_mu + AREA_EPSILON_MU:
+        raise TransitionError(
+            f"rectified cultivated land of patch {label} would reach {rect_cult:.4f} 亩 on {day}, "
+            f"more than its {cultivated_mu:.4f} 亩 of 耕地"
+        )
 
 
 def month_ends(start: date, end: date) -> list[date]:
@@ -208,5 +302,5 @@ def month_ends(start: date, end: date) -> list[date]:
 
 
 def is_overdue(status: str, deadline: date | None, as_of: date) -> bool:
-    """Past its deadline and neither settled (legal, no change) nor rectified or closed."""
-    return deadline is not None and deadline < as_of and status in ("issued", "illegal", "case_filed", "rectifying")
+    """Past its deadline in a status that still owes work (:data:`OPEN_STATUSES`)."""
+    return deadline is not None and deadline < as_of and status in OPEN_STATUSES

@@ -1,8 +1,9 @@
 """Statistics computed in the database: one GROUP BY over patches and their folded events.
 
 The as-of state of a patch is derived in SQL from its events, the same way
-:func:`geo_tracker.core.lifecycle.fold` does in Python (histories are validated
-when recorded, so the closed-form below is exact): nothing is loaded row by row.
+:func:`geo_tracker.core.lifecycle.fold` does in Python: the status CASE and the
+overdue statuses are generated from the lifecycle table there (histories are
+validated when recorded, so that closed form is exact). Nothing is loaded row by row.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ..core.lifecycle import AREA_EPSILON_MU
+from ..core.lifecycle import AREA_EPSILON_MU, OPEN_STATUSES, sql_list, status_case_sql
 from .accounts import village_scope_sql
 from .base import Store
 
@@ -27,11 +28,23 @@ GROUP_KEYS = {
 }
 
 
+def _mark(event: str, outcome: str | None) -> str:
+    """SQL over ``base``, true once the patch has had ``event`` with ``outcome`` (a row of the lifecycle table)."""
+    if event == "verified":
+        return f"verified = {sql_list([outcome])}"
+    if event == "rectified":
+        return f"rectified_raw >= area_mu - {AREA_EPSILON_MU}" if outcome == "full" else "rectified_raw > 0"
+    return {"case_linked": "has_case = 1", "closed": "closed = 1"}[event]
+
+
+#: The status of a patch in ``p``, generated from the lifecycle table.
+STATUS_SQL = status_case_sql(_mark)
+
+
 def _known(store: Store, known_at: datetime | None) -> tuple[str, str, dict]:
     if known_at is None:
         return "", "e.voided_by IS NULL", {}
-    moment = known_at.astimezone(timezone.utc)
-    value = moment.strftime("%Y-%m-%d %H:%M:%S.%f") if store.backend == "spatialite" else moment
+    value = store.timestamp_param(known_at.astimezone(timezone.utc))
     return ("AND e.recorded_at <= :known_at",
             "(e.voided_by IS NULL OR v.recorded_at > :known_at)", {"known_at": value})
 
@@ -100,12 +113,7 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
     p AS (
       SELECT base.*,
         CASE WHEN rectified_raw < area_mu THEN rectified_raw ELSE area_mu END AS rectified_mu,
-        CASE WHEN closed = 1 THEN 'closed'
-             WHEN rectified_raw >= area_mu - {AREA_EPSILON_MU} THEN 'rectified'
-             WHEN rectified_raw > 0 THEN 'rectifying'
-             WHEN has_case = 1 AND verified = 'illegal' THEN 'case_filed'
-             WHEN verified IS NOT NULL THEN verified
-             ELSE 'issued' END AS status,
+        {STATUS_SQL} AS status,
         substr(CAST(issued_on AS TEXT), 1, 7) AS month
       FROM base
     )
@@ -146,8 +154,7 @@ def grouped_figures(conn: Connection, store: Store, *, by: list[str], as_of: dat
       SUM(CASE WHEN p.closed = 1 THEN 1 ELSE 0 END) AS closed,
       SUM(p.rectified_mu) AS rectified_mu, SUM(p.rectified_cultivated_mu) AS rectified_cultivated_mu,
       SUM(p.demolished_mu) AS demolished_mu,
-      SUM(CASE WHEN p.deadline < :as_of AND p.status IN ('issued', 'illegal', 'case_filed', 'rectifying')
-          THEN 1 ELSE 0 END) AS overdue
+      SUM(CASE WHEN p.deadline < :as_of AND p.status IN ({sql_list(OPEN_STATUSES)}) THEN 1 ELSE 0 END) AS overdue
     FROM p {group_by}
     """
     return [dict(r) for r in conn.execute(sa.text(sql), {**params, **extra, "as_of": as_of}).mappings()]
