@@ -136,7 +136,7 @@ def _tile_for(lon: float, lat: float, z: int) -> tuple[int, int, int]:
 def test_vector_tiles_carry_the_patches_on_both_backends(store, tmp_path):
     import mapbox_vector_tile
 
-    from geo_tracker.errors import FieldMappingError
+    from geo_tracker.errors import InvalidValueError
     from geo_tracker.services.tiles import patch_tile
 
     import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(
@@ -159,7 +159,7 @@ def test_vector_tiles_carry_the_patches_on_both_backends(store, tmp_path):
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
     assert patch_tile(store, *_tile_for(bf.LON0 + 30, bf.LAT0, 14)) in (b"", None) or \
         not mapbox_vector_tile.decode(patch_tile(store, *_tile_for(bf.LON0 + 30, bf.LAT0, 14)))
-    with pytest.raises(FieldMappingError, match="tile 3/9/0 does not exist"):
+    with pytest.raises(InvalidValueError, match="tile 3/9/0 does not exist"):
         patch_tile(store, 3, 9, 0)
 
 
@@ -167,7 +167,7 @@ def test_tile_server_map_in_chromium(browser, db_url, tmp_path):
     import threading
     import urllib.request
 
-    from geo_tracker.api.tileserver import make_server
+    from geo_tracker.server.tileserver import make_server
     from geo_tracker.store import open_store
 
     with open_store(db_url) as store:

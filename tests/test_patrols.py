@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import bureau_files as bf
 from geo_tracker.cli import cli
 from geo_tracker.core.rounding import format_rate
-from geo_tracker.errors import FieldMappingError, InputFileError
+from geo_tracker.errors import InputFileError, InvalidValueError
 from geo_tracker.services import cases, complaints, patrols, tracking
 from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
 from geo_tracker.services.report import report_context
@@ -53,7 +53,7 @@ def test_patrol_track_covers_the_villages_it_crosses(township, tmp_path):
     assert listed[0]["villages"] == ["500109107201", "500109107202"] and listed[0]["departments"] == ["派出所"]
     with pytest.raises(InputFileError, match="holds no track"):
         patrols.add_patrol(township, date(2024, 3, 6), track=bf.weipian_geojson(tmp_path))
-    with pytest.raises(FieldMappingError, match="--villages 500109107299: no such village"):
+    with pytest.raises(InvalidValueError, match="--villages 500109107299: no such village"):
         patrols.add_patrol(township, date(2024, 3, 6), villages=["500109107299"])
 
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 import bureau_files as bf
 from geo_tracker.cli import cli
 from geo_tracker.core.lifecycle import TransitionError
-from geo_tracker.errors import BatchImportError, FieldMappingError, GeoTrackerError, StaleRowError
+from geo_tracker.errors import BatchImportError, GeoTrackerError, InvalidValueError, StaleRowError
 from geo_tracker.services import cases, tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.patches import list_patches, patches_geojson
@@ -153,7 +153,7 @@ def test_invalid_transitions_are_refused_with_the_next_steps(batch):
 
 def test_case_vocabulary_is_configurable(batch):
     store = batch
-    with pytest.raises(FieldMappingError, match=r"--act '私挖乱采' is not in this office's list .*vocab add act"):
+    with pytest.raises(InvalidValueError, match=r"--act '私挖乱采' is not in this office's list .*vocab add act"):
         cases.open_case(store, "C-2", date(2023, 8, 1), act="私挖乱采")
     cases.add_vocabulary(store, "act", "私挖乱采")
     assert cases.open_case(store, "C-2", date(2023, 8, 1), act="私挖乱采")["linked"] == []

@@ -14,7 +14,7 @@ import bureau_files as bf
 from geo_tracker.cli import cli
 from geo_tracker.core.area import CGCS2000_GEOD
 from geo_tracker.core.matching import match_villages
-from geo_tracker.errors import BatchImportError, FieldMappingError
+from geo_tracker.errors import BatchImportError, FieldMappingError, InvalidValueError
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries, list_boundaries
 from geo_tracker.services.patches import PATCH_PROPERTIES, list_patches, patches_geojson, rematch_patches, show_patch
@@ -101,7 +101,7 @@ def test_bad_codes_names_the_feature_and_field(store, tmp_path):
 def test_given_parent_must_exist(store, tmp_path):
     with pytest.raises(BatchImportError, match=r"parent township\(s\) 500109108 are not loaded: import the township"):
         import_boundaries(store, bf.villages_shapefile(tmp_path), BoundaryOptions(level="village", parent_code="500109108"))
-    with pytest.raises(FieldMappingError, match="--parent-code '5001' is not a 9-digit township code"):
+    with pytest.raises(InvalidValueError, match="--parent-code '5001' is not a 9-digit township code"):
         import_boundaries(store, bf.villages_shapefile(tmp_path), BoundaryOptions(level="village", parent_code="5001"))
     assert list_boundaries(store) == []
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from ..services import complaints as complaint_service
-from .app import USER, DATE, AppContext, cli, echo_json
-from .patrols import _lonlat
+from .app import USER, DATE, AppContext, cli, echo_json, lonlat
 
 
 @cli.group()
@@ -29,7 +28,7 @@ def complaint_add(app: AppContext, received, channel, location, village, categor
                   complete_days, user):
     with app.open_store() as store:
         r = complaint_service.add_complaint(store, received.date(), channel, category, content,
-                                            location=_lonlat(location), village=village, respond_days=respond_days,
+                                            location=lonlat(location), village=village, respond_days=respond_days,
                                             complete_days=complete_days, user=user)
     click.echo(f"complaint {r['id']} received {r['received_on']}, respond by {r['respond_by']}")
 

@@ -6,18 +6,7 @@ import click
 from rich.table import Table
 
 from ..services import patrols as patrol_service
-from .app import USER, DATE, AppContext, cli, console, echo_json
-
-
-
-def _lonlat(value: str | None):
-    if value is None:
-        return None
-    try:
-        lon, lat = (float(v) for v in value.replace("，", ",").split(","))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not LON,LAT (e.g. 106.4321,29.8312)") from None
-    return lon, lat
+from .app import USER, DATE, AppContext, cli, console, echo_json, lonlat
 
 
 @cli.group()
@@ -70,7 +59,7 @@ def find(app: AppContext, patrol_id, geometry, point, radius_m, category, note, 
     """
     with app.open_store() as store:
         r = patrol_service.record_finding(store, patrol_id, category=category, geometry=geometry,
-                                          point=_lonlat(point), radius_m=radius_m, note=note,
+                                          point=lonlat(point), radius_m=radius_m, note=note,
                                           evidence=list(evidence), user=user)
         if case_no:
             patrol_service.file_case(store, r, case_no, category=case_category, user=user)

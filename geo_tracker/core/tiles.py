@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..errors import FieldMappingError
+from ..errors import InvalidValueError
 
 HALF_WORLD = 20037508.342789244
 MAX_ZOOM = 22
@@ -12,7 +12,7 @@ MAX_ZOOM = 22
 
 def check_tile(z: int, x: int, y: int) -> None:
     if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2 ** z and 0 <= y < 2 ** z):
-        raise FieldMappingError(f"tile {z}/{x}/{y} does not exist (zoom 0–{MAX_ZOOM}, x and y below 2^zoom)")
+        raise InvalidValueError(f"tile {z}/{x}/{y} does not exist (zoom 0–{MAX_ZOOM}, x and y below 2^zoom)")
 
 
 def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float]:

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
-from ..errors import UnsafeArchiveError
+from ..errors import EncodingDetectionError, UnsafeArchiveError
+from .encoding import decode_text
 
 MAX_TOTAL_BYTES = 8 * 1024**3
 MAX_MEMBERS = 20_000
@@ -28,13 +29,10 @@ def member_name(info: zipfile.ZipInfo) -> str:
     """The member's real name: zipfile decodes names without the UTF-8 flag as cp437."""
     if info.flag_bits & 0x800:
         return info.filename
-    raw = info.filename.encode("cp437", errors="replace")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return info.filename
+    try:
+        return decode_text(info.filename.encode("cp437", errors="replace"), name=info.filename)[0]
+    except EncodingDetectionError:
+        return info.filename
 
 
 def _safe_relative(name: str, archive: Path) -> PurePosixPath:

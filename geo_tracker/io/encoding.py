@@ -99,7 +99,7 @@ def detect_dbf_encoding(shp: Path, override: str | None = None) -> EncodingDecis
     if override:
         return EncodingDecision(normalise_encoding_name(override), "given with --encoding")
     cpg = read_cpg(shp)
-    dbf = _companion(shp, ".dbf")
+    dbf = companion(shp, ".dbf")
     names, values = dbf_text_values(dbf)
     texts = [n for n in names if any(b >= 0x80 for b in n)] + [v[2] for v in values]
     if cpg:
@@ -126,27 +126,34 @@ def detect_dbf_encoding(shp: Path, override: str | None = None) -> EncodingDecis
     )
 
 
-def _companion(shp: Path, suffix: str) -> Path:
+def companion(shp: Path, suffix: str) -> Path:
+    """The file of a shapefile set beside ``shp`` with ``suffix`` (``.dbf``, ``.shx``), in either case."""
     for candidate in (shp.with_suffix(suffix.lower()), shp.with_suffix(suffix.upper())):
         if candidate.exists():
             return candidate
     return shp.with_suffix(suffix)
 
 
-def decode_text(data: bytes, override: str | None = None) -> tuple[str, EncodingDecision]:
-    """Decode a whole text file (坐标txt, CSV): BOM, then UTF-8, then GB18030."""
-    if override:
-        enc = normalise_encoding_name(override)
-        return data.decode(enc), EncodingDecision(enc, "given with --encoding")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), EncodingDecision("UTF-8", "UTF-8 byte-order mark")
-    try:
-        return data.decode("utf-8"), EncodingDecision("UTF-8", "decodes as UTF-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), EncodingDecision("GB18030", "not UTF-8; decodes as GB18030/GBK")
-    except UnicodeDecodeError as e:
-        raise EncodingDetectionError(
-            f"text at byte {e.start} is neither UTF-8 nor GB18030; give --encoding"
-        ) from None
+def decode_text(data: bytes, encoding: str | None = None, *, name: str = "the file") -> tuple[str, str]:
+    """Decode a whole text file (坐标txt, CSV) or a name: ``encoding`` when given, else by its
+    byte-order mark (UTF-8, or UTF-16: Notepad's 'Unicode'), else UTF-8, then GB18030 (GBK).
+
+    Returns the text (without a byte-order mark) and the Python codec that decoded it;
+    raises :class:`EncodingDetectionError` naming ``name`` when none does.
+    """
+    if encoding is not None:
+        candidates = [encoding]
+    elif data.startswith(b"\xef\xbb\xbf"):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+    for candidate in candidates:
+        try:
+            return data.decode(candidate).lstrip("\ufeff"), candidate
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise EncodingDetectionError(
+        f"{name}: cannot decode the file as {' or '.join(candidates)}; save it as UTF-8 or GB18030 and try again"
+    )

@@ -245,79 +245,99 @@ def map_fields(
     chosen = PROFILES.get(profile) if profile else detect_profile(columns, driver)
     if chosen is None:
         raise FieldMappingError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
-
-    def named(value: str | None, option: str) -> str | None:
-        if value and value not in columns:
-            match = _find(columns, (value,))
-            if match is None:
-                raise FieldMappingError(
-                    f"{source} has no field {value!r} ({option}); its fields are: {', '.join(columns)}"
-                )
-            return match
-        return value
-
     decisions: dict[str, str] = {"profile": f"{chosen.name}: {chosen.label}"}
-    warnings: list[str] = []
-    n = len(frame)
 
-    code_col = named(id_field, "--id-field") or _find(columns, chosen.id_fields)
+    code_col = pick_field(columns, id_field, chosen.id_fields, "--id-field", source)
+    codes, generated, file_code, decisions["patch_code"] = _patch_codes(frame, code_col, columns, first_feature)
+
+    area_col = pick_field(columns, area_field, chosen.area_fields, "--area-field", source)
+    issued, taken, decisions["issued_area"], warning = _issued_area(
+        frame, computed_mu, area_col, area_unit or chosen.area_unit, source=source,
+        zuobiao_units=driver == "zuobiao" and area_unit is None)
+    unit_taken = taken or area_unit  # without an area field, a declared unit still holds
+
+    cult_col = None if cultivated_field == "" else pick_field(
+        columns, cultivated_field, chosen.cultivated_fields, "--cultivated-field", source)
+    # Cultivated land is part of the patch: its field shares the area field's unit.
+    cult_unit = unit_taken or (chosen.cultivated_unit if chosen.cultivated_unit != "auto" else "mu")
+    cultivated, decisions["cultivated_area"] = _cultivated_area(frame, cult_col, cult_unit, source,
+                                                                declined=cultivated_field == "")
+    return FieldMapping(chosen, codes, generated, file_code, issued, cultivated, decisions,
+                        [warning] if warning else [], unit_taken)
+
+
+def pick_field(columns: list[str], given: str | None, candidates: tuple[str, ...], option: str,
+               source: str) -> str | None:
+    """The field ``given`` with ``option`` names (in any case), else the first of ``candidates``
+    the delivery has; None when there is neither. A given field the delivery lacks is an error."""
+    if not given:
+        return _find(columns, candidates)
+    if given in columns:
+        return given
+    match = _find(columns, (given,))
+    if match is None:
+        raise FieldMappingError(f"{source} has no field {given!r} ({option}); its fields are: {', '.join(columns)}")
+    return match
+
+
+def _patch_codes(frame: pd.DataFrame, code_col: str | None, columns: list[str],
+                 first_feature: int) -> tuple[pd.Series, np.ndarray, np.ndarray, str]:
+    """The patch codes, which were generated, which taken from file names, and how they were found."""
     if code_col is None:
-        codes = pd.Series([None] * n, dtype="object")
-        decisions["patch_code"] = "no patch-code field found: codes generated (use --id-field)"
+        codes = pd.Series([None] * len(frame), dtype="object")
+        decision = "no patch-code field found: codes generated (use --id-field)"
     else:
-        raw = frame[code_col]
-        if pd.api.types.is_float_dtype(raw) and (raw.dropna() % 1 == 0).all():
-            raw = raw.astype("Int64")  # codes stored in numeric .dbf fields: 5001090001, not 5001090001.0
-        codes = raw.astype("string").str.strip()
-        codes = codes.where(codes != "", None).astype("object")
-        codes = codes.where(pd.notna(codes), None)
-        decisions["patch_code"] = f"from field {code_col}"
+        codes = _code_values(frame[code_col])
+        decision = f"from field {code_col}"
     codes, file_code = _codes_from_file_names(frame, codes, columns)
     if file_code.any():
-        decisions["patch_code"] += (f"; {int(file_code.sum())} codes taken from the file names "
-                                    "(地块号 a placeholder or repeated across files)")
+        decision += (f"; {int(file_code.sum())} codes taken from the file names "
+                     "(地块号 a placeholder or repeated across files)")
     generated = np.array([c is None for c in codes], dtype=bool)
     if generated.any():
         codes = pd.Series(
             [f"AUTO-{first_feature + i + 1:05d}" if g else c for i, (c, g) in enumerate(zip(codes, generated))],
             dtype="object",
         )
+    return codes, generated, file_code, decision
 
-    area_col = named(area_field, "--area-field") or _find(columns, chosen.area_fields)
-    issued = pd.Series(np.full(n, np.nan))
-    unit_taken: str | None = area_unit
-    if area_col:
-        values = _numeric(frame, area_col, source)
-        if driver == "zuobiao" and "地块面积单位" in frame and area_unit is None:
-            factor = np.array([TO_MU.get(u, TO_MU["ha"]) for u in frame["地块面积单位"].fillna("ha")])
-            issued = pd.Series(values * factor)
-            unit_taken = "ha"
-            decisions["issued_area"] = f"from field {area_col} (公顷 unless the value names its unit)"
-        else:
-            unit = decide_area_unit(values, computed_mu, area_unit or chosen.area_unit, area_col)
-            issued = pd.Series(values * TO_MU[unit.unit])
-            unit_taken = unit.unit
-            decisions["issued_area"] = unit.reason
-            if unit.warning:
-                warnings.append(unit.warning)
-    else:
-        decisions["issued_area"] = "no issued-area field"
 
-    cultivated = pd.Series(np.full(n, np.nan))
-    cult_col = None
-    if cultivated_field != "":
-        cult_col = named(cultivated_field, "--cultivated-field") or _find(columns, chosen.cultivated_fields)
-    if cult_col:
-        # Cultivated land is part of the patch: its field shares the area field's unit.
-        values = _numeric(frame, cult_col, source)
-        unit = unit_taken or (chosen.cultivated_unit if chosen.cultivated_unit != "auto" else "mu")
-        cultivated = pd.Series(values * TO_MU[unit])
-        decisions["cultivated_area"] = f"from field {cult_col} in {AREA_UNIT_LABELS[unit]}"
-    else:
-        decisions["cultivated_area"] = (
-            "none (--cultivated-field '')" if cultivated_field == "" else "no cultivated-area field"
-        )
-    return FieldMapping(chosen, codes, generated, file_code, issued, cultivated, decisions, warnings, unit_taken)
+def _code_values(raw: pd.Series) -> pd.Series:
+    """A code field's values as stripped text, None where empty."""
+    if pd.api.types.is_float_dtype(raw) and (raw.dropna() % 1 == 0).all():
+        raw = raw.astype("Int64")  # codes stored in numeric .dbf fields: 5001090001, not 5001090001.0
+    codes = raw.astype("string").str.strip()
+    codes = codes.where(codes != "", None).astype("object")
+    return codes.where(pd.notna(codes), None)
+
+
+def _issued_area(frame: pd.DataFrame, computed_mu: np.ndarray, area_col: str | None, unit: str, *,
+                 source: str, zuobiao_units: bool) -> tuple[pd.Series, str | None, str, str | None]:
+    """The issued areas in 亩, the unit taken (None without a field), how, and a warning if any.
+
+    ``unit`` is the declared one (or ``auto``); with ``zuobiao_units`` each 坐标txt parcel
+    may name its own unit (地块面积单位), 公顷 otherwise.
+    """
+    if not area_col:
+        return pd.Series(np.full(len(frame), np.nan)), None, "no issued-area field", None
+    values = _numeric(frame, area_col, source)
+    if zuobiao_units and "地块面积单位" in frame:
+        factor = np.array([TO_MU.get(u, TO_MU["ha"]) for u in frame["地块面积单位"].fillna("ha")])
+        return (pd.Series(values * factor), "ha", f"from field {area_col} (公顷 unless the value names its unit)",
+                None)
+    decided = decide_area_unit(values, computed_mu, unit, area_col)
+    return pd.Series(values * TO_MU[decided.unit]), decided.unit, decided.reason, decided.warning
+
+
+def _cultivated_area(frame: pd.DataFrame, cult_col: str | None, unit: str, source: str, *,
+                     declined: bool) -> tuple[pd.Series, str]:
+    """The cultivated areas in 亩 (NaN without a field), read in ``unit``, and how they were found;
+    ``declined``: the delivery was said to have no such field."""
+    if not cult_col:
+        reason = "none (--cultivated-field '')" if declined else "no cultivated-area field"
+        return pd.Series(np.full(len(frame), np.nan)), reason
+    values = _numeric(frame, cult_col, source)
+    return pd.Series(values * TO_MU[unit]), f"from field {cult_col} in {AREA_UNIT_LABELS[unit]}"
 
 
 def _codes_from_file_names(frame: pd.DataFrame, codes: pd.Series, columns) -> tuple[pd.Series, np.ndarray]:

@@ -19,8 +19,8 @@ from jinja2 import Template
 
 from ..core.sources import SOURCE_SHORT_LABELS as SOURCE_LABELS
 from ..core.lifecycle import STATUS_LABELS, STATUSES
-from ..errors import FieldMappingError
-from ..services.patches import plain_value
+from ..core.values import plain
+from ..errors import InvalidValueError
 
 STATIC = Path(__file__).parent / "static"
 COLORS = {"issued": "#adb5bd", "legal": "#74c0fc", "no_change": "#a5d8ff", "illegal": "#e03131",
@@ -57,7 +57,7 @@ def simplify_coverage(geoms: np.ndarray, tolerance: float = VILLAGE_TOLERANCE) -
 def map_data(patches, villages, village_names: dict, village_rates: dict, attrs: dict, history: dict) -> dict:
     features = []
     for row in patches.itertuples():
-        props = {k: plain_value(getattr(row, k)) for k in (
+        props = {k: plain(getattr(row, k)) for k in (
             "patch_code", "batch", "source", "issued_on", "area_mu", "issued_area_mu", "cultivated_mu",
             "rectified_mu", "rectified_cultivated_mu", "status", "status_on", "deadline", "overdue",
             "outside", "nearest_code", "nearest_distance_m")}
@@ -103,7 +103,7 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
     if basemap != "none":
         if basemap == "tianditu":
             if not tianditu_key:
-                raise FieldMappingError("--basemap tianditu needs --tianditu-key (a 天地图 key)")
+                raise InvalidValueError("--basemap tianditu needs --tianditu-key (a 天地图 key)")
             url, attribution = BASEMAPS["tianditu"]
             url = url % tianditu_key
         elif basemap in BASEMAPS:
@@ -111,7 +111,7 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
         elif "{z}" in basemap and "{x}" in basemap and "{y}" in basemap:
             url, attribution = basemap, "basemap"
         else:
-            raise FieldMappingError(f"--basemap {basemap!r}: use none, osm, tianditu or a URL template with {{z}}/{{x}}/{{y}}")
+            raise InvalidValueError(f"--basemap {basemap!r}: use none, osm, tianditu or a URL template with {{z}}/{{x}}/{{y}}")
         folium.TileLayer(url, attr=attribution, name="底图").add_to(m)
     m.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
     init = MacroElement()

@@ -72,6 +72,13 @@ class Principal:
     def sees_all(self) -> bool:
         return ALL_UNITS in self.units
 
+    def require_user_admin(self) -> None:
+        """Users are managed by admins of every unit: a township admin could otherwise widen anyone's scope."""
+        self.require("admin")
+        if not self.sees_all:
+            raise PermissionDeniedError(f"user {self.username} administers some units only: users are managed by "
+                                        "an admin of all units (*)")
+
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -330,6 +337,14 @@ def patch_in_scope(store: Store, principal: Principal, ref: str) -> str:
         raise InvalidValueError(f"patch code {code!r} is in several batches ({', '.join(visible)}): "
                               f"name it as BATCH/{code}", field="ref")
     return visible[0]
+
+
+def case_patches_in_scope(store: Store, principal: Principal, refs: list[str]) -> list[str]:
+    """The patches a new case links, each in the user's scope; a unit-scoped user must link
+    at least one, or the case would sit outside every unit."""
+    if not principal.sees_all and not refs:
+        raise InvalidValueError("link at least one of your patches to the case", field="patches")
+    return [patch_in_scope(store, principal, ref) for ref in refs]
 
 
 def check_event_scope(store: Store, principal: Principal, event_id: int) -> None:

@@ -28,7 +28,9 @@ from ..core.sources import SOURCE_LABELS, SOURCES  # noqa: F401 (re-exported)
 from ..core.reissue import KINDS as DIFF_KINDS, ReissueDiff, fingerprints, same_issue
 from ..core.relapse import relapses_among
 from ..core.matching import match_villages_as_of
-from ..errors import BatchImportError, DuplicateDeliveryError, FieldMappingError, PermissionDeniedError
+from ..errors import (
+    BatchImportError, DuplicateDeliveryError, FieldMappingError, InvalidValueError, PermissionDeniedError,
+)
 from ..io.attributes import attributes_json
 from ..io.profiles import PROFILES, map_fields
 from ..io.readers import open_delivery
@@ -75,17 +77,17 @@ class ImportOptions:
     def validate(self) -> None:
         """Check the options before touching any file."""
         if self.source not in SOURCES:
-            raise FieldMappingError(f"--source {self.source!r} is not one of {', '.join(SOURCES)}")
+            raise InvalidValueError(f"--source {self.source!r} is not one of {', '.join(SOURCES)}")
         if not self.batch or not self.batch.strip():
-            raise FieldMappingError("--batch must name the batch, e.g. '2023年第2批' or '2023-Q3'")
+            raise InvalidValueError("--batch must name the batch, e.g. '2023年第2批' or '2023-Q3'")
         if self.deadline is not None and self.deadline < self.issued_on:
-            raise FieldMappingError(
+            raise InvalidValueError(
                 f"--deadline {self.deadline} is before --issued-on {self.issued_on}"
             )
         if self.area_unit is not None and self.area_unit not in TO_MU:
-            raise FieldMappingError(f"--area-unit {self.area_unit!r} is not one of {', '.join(TO_MU)}")
+            raise InvalidValueError(f"--area-unit {self.area_unit!r} is not one of {', '.join(TO_MU)}")
         if not 0 < self.relapse_share <= 1:
-            raise FieldMappingError(f"--relapse-share must be in (0, 1], got {self.relapse_share}")
+            raise InvalidValueError(f"--relapse-share must be in (0, 1], got {self.relapse_share}")
         if self.profile is not None and self.profile not in PROFILES:
             raise FieldMappingError(f"--profile {self.profile!r} is not one of {', '.join(PROFILES)}")
 

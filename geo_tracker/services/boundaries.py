@@ -19,8 +19,9 @@ import pandas as pd
 from ..core.area import geodesic_area_mu
 from ..core.boundaries import CODE_LENGTH, PARENT_LEVEL, normalise_code, parent_of, sibling_problems
 from ..core.geometry import normalise_polygons
-from ..errors import BatchImportError, FieldMappingError, PermissionDeniedError
+from ..errors import BatchImportError, FieldMappingError, InvalidValueError, PermissionDeniedError
 from ..io.attributes import attributes_json
+from ..io.profiles import pick_field
 from ..io.readers import read_delivery
 from ..store import Store
 from ..store import admin_units as units_repo
@@ -62,18 +63,18 @@ class BoundaryOptions:
 
     def validate(self) -> None:
         if self.level not in LEVELS:
-            raise FieldMappingError(f"--level {self.level!r} is not one of {', '.join(LEVELS)}")
+            raise InvalidValueError(f"--level {self.level!r} is not one of {', '.join(LEVELS)}")
         if self.parent_code is not None:
             if self.level == "county":
-                raise FieldMappingError("--parent-code: a county has no parent in geo_tracker")
+                raise InvalidValueError("--parent-code: a county has no parent in geo_tracker")
             parent_level = PARENT_LEVEL[self.level]
             if normalise_code(self.parent_code, parent_level) is None:
-                raise FieldMappingError(
+                raise InvalidValueError(
                     f"--parent-code {self.parent_code!r} is not a {CODE_LENGTH[parent_level]}-digit "
                     f"{parent_level} code"
                 )
         if self.parent_code and self.parent_field:
-            raise FieldMappingError("give --parent-field or --parent-code, not both")
+            raise InvalidValueError("give --parent-field or --parent-code, not both")
 
 
 @dataclass
@@ -96,14 +97,14 @@ class BoundaryReport:
         return dict(self.__dict__)
 
 
-def _field(columns: list[str], given: str | None, candidates: tuple[str, ...], option: str, source: str) -> str | None:
-    if given:
-        for c in columns:
-            if c == given or c.upper() == given.upper():
-                return c
-        raise FieldMappingError(f"{source} has no field {given!r} ({option}); its fields are: {', '.join(columns)}")
-    upper = {c.upper(): c for c in columns}
-    return next((upper[c.upper()] for c in candidates if c.upper() in upper), None)
+@dataclass
+class _Units:
+    """The units a boundary file holds, checked: one entry per feature."""
+
+    codes: list[str]
+    names: list[str]
+    parents: list[str | None]
+    geometries: np.ndarray
 
 
 def import_boundaries(store: Store, path: str | Path, options: BoundaryOptions) -> BoundaryReport:
@@ -115,111 +116,146 @@ def import_boundaries(store: Store, path: str | Path, options: BoundaryOptions) 
     delivery = read_delivery(path, layer=options.layer, encoding=options.encoding, crs=options.crs,
                              reference=reference)
     source, frame = delivery.source, delivery.frame
-    columns = [c for c in frame.columns if c != "geometry"]
-    level = options.level
-    code_col = _field(columns, options.code_field, CODE_FIELDS[level], "--code-field", source.dataset)
-    name_col = _field(columns, options.name_field, NAME_FIELDS[level], "--name-field", source.dataset)
-    if code_col is None or name_col is None:
-        raise FieldMappingError(
-            f"{source.dataset}: cannot tell which field holds the {level} "
-            f"{'code' if code_col is None else 'name'}; give --code-field and --name-field "
-            f"(its fields are: {', '.join(columns)})"
-        )
-    parent_col = None
-    if options.parent_field or (options.parent_code is None and level != "county"):
-        parent_col = _field(columns, options.parent_field, PARENT_FIELDS, "--parent-field", source.dataset)
-
-    problems: list[dict] = []
-    codes = []
-    for i, raw in enumerate(frame[code_col]):
-        code = normalise_code(raw, level)
-        if code is None:
-            problems.append({"feature": i + 1, "field": code_col, "problem":
-                             f"{raw!r} is not a {CODE_LENGTH[level]}-digit {level} code"})
-        codes.append(code)
-    names = [str(n).strip() if n is not None else "" for n in frame[name_col]]
-    for i, name in enumerate(names):
-        if not name or name == "nan":
-            problems.append({"feature": i + 1, "field": name_col, "problem": "empty name"})
-    seen: dict[str, int] = {}
-    for i, code in enumerate(codes):
-        if code is not None and code in seen:
-            problems.append({"feature": i + 1, "field": code_col,
-                             "problem": f"code {code} repeats feature {seen[code] + 1}"})
-        seen.setdefault(code, i)
-
-    parent_level = PARENT_LEVEL.get(level)
-    explicit_parent = options.parent_code is not None or parent_col is not None
-    if options.parent_code:
-        parents = [options.parent_code] * len(frame)
-    elif parent_col:
-        parents = [normalise_code(p, parent_level) for p in frame[parent_col]]
-        for i, (raw, p) in enumerate(zip(frame[parent_col], parents)):
-            if p is None:
-                problems.append({"feature": i + 1, "field": parent_col,
-                                 "problem": f"{raw!r} is not a {CODE_LENGTH[parent_level]}-digit {parent_level} code"})
-    else:
-        parents = [parent_of(c, level) if c else None for c in codes]
-
-    check = normalise_polygons(frame.geometry.values)
-    for i, message in sorted(check.problems.items()):
-        problems.append({"feature": i + 1, "field": "geometry", "problem": message})
-    if problems:
-        shown = "; ".join(f"feature {p['feature']} ({p['field']}): {p['problem']}" for p in problems[:10])
-        raise BatchImportError(
-            f"{source.dataset}: {len(problems)} problems, nothing imported: {shown}", problems
-        )
-
-    warnings = list(source.warnings)
+    code_col, name_col, parent_col = _unit_fields(frame, options, source.dataset)
+    units = _read_units(frame, options, code_col, name_col, parent_col, source.dataset)
     with store.transaction() as conn:
-        existing = units_repo.load_units(conn, store, level=level, current_only=True)
-        parent_units = units_repo.load_units(conn, store, level=parent_level, current_only=True) \
-            if parent_level else None
-        if parent_level:
-            known = set(parent_units["code"])
-            missing = sorted({p for p in parents if p and p not in known})
-            if missing and explicit_parent:
-                raise BatchImportError(
-                    f"{source.dataset}: parent {parent_level}(s) {', '.join(missing)} are not loaded: "
-                    f"import the {parent_level} boundaries first (geo-tracker boundaries import ... "
-                    f"--level {parent_level})"
-                )
-            if missing:
-                warnings.append(f"parent {parent_level}(s) {', '.join(missing)} (from the codes) are not loaded")
-        _check_unit_scope(options, level, codes, parents, existing, source.dataset)
-        scope = existing if not parent_level else existing[existing["parent_code"].isin(set(parents))]
-        valid_from = options.valid_from or (date.today() if len(scope) else SINCE_ALWAYS)
-        too_late = scope[[vf >= valid_from for vf in scope["valid_from"]]]
-        if len(too_late):
-            raise BatchImportError(
-                f"cannot replace {level} boundaries from {valid_from}: {', '.join(too_late['code'][:10])} "
-                f"are valid from {too_late['valid_from'].iloc[0]}; give a later --valid-from"
-            )
-        units_repo.close_units(conn, scope["id"].tolist(), valid_from)
-        new = pd.DataFrame({
-            "code": codes, "name": names, "level": level, "parent_code": parents,
-            "valid_from": valid_from, "valid_to": None, "source_file": path.name,
-            "attrs": attributes_json(frame),
-        })
-        new["geom"] = check.geometries
-        units_repo.insert_units(store, conn, new)
-        checked = pd.DataFrame({"code": codes, "parent_code": [p or "" for p in parents],
-                                "geometry": check.geometries})
-        parent_frame = None
-        if parent_units is not None and len(parent_units):
-            parent_frame = parent_units[["code", "geometry"]]
-        problems = sibling_problems(checked, parent_frame, options.tolerance_m2)
-
-    area = geodesic_area_mu(check.geometries)
+        scope, valid_from, problems, notes = _replace_units(
+            conn, store, units, options, explicit_parent=options.parent_code is not None or parent_col is not None,
+            file=path.name, attrs=attributes_json(frame), dataset=source.dataset)
+    parent_level = PARENT_LEVEL.get(options.level)
     return BoundaryReport(
-        file=str(path), level=level, units=len(new), area_mu=float(area.sum()), valid_from=valid_from,
+        file=str(path), level=options.level, units=len(units.codes),
+        area_mu=float(geodesic_area_mu(units.geometries).sum()), valid_from=valid_from,
         replaced=scope["code"].tolist(), crs=source.crs.label, crs_reason=source.crs.reason,
         encoding=source.encoding.encoding, encoding_reason=source.encoding.reason,
         fields={"code": code_col, "name": name_col,
                 "parent": parent_col or ("--parent-code" if options.parent_code
                                          else "from the codes" if parent_level else "none")},
-        problems=problems, warnings=warnings,
+        problems=problems, warnings=list(source.warnings) + notes,
     )
+
+
+def _unit_fields(frame: pd.DataFrame, options: BoundaryOptions, dataset: str) -> tuple[str, str, str | None]:
+    """The fields holding each unit's code, name and (where the file has one) parent code."""
+    columns = [c for c in frame.columns if c != "geometry"]
+    level = options.level
+    code_col = pick_field(columns, options.code_field, CODE_FIELDS[level], "--code-field", dataset)
+    name_col = pick_field(columns, options.name_field, NAME_FIELDS[level], "--name-field", dataset)
+    if code_col is None or name_col is None:
+        raise FieldMappingError(
+            f"{dataset}: cannot tell which field holds the {level} "
+            f"{'code' if code_col is None else 'name'}; give --code-field and --name-field "
+            f"(its fields are: {', '.join(columns)})"
+        )
+    parent_col = None
+    if options.parent_field or (options.parent_code is None and level != "county"):
+        parent_col = pick_field(columns, options.parent_field, PARENT_FIELDS, "--parent-field", dataset)
+    return code_col, name_col, parent_col
+
+
+def _read_units(frame: pd.DataFrame, options: BoundaryOptions, code_col: str, name_col: str,
+                parent_col: str | None, dataset: str) -> _Units:
+    """Codes, names, parents and repaired polygons; every problem found refuses the whole file."""
+    level = options.level
+    codes, problems = _unit_codes(frame[code_col], level, code_col)
+    names = [str(n).strip() if n is not None else "" for n in frame[name_col]]
+    problems += [{"feature": i + 1, "field": name_col, "problem": "empty name"}
+                 for i, name in enumerate(names) if not name or name == "nan"]
+    problems += _repeated_codes(codes, code_col)
+    if options.parent_code:
+        parents = [options.parent_code] * len(frame)
+    elif parent_col:
+        parents, wrong = _unit_codes(frame[parent_col], PARENT_LEVEL.get(level), parent_col)
+        problems += wrong
+    else:
+        parents = [parent_of(c, level) if c else None for c in codes]
+    check = normalise_polygons(frame.geometry.values)
+    problems += [{"feature": i + 1, "field": "geometry", "problem": message}
+                 for i, message in sorted(check.problems.items())]
+    if problems:
+        shown = "; ".join(f"feature {p['feature']} ({p['field']}): {p['problem']}" for p in problems[:10])
+        raise BatchImportError(f"{dataset}: {len(problems)} problems, nothing imported: {shown}", problems)
+    return _Units(codes, names, parents, check.geometries)
+
+
+def _unit_codes(values, level: str, field_name: str) -> tuple[list[str | None], list[dict]]:
+    """Each value as a code of ``level`` (None where it is not one), and a problem for each of those."""
+    codes = [normalise_code(raw, level) for raw in values]
+    problems = [{"feature": i + 1, "field": field_name,
+                 "problem": f"{raw!r} is not a {CODE_LENGTH[level]}-digit {level} code"}
+                for i, (raw, code) in enumerate(zip(values, codes)) if code is None]
+    return codes, problems
+
+
+def _repeated_codes(codes: list[str | None], field_name: str) -> list[dict]:
+    """A problem for each code that an earlier feature has already."""
+    seen: dict[str, int] = {}
+    problems = []
+    for i, code in enumerate(codes):
+        if code is not None and code in seen:
+            problems.append({"feature": i + 1, "field": field_name,
+                             "problem": f"code {code} repeats feature {seen[code] + 1}"})
+        seen.setdefault(code, i)
+    return problems
+
+
+def _replace_units(conn, store: Store, units: _Units, options: BoundaryOptions, *, explicit_parent: bool,
+                   file: str, attrs, dataset: str) -> tuple[pd.DataFrame, date, list[dict], list[str]]:
+    """Close the units the file redraws and insert its own, from the day they hold from on.
+
+    Returns the units replaced, that day, the gaps and overlaps among the new units, and
+    a warning for parents that are not loaded (when they were only read from the codes).
+    """
+    level = options.level
+    parent_level = PARENT_LEVEL.get(level)
+    existing = units_repo.load_units(conn, store, level=level, current_only=True)
+    parent_units = units_repo.load_units(conn, store, level=parent_level, current_only=True) \
+        if parent_level else None
+    notes = _missing_parents(parent_units, units.parents, parent_level, explicit_parent, dataset) \
+        if parent_level else []
+    _check_unit_scope(options, level, units.codes, units.parents, existing, dataset)
+    scope = existing if not parent_level else existing[existing["parent_code"].isin(set(units.parents))]
+    valid_from = _valid_from(scope, options.valid_from, level)
+    units_repo.close_units(conn, scope["id"].tolist(), valid_from)
+    new = pd.DataFrame({
+        "code": units.codes, "name": units.names, "level": level, "parent_code": units.parents,
+        "valid_from": valid_from, "valid_to": None, "source_file": file, "attrs": attrs,
+    })
+    new["geom"] = units.geometries
+    units_repo.insert_units(store, conn, new)
+    checked = pd.DataFrame({"code": units.codes, "parent_code": [p or "" for p in units.parents],
+                            "geometry": units.geometries})
+    parent_frame = None
+    if parent_units is not None and len(parent_units):
+        parent_frame = parent_units[["code", "geometry"]]
+    return scope, valid_from, sibling_problems(checked, parent_frame, options.tolerance_m2), notes
+
+
+def _missing_parents(parent_units: pd.DataFrame, parents, parent_level: str, explicit: bool,
+                     dataset: str) -> list[str]:
+    """Parents that are not loaded: an error when the file or the options name them, else a warning."""
+    known = set(parent_units["code"])
+    missing = sorted({p for p in parents if p and p not in known})
+    if missing and explicit:
+        raise BatchImportError(
+            f"{dataset}: parent {parent_level}(s) {', '.join(missing)} are not loaded: "
+            f"import the {parent_level} boundaries first (geo-tracker boundaries import ... "
+            f"--level {parent_level})"
+        )
+    return [f"parent {parent_level}(s) {', '.join(missing)} (from the codes) are not loaded"] if missing else []
+
+
+def _valid_from(scope: pd.DataFrame, given: date | None, level: str) -> date:
+    """The day the new units hold from: ``given``, else today (or always, on a first import);
+    never on or before the day a unit they replace began."""
+    valid_from = given or (date.today() if len(scope) else SINCE_ALWAYS)
+    too_late = scope[[vf >= valid_from for vf in scope["valid_from"]]]
+    if len(too_late):
+        raise BatchImportError(
+            f"cannot replace {level} boundaries from {valid_from}: {', '.join(too_late['code'][:10])} "
+            f"are valid from {too_late['valid_from'].iloc[0]}; give a later --valid-from"
+        )
+    return valid_from
 
 
 def _check_unit_scope(options: BoundaryOptions, level: str, codes, parents, existing, dataset: str) -> None:
@@ -248,7 +284,7 @@ def _check_unit_scope(options: BoundaryOptions, level: str, codes, parents, exis
 
 def list_boundaries(store: Store, level: str | None = None, as_of: date | None = None) -> list[dict]:
     if level is not None and level not in LEVELS:
-        raise FieldMappingError(f"--level {level!r} is not one of {', '.join(LEVELS)}")
+        raise InvalidValueError(f"--level {level!r} is not one of {', '.join(LEVELS)}")
     with store.engine.connect() as conn:
         rows = units_repo.unit_summary(conn, level, as_of)
         if not rows:
@@ -258,3 +294,9 @@ def list_boundaries(store: Store, level: str | None = None, as_of: date | None =
     for row in rows:
         row["area_mu"] = float(np.round(area.get(row["id"], 0.0), 4))
     return rows
+
+
+def village_units(store: Store, codes: list[str] | None = None, valid_on: date | None = None):
+    """The villages valid on a day (today unless given), with their boundaries; ``codes`` picks some."""
+    with store.engine.connect() as conn:
+        return units_repo.load_units(conn, store, level="village", codes=codes, valid_on=valid_on or date.today())

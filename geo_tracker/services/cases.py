@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from ..core.lifecycle import check_transition
-from ..errors import ConflictError, FieldMappingError, InvalidValueError, NotFoundError, StaleRowError
+from ..errors import ConflictError, InvalidValueError, NotFoundError, StaleRowError
 from ..store import Store
 from ..store import cases as repo
 from ..store import events as events_repo
-from .tracking import _apply, _check_date, _state, actor
+from .tracking import actor, apply_event, check_event_date, folded_state
 
 VOCABULARY_KINDS = ("violation", "act", "category", "outcome")
 
@@ -22,9 +22,9 @@ def list_vocabulary(store: Store) -> dict[str, list[str]]:
 def add_vocabulary(store: Store, kind: str, value: str) -> None:
     """Add a violation type or act this office uses (the lists are per deployment)."""
     if kind not in VOCABULARY_KINDS:
-        raise FieldMappingError(f"vocabulary kind {kind!r} is not one of {', '.join(VOCABULARY_KINDS)}")
+        raise InvalidValueError(f"vocabulary kind {kind!r} is not one of {', '.join(VOCABULARY_KINDS)}")
     if not value.strip():
-        raise FieldMappingError("the value must not be empty")
+        raise InvalidValueError("the value must not be empty")
     with store.transaction() as conn:
         if value.strip() not in repo.vocabulary_values(conn, kind):
             repo.insert_vocabulary(conn, kind, value.strip())
@@ -35,7 +35,7 @@ def _check_vocabulary(conn, kind: str, value: str | None) -> None:
         return
     allowed = repo.vocabulary_values(conn, kind)
     if value not in allowed:
-        raise FieldMappingError(
+        raise InvalidValueError(
             f"--{kind} {value!r} is not in this office's list ({', '.join(allowed)}); "
             f"add it with `geo-tracker vocab add {kind} {value}`", field=kind,
         )
@@ -58,9 +58,9 @@ def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] =
               category: str | None = None, user: str | None = None) -> dict:
     """File a case (立案), optionally linking the illegal patches it covers."""
     if not case_no.strip():
-        raise FieldMappingError("the case number must not be empty, e.g. X镇综执罚〔2023〕12号")
+        raise InvalidValueError("the case number must not be empty, e.g. X镇综执罚〔2023〕12号")
     if fine_yuan is not None and fine_yuan < 0:
-        raise FieldMappingError(f"--fine must not be negative, got {fine_yuan}")
+        raise InvalidValueError(f"--fine must not be negative, got {fine_yuan}")
     with store.transaction() as conn:
         _check_vocabulary(conn, "violation", violation)
         _check_vocabulary(conn, "act", act)
@@ -80,8 +80,8 @@ def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] =
 
 def _link(conn, store: Store, case_id: int, case_no: str, ref: str, on: date, user: str | None) -> dict:
     patch = events_repo.find_patch(conn, store, ref)
-    _check_date(patch, on)
-    state = _state(conn, patch, as_of=on)
+    check_event_date(patch, on)
+    state = folded_state(conn, patch, as_of=on)
     check_transition("link_case", state["status"], patch["label"])
     if repo.is_linked(conn, case_id, patch["lineage_id"]):
         raise ConflictError(f"patch {patch['label']} is already linked to case {case_no}")
@@ -89,8 +89,8 @@ def _link(conn, store: Store, case_id: int, case_no: str, ref: str, on: date, us
     if other:
         raise ConflictError(f"patch {patch['label']} already belongs to case {other}: a patch has at most one case")
     repo.insert_link(conn, case_id, patch["lineage_id"], on)
-    return _apply(conn, patch, kind="case_linked", on=on, user=user, case_id=case_id, expected_version=None,
-                  payload={"case_no": case_no, "before": {"status": state["status"]}})
+    return apply_event(conn, patch, kind="case_linked", on=on, user=user, case_id=case_id, expected_version=None,
+                       payload={"case_no": case_no, "before": {"status": state["status"]}})
 
 
 def link_case(store: Store, case_no: str, refs: list[str], on: date, *, user: str | None = None) -> list[dict]:
@@ -105,7 +105,7 @@ def decide_case(store: Store, case_no: str, on: date, *, fine_yuan: float | None
                 outcome: str | None = None, user: str | None = None) -> dict:
     """Record the penalty decision (处罚决定): its date and fine in 元."""
     if fine_yuan is not None and fine_yuan < 0:
-        raise FieldMappingError(f"--fine must not be negative, got {fine_yuan}")
+        raise InvalidValueError(f"--fine must not be negative, got {fine_yuan}")
     with store.transaction() as conn:
         case = _find_case(conn, case_no)
         _check_vocabulary(conn, "outcome", outcome)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ..core.rounding import format_rate
-from ..errors import ConflictError, FieldMappingError, InvalidValueError, NotFoundError
+from ..errors import ConflictError, InvalidValueError, NotFoundError
 from ..store import Store
 from ..store import complaints as repo
 from ..store import events as events_repo
@@ -24,14 +24,14 @@ def add_complaint(store: Store, received: date, channel: str, category: str, con
                   respond_days: int = RESPOND_DAYS, complete_days: int = COMPLETE_DAYS,
                   user: str | None = None) -> dict:
     if channel not in CHANNELS:
-        raise FieldMappingError(f"--channel {channel!r} is not one of {', '.join(CHANNELS)}")
+        raise InvalidValueError(f"--channel {channel!r} is not one of {', '.join(CHANNELS)}")
     if not category.strip() or not content.strip():
-        raise FieldMappingError("--category and --content are required")
+        raise InvalidValueError("--category and --content are required")
     if respond_days < 0 or complete_days < respond_days:
-        raise FieldMappingError("deadlines: respond within 0 or more days, complete no sooner than respond")
+        raise InvalidValueError("deadlines: respond within 0 or more days, complete no sooner than respond")
     with store.transaction() as conn:
         if village and not repo.unit_exists(conn, village):
-            raise FieldMappingError(f"--village {village}: no such village")
+            raise InvalidValueError(f"--village {village}: no such village")
         cid = repo.insert_complaint(
             conn, received_on=received, channel=channel, category=category, content=content,
             lon=location[0] if location else None, lat=location[1] if location else None, village_code=village,
@@ -65,7 +65,7 @@ def close(store: Store, cid: int, on: date, result: str, *, patch: str | None = 
           user: str | None = None) -> dict:
     """Close (办结) a complaint, linking the patch or case it led to."""
     if not result.strip():
-        raise FieldMappingError("--result is required: say how it was settled")
+        raise InvalidValueError("--result is required: say how it was settled")
     with store.transaction() as conn:
         row = _get(conn, cid)
         if row["closed_on"]:

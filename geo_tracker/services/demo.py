@@ -10,7 +10,8 @@ from pathlib import Path
 import geopandas as gpd
 
 from ..errors import ConflictError, InputFileError
-from ..store import open_store, parse_url
+from ..store import open_store
+from ..store.url import remove_database_file
 from .batches import ImportOptions, ImportReport, import_batch, list_batches
 from .boundaries import BoundaryOptions, BoundaryReport, import_boundaries, list_boundaries
 from .cases import close_case, decide_case, open_case
@@ -115,11 +116,7 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
             f"the demo's sample data is missing from {data_dir} ({', '.join(missing)}): run the demo "
             "from a clone of the repository, or rebuild it with scripts/make_sample_batches.py"
         )
-    backend, sa_url = parse_url(url)
-    if backend == "spatialite":
-        path = Path(sa_url.database)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    remove_database_file(url)
     init_database(url)
     with open_store(url) as store:
         counts = database_info(store)["counts"]

@@ -10,7 +10,7 @@ import pandas as pd
 import pyogrio
 
 from ..core.lifecycle import STATUS_LABELS
-from ..errors import FieldMappingError
+from ..errors import InvalidValueError
 from ..store import Store
 from ..store.batches import patch_attrs
 from .patches import list_patches
@@ -69,7 +69,7 @@ def export_patches(store: Store, path: str | Path, *, as_of: date | None = None,
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise FieldMappingError(f"cannot export to {path.name}: use {', '.join(FORMATS)}")
+        raise InvalidValueError(f"cannot export to {path.name}: use {', '.join(FORMATS)}")
     frame = export_frame(store, as_of=as_of, batch=batch, source=source, villages=villages)
     renames = {column: name for column, name, _ in ADDED}
     if suffix == ".xlsx":

@@ -13,7 +13,8 @@ import shapely
 from ..core.sources import split_ref
 from ..core.lifecycle import STATE_COLUMNS, STATUSES, fold, is_overdue
 from ..core.matching import match_villages_as_of
-from ..errors import ConflictError, FieldMappingError, InvalidValueError, NotFoundError
+from ..core.values import plain
+from ..errors import ConflictError, InvalidValueError, NotFoundError
 from ..io.profiles import attribute_label
 from ..store import Store
 from ..store import admin_units as units_repo
@@ -99,7 +100,7 @@ EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_d
 def _current_filters(store: Store, *, status=None, **filters) -> tuple[str, dict]:
     """The SQL filters of current patches (``status``: the stored current status, checked here)."""
     if status is not None and status not in STATUSES:
-        raise FieldMappingError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
+        raise InvalidValueError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
     return repo.current_filters(store, status=status, **filters)
 
 
@@ -126,7 +127,7 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     costs a page; with it, the state must be folded first and paging happens after.
     """
     if status is not None and status not in STATUSES:
-        raise FieldMappingError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
+        raise InvalidValueError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
     if as_of is None:
         where, params = _current_filters(store, batch=batch, village=village, status=status, codes=codes,
                                          source=source, villages=villages, bbox=bbox, ids=ids)
@@ -201,25 +202,12 @@ def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: date
         history = repo.versions(conn, int(row["id"]), code)
         shares = repo.shares_with_names(conn, int(row["id"]))
         attrs, row_version = repo.attrs_and_version(conn, int(row["id"]))
-    data = {k: plain_value(row[k]) for k in row.index if k != "geometry"}
+    data = {k: plain(row[k]) for k in row.index if k != "geometry"}
     attrs = decode_json(attrs) or {}
     data.update({"villages": shares, "history": history, "attrs": attrs,
                  "attribute_labels": {k: attribute_label(k) for k in attrs}, "row_version": row_version,
                  "bounds": list(row.geometry.bounds), "geometry": shapely.geometry.mapping(row.geometry)})
     return data
-
-
-def plain_value(value):
-    """A value json.dumps takes: numpy scalars to Python, NaN to None."""
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
 
 
 def with_attributes(store: Store, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -234,7 +222,7 @@ def patches_geojson(frame: gpd.GeoDataFrame) -> dict:
     the bureau's attributes under ``attrs`` where the frame has them (:func:`with_attributes`)."""
     features = []
     for _, row in frame.iterrows():
-        props = {k: plain_value(row[k]) for k in PATCH_PROPERTIES + EXTRA_PROPERTIES}
+        props = {k: plain(row[k]) for k in PATCH_PROPERTIES + EXTRA_PROPERTIES}
         for key in ("issued_on", "deadline", "status_on"):
             props[key] = str(props[key]) if props[key] else None
         if "attrs" in frame:

@@ -21,7 +21,7 @@ from pyproj import CRS, Transformer
 from ..core.area import geodesic_area_mu
 from ..core.crs import STORAGE_CRS
 from ..core.geometry import normalise_polygons
-from ..errors import FieldMappingError, InputFileError, InvalidValueError, NotFoundError
+from ..errors import InputFileError, InvalidValueError, NotFoundError
 from ..io.readers import read_delivery
 from ..store import Store
 from ..store import admin_units as units_repo
@@ -29,7 +29,7 @@ from ..store import batches as batches_repo
 from ..store import events as events_repo
 from ..store import patrols as repo
 from .patches import load_villages, match_and_store
-from .tracking import _store_evidence, actor
+from .tracking import actor, record_evidence
 
 SOURCE = "patrol"
 
@@ -65,7 +65,7 @@ def add_patrol(store: Store, on: date, *, track: str | Path | None = None, villa
         valid = units_repo.load_units(conn, store, level="village", valid_on=on)
         unknown = sorted(set(villages) - set(valid["code"]))
         if unknown:
-            raise FieldMappingError(f"--villages {', '.join(unknown)}: no such village on {on} "
+            raise InvalidValueError(f"--villages {', '.join(unknown)}: no such village on {on} "
                                     "(`geo-tracker boundaries list --level village`)")
         covered = set(villages)
         if line is not None:
@@ -96,12 +96,12 @@ def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str
                    code: str | None = None, evidence: list[str | Path] = (), user: str | None = None) -> dict:
     """A problem found on patrol (发现问题), as a patch of source ``patrol``."""
     if (geometry is None) == (point is None):
-        raise FieldMappingError("give either --geometry FILE or --point LON,LAT")
+        raise InvalidValueError("give either --geometry FILE or --point LON,LAT")
     if not category or not category.strip():
-        raise FieldMappingError("--category is required (e.g. 违法占地, 乱搭乱建)")
+        raise InvalidValueError("--category is required (e.g. 违法占地, 乱搭乱建)")
     if point is not None:
         if radius_m <= 0:
-            raise FieldMappingError(f"--radius-m must be positive, got {radius_m}")
+            raise InvalidValueError(f"--radius-m must be positive, got {radius_m}")
         shape = _circle(point[0], point[1], radius_m)
     else:
         delivery = read_delivery(geometry)
@@ -142,7 +142,7 @@ def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str
         match_and_store(store, conn, [patch_id], [shape], [on], load_villages(conn, store))
         repo.insert_finding(conn, patrol_id=patrol_id, patch_id=patch_id, category=category, note=note)
         patch = events_repo.find_patch_by_lineage(conn, store, patch_id)
-        stored = [_store_evidence(conn, store, f, patch) for f in evidence]
+        stored = [record_evidence(conn, store, f, patch) for f in evidence]
         events_repo.insert_event(conn, kind="finding_recorded", occurred_on=on, actor=actor(user),
                                  patch_id=patch_id, batch_id=batch_id,
                                  payload={"patrol_id": patrol_id, "category": category, "note": note,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from ..core.rounding import fmt, format_rate, round_parts
 from ..core.stats import ADDITIVE, SUMS, derive
-from ..errors import FieldMappingError
+from ..errors import InvalidValueError
 from ..store import Store
 from ..store import complaints as complaints_repo
 from ..store import patrols as patrols_repo
@@ -28,11 +28,11 @@ YEARS = range(1949, 2200)
 
 def default_as_of(year: int | None, as_of: date | None) -> date:
     if year is not None and year not in YEARS:
-        raise FieldMappingError(f"--year {year} is not a year a patch can be issued in "
+        raise InvalidValueError(f"--year {year} is not a year a patch can be issued in "
                                 f"({YEARS.start}-{YEARS.stop - 1})", field="year")
     if as_of is not None:
         if as_of.year >= YEARS.stop:
-            raise FieldMappingError(f"--as-of {as_of} is after {YEARS.stop - 1}: give a real date", field="as_of")
+            raise InvalidValueError(f"--as-of {as_of} is after {YEARS.stop - 1}: give a real date", field="as_of")
         return as_of
     today = date.today()
     return min(date(year, 12, 31), today) if year else today
@@ -50,9 +50,9 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
     by = list(by)
     for name in by:
         if name not in BY:
-            raise FieldMappingError(f"--by {name!r} is not one of {', '.join(BY)}")
+            raise InvalidValueError(f"--by {name!r} is not one of {', '.join(BY)}")
     if approved_cultivated_mu is not None and approved_cultivated_mu <= 0:
-        raise FieldMappingError("--approved-cultivated-mu must be positive")
+        raise InvalidValueError("--approved-cultivated-mu must be positive")
     day = default_as_of(year, as_of)
     where, params = repo.figure_filters(year=year, source=source, batch=batch, village=village, villages=villages)
     query = dict(as_of=day, known_at=known_at, filters=where, params=params)
@@ -115,7 +115,7 @@ def subject_stats(store: Store, subject: str, *, as_of: date | None = None, year
     from .complaints import complaint_figures
 
     if subject not in SUBJECTS[1:]:
-        raise FieldMappingError(f"--subject {subject!r} is not one of {', '.join(SUBJECTS)}")
+        raise InvalidValueError(f"--subject {subject!r} is not one of {', '.join(SUBJECTS)}")
     day = default_as_of(year, as_of)
     if subject == "patrols":
         with store.engine.connect() as conn:

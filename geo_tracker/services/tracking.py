@@ -1,8 +1,10 @@
 """Tracking a patch through its life: verify, rectify, close, void; history; state as of a date.
 
 Every action is a dated, attributed event in the same transaction as the patch's
-projected status; nothing is overwritten. Actions dated before the patch's last
-event are refused, so the history always reads in order.
+projected status; nothing is overwritten. An action may be back-dated, even before
+the patch's last event: it must be allowed by the patch's status on its date, and
+the whole history, replayed in date order, must still be valid
+(:func:`~geo_tracker.core.lifecycle.validate_history`), else nothing is recorded.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ..errors import (
     BatchImportError, ConflictError, FieldMappingError, GeoTrackerError, InputFileError, InvalidValueError,
     NotFoundError,
 )
+from ..io.encoding import decode_text
 from ..io.evidence import store_evidence
 from ..io.readers import read_delivery
 from ..store import Store
@@ -54,7 +57,8 @@ def actor(user: str | None = None) -> str:
         return "unknown"
 
 
-def _state(conn, patch: dict, as_of: date | None = None, known_at: datetime | None = None) -> dict:
+def folded_state(conn, patch: dict, as_of: date | None = None, known_at: datetime | None = None) -> dict:
+    """The patch's lifecycle state (status, rectified areas, ...) folded from its lineage's events."""
     events = repo.lineage_events(conn, [patch["lineage_id"]])
     frame = pd.DataFrame([{"patch": patch["lineage_id"], "area_mu": patch["area_mu"],
                            "issued_on": patch["issued_on"]}])
@@ -66,20 +70,22 @@ def _validate(conn, patch: dict) -> None:
     validate_history(events, patch["area_mu"], patch["cultivated_mu"], patch["label"])
 
 
-def _check_date(patch: dict, on: date) -> None:
+def check_event_date(patch: dict, on: date) -> None:
+    """An event on a patch happens between its issue and today."""
     if on < patch["issued_on"]:
         raise InvalidValueError(f"{on} is before patch {patch['label']} was issued ({patch['issued_on']})")
     if on > date.today():
         raise InvalidValueError(f"{on} is in the future: record what has happened")
 
 
-def _apply(conn, patch: dict, *, kind: str, on: date, user: str | None, payload: dict,
-           expected_version: int | None, case_id: int | None = None) -> dict:
-    before = _state(conn, patch)
+def apply_event(conn, patch: dict, *, kind: str, on: date, user: str | None, payload: dict,
+                expected_version: int | None, case_id: int | None = None) -> dict:
+    """Record one lifecycle event on the patch, check the history it makes, store the new status."""
+    before = folded_state(conn, patch)
     event_id = repo.insert_event(conn, kind=kind, occurred_on=on, actor=actor(user), payload=payload,
                                  patch_id=patch["lineage_id"], batch_id=patch["batch_id"], case_id=case_id)
     _validate(conn, patch)
-    after = _state(conn, patch)
+    after = folded_state(conn, patch)
     repo.update_state(conn, patch, after["status"], after["status_on"], expected_version)
     return {"event_id": event_id, "patch": patch["label"], "before": before["status"], "status": after["status"],
             "status_on": after["status_on"], "rectified_mu": after["rectified_mu"],
@@ -91,19 +97,20 @@ def verify_patch(store: Store, ref: str, result: str, on: date, *, note: str | N
     """Record the field verification (核查) of a patch: legal, no_change or illegal."""
     result = RESULT_WORDS.get(str(result).strip(), result)
     if result not in VERIFY_RESULTS:
-        raise FieldMappingError(f"--result {result!r} is not one of {', '.join(VERIFY_RESULTS)} (合法/伪变化/违法)")
+        raise InvalidValueError(f"--result {result!r} is not one of {', '.join(VERIFY_RESULTS)} (合法/伪变化/违法)")
     with store.transaction() as conn:
         return _verify(conn, store, ref, result, on, note, cadre, user, expected_version)
 
 
 def _verify(conn, store, ref, result, on, note, cadre, user, expected_version) -> dict:
     patch = repo.find_patch(conn, store, ref)
-    _check_date(patch, on)
-    state = _state(conn, patch, as_of=on)
+    check_event_date(patch, on)
+    state = folded_state(conn, patch, as_of=on)
     check_transition("verify", state["status"], patch["label"])
     payload = {"result": result, "note": note, "cadre": cadre,
                "before": {"status": state["status"]}, "after": {"status": result}}
-    return _apply(conn, patch, kind="verified", on=on, user=user, payload=payload, expected_version=expected_version)
+    return apply_event(conn, patch, kind="verified", on=on, user=user, payload=payload,
+                       expected_version=expected_version)
 
 
 def close_patch(store: Store, ref: str, on: date, *, note: str | None = None, user: str | None = None,
@@ -111,12 +118,12 @@ def close_patch(store: Store, ref: str, on: date, *, note: str | None = None, us
     """Close (销号) a patch that is legal, unchanged or fully rectified."""
     with store.transaction() as conn:
         patch = repo.find_patch(conn, store, ref)
-        _check_date(patch, on)
-        state = _state(conn, patch, as_of=on)
+        check_event_date(patch, on)
+        state = folded_state(conn, patch, as_of=on)
         check_transition("close", state["status"], patch["label"])
         payload = {"note": note, "before": {"status": state["status"]}, "after": {"status": "closed"}}
-        return _apply(conn, patch, kind="closed", on=on, user=user, payload=payload,
-                      expected_version=expected_version)
+        return apply_event(conn, patch, kind="closed", on=on, user=user, payload=payload,
+                           expected_version=expected_version)
 
 
 def _part_area(path: str | Path, patch: dict) -> tuple[float, str]:
@@ -142,10 +149,10 @@ def _drawn_area(drawn: dict, patch: dict) -> tuple[float, str]:
     try:
         sketch = shapely.geometry.shape(drawn)
     except Exception:
-        raise FieldMappingError("the drawn part is not a GeoJSON polygon", field="drawn") from None
+        raise InvalidValueError("the drawn part is not a GeoJSON polygon", field="drawn") from None
     check = normalise_polygons(np.array([sketch], dtype=object))
     if check.problems:
-        raise FieldMappingError(f"the drawn part {check.problems[0]}", field="drawn")
+        raise InvalidValueError(f"the drawn part {check.problems[0]}", field="drawn")
     part = shapely.intersection(check.geometries[0], patch["geom"])
     area = float(geodesic_area_mu([part])[0]) if not part.is_empty else 0.0
     if area <= AREA_EPSILON_MU:
@@ -164,20 +171,20 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
     ``geometry`` is a file holding the rectified part, ``drawn`` a part sketched on the map.
     """
     if measure not in MEASURES:
-        raise FieldMappingError(f"--measure {measure!r} is not one of {', '.join(MEASURES)}", field="measure")
+        raise InvalidValueError(f"--measure {measure!r} is not one of {', '.join(MEASURES)}", field="measure")
     if sum(x is not None and x is not False for x in (area_mu, geometry, drawn, full or None)) != 1:
-        raise FieldMappingError("give exactly one of --area-mu, --full and --geometry (or a part drawn on the map)",
+        raise InvalidValueError("give exactly one of --area-mu, --full and --geometry (or a part drawn on the map)",
                                 field="area_mu")
     if area_mu is not None and area_mu <= 0:
-        raise FieldMappingError(f"--area-mu must be positive, got {area_mu}")
+        raise InvalidValueError(f"--area-mu must be positive, got {area_mu}")
     if cultivated_mu is not None and cultivated_mu < 0:
-        raise FieldMappingError(f"--cultivated-mu must not be negative, got {cultivated_mu}")
+        raise InvalidValueError(f"--cultivated-mu must not be negative, got {cultivated_mu}")
     with store.transaction() as conn:
         patch = repo.find_patch(conn, store, ref)
-        _check_date(patch, on)
-        state = _state(conn, patch, as_of=on)
+        check_event_date(patch, on)
+        state = folded_state(conn, patch, as_of=on)
         check_transition("rectify", state["status"], patch["label"])
-        current = _state(conn, patch)
+        current = folded_state(conn, patch)
         remaining = patch["area_mu"] - current["rectified_mu"]
         part_wkt = None
         if full:
@@ -205,16 +212,17 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
                     f"rectified cultivated land of patch {patch['label']} would reach "
                     f"{current['rectified_cultivated_mu'] + cultivated_mu:.4f} 亩, more than its {limit:.4f} 亩 of 耕地"
                 )
-        stored = [_store_evidence(conn, store, f, patch) for f in evidence]
+        stored = [record_evidence(conn, store, f, patch) for f in evidence]
         payload = {"measure": measure, "measure_label": MEASURE_LABELS[measure], "area_mu": area_mu,
                    "cultivated_mu": cultivated_mu, "full": bool(full), "geometry_wkt": part_wkt,
                    "evidence": stored, "note": note, "before": {"rectified_mu": current["rectified_mu"]},
                    "after": {"rectified_mu": current["rectified_mu"] + area_mu}}
-        return _apply(conn, patch, kind="rectified", on=on, user=user, payload=payload,
-                      expected_version=expected_version)
+        return apply_event(conn, patch, kind="rectified", on=on, user=user, payload=payload,
+                           expected_version=expected_version)
 
 
-def _store_evidence(conn, store: Store, path, patch: dict) -> dict:
+def record_evidence(conn, store: Store, path, patch: dict) -> dict:
+    """Keep an evidence file for the patch, with where it was taken and how far that is from the patch."""
     item = store_evidence(path, store.evidence_dir)
     evidence_repo.record(conn, item.__dict__)
     distance = None
@@ -240,7 +248,7 @@ def evidence_path(store: Store, sha256: str) -> Path | None:
 def void_event(store: Store, event_id: int, reason: str, *, user: str | None = None) -> dict:
     """Void a mistaken lifecycle event by a new one that says why; the original stays."""
     if not reason or not reason.strip():
-        raise FieldMappingError("--reason is required: say why the event is void")
+        raise InvalidValueError("--reason is required: say why the event is void")
     with store.transaction() as conn:
         target = repo.get_event(conn, event_id)
         if target is None:
@@ -263,7 +271,7 @@ def void_event(store: Store, event_id: int, reason: str, *, user: str | None = N
         if target["patch_id"] is not None:
             patch = repo.find_patch_by_lineage(conn, store, target["patch_id"])
             _validate(conn, patch)
-            after = _state(conn, patch)
+            after = folded_state(conn, patch)
             repo.update_state(conn, patch, after["status"], after["status_on"])
             result.update(patch=patch["label"], status=after["status"])
         return result
@@ -285,7 +293,7 @@ def patch_history(store: Store, ref: str) -> list[dict]:
 def patch_state(store: Store, ref: str, as_of: date | None = None, known_at: datetime | None = None) -> dict:
     with store.engine.connect() as conn:
         patch = repo.find_patch(conn, store, ref)
-        state = _state(conn, patch, as_of, known_at)
+        state = folded_state(conn, patch, as_of, known_at)
     state["patch"] = patch["label"]
     return state
 
@@ -306,13 +314,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputFileError(f"{path} does not exist: check the path")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(io.StringIO(raw.decode(encoding)), dtype=str, keep_default_na=False)
-        except UnicodeDecodeError:
-            continue
-    raise InputFileError(f"{path.name} is neither UTF-8 nor GBK text")
+    text, _encoding = decode_text(path.read_bytes(), name=path.name)
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
 
 def verify_from_file(store: Store, path: str | Path, *, batch: str | None = None, user: str | None = None) -> dict:

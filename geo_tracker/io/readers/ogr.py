@@ -17,7 +17,7 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from ...errors import LayerSelectionError, UnsupportedFormatError
-from ..encoding import EncodingDecision, _companion, detect_dbf_encoding
+from ..encoding import EncodingDecision, companion, detect_dbf_encoding
 
 DRIVER_BY_SUFFIX = {
     ".shp": "ESRI Shapefile",
@@ -49,12 +49,12 @@ def check_shapefile(shp: Path) -> list[str]:
             f"{name} is truncated: its header says {declared} bytes but the file has {size}; "
             "the copy or download was cut short, ask for the file again"
         )
-    if not _companion(shp, ".dbf").exists():
+    if not companion(shp, ".dbf").exists():
         raise UnsupportedFormatError(
             f"{name} has no {shp.stem}.dbf beside it: the attribute table (patch codes, areas) is "
             "missing; ask the bureau to send .shp, .shx, .dbf and .prj together"
         )
-    if not _companion(shp, ".shx").exists():
+    if not companion(shp, ".shx").exists():
         return [f"{name} has no .shx index: rebuilt it from the .shp (GDAL SHAPE_RESTORE_SHX)"]
     return []
 
@@ -62,7 +62,7 @@ def check_shapefile(shp: Path) -> list[str]:
 @contextmanager
 def _readable_shapefile(shp: Path) -> Iterator[Path]:
     """The shapefile itself, or a private copy with its .shx rebuilt when that is missing."""
-    if _companion(shp, ".shx").exists():
+    if companion(shp, ".shx").exists():
         yield shp
         return
     tmp = Path(tempfile.mkdtemp(prefix="geo_tracker_shx_"))

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from geo_tracker.errors import ZuobiaoFormatError
+from geo_tracker.errors import EncodingDetectionError, ZuobiaoFormatError
+
+from ..encoding import decode_text
 
 ATTRIBUTE_SECTION = "属性描述"
 COORDINATE_SECTION = "地块坐标"
@@ -95,7 +97,10 @@ def parse_zuobiao(
     data: bytes, *, path: str = "<zuobiao>", encoding: str | None = None
 ) -> ZuobiaoFile:
     """Parse a 坐标txt file; raise ZuobiaoFormatError only where reading around is impossible."""
-    text, used_encoding = _decode(data, path, encoding)
+    try:  # writers use UTF-8 (with or without BOM) or GB18030/GBK; Notepad's 'Unicode' is UTF-16
+        text, used_encoding = decode_text(data, encoding, name=path)
+    except EncodingDetectionError as e:
+        raise ZuobiaoFormatError(str(e)) from None
     header: dict[str, str] = {}
     file_warnings: list[str] = []
     pending: list[_PendingParcel] = []
@@ -156,27 +161,6 @@ def parse_zuobiao(
     axis_order = _decide_axis_order(pending, path, file_warnings)
     parcels = [_finish_parcel(p, axis_order) for p in pending]
     return ZuobiaoFile(header, parcels, used_encoding, axis_order, file_warnings)
-
-
-def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
-    """Writers use UTF-8 (with or without BOM) or GB18030/GBK; Notepad's 'Unicode' is UTF-16."""
-    if encoding is not None:
-        candidates = [encoding]
-    elif data.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", "gb18030"]
-    for candidate in candidates:
-        try:
-            return data.decode(candidate).lstrip("\ufeff"), candidate
-        except (UnicodeDecodeError, LookupError):
-            continue
-    raise ZuobiaoFormatError(
-        f"{path}: cannot decode the file as {' or '.join(candidates)}; "
-        "save it as UTF-8 or GB18030 and try again"
-    )
 
 
 def _read_key_value(
