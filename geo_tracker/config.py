@@ -15,6 +15,9 @@ from pathlib import Path
 from .errors import ConfigurationError
 
 CONFIG_ENV = "GEO_TRACKER_CONFIG"
+#: The database when ``--db`` is not given, and the file when neither is.
+DB_ENV_VAR = "GEO_TRACKER_DB"
+DEFAULT_DB_FILE = "geo_tracker.sqlite"
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_stats import fill  # noqa: E402
-from geo_tracker.api.ogc import _page  # noqa: E402
+from geo_tracker.server.ogc import collection_page  # noqa: E402
 from benchlib import backend_arguments, on_each_backend  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
 from geo_tracker.store import open_store  # noqa: E402
@@ -67,7 +67,7 @@ def measure(url: str, n: int, repeat: int) -> list[tuple[int, float, float]]:
                 assert floor_page(store, offset) == PAGE
                 floors.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                matched, page = _page(store, "patches", None, {}, None, None, PAGE, offset)
+                matched, page = collection_page(store, "patches", None, {}, None, None, PAGE, offset)
                 ours.append(time.perf_counter() - t)
                 assert matched == n and len(page) == PAGE
             out.append((offset, min(floors), min(ours)))

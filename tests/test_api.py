@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import bureau_files as bf
-from geo_tracker.api.app import create_app
+from geo_tracker.server.app import create_app
 from geo_tracker.services import accounts, tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries

@@ -195,18 +195,28 @@ def test_demo_builds_a_database_and_prints_info(tmp_path, monkeypatch):
 
 def test_every_command_is_registered_lazily_and_loads_only_its_own_modules():
     import importlib
+
+    from geo_tracker.cli import COMMANDS, cli
+
+    for modules, _summary in COMMANDS.values():
+        for module in modules:
+            importlib.import_module(f"geo_tracker.cli.{module}")
+    assert set(cli.commands) == set(COMMANDS)                          # no command without its entry
+    for name, (_modules, summary) in COMMANDS.items():                 # --help shows each one's own line
+        assert summary == cli.commands[name].get_short_help_str(limit=10**6), name
+    heavy = ("sqlalchemy", "rich", "pandas", "geopandas", "shapely", "fastapi")
+    assert modules_loaded_by(["--help"], heavy) == "[] True"           # the root help imports no command
+    web = ("fastapi", "uvicorn", "docx", "matplotlib", "folium", "argon2")
+    assert modules_loaded_by(["patches", "verify", "--help"], web).startswith("[]")
+
+
+def modules_loaded_by(args: list[str], watched: tuple[str, ...]) -> str:
+    """Which of ``watched`` a fresh interpreter has loaded after running ``geo-tracker ARGS``,
+    and whether the output lists the commands."""
     import subprocess
     import sys
 
-    from geo_tracker.cli import COMMAND_MODULES, cli
-
-    for modules in COMMAND_MODULES.values():
-        for module in modules:
-            importlib.import_module(f"geo_tracker.cli.{module}")
-    assert set(cli.commands) == set(COMMAND_MODULES)                   # no command without its entry
     probe = ("import sys; from click.testing import CliRunner; from geo_tracker.cli import cli; "
-             "CliRunner().invoke(cli, ['patches', 'verify', '--help'], catch_exceptions=False); "
-             "print(sorted(m for m in ('fastapi', 'uvicorn', 'docx', 'matplotlib', 'folium', 'argon2') "
-             "if m in sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "[]"
+             f"out = CliRunner().invoke(cli, {args!r}, catch_exceptions=False).output; "
+             f"print(sorted(m for m in {watched!r} if m in sys.modules), 'Batches of patches' in out)")
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()

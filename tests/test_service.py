@@ -286,7 +286,7 @@ def test_tiles_are_versioned_by_writes(server):
 def test_security_headers(county):
     from fastapi.testclient import TestClient
 
-    from geo_tracker.api.app import create_app
+    from geo_tracker.server.app import create_app
     from geo_tracker.config import ServiceSettings
 
     db_url, tokens = county
@@ -570,7 +570,7 @@ def test_scope_holds_for_batches_cases_shared_codes_and_staging(county, tmp_path
 
     from fastapi.testclient import TestClient
 
-    from geo_tracker.api.app import create_app
+    from geo_tracker.server.app import create_app
     from geo_tracker.maps.builder import script_json
 
     db_url, tokens = county
@@ -630,7 +630,7 @@ def test_a_scoped_liaison_writes_only_inside_their_units(county, tmp_path):
     township's patches by re-issuing a county-wide batch, and redraw its boundaries."""
     from fastapi.testclient import TestClient
 
-    from geo_tracker.api.app import create_app
+    from geo_tracker.server.app import create_app
 
     db_url, tokens = county
     with open_store(db_url) as store:
@@ -707,14 +707,14 @@ def test_logins_are_throttled_on_every_path_and_recover(county, monkeypatch):
 
     from fastapi.testclient import TestClient
 
-    from geo_tracker.api.app import create_app
+    from geo_tracker.server.app import create_app
     from geo_tracker.services.logins import LoginGuard
 
     db_url, tokens = county
     clock = FakeClock()
     monkeypatch.setattr(accounts, "GUARD", LoginGuard(clock))
-    monkeypatch.setattr("geo_tracker.api.errors.TARPIT_S", 0.0)
-    monkeypatch.setattr("geo_tracker.web.pages.TARPIT_S", 0.0)
+    monkeypatch.setattr("geo_tracker.server.errors.TARPIT_S", 0.0)
+    monkeypatch.setattr("geo_tracker.server.pages.account.TARPIT_S", 0.0)
     with open_store(db_url) as store:
         app = TestClient(create_app(store))
         wrong = {"username": "viewer_own", "password": "not the password"}
@@ -765,7 +765,7 @@ def test_logins_are_throttled_on_every_path_and_recover(county, monkeypatch):
 def test_a_password_change_ends_sessions_and_tokens(county):
     from fastapi.testclient import TestClient
 
-    from geo_tracker.api.app import create_app
+    from geo_tracker.server.app import create_app
 
     db_url, tokens = county
     with open_store(db_url) as store:
@@ -799,7 +799,7 @@ def test_the_back_off_keeps_growing_past_the_window():
 def test_a_strange_login_token_is_refused_not_a_bug(county):
     from fastapi.testclient import TestClient
 
-    from geo_tracker.api.app import create_app
+    from geo_tracker.server.app import create_app
 
     db_url, _tokens = county
     with open_store(db_url) as store:

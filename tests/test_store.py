@@ -218,3 +218,20 @@ def test_spatialite_blobs_are_byte_identical_to_spatialites_own(tmp_path):
         theirs = [conn.exec_driver_sql("SELECT CastToMultiPolygon(GeomFromWKB(?, 4490))",
                                        (shapely.to_wkb(g),)).scalar_one() for g in geoms]
     assert ours == [bytes(t) for t in theirs]
+
+
+def test_revision_check_without_alembic_agrees_with_alembic(empty_db_url):
+    """Every command checks the schema from the file names and the version table; Alembic,
+    a second of imports, reads the same head, the same revisions and the same current one."""
+    from alembic.runtime.migration import MigrationContext
+
+    assert migrate.alembic_revisions() == (migrate.head_revision(), migrate.known_revisions())
+    with open_store(empty_db_url, create=True, check_schema=False) as store:
+        with store.engine.connect() as conn:
+            assert migrate.current_revision(conn) is None
+    init_database(empty_db_url)
+    with open_store(empty_db_url) as store:
+        with store.engine.connect() as conn:
+            opts = {"version_table_schema": migrate.version_table_schema(conn)}
+            theirs = MigrationContext.configure(conn, opts=opts).get_current_revision()
+            assert migrate.current_revision(conn) == theirs == migrate.head_revision()

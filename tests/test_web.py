@@ -304,7 +304,7 @@ def test_an_xss_attribute_shows_as_text_everywhere(browser, demo, backend):
 def page_client(store):
     from fastapi.testclient import TestClient
 
-    from geo_tracker.api.app import create_app
+    from geo_tracker.server.app import create_app
 
     return TestClient(create_app(store), headers={"Accept": "text/html"})
 
@@ -372,7 +372,7 @@ def test_a_form_sent_after_the_session_ended_returns_to_its_page(store):
 
 
 def test_the_english_catalogue_has_every_word():
-    from geo_tracker.web.messages import MESSAGES
+    from geo_tracker.server.pages.messages import MESSAGES
 
     assert set(MESSAGES["en"]) == set(MESSAGES["zh"])
     used = set()

@@ -7,14 +7,18 @@ import json
 import sys
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
 
 from .. import __version__
-from ..store.failures import translate
+from ..config import DB_ENV_VAR
 from ..errors import GeoTrackerError
-from ..store import Store, open_store
-from ..store.url import ENV_VAR, mask, resolve_url
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) and rich load when a command needs them, not for --help
+    from rich.console import Console
+
+    from ..store import Store
 
 
 class CommandError(click.ClickException):
@@ -31,24 +35,37 @@ class AppContext:
     debug: bool
 
     def open_store(self) -> Store:
+        from ..store import open_store
+
         return open_store(self.db_url)
 
 
 class GeoTrackerGroup(click.Group):
     """Turns our exceptions into clean CLI errors at the one outermost place, and imports a
-    command's module only when that command runs (``lazy``: command name -> modules), so
-    `patches verify` does not first load the web server, Word and matplotlib."""
+    command's module only when that command runs (``lazy``: command name -> (modules, summary)),
+    so `patches verify` does not first load the web server, Word and matplotlib, and
+    `geo-tracker --help` loads none of them."""
 
-    lazy: dict[str, tuple[str, ...]] = {}
+    lazy: dict[str, tuple[tuple[str, ...], str]] = {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(self.lazy))
 
     def get_command(self, ctx: click.Context, name: str):
         if name not in self.commands:
-            for module in self.lazy.get(name, ()):
+            for module in self.lazy.get(name, ((), ""))[0]:
                 importlib.import_module(f"{__package__}.{module}")
         return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, self.commands[name].get_short_help_str(limit) if name in self.commands
+                 else click.utils.make_default_short_help(self.lazy[name][1], limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -58,6 +75,9 @@ class GeoTrackerGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as e:
+            from ..store.failures import translate
+            from ..store.url import mask, resolve_url
+
             app = ctx.obj
             known = translate(e, f"the database {mask(resolve_url(app.db_url if app else None))}")
             if known is not None:
@@ -76,10 +96,10 @@ class GeoTrackerGroup(click.Group):
 @click.option(
     "--db",
     "db_url",
-    envvar=ENV_VAR,
+    envvar=DB_ENV_VAR,
     metavar="URL",
     help="sqlite:///FILE (SpatiaLite) or postgresql://HOST/DB (PostGIS). "
-    f"Default: ${ENV_VAR}, else ./geo_tracker.sqlite.",
+    f"Default: ${DB_ENV_VAR}, else ./geo_tracker.sqlite.",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.version_option(__version__, prog_name="geo-tracker")
@@ -96,6 +116,8 @@ def cli(ctx: click.Context, db_url: str | None, debug: bool):
 
 def console(*, stderr: bool = False) -> Console:
     """A rich console; wide when writing to a file or pipe so tables are not cut."""
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     return Console(file=stream, soft_wrap=True, width=None if stream.isatty() else 200,
                    stderr=stderr)
@@ -103,6 +125,17 @@ def console(*, stderr: bool = False) -> Console:
 
 #: Dates on the command line, as reports write them.
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def lonlat(value: str | None) -> tuple[float, float] | None:
+    """A place given as LON,LAT (a Chinese comma too), for --point and --location."""
+    if value is None:
+        return None
+    try:
+        lon, lat = (float(v) for v in value.replace("，", ",").split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not LON,LAT (e.g. 106.4321,29.8312)") from None
+    return lon, lat
 
 
 def reader_options(func):

@@ -46,7 +46,7 @@ def serve_tiles(app: AppContext, host, port):
 
         geo-tracker --db postgresql://127.0.0.1/county serve-tiles --port 8001
     """
-    from ..api.tileserver import make_server
+    from ..server.tileserver import make_server
 
     store = app.open_store()
     server = make_server(store, host, port)

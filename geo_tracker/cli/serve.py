@@ -31,7 +31,7 @@ def serve(app: AppContext, host, port, config_file, workers):
 
     import uvicorn
 
-    from ..api.app import create_app
+    from ..server.app import create_app
     from ..config import CONFIG_ENV, load_settings
     from ..store.url import ENV_VAR
 
@@ -57,4 +57,4 @@ def serve(app: AppContext, host, port, config_file, workers):
     os.environ[ENV_VAR] = str(store.url.render_as_string(hide_password=False))
     if config_file:
         os.environ[CONFIG_ENV] = str(config_file)
-    uvicorn.run("geo_tracker.api.app:app_from_environment", factory=True, workers=workers, **options)
+    uvicorn.run("geo_tracker.server.app:app_from_environment", factory=True, workers=workers, **options)

@@ -1,8 +1,12 @@
-"""Who is asking: bearer tokens and HTTP Basic for scripts and GIS clients, session cookies for pages.
+"""What every route depends on: who is asking, what they may see, and the form values pages send.
 
-A cookie-authenticated request that changes something must carry the session's
-CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``); token and Basic
-requests need none, since a browser never adds those by itself.
+Tokens and HTTP Basic serve scripts and GIS clients, session cookies the pages. A
+cookie-authenticated request that changes something must carry the session's CSRF
+token (header ``X-CSRF-Token`` or form field ``csrf_token``); token and Basic requests
+need none, since a browser never adds those by itself.
+
+A route asks for a :class:`Caller` through ``need(action)``: the user, the store and
+the user's unit scope in one value, so the scope is decided in one place.
 """
 
 from __future__ import annotations
@@ -10,13 +14,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
+import math
+from datetime import date
+from functools import cached_property
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import AuthenticationError, CSRFError
+from ..errors import AuthenticationError, CSRFError, InvalidValueError
 from ..services import accounts
 from ..services.accounts import Principal
+from ..store import Store
 
 COOKIE = "gt_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -33,21 +42,26 @@ async def principal(request: Request) -> Principal:
         # Off the event loop: a password check is an Argon2 hash, which would stall every request.
         user = await run_in_threadpool(_from_header, store, header, client_address(request))
     else:
-        cookie = request.cookies.get(COOKIE)
-        if not cookie:
-            raise AuthenticationError("log in first (POST /api/v1/login), or send 'Authorization: Bearer <token>' "
-                                      "(`geo-tracker tokens create`)")
-        user, csrf = accounts.session_principal(store, cookie)
-        request.state.csrf = csrf
-        if request.method not in SAFE_METHODS:
-            sent = request.headers.get("x-csrf-token")
-            if sent is None and "form" in request.headers.get("content-type", ""):
-                sent = (await request.form()).get("csrf_token")
-            if not sent or not hmac.compare_digest(str(sent).encode(), csrf.encode()):
-                raise CSRFError("the form's CSRF token is missing or wrong: reload the page and send it again",
-                                field="csrf_token")
+        user = await _from_cookie(request, store)
     request.state.principal = user
     request.state.user = user.username
+    return user
+
+
+async def _from_cookie(request: Request, store: Store) -> Principal:
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        raise AuthenticationError("log in first (POST /api/v1/login), or send 'Authorization: Bearer <token>' "
+                                  "(`geo-tracker tokens create`)")
+    user, csrf = accounts.session_principal(store, cookie)
+    request.state.csrf = csrf
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token")
+        if sent is None and "form" in request.headers.get("content-type", ""):
+            sent = (await request.form()).get("csrf_token")
+        if not sent or not hmac.compare_digest(str(sent).encode(), csrf.encode()):
+            raise CSRFError("the form's CSRF token is missing or wrong: reload the page and send it again",
+                            field="csrf_token")
     return user
 
 
@@ -55,7 +69,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _from_header(store, header: str, address: str) -> Principal:
+def _from_header(store: Store, header: str, address: str) -> Principal:
     scheme, _, value = header.partition(" ")
     scheme, value = scheme.lower(), value.strip()
     if scheme == "bearer" and value:
@@ -81,13 +95,45 @@ def refuse_cross_site(request: Request) -> None:
         raise CSRFError("a login from another site's page is refused", field="csrf_token")
 
 
+class Caller:
+    """Who asks, against which store, within which units (None: all)."""
+
+    def __init__(self, request: Request, user: Principal):
+        self.request, self.user = request, user
+        self.store: Store = request.app.state.store
+        self.settings = request.app.state.settings
+
+    @cached_property
+    def villages(self) -> frozenset[str] | None:
+        """The village codes the user may see and change."""
+        return accounts.scope_villages(self.store, self.user)
+
+    def patch(self, ref: str) -> str:
+        """``BATCH/CODE`` of a patch the user may see (404 for any other)."""
+        return accounts.patch_in_scope(self.store, self.user, ref)
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+
 def need(action: str):
-    """A dependency that lets only roles allowed to take ``action`` through (403 for the others)."""
-    async def check(user: Principal = Depends(principal)) -> Principal:
+    """A dependency giving the :class:`Caller` when its role may take ``action`` (403 otherwise)."""
+    async def check(request: Request, user: Principal = Depends(principal)) -> Caller:
         user.require(action)
-        return user
+        return Caller(request, user)
     check.__name__ = f"need_{action}"
     return check
+
+
+async def signed_in(request: Request, user: Principal = Depends(principal)) -> Caller:
+    """Any signed-in user; pages check the action themselves, to render a refusal as a page."""
+    return Caller(request, user)
+
+
+async def user_admin(request: Request, user: Principal = Depends(principal)) -> Caller:
+    user.require_user_admin()
+    return Caller(request, user)
 
 
 def me(user: Principal) -> dict:
@@ -113,31 +159,42 @@ def close_session(request: Request, response: Response) -> None:
     response.delete_cookie(COOKIE, path="/")
 
 
-def router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["accounts"])
+# --- values sent as text (forms and queries) -----------------------------------------------
+def required_date(value: str, field: str = "on") -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"date {value!r} is not a date (YYYY-MM-DD)", field=field) from None
 
-    @api.post("/login")
-    def login(request: Request, response: Response, username: str = Form(...), password: str = Form(...)):
-        """Log in with a form (user name, password): sets the HttpOnly session cookie, returns the CSRF token."""
-        refuse_cross_site(request)
-        user = accounts.authenticate(request.app.state.store, username, password, address=client_address(request))
-        return {"user": me(user), "csrf_token": open_session(request, response, user)}
 
-    @api.post("/logout")
-    def logout(request: Request, response: Response, user: Principal = Depends(principal)):
-        close_session(request, response)
-        return {"logged_out": user.username}
+def optional_date(value: str | None) -> date | None:
+    """A filter's date: anything that is not one is no filter."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
-    @api.get("/me")
-    def whoami(user: Principal = Depends(principal)):
-        return me(user)
 
-    @api.post("/me/password")
-    def password(request: Request, old_password: str = Form(...), new_password: str = Form(...),
-                 user: Principal = Depends(principal)):
-        """Change one's own password (the old one is checked); every session and API token of the user ends."""
-        revoked = accounts.change_password(request.app.state.store, user.username, new_password, old_password,
-                                           address=client_address(request))
-        return {"changed": user.username, "tokens_revoked": revoked}
+def number(value: str, field: str) -> float:
+    try:
+        found = float(value)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"{field} {value!r} is not a number", field=field) from None
+    if not math.isfinite(found):
+        raise InvalidValueError(f"{field} {value!r} is not a finite number", field=field)
+    return found
 
-    return api
+
+def drawn_part(text: str | None) -> dict | None:
+    """The rectified part sketched on a map, sent as GeoJSON text (a geometry or a Feature)."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise InvalidValueError("the drawn part is not GeoJSON", field="drawn") from None
+    if isinstance(data, dict) and data.get("type") == "Feature":
+        data = data.get("geometry")
+    if not isinstance(data, dict):
+        raise InvalidValueError("the drawn part is not a GeoJSON geometry", field="drawn")
+    return data

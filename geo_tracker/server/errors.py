@@ -17,7 +17,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import errors as e
 from ..services.logins import TARPIT_S
 from ..store.failures import DatabaseError, RefusedValueError, translate
-from ..core.lifecycle import TransitionError
 
 #: Most specific first; the first class the error is an instance of gives its code.
 ERROR_CODES: list[tuple[type[e.GeoTrackerError], str]] = [
@@ -34,9 +33,9 @@ ERROR_CODES: list[tuple[type[e.GeoTrackerError], str]] = [
     (e.BatchNotFoundError, "batch_not_found"),
     (e.NotFoundError, "not_found"),
     (e.StaleRowError, "stale_row_version"),
+    (e.TransitionError, "transition_not_allowed"),
     (e.ConflictError, "conflict"),
     (e.InvalidValueError, "invalid_value"),
-    (TransitionError, "transition_not_allowed"),
     (e.TooManyAttemptsError, "too_many_attempts"),
     (e.StorageFullError, "storage_full"),
     (e.CSRFError, "csrf_token_missing"),
@@ -85,12 +84,12 @@ def wants_html(request: Request) -> bool:
             and "text/html" in request.headers.get("accept", ""))
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, render_page=None) -> None:
+    """The handlers: our errors as JSON, or as a page by ``render_page(request, error)`` for a browser."""
     @app.exception_handler(e.GeoTrackerError)
     async def _ours(request: Request, error: e.GeoTrackerError):
         if isinstance(error, e.TooManyAttemptsError):
             await asyncio.sleep(min(error.retry_after, TARPIT_S))  # hold the guesser, not the server
-        render_page = getattr(request.app.state, "html_error", None)
         if render_page is not None and wants_html(request):
             return render_page(request, error)
         return error_response(error)
@@ -103,7 +102,9 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"code": "invalid_value", "message": message, "field": field}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException):
+    async def _http(request: Request, error: StarletteHTTPException):
+        if error.status_code == 404 and render_page is not None and wants_html(request):
+            return render_page(request, e.NotFoundError(f"no page {request.url.path}"))
         codes = {404: "not_found", 405: "method_not_allowed"}
         return JSONResponse({"code": codes.get(error.status_code, "http_error"), "message": str(error.detail),
                              "field": None}, status_code=error.status_code)

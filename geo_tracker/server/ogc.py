@@ -14,17 +14,16 @@ from datetime import date
 
 import numpy as np
 import shapely
-from fastapi import Depends, FastAPI, Path, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Path, Query, Request
 
-from ..errors import FieldMappingError, NotFoundError
-from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, count_patches, list_patches, plain_value
-from ..services import accounts
-from ..services.accounts import Principal
+from ..errors import InvalidValueError, NotFoundError
 from ..services.batches import list_batches
+from ..services.boundaries import village_units
+from ..core.values import plain
+from ..services.patches import EXTRA_PROPERTIES, PATCH_PROPERTIES, count_patches, list_patches
 from ..store import Store
-from ..store import admin_units as units_repo
-from .auth import need
+from .deps import Caller, need
+from .responses import json_response
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
@@ -42,17 +41,11 @@ COLLECTIONS = {
 MAX_LIMIT = 10_000
 
 
-def _json(data: dict, media: str = "application/json", headers: dict | None = None) -> Response:
-    import json
-
-    return Response(json.dumps(data, ensure_ascii=False, default=str), media_type=media, headers=headers or {})
-
-
 def _crs(value: str | None) -> str:
     if value is None:
         return CRS84
     if value not in CRS_ALIASES:
-        raise FieldMappingError(f"crs {value!r} is not offered: use {CRS84} or {CGCS2000}")
+        raise InvalidValueError(f"crs {value!r} is not offered: use {CRS84} or {CGCS2000}")
     return CRS_ALIASES[value]
 
 
@@ -66,7 +59,7 @@ def _as_of(value: str | None) -> date | None:
     try:
         return date.fromisoformat(end[:10])
     except ValueError:
-        raise FieldMappingError(f"datetime {value!r} is not an RFC 3339 date or interval") from None
+        raise InvalidValueError(f"datetime {value!r} is not an RFC 3339 date or interval") from None
 
 
 def _bbox(value: str | None, crs: str):
@@ -75,9 +68,9 @@ def _bbox(value: str | None, crs: str):
     try:
         numbers = [float(v) for v in value.split(",")]
     except ValueError:
-        raise FieldMappingError(f"bbox {value!r} is not four numbers") from None
+        raise InvalidValueError(f"bbox {value!r} is not four numbers") from None
     if len(numbers) != 4:
-        raise FieldMappingError(f"bbox {value!r} must be minx,miny,maxx,maxy")
+        raise InvalidValueError(f"bbox {value!r} must be minx,miny,maxx,maxy")
     if crs == CGCS2000:  # lat, lon order
         numbers = [numbers[1], numbers[0], numbers[3], numbers[2]]
     return shapely.box(*numbers)
@@ -103,7 +96,7 @@ def _collections(store: Store, villages=None) -> dict[str, str]:
     return found
 
 
-def _page(store: Store, collection: str, as_of: date | None, filters: dict, villages=None, area=None,
+def collection_page(store: Store, collection: str, as_of: date | None, filters: dict, villages=None, area=None,
           limit: int | None = None, offset: int = 0) -> tuple[int, list]:
     """(numberMatched, the page's features). Current patches are counted, filtered and paged in SQL."""
     batch = None
@@ -124,7 +117,7 @@ def _page(store: Store, collection: str, as_of: date | None, filters: dict, vill
             matched = len(frame)
             frame = frame.iloc[offset:offset + limit] if limit is not None else frame
         names = PATCH_PROPERTIES + EXTRA_PROPERTIES
-        return matched, [(int(row.id), row.geometry, {k: plain_value(getattr(row, k)) for k in names})
+        return matched, [(int(row.id), row.geometry, {k: plain(getattr(row, k)) for k in names})
                          for row in frame.itertuples()]
     if collection != "villages":
         raise NotFoundError(f"no collection {collection!r}: the collections are {', '.join(COLLECTIONS)}")
@@ -135,94 +128,98 @@ def _page(store: Store, collection: str, as_of: date | None, filters: dict, vill
 
 
 def _villages(store: Store, as_of: date | None, filters: dict) -> list:
-    with store.engine.connect() as conn:
-        units = units_repo.load_units(conn, store, level="village", valid_on=as_of or date.today())
+    units = village_units(store, valid_on=as_of)
     return [(int(u.id), u.geometry, {"code": u.code, "name": u.name, "parent_code": u.parent_code,
                                      "valid_from": u.valid_from, "valid_to": u.valid_to})
             for u in units.itertuples()
             if not filters.get("village_code") or u.code == filters["village_code"]]
 
 
-def register(app: FastAPI) -> None:
-    read = need("read")
+router = APIRouter(prefix="/ogc", tags=["ogc"])
+reader = need("read")
 
-    def base(request: Request) -> str:
-        return str(request.base_url).rstrip("/") + "/ogc"
 
-    @app.get("/ogc", tags=["ogc"])
-    def landing(request: Request, user: Principal = Depends(read)):
-        b = base(request)
-        return _json({"title": "geo_tracker", "description": "图斑 tracking: patches and villages",
-                      "links": [
-                          {"href": b, "rel": "self", "type": "application/json", "title": "this document"},
-                          {"href": str(request.base_url).rstrip("/") + "/api/v1/openapi.json", "rel": "service-desc",
-                           "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI"},
-                          {"href": f"{b}/conformance", "rel": "conformance", "type": "application/json"},
-                          {"href": f"{b}/collections", "rel": "data", "type": "application/json"},
-                      ]})
+def base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
 
-    @app.get("/ogc/conformance", tags=["ogc"])
-    def conformance(user: Principal = Depends(read)):
-        return _json({"conformsTo": CONFORMANCE})
 
-    def describe(request: Request, cid: str, description: str) -> dict:
-        b = base(request)
-        return {"id": cid, "title": cid, "description": description, "itemType": "feature",
-                "crs": [CRS84, CGCS2000], "storageCrs": CGCS2000,
-                "extent": {"spatial": {"bbox": [[73.0, 3.0, 136.0, 54.0]], "crs": CRS84}},
-                "links": [{"href": f"{b}/collections/{cid}", "rel": "self", "type": "application/json"},
-                          {"href": f"{b}/collections/{cid}/items", "rel": "items",
-                           "type": "application/geo+json"}]}
+def describe(request: Request, cid: str, description: str) -> dict:
+    b = base(request)
+    return {"id": cid, "title": cid, "description": description, "itemType": "feature",
+            "crs": [CRS84, CGCS2000], "storageCrs": CGCS2000,
+            "extent": {"spatial": {"bbox": [[73.0, 3.0, 136.0, 54.0]], "crs": CRS84}},
+            "links": [{"href": f"{b}/collections/{cid}", "rel": "self", "type": "application/json"},
+                      {"href": f"{b}/collections/{cid}/items", "rel": "items", "type": "application/geo+json"}]}
 
-    @app.get("/ogc/collections", tags=["ogc"])
-    def collections(request: Request, user: Principal = Depends(read)):
-        store = request.app.state.store
-        found = _collections(store, accounts.scope_villages(store, user))
-        return _json({"collections": [describe(request, c, d) for c, d in found.items()],
-                      "links": [{"href": f"{base(request)}/collections", "rel": "self", "type": "application/json"}]})
 
-    @app.get("/ogc/collections/{cid}", tags=["ogc"])
-    def collection(request: Request, cid: str, user: Principal = Depends(read)):
-        store = request.app.state.store
-        found = _collections(store, accounts.scope_villages(store, user))
-        if cid not in found:
-            raise NotFoundError(f"no collection {cid!r}: /ogc/collections lists them")
-        return _json(describe(request, cid, found[cid]))
+@router.get("")
+def landing(request: Request, who: Caller = Depends(reader)):
+    b = base(request)
+    return json_response({"title": "geo_tracker", "description": "图斑 tracking: patches and villages", "links": [
+        {"href": b, "rel": "self", "type": "application/json", "title": "this document"},
+        {"href": str(request.base_url).rstrip("/") + "/api/v1/openapi.json", "rel": "service-desc",
+         "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI"},
+        {"href": f"{b}/conformance", "rel": "conformance", "type": "application/json"},
+        {"href": f"{b}/collections", "rel": "data", "type": "application/json"},
+    ]})
 
-    @app.get("/ogc/collections/{cid}/items", tags=["ogc"])
-    def items(request: Request, cid: str, limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
-              offset: int = Query(default=0, ge=0), bbox: str | None = None, datetime: str | None = None,
-              crs: str | None = None, status: str | None = None, village_code: str | None = None,
-              batch: str | None = None, source: str | None = None, user: Principal = Depends(read)):
-        out_crs = _crs(crs)
-        bbox_crs = _crs(request.query_params.get("bbox-crs"))
-        area = _bbox(bbox, bbox_crs)
-        store = request.app.state.store
-        matched, page = _page(store, cid, _as_of(datetime), {"status": status, "village_code": village_code,
-                                                              "batch": batch, "source": source},
-                              accounts.scope_villages(store, user), area, limit, offset)
-        link = f"{base(request)}/collections/{cid}/items"
-        query = {k: v for k, v in request.query_params.items() if k not in ("offset",)}
-        links = [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]
-        if offset + limit < matched:
-            params = "&".join(f"{k}={v}" for k, v in {**query, "offset": offset + limit, "limit": limit}.items())
-            links.append({"href": f"{link}?{params}", "rel": "next", "type": "application/geo+json"})
-        data = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(page),
-                "features": [{"type": "Feature", "id": fid, "geometry": _geometry(g, out_crs), "properties": p}
-                             for fid, g, p in page],
-                "links": links}
-        return _json(data, "application/geo+json", {"Content-Crs": f"<{out_crs}>"})
 
-    @app.get("/ogc/collections/{cid}/items/{fid}", tags=["ogc"])
-    def item(request: Request, cid: str, fid: int = Path(ge=0, le=2**31 - 1), crs: str | None = None,
-             datetime: str | None = None,
-             user: Principal = Depends(read)):
-        out_crs = _crs(crs)
-        store = request.app.state.store
-        _matched, found = _page(store, cid, _as_of(datetime), {"ids": [fid]}, accounts.scope_villages(store, user))
-        for feature_id, geom, props in found:
-            if feature_id == fid:
-                return _json({"type": "Feature", "id": fid, "geometry": _geometry(geom, out_crs), "properties": props,
-                              "links": [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]},
-                             "application/geo+json", {"Content-Crs": f"<{out_crs}>"})
-        raise NotFoundError(f"no feature {fid} in collection {cid!r}")
+@router.get("/conformance")
+def conformance(who: Caller = Depends(reader)):
+    return json_response({"conformsTo": CONFORMANCE})
+
+
+@router.get("/collections")
+def collections(request: Request, who: Caller = Depends(reader)):
+    found = _collections(who.store, who.villages)
+    return json_response({"collections": [describe(request, c, d) for c, d in found.items()],
+                          "links": [{"href": f"{base(request)}/collections", "rel": "self",
+                                     "type": "application/json"}]})
+
+
+@router.get("/collections/{cid}")
+def collection(request: Request, cid: str, who: Caller = Depends(reader)):
+    found = _collections(who.store, who.villages)
+    if cid not in found:
+        raise NotFoundError(f"no collection {cid!r}: /ogc/collections lists them")
+    return json_response(describe(request, cid, found[cid]))
+
+
+@router.get("/collections/{cid}/items")
+def items(request: Request, cid: str, limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
+          offset: int = Query(default=0, ge=0), bbox: str | None = None, datetime: str | None = None,
+          crs: str | None = None, status: str | None = None, village_code: str | None = None,
+          batch: str | None = None, source: str | None = None, who: Caller = Depends(reader)):
+    out_crs = _crs(crs)
+    area = _bbox(bbox, _crs(request.query_params.get("bbox-crs")))
+    filters = {"status": status, "village_code": village_code, "batch": batch, "source": source}
+    matched, page = collection_page(who.store, cid, _as_of(datetime), filters, who.villages, area, limit, offset)
+    data = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(page),
+            "features": [{"type": "Feature", "id": fid, "geometry": _geometry(g, out_crs), "properties": p}
+                         for fid, g, p in page],
+            "links": _item_links(request, cid, matched, limit, offset)}
+    return json_response(data, "application/geo+json", {"Content-Crs": f"<{out_crs}>"})
+
+
+def _item_links(request: Request, cid: str, matched: int, limit: int, offset: int) -> list[dict]:
+    links = [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]
+    if offset + limit < matched:
+        query = {k: v for k, v in request.query_params.items() if k != "offset"}
+        params = "&".join(f"{k}={v}" for k, v in {**query, "offset": offset + limit, "limit": limit}.items())
+        links.append({"href": f"{base(request)}/collections/{cid}/items?{params}", "rel": "next",
+                      "type": "application/geo+json"})
+    return links
+
+
+@router.get("/collections/{cid}/items/{fid}")
+def item(request: Request, cid: str, fid: int = Path(ge=0, le=2**31 - 1), crs: str | None = None,
+         datetime: str | None = None, who: Caller = Depends(reader)):
+    out_crs = _crs(crs)
+    _matched, found = collection_page(who.store, cid, _as_of(datetime), {"ids": [fid]}, who.villages)
+    for feature_id, geom, props in found:
+        if feature_id == fid:
+            return json_response({"type": "Feature", "id": fid, "geometry": _geometry(geom, out_crs),
+                                  "properties": props,
+                                  "links": [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]},
+                                 "application/geo+json", {"Content-Crs": f"<{out_crs}>"})
+    raise NotFoundError(f"no feature {fid} in collection {cid!r}")

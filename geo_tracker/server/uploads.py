@@ -1,4 +1,5 @@
-"""Uploads: a size limit enforced while the body streams in, a private folder per request, type checks by content.
+"""Uploads: a size limit enforced while the body streams in, a private folder per request or per
+staged import, which of several files is the dataset, and type checks by content.
 
 The import pipeline then applies its own rules (zip members, links, bombs) to
 what was saved, exactly as for a file given on the command line.
@@ -6,9 +7,13 @@ what was saved, exactly as for a file given on the command line.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +21,8 @@ from pathlib import Path
 from fastapi import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..errors import InputFileError, UploadTooLargeError, UploadTypeError
+from ..errors import ConfigurationError, InputFileError, NotFoundError, UploadTooLargeError, UploadTypeError
+from ..io.readers import MAIN_SUFFIXES
 from .errors import error_response
 
 CHUNK = 1024 * 1024
@@ -26,6 +32,8 @@ EVIDENCE_SIGNATURES = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "application/pdf": (b"%PDF-",),
 }
+STAGING_HOURS = 2
+STAGING_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"}
 
 
@@ -107,6 +115,78 @@ def save(upload: UploadFile, folder: Path, fallback: str = "upload") -> Path:
     if target.stat().st_size == 0:
         raise InputFileError(f"the uploaded file {upload.filename!r} is empty", field="file")
     return target
+
+
+def save_all(uploads: list[UploadFile], folder: Path, fallback: str) -> Path:
+    """Save a request's files and return the dataset among them."""
+    chosen = [f for f in uploads if f.filename]
+    if not chosen:
+        raise InputFileError("choose the file the bureau sent (zip, gpkg, shp set, kml, txt)", field="file")
+    return main_file([save(f, folder, fallback) for f in chosen])
+
+
+def main_file(paths: list[Path]) -> Path:
+    """The dataset among uploaded files (a zip, or a .shp with its .dbf/.shx/.prj/.cpg beside it)."""
+    if len(paths) == 1:
+        return paths[0]
+    for suffix in MAIN_SUFFIXES:
+        found = [p for p in paths if p.suffix.lower() == suffix]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1 and suffix != ".zip" and len({p.parent for p in paths}) == 1:
+            return found[0].parent  # several datasets (坐标txt files, shapefiles): one delivery folder
+    names = ", ".join(p.name for p in paths)
+    raise InputFileError(f"cannot tell which of the uploaded files ({names}) is the dataset: upload one zip, "
+                         "or one .shp with its .dbf, .shx, .prj and .cpg", field="file")
+
+
+# --- staged imports: checked now, confirmed by a second request ---------------------------
+def staging_root(upload_dir: str | None) -> Path:
+    """The private folder of staged imports: ours alone (refused if someone else made it);
+    stagings older than STAGING_HOURS are removed on the way."""
+    root = Path(upload_dir or tempfile.gettempdir()) / "geo_tracker_staging"
+    root.mkdir(mode=0o700, exist_ok=True)
+    info = root.lstat()
+    if root.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ConfigurationError(f"staging folder {root} is not private to this service (owner, mode 700): "
+                                 "remove it or set upload_dir", field="upload_dir")
+    for old in root.iterdir():
+        if old.stat().st_mtime < time.time() - STAGING_HOURS * 3600:
+            shutil.rmtree(old, ignore_errors=True)
+    return root
+
+
+def new_staging(upload_dir: str | None) -> tuple[str, Path]:
+    """(token, an empty private folder ``files`` to save the upload in)."""
+    token = secrets.token_urlsafe(16)
+    folder = staging_root(upload_dir) / token
+    folder.mkdir(mode=0o700)
+    (folder / "files").mkdir(mode=0o700)
+    return token, folder / "files"
+
+
+def keep_staging(files: Path, dataset: Path, meta: dict) -> None:
+    folder = files.parent
+    (folder / "staged.json").write_text(json.dumps({**meta, "file": str(dataset.relative_to(folder))}),
+                                        encoding="utf-8")
+
+
+def drop_staging(upload_dir: str | None, token: str) -> None:
+    if STAGING_TOKEN.fullmatch(token or ""):
+        shutil.rmtree(staging_root(upload_dir) / token, ignore_errors=True)
+
+
+def staged(upload_dir: str | None, token: str, username: str) -> tuple[Path, dict] | None:
+    """(the staged dataset, what was kept with it) for its own user; None once expired or unknown."""
+    valid = STAGING_TOKEN.fullmatch(token or "") is not None
+    folder = staging_root(upload_dir) / (token if valid else "-")
+    kept = folder / "staged.json"
+    if not valid or not kept.is_file():
+        return None
+    meta = json.loads(kept.read_text(encoding="utf-8"))
+    if meta.get("user") != username:
+        raise NotFoundError("no such staged import")
+    return folder / meta["file"], meta
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -22,12 +23,15 @@ STORAGE_SRID = 4490
 WRITE_OPTION = "geo_tracker_writes"
 
 
-class Store:
+class Store(ABC):
     """A geo_tracker database: an SQLAlchemy engine plus the backend's SQL dialect.
 
     Use :func:`geo_tracker.store.open_store` to get one. Everything that knows a
-    spatial SQL function name lives in the two subclasses.
+    spatial SQL function name, or how the two databases differ, lives in the two subclasses.
     """
+
+    #: The database builds vector tiles itself (ST_AsMVT); else they are encoded in Python.
+    native_vector_tiles: bool = False
 
     backend: str = ""
 
@@ -94,9 +98,9 @@ class Store:
 
     # --- schema --------------------------------------------------------------------
 
+    @abstractmethod
     def prepare(self, conn: Connection) -> None:
         """Make the spatial extension's metadata ready before the first migration."""
-        raise NotImplementedError
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:
@@ -125,47 +129,60 @@ class Store:
 
     # --- dialect -------------------------------------------------------------------
 
+    @abstractmethod
     def geometry_from_wkb(self, param: str, kind: str = "MultiPolygon") -> str:
         """SQL that turns the WKB bound as ``:param`` into a stored geometry of ``kind``
         (``MultiPolygon`` or ``MultiLinestring``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def bbox_condition(self, table: str, alias: str | None = None) -> str:
         """SQL condition: the row's geom may intersect the box ``:xmin :ymin :xmax :ymax`` (index-assisted);
         ``alias`` when the query names ``table`` otherwise."""
-        raise NotImplementedError
 
+    @abstractmethod
     def intersects_box(self, column: str) -> str:
         """SQL condition: ``column`` really intersects the box ``:xmin :ymin :xmax :ymax`` (EPSG:4490)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_number(self, column: str, key: str) -> str:
         """SQL for a number stored under ``key`` in a JSON column."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_text(self, column: str, key: str) -> str:
         """SQL for a text stored under ``key`` in a JSON column."""
-        raise NotImplementedError
 
+    @abstractmethod
     def geometry_as_wkb(self, column: str) -> str:
         """SQL that reads a stored geometry column back as WKB."""
-        raise NotImplementedError
 
+    @abstractmethod
     def spatial_versions(self, conn: Connection) -> dict[str, str]:
         """Versions of the database and its spatial extension, for `info`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def reserve_ids(self, conn: Connection, table: str, count: int) -> list[int]:
         """``count`` fresh ids for ``table`` (its integer primary key), taken before inserting."""
-        raise NotImplementedError
 
+    @abstractmethod
     def bulk_insert(self, conn: Connection, table: str, columns: dict[str, Sequence]) -> None:
         """Insert many rows given column-wise; ``geom`` holds shapely (Multi)Polygons in EPSG:4490.
 
         Set-based on both backends (executemany on SQLite, COPY on PostgreSQL): never
         a statement per row from Python.
         """
-        raise NotImplementedError
+
+    @abstractmethod
+    def extent_sql(self, table: str, where: str) -> str:
+        """SQL for one row (west, south, east, north) of ``table``'s geometries where ``where`` holds."""
+
+    @abstractmethod
+    def row_lock(self, conn: Connection, alias: str) -> str:
+        """The clause that locks the rows read as ``alias`` inside a write transaction ("" where
+        writers are serial anyway)."""
+
+    @abstractmethod
+    def timestamp_param(self, moment):
+        """A timezone-aware UTC datetime as the driver must bind it to compare with stored times."""
 
     def table_counts(self, conn: Connection, tables: list[str]) -> dict[str, int]:
         return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}

@@ -11,6 +11,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ..core.values import plain
 from .base import Store
 from .schema import batch_imports, batches, events, patches
 
@@ -210,21 +211,7 @@ def insert_patches(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
         frame["lineage_id"] = np.where(known.isna().to_numpy(), ids, known.fillna(0).to_numpy(dtype=np.int64))
     else:
         frame["lineage_id"] = ids
-    store.bulk_insert(conn, "patches", {c: _plain(frame[c]) for c in frame.columns})
-
-
-def _plain(series: pd.Series) -> list:
-    """Column values as Python objects the drivers take (no numpy scalars, NaN/NA -> None)."""
-    kind = series.dtype.kind
-    if kind == "f":
-        values = series.to_numpy(dtype=float)
-        out = values.astype(object)
-        out[~np.isfinite(values)] = None
-        return out.tolist()
-    if kind in "iub" and not series.hasnans:
-        return series.to_numpy().tolist()
-    values = series.astype(object)
-    return values.where(series.notna(), None).tolist()
+    store.bulk_insert(conn, "patches", {c: plain(frame[c]) for c in frame.columns})
 
 
 def supersede(conn: Connection, patch_ids: list[int], when: datetime) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from ..core.sources import split_ref
 from ..errors import InvalidValueError, NotFoundError, StaleRowError
 from .admin_units import as_date
-from .base import WRITE_OPTION, Store
+from .base import Store
 from .batches import decode_json, now_utc
 from .schema import events, patches
 
@@ -29,9 +29,7 @@ _PATCH_SELECT = (
 def _lock(conn: Connection, store: Store) -> str:
     """In a write transaction on PostGIS, lock the patch row: concurrent actions on one patch
     then wait for each other instead of failing as stale (SpatiaLite writers are serial anyway)."""
-    if store.backend == "postgis" and conn.get_execution_options().get(WRITE_OPTION):
-        return " FOR UPDATE OF p"
-    return ""
+    return store.row_lock(conn, "p")
 
 
 def _patch(row) -> dict:

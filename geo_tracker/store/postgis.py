@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from ..errors import DatabaseUnavailableError, SchemaNotInitialisedError, SpatialExtensionError
-from .base import Store
+from .base import WRITE_OPTION, Store
 from .url import mask
 
 DEBIAN_PACKAGE = "postgresql-15-postgis-3"
@@ -30,6 +30,7 @@ def _first_line(error: Exception) -> str:
 
 class PostGISStore(Store):
     backend = "postgis"
+    native_vector_tiles = True
 
     @classmethod
     def open(cls, url: URL, *, create: bool = False) -> "PostGISStore":
@@ -116,6 +117,17 @@ class PostGISStore(Store):
             "WHERE a.attrelid = to_regclass(:t) AND a.attnum > 0 AND NOT a.attisdropped"
         ), {"t": table}).all()
         return dict(rows)
+
+    def extent_sql(self, table: str, where: str) -> str:
+        return ("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                f"(SELECT ST_Extent(geom) AS e FROM {table} WHERE {where}) AS s")
+
+    def row_lock(self, conn: Connection, alias: str) -> str:
+        """Concurrent actions on one patch then wait for each other instead of failing as stale."""
+        return f" FOR UPDATE OF {alias}" if conn.get_execution_options().get(WRITE_OPTION) else ""
+
+    def timestamp_param(self, moment):
+        return moment
 
     def spatial_versions(self, conn: Connection) -> dict[str, str]:
         server = conn.execute(text("SHOW server_version")).scalar_one()

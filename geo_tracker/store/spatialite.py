@@ -245,6 +245,17 @@ class SpatiaLiteStore(Store):
         for _name, sql in triggers:
             conn.exec_driver_sql(sql)
 
+    def extent_sql(self, table: str, where: str) -> str:
+        return ("SELECT min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom)) "
+                f"FROM {table} WHERE {where}")
+
+    def row_lock(self, conn: Connection, alias: str) -> str:
+        return ""  # SQLite writers are serial: BEGIN IMMEDIATE already holds the lock
+
+    def timestamp_param(self, moment):
+        """Times are stored as ISO text; compared as text they must be written the same way."""
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
     def spatial_versions(self, conn: Connection) -> dict[str, str]:
         row = conn.execute(
             text(

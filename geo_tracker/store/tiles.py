@@ -50,7 +50,7 @@ def data_version(conn: Connection, villages: Collection[str] | None = None) -> s
 def patch_tile(conn: Connection, store: Store, z: int, x: int, y: int,
                villages: Collection[str] | None = None) -> bytes:
     """The tile's patches (current, not withdrawn) with code, status and area, and the villages."""
-    if store.backend == "postgis":
+    if store.native_vector_tiles:
         return _postgis_tile(conn, z, x, y, villages)
     return _spatialite_tile(conn, store, z, x, y, villages)
 
@@ -121,11 +121,5 @@ def _projected(rows):
 
 def patch_extent(conn: Connection, store: Store) -> tuple[float, float, float, float] | None:
     """(west, south, east, north) of the current patches, from the index-friendly bounding boxes."""
-    if store.backend == "postgis":
-        sql = ("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-               "(SELECT ST_Extent(geom) AS e FROM patches WHERE is_current AND NOT withdrawn) AS s")
-    else:
-        sql = ("SELECT min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom)) "
-               "FROM patches WHERE is_current AND NOT withdrawn")
-    row = conn.execute(sa.text(sql)).one()
+    row = conn.execute(sa.text(store.extent_sql("patches", "is_current AND NOT withdrawn"))).one()
     return None if row[0] is None else tuple(float(v) for v in row)

@@ -8,10 +8,9 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from ..config import DB_ENV_VAR as ENV_VAR
+from ..config import DEFAULT_DB_FILE
 from ..errors import DatabaseURLError
-
-DEFAULT_DB_FILE = "geo_tracker.sqlite"
-ENV_VAR = "GEO_TRACKER_DB"
 
 _SQLITE_SCHEMES = {"sqlite", "sqlite+pysqlite", "spatialite"}
 _POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2", "postgis"}
@@ -70,3 +69,12 @@ def mask(value: str | URL) -> str:
         return make_url(value).render_as_string(hide_password=True)
     except ArgumentError:
         return value
+
+
+def remove_database_file(value: str) -> None:
+    """Delete the SpatiaLite file a URL names, with its journals (a PostgreSQL URL: nothing)."""
+    backend, url = parse_url(value)
+    if backend != "spatialite":
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{url.database}{suffix}").unlink(missing_ok=True)

@@ -1,0 +1,67 @@
+"""Figures and files: the statistics, the report (docx, html, md) and the patch exports."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query
+
+from ...errors import InvalidValueError
+from ...reports.render import FORMATS as REPORT_FORMATS
+from ...services.exports import FORMATS as EXPORT_FORMATS
+from ...services.exports import export_patches
+from ...services.report import write_report
+from ...services.stats import compute_stats
+from .. import uploads
+from ..deps import Caller, need
+from ..responses import MEDIA, download, plain
+
+router = APIRouter(tags=["figures"])
+reader = need("read")
+
+
+@router.get("/stats")
+def stats(as_of: date | None = None, year: int | None = None, source: str | None = None,
+          batch: str | None = None, village: str | None = None, by: list[str] = Query(default=[]),
+          who: Caller = Depends(reader)):
+    """The figures of `geo-tracker stats --json`, limited to the user's villages."""
+    return plain(compute_stats(who.store, as_of=as_of, year=year, source=source, batch=batch,
+                               village=village, by=by, villages=who.villages))
+
+
+@router.get("/report")
+def report(format: str = Query("docx", pattern="^(docx|html|md)$"), year: int | None = None,
+           as_of: date | None = None, who: Caller = Depends(reader)):
+    """The report as a file: docx (charts embedded), html (charts inlined) or md (text only)."""
+    if format not in REPORT_FORMATS:
+        raise InvalidValueError(f"format {format!r} is not one of {', '.join(REPORT_FORMATS)}", field="format")
+    with uploads.private_folder(who.settings.upload_dir) as folder:
+        path = folder / f"report.{format}"
+        context = write_report(who.store, path, format, year=year, as_of=as_of,
+                               charts=format != "md", villages=who.villages)
+        return download(path.read_bytes(), f"{context['title']}.{format}", MEDIA[format])
+
+
+@router.get("/exports/patches.{fmt}")
+def export(fmt: str, as_of: date | None = None, batch: str | None = None, source: str | None = None,
+           who: Caller = Depends(reader)):
+    """The patches with their state: gpkg, shp (zipped, GBK), geojson or xlsx."""
+    if f".{fmt}" not in EXPORT_FORMATS:
+        raise InvalidValueError(f"export format {fmt!r} is not one of "
+                                f"{', '.join(s.lstrip('.') for s in EXPORT_FORMATS)}", field="fmt")
+    with uploads.private_folder(who.settings.upload_dir) as folder:
+        path = folder / f"patches.{fmt}"
+        export_patches(who.store, path, as_of=as_of, batch=batch, source=source, villages=who.villages)
+        if fmt == "shp":
+            return download(_zipped(folder, "patches.*"), "patches.zip", MEDIA[fmt])
+        return download(path.read_bytes(), path.name, MEDIA[fmt])
+
+
+def _zipped(folder, pattern: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for member in sorted(folder.glob(pattern)):
+            z.write(member, member.name)
+    return buffer.getvalue()

@@ -1,0 +1,60 @@
+"""The service's own routes: the landing document, the OpenAPI description, health and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from .. import __version__
+from ..store.failures import translate
+from . import errors
+from .deps import principal
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+def landing(request: Request):
+    if errors.wants_html(request):
+        return RedirectResponse("/dashboard", status_code=303)
+    return {"title": "geo_tracker", "version": __version__,
+            "links": {"api": "/api/v1", "openapi": "/api/v1/openapi.json", "ogc": "/ogc", "map": "/map",
+                      "login": "/api/v1/login", "health": "/healthz", "ready": "/readyz"}}
+
+
+async def _docs_guard(request: Request) -> None:
+    """The API's description is for signed-in users unless the settings make it public."""
+    if not request.app.state.settings.public_docs:
+        (await principal(request)).require("read")
+
+
+@router.get("/api/v1/openapi.json", include_in_schema=False, dependencies=[Depends(_docs_guard)])
+def openapi(request: Request):
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/healthz", tags=["ops"])
+def healthz():
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["ops"])
+def readyz(request: Request):
+    """The database answers, its schema is this version's, and the database's and the
+    evidence folders take a write (else 503, or 507 when a disk is full)."""
+    store = request.app.state.store
+    try:
+        store.check_schema()
+        store.check_writable()
+    except Exception as e:  # noqa: BLE001 - an outage is an answer here, not a bug
+        known = translate(e)                 # anonymous: no paths or addresses in the answer
+        if known is None:
+            raise
+        return JSONResponse({**errors.error_body(known), "status": "not ready"}, status_code=known.http_status)
+    return {"status": "ready", "backend": store.backend}
+
+
+@router.get("/api/v1/health", include_in_schema=False)
+def health(request: Request):
+    return {"status": "ok", "backend": request.app.state.store.backend}

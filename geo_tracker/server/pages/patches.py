@@ -1,0 +1,140 @@
+"""The patch list, a patch's page with its history and map, its evidence files, and the
+tracking forms (核查, 整改, 销号). A refused action re-renders the page with the reason."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from urllib.parse import quote, urlencode
+
+import shapely
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+
+from ...core.lifecycle import ALLOWED, MEASURES, STATUSES, VERIFY_RESULTS
+from ...core.sources import SOURCES
+from ...errors import GeoTrackerError, NotFoundError
+from ...maps.builder import script_json
+from ...services import tracking
+from ...services.batches import list_batches
+from ...services.boundaries import village_units
+from ...services.patches import list_patches, show_patch
+from .. import uploads
+from ..deps import Caller, drawn_part, need, number, optional_date, required_date, signed_in
+from .render import back, render
+
+router = APIRouter(include_in_schema=False)
+tracker = need("track")
+PAGE_SIZE = 50
+SORTABLE = ("patch_code", "batch", "village_name", "area_mu", "status", "rectified_mu", "deadline", "issued_on")
+
+
+@router.get("/patches")
+def patch_list(request: Request, batch: str | None = None, source: str | None = None, status: str | None = None,
+               village: str | None = None, as_of: str | None = None, sort: str = "patch_code",
+               order: str = "asc", page: int = 1, who: Caller = Depends(signed_in)):
+    frame = list_patches(who.store, batch=batch or None, source=source or None,
+                         status=status if status in STATUSES else None, village=village or None,
+                         as_of=optional_date(as_of), villages=who.villages)
+    sort = sort if sort in SORTABLE else "patch_code"
+    frame = frame.sort_values(sort, ascending=order != "desc", na_position="last", kind="stable")
+    pages_total = max(1, math.ceil(len(frame) / PAGE_SIZE))
+    page = min(max(page, 1), pages_total)
+    rows = frame.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].to_dict("records")
+    filters = {"batch": batch, "source": source, "status": status, "village": village, "as_of": as_of}
+    return render(request, "patches.html", rows=rows, total=len(frame), page=page, pages=pages_total,
+                  sort=sort, order=order, filters=filters, query={k: v for k, v in filters.items() if v},
+                  batches=list_batches(who.store, villages=who.villages), status_keys=STATUSES,
+                  source_keys=SOURCES, urlencode=urlencode)
+
+
+def _village_shapes(store, patch: dict) -> dict:
+    """The villages a patch lies in (or the nearest), as GeoJSON for its little map."""
+    codes = [v["village_code"] for v in patch["villages"]] or (
+        [patch["nearest_code"]] if patch.get("nearest_code") else [])
+    units = village_units(store, codes=codes).itertuples() if codes else ()
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": shapely.geometry.mapping(u.geometry),
+         "properties": {"code": u.code, "name": u.name}} for u in units]}
+
+
+def _patch_context(who: Caller, ref: str) -> dict:
+    patch = show_patch(who.store, ref, villages=who.villages)
+    label = f"{patch['batch']}/{patch['patch_code']}"
+    shape = {"patch": {"type": "Feature", "geometry": patch["geometry"], "properties": {}},
+             "villages": _village_shapes(who.store, patch)}
+    may_track, status = who.user.can("track"), patch["status"]
+    return {"patch": patch, "label": label, "events": tracking.patch_history(who.store, label),
+            "href": f"/patches/{quote(patch['batch'], safe='')}/{quote(patch['patch_code'], safe='')}",
+            "shape": script_json(shape),
+            "can_verify": may_track and status in ALLOWED["verify"],
+            "can_rectify": may_track and status in ALLOWED["rectify"],
+            "can_close": may_track and status in ALLOWED["close"],
+            "results": VERIFY_RESULTS, "measure_keys": MEASURES,
+            "remaining": max(patch["area_mu"] - (patch["rectified_mu"] or 0), 0), "today": date.today()}
+
+
+@router.get("/patches/{ref:path}/evidence/{sha256}")
+def evidence(ref: str, sha256: str, who: Caller = Depends(signed_in)):
+    """An evidence file, only through a patch the user may see and whose records cite it."""
+    ref = who.patch(ref)
+    for event in tracking.patch_history(who.store, ref):
+        for item in (event["payload"] or {}).get("evidence") or []:
+            path = tracking.evidence_path(who.store, sha256) if item.get("sha256") == sha256 else None
+            if path is not None:
+                return _evidence_file(path, item.get("file_name") or sha256)
+    raise NotFoundError(f"no evidence {sha256} on patch {ref}")
+
+
+def _evidence_file(path, name: str) -> FileResponse:
+    try:
+        media = uploads.evidence_type(path)
+    except GeoTrackerError:
+        media = "application/octet-stream"
+    return FileResponse(path, media_type=media, filename=name,
+                        content_disposition_type="inline" if media.startswith("image/") else "attachment")
+
+
+@router.get("/patches/{ref:path}")
+def patch_page(request: Request, ref: str, who: Caller = Depends(signed_in)):
+    return render(request, "patch.html", **_patch_context(who, ref))
+
+
+def _patch_action(request: Request, who: Caller, ref: str, action) -> Response:
+    ref = who.patch(ref)
+    try:
+        action(ref)
+    except GeoTrackerError as e:
+        if isinstance(e, NotFoundError):
+            raise
+        return render(request, "patch.html", status_code=e.http_status, error=str(e), **_patch_context(who, ref))
+    return back(f"/patches/{quote(ref)}")
+
+
+@router.post("/patches/{ref:path}/verify")
+def verify(request: Request, ref: str, result: str = Form(""), on: str = Form(""), note: str = Form(""),
+           cadre: str = Form(""), who: Caller = Depends(tracker)):
+    return _patch_action(request, who, ref, lambda ref: tracking.verify_patch(
+        who.store, ref, result, required_date(on), note=note or None, cadre=cadre or None, user=who.username))
+
+
+@router.post("/patches/{ref:path}/rectify")
+def rectify(request: Request, ref: str, on: str = Form(""), measure: str = Form(""), area_mu: str = Form(""),
+            full: str = Form(""), cultivated_mu: str = Form(""), note: str = Form(""),
+            evidence: list[UploadFile] = File(default=[]), geometry: UploadFile | None = File(None),
+            drawn: str = Form(""), who: Caller = Depends(tracker)):
+    def act(ref):
+        with uploads.rectification_files(who.settings.upload_dir, evidence, geometry) as (photos, part):
+            sketch = drawn_part(drawn)
+            tracking.rectify_patch(who.store, ref, required_date(on), measure,
+                                   area_mu=None if full or part or sketch else number(area_mu, "area_mu"),
+                                   full=bool(full) or None, geometry=part, drawn=sketch,
+                                   cultivated_mu=number(cultivated_mu, "cultivated_mu") if cultivated_mu else None,
+                                   evidence=photos, note=note or None, user=who.username)
+    return _patch_action(request, who, ref, act)
+
+
+@router.post("/patches/{ref:path}/close")
+def close(request: Request, ref: str, on: str = Form(""), note: str = Form(""), who: Caller = Depends(tracker)):
+    return _patch_action(request, who, ref, lambda ref: tracking.close_patch(
+        who.store, ref, required_date(on), note=note or None, user=who.username))
