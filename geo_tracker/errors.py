@@ -21,10 +21,17 @@ class GeoTrackerError(Exception):
     exit_code = 2
     http_status = 422
 
-    def __init__(self, message: str = "", *, field: str | None = None, hint: str | None = None):
+    def __init__(self, message="", *, field: str | None = None, hint: str | None = None):
         super().__init__(message)
         self.field = field
         self.hint = hint
+
+    def text(self, lang: str = "en", interface: str = "cli") -> str:
+        """The message in ``lang`` ("zh", "en") with the hint for ``interface`` ("cli", "web", "api");
+        ``message`` may be a catalogue :class:`~geo_tracker.catalogue.Message` or plain text."""
+        from .catalogue import text_of
+
+        return text_of(self, lang, interface)
 
 
 class InvalidValueError(GeoTrackerError):

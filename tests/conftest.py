@@ -65,6 +65,14 @@ def pg_schema_url(pg_database):
 
 
 @pytest.fixture(autouse=True)
+def english_locale(monkeypatch):
+    """The CLI speaks the locale's language; tests read English unless they ask (--lang zh)."""
+    for variable in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
+@pytest.fixture(autouse=True)
 def private_evidence_dir(tmp_path, monkeypatch):
     """Evidence files of a test go to its own folder, never into the working tree."""
     monkeypatch.setenv("GEO_TRACKER_EVIDENCE_DIR", str(tmp_path / "evidence"))

@@ -24,8 +24,8 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) and rich load when a command needs t
 class CommandError(click.ClickException):
     """A GeoTrackerError shown the click way: ``Error: ...`` on stderr, its own exit code."""
 
-    def __init__(self, error: GeoTrackerError):
-        super().__init__(str(error))
+    def __init__(self, error: GeoTrackerError, lang: str = "en"):
+        super().__init__(error.text(lang, "cli"))
         self.exit_code = error.exit_code
 
 
@@ -33,11 +33,16 @@ class CommandError(click.ClickException):
 class AppContext:
     db_url: str | None
     debug: bool
+    lang: str = "en"
 
     def open_store(self) -> Store:
         from ..store import open_store
 
         return open_store(self.db_url)
+
+
+def _language(ctx: click.Context) -> str:
+    return ctx.obj.lang if isinstance(ctx.obj, AppContext) else "en"
 
 
 class GeoTrackerGroup(click.Group):
@@ -71,7 +76,7 @@ class GeoTrackerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GeoTrackerError as e:
-            raise CommandError(e) from e
+            raise CommandError(e, _language(ctx)) from e
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as e:
@@ -81,7 +86,7 @@ class GeoTrackerGroup(click.Group):
             app = ctx.obj
             known = translate(e, f"the database {mask(resolve_url(app.db_url if app else None))}")
             if known is not None:
-                raise CommandError(known) from e
+                raise CommandError(known, _language(ctx)) from e
             if app is not None and app.debug:
                 raise
             click.echo(
@@ -102,16 +107,20 @@ class GeoTrackerGroup(click.Group):
     f"Default: ${DB_ENV_VAR}, else ./geo_tracker.sqlite.",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of messages (default: zh for a zh_* "
+              "locale in LC_ALL, LC_MESSAGES or LANG, else en).")
 @click.version_option(__version__, prog_name="geo-tracker")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None, debug: bool):
+def cli(ctx: click.Context, db_url: str | None, debug: bool, lang: str | None):
     """Track land and forest violation patches (图斑) from issue to closure.
 
     Example:
 
         geo-tracker --db sqlite:///office.sqlite init
     """
-    ctx.obj = AppContext(db_url=db_url, debug=debug)
+    from ..catalogue import cli_language
+
+    ctx.obj = AppContext(db_url=db_url, debug=debug, lang=cli_language(lang))
 
 
 def console(*, stderr: bool = False) -> Console:

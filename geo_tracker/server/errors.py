@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as e
+from ..catalogue import accepted_language
 from ..services.logins import TARPIT_S
 from ..store.failures import DatabaseError, RefusedValueError, translate
 
@@ -56,8 +57,9 @@ def error_code(error: e.GeoTrackerError) -> str:
     return next(code for cls, code in ERROR_CODES if isinstance(error, cls))
 
 
-def error_body(error: e.GeoTrackerError) -> dict:
-    body = {"code": error_code(error), "message": str(error), "field": getattr(error, "field", None)}
+def error_body(error: e.GeoTrackerError, lang: str = "en") -> dict:
+    """The JSON of an error: the stable ``code``, the message in ``lang`` with the API's hint, the field."""
+    body = {"code": error_code(error), "message": error.text(lang, "api"), "field": getattr(error, "field", None)}
     problems = getattr(error, "problems", None)
     if problems:
         body["problems"] = problems[:200]
@@ -70,8 +72,13 @@ def error_headers(error: e.GeoTrackerError) -> dict | None:
     return AUTH_CHALLENGE if isinstance(error, e.AuthenticationError) else None
 
 
-def error_response(error: e.GeoTrackerError) -> JSONResponse:
-    return JSONResponse(error_body(error), status_code=error.http_status, headers=error_headers(error))
+def error_response(error: e.GeoTrackerError, lang: str = "en") -> JSONResponse:
+    return JSONResponse(error_body(error, lang), status_code=error.http_status, headers=error_headers(error))
+
+
+def answer_language(request: Request) -> str:
+    """Chinese unless ``?lang=en`` or ``Accept-Language`` asks for English."""
+    return accepted_language(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 #: Paths that always answer JSON, whatever the client accepts.
@@ -92,7 +99,7 @@ def install(app: FastAPI, render_page=None) -> None:
             await asyncio.sleep(min(error.retry_after, TARPIT_S))  # hold the guesser, not the server
         if render_page is not None and wants_html(request):
             return render_page(request, error)
-        return error_response(error)
+        return error_response(error, answer_language(request))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError):

@@ -69,4 +69,5 @@ def html_error(request: Request, error: GeoTrackerError) -> Response:
             same_site = referer.netloc == request.url.netloc
             target = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/dashboard"
         return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
-    return render(request, "error.html", status_code=error.http_status, message=str(error), code=error_code(error))
+    return render(request, "error.html", status_code=error.http_status, message=error.text(language(request), "web"),
+                  code=error_code(error))

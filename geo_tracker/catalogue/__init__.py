@@ -1,0 +1,115 @@
+"""Every message a user reads about an error, by key, in Chinese and English.
+
+A raise names its message by key with the values it needs::
+
+    raise NotFoundError(msg("patch.not_found", ref=ref))
+
+``str(error)`` is the English text with the command-line hint (what scripts, logs
+and the CLI in English show); ``error.text("zh", "web")`` is the Chinese text with
+the hint for a page. The entries live in one module per area of the code
+(``imports.py``, ``tracking.py`` …), each a dict ``key -> Entry``; a key is written
+``area.what`` so it is found from the message alone.
+
+A hint says what to do next in the words of the interface that shows it: an option
+on the CLI, a page or button on the web, a parameter in the API. An interface
+without its own hint shows the ``any`` one, or none.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+LANGUAGES = ("zh", "en")
+INTERFACES = ("cli", "web", "api")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One message: its Chinese and English text, and hints by interface (``cli``, ``web``,
+    ``api`` or ``any``), each a (zh, en) pair. Texts are ``str.format`` templates."""
+
+    zh: str
+    en: str
+    hints: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+class Message:
+    """A catalogue key with its values; rendered in a language for an interface on demand."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, **params):
+        if key not in entries():
+            raise KeyError(f"no message {key!r} in geo_tracker.catalogue")
+        self.key, self.params = key, params
+
+    def text(self, lang: str = "en", interface: str = "cli") -> str:
+        entry = entries()[self.key]
+        lang = lang if lang in LANGUAGES else "en"
+        values = {k: v.text(lang, interface) if isinstance(v, Message) else v for k, v in self.params.items()}
+        main = getattr(entry, lang).format(**values)
+        hint = entry.hints.get(interface) or entry.hints.get("any")
+        if not hint:
+            return main
+        hint_text = hint[LANGUAGES.index(lang)].format(**values)
+        return f"{main}：{hint_text}" if lang == "zh" else f"{main}: {hint_text}"
+
+    def __str__(self) -> str:
+        return self.text("en", "cli")
+
+    def __repr__(self) -> str:
+        return f"Message({self.key!r}, {self.params!r})"
+
+
+msg = Message
+
+
+def entries() -> dict[str, Entry]:
+    """Every entry of every area, loaded once."""
+    global _ENTRIES
+    if _ENTRIES is None:
+        from . import areas
+
+        found: dict[str, Entry] = {}
+        for table in areas.TABLES:
+            repeated = found.keys() & table.keys()
+            if repeated:
+                raise KeyError(f"messages defined twice: {sorted(repeated)}")
+            found.update(table)
+        _ENTRIES = found
+    return _ENTRIES
+
+
+_ENTRIES: dict[str, Entry] | None = None
+
+
+def text_of(error: BaseException, lang: str = "en", interface: str = "cli") -> str:
+    """An error's text in ``lang`` for ``interface``: from the catalogue when it was raised
+    with a key, else its own (English) words."""
+    message = error.args[0] if error.args else None
+    return message.text(lang, interface) if isinstance(message, Message) else str(error)
+
+
+def cli_language(given: str | None = None) -> str:
+    """``--lang``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``): zh_* is Chinese, anything else English."""
+    if given:
+        return "zh" if given.lower().startswith("zh") else "en"
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def accepted_language(query: str | None, accept_language: str | None, default: str = "zh") -> str:
+    """``?lang=`` first, then the first language of ``Accept-Language`` we have, else ``default``."""
+    if query in LANGUAGES:
+        return query
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return default

@@ -1,0 +1,6 @@
+"""Messages of accounts: key -> Entry (zh, en, hints by interface)."""
+
+from . import Entry
+
+MESSAGES: dict[str, Entry] = {
+}

@@ -1,0 +1,6 @@
+"""The catalogue's tables, one per area of the code."""
+
+from . import accounts, boundaries, cases, common, complaints, figures, imports, patrols, service, storage, tracking
+
+TABLES = [m.MESSAGES for m in (common, imports, boundaries, tracking, cases, accounts, complaints, patrols,
+                               figures, service, storage)]

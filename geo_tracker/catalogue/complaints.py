@@ -1,0 +1,6 @@
+"""Messages of complaints: key -> Entry (zh, en, hints by interface)."""
+
+from . import Entry
+
+MESSAGES: dict[str, Entry] = {
+}

@@ -1,0 +1,6 @@
+"""Messages of figures: key -> Entry (zh, en, hints by interface)."""
+
+from . import Entry
+
+MESSAGES: dict[str, Entry] = {
+}
