@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from .catalogue import msg
 from .errors import ConfigurationError
 
 CONFIG_ENV = "GEO_TRACKER_CONFIG"
@@ -36,6 +37,14 @@ class ServiceSettings:
     """One JSON line per request on stderr (method, path, status, ms, user)."""
     graceful_shutdown_s: float = 10.0
     """Seconds requests in flight get to finish after SIGTERM."""
+    report_issuer: str | None = None
+    """发文单位 printed at the end of the report (default: the township's 人民政府, if one is loaded)."""
+    report_title_font: str = "方正小标宋简体"
+    """The report title's face; Word falls back to Noto Serif CJK SC where it is missing."""
+    report_body_font: str = "仿宋_GB2312"
+    """The report body's face (fallback Noto Serif CJK SC)."""
+    report_heading_font: str = "黑体"
+    """The report headings' face (fallback Noto Sans CJK SC)."""
 
     @property
     def max_upload_bytes(self) -> int:
@@ -58,8 +67,8 @@ def _coerce(name: str, kind, value):
             return number
         return None if value in (None, "") else str(value)
     except (TypeError, ValueError):
-        raise ConfigurationError(f"setting {name} = {value!r} is not a valid {getattr(kind, '__name__', kind)}",
-                                 field=name) from None
+        raise ConfigurationError(msg("config.setting_invalid", name=name, value=value,
+                                     kind=getattr(kind, "__name__", kind)), field=name) from None
 
 
 def load_settings(path: str | Path | None = None, environ: dict | None = None) -> ServiceSettings:
@@ -71,15 +80,15 @@ def load_settings(path: str | Path | None = None, environ: dict | None = None) -
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigurationError(f"configuration file {path} does not exist") from None
+            raise ConfigurationError(msg("config.file_missing", path=path)) from None
         except tomllib.TOMLDecodeError as e:
-            raise ConfigurationError(f"configuration file {path} is not valid TOML: {e}") from None
+            raise ConfigurationError(msg("config.file_not_toml", path=path, reason=str(e))) from None
         section = data.get("service", {})
         known = {f.name for f in fields(ServiceSettings)}
         unknown = sorted(set(section) - known)
         if unknown:
-            raise ConfigurationError(f"configuration file {path}: unknown setting(s) {', '.join(unknown)}; "
-                                     f"known: {', '.join(sorted(known))}", field=unknown[0])
+            raise ConfigurationError(msg("config.settings_unknown", path=path, unknown=", ".join(unknown),
+                                         known=", ".join(sorted(known))), field=unknown[0])
         values.update(section)
     for f in fields(ServiceSettings):
         env = f"GEO_TRACKER_{f.name.upper()}"

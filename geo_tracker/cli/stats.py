@@ -132,27 +132,41 @@ def _write_xlsx(rows, data: dict, path: Path) -> None:
 
 
 @cli.command()
-@click.option("--year", type=int, help="The report's year (as of its end, or today).")
+@click.option("--year", type=int, help="The report's year (as of its end, or today; default: the latest year with data).")
 @click.option("--as-of", type=DATE, help="Report as of this date.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Default: from -o's suffix.")
 @click.option("--template", type=click.Path(dir_okay=False), help="Your copy of a Jinja2 template (md/html).")
 @click.option("--no-charts", is_flag=True, help="Leave the charts out.")
+@click.option("--issuer", help="发文单位 at the end (default: setting report_issuer, else the township's 人民政府).")
+@click.option("--date", "signed_on", type=DATE, help="成文日期 at the end (default: today).")
+@click.option("--include-empty", is_flag=True, help="Print sections whose register is empty (巡查0次 …).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 @click.pass_obj
-def report(app: AppContext, year, as_of, fmt, template, no_charts, output):
+def report(app: AppContext, year, as_of, fmt, template, no_charts, issuer, signed_on, include_empty, output):
     """Write the report: narrative per source, per-village table, charts (md, html or docx).
+
+    The Word file is laid out as a 公文 (GB/T 9704), signed by --issuer on --date.
 
     Example:
 
-        geo-tracker report --year 2023 -o 2023年图斑整改报告.docx
+        geo-tracker report --year 2023 --issuer 澄江镇人民政府 --date 2024-01-18 -o 2023年图斑整改报告.docx
     """
+    from ..config import load_settings
+    from ..reports.render import DocumentStyle
+
     path = Path(output)
     fmt = fmt or path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise click.UsageError(f"cannot tell the format of {path.name}: use --format {'|'.join(FORMATS)}")
+    settings = load_settings()
+    style = DocumentStyle(title_font=settings.report_title_font, body_font=settings.report_body_font,
+                          heading_font=settings.report_heading_font)
     with app.open_store() as store:
         context = write_report(store, path, fmt, year=year, as_of=as_of.date() if as_of else None,
-                               template=template, charts=not no_charts)
+                               template=template, charts=not no_charts,
+                               issuer=issuer if issuer is not None else settings.report_issuer,
+                               signed_on=signed_on.date() if signed_on else None, include_empty=include_empty,
+                               style=style)
     click.echo(f"wrote {path}")
-    for sentence in context["sentences"].values():
-        click.echo(sentence)
+    for section in context["sections"]:
+        click.echo(f"{section['heading']}\n{section['text']}")

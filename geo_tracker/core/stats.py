@@ -11,6 +11,17 @@ SUMS = ["patches", "area_mu", "cultivated_mu", "issued_area_mu", "verified", "le
 #: Figures printed with two decimals whose parts must add up to their total.
 ADDITIVE = ["area_mu", "cultivated_mu", "issued_area_mu", "illegal_area_mu", "illegal_cultivated_mu",
             "rectified_mu", "rectified_cultivated_mu", "demolished_mu", "demolished_m2", "fines_yuan", "fines_wan"]
+#: The wholes a printed part may not exceed (when its exact value does not): 已整改 ≤ 违法面积 ≤ 面积.
+WHOLES = {
+    "cultivated_mu": ("area_mu",),
+    "illegal_area_mu": ("area_mu",),
+    "illegal_cultivated_mu": ("illegal_area_mu", "cultivated_mu"),
+    "rectified_mu": ("illegal_area_mu", "area_mu"),
+    "rectified_cultivated_mu": ("rectified_mu", "cultivated_mu"),
+    "demolished_mu": ("rectified_mu",),
+}
+#: Distinct cases: a case may span groups, so the groups' fines need not add up to the total's.
+NOT_SUMMED = ("fines_yuan", "fines_wan")
 #: 15号令: illegally occupied cultivated land at or above this share of the year's approvals triggers accountability.
 ACCOUNTABILITY_SHARE = 0.15
 

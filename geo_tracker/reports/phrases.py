@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from ..core.rounding import wan
+
+CN_NUMERALS = "一二三四五六七八九十"
+#: What 办结 means here: the README says the same (a case only decided is not 办结).
+CLOSED_MEANING = "指处罚决定已执行完毕并结案"
+
 
 def _join(values: list[str], last: str = "和") -> str:
     if not values:
@@ -12,6 +18,27 @@ def _join(values: list[str], last: str = "和") -> str:
 def yuan(value: float) -> str:
     """316081.70 -> '316081.7': reports drop trailing zeros of 元."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def money(value: float) -> str:
+    """Fines as the seeds print them in tables and sums: 万元 with two decimals ("7.80万元")."""
+    return f"{wan(value)}万元"
+
+
+def cn_date(day) -> str:
+    """2024-01-18 -> 2024年1月18日 (成文日期, Arabic numerals as GB/T 9704 has them)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def heading(index: int, text: str) -> str:
+    """The n-th first-level heading: 一、…, 二、…"""
+    return f"{CN_NUMERALS[index]}、{text}"
+
+
+def opening_sentence(year: int | None, as_of_cn: str) -> str:
+    """The one sentence that names the date the figures stand at (never twice)."""
+    what = f"{year}年图斑整改情况" if year else "图斑整改情况"
+    return f"现将{what}报告如下（数据截至{as_of_cn}）："
 
 
 def natural_resources_sentence(f: dict, types: list[str], acts: list[str]) -> str:
@@ -27,7 +54,7 @@ def natural_resources_sentence(f: dict, types: list[str], acts: list[str]) -> st
         text += f"，已立案查处{f['case_filed']}个"
     text += f"。至目前，已完成整改面积{p['rectified_mu']}亩，其中耕地面积{p['rectified_cultivated_mu']}亩"
     if f["rectification_rate_area"] is not None:
-        text += f"，整改率{p['rectification_rate_area']}"
+        text += f"，整改率（已整改面积占违法面积）{p['rectification_rate_area']}"
     return text + "。"
 
 
@@ -52,10 +79,17 @@ def forestry_sentence(f: dict, types: list[str], acts: list[str]) -> str:
 
 
 def cases_sentence(total: dict) -> str:
-    """共立案办结行政处罚案件25宗……涉及行政罚款共316081.7元。"""
+    """共立案行政处罚案件17宗，已办结4宗，已作出处罚决定尚未办结12宗，涉及行政罚款共7.80万元。
+
+    ``total``: cases, cases_closed (办结: executed and closed), cases_decided (decided, not closed), fines_yuan.
+    """
     text = f"共立案行政处罚案件{total['cases']}宗，已办结{total['cases_closed']}宗"
+    if total["cases_closed"] and total.get("cases_decided"):
+        text += f"（{CLOSED_MEANING}）"
+    if total.get("cases_decided"):
+        text += f"，已作出处罚决定尚未办结{total['cases_decided']}宗"
     if total["fines_yuan"]:
-        text += f"，涉及行政罚款共{yuan(total['fines_yuan'])}元"
+        text += f"，涉及行政罚款共{money(total['fines_yuan'])}"
     return text + "。"
 
 
@@ -71,8 +105,18 @@ def complaint_sentence(f: dict) -> str:
 
 
 def case_category_sentence(figures: dict) -> str:
-    """立案查处城市规划类案件9宗……作出行政警告5宗。"""
-    parts = [f"立案查处{r['category']}类案件{r['cases']}宗" for r in figures["by_category"]]
+    """其中，立案查处城市规划类案件9宗……作出行政警告5宗。
+
+    Only cases that have a category are counted by category: the others are in the
+    total already and are not printed again as a category of their own.
+    """
+    parts = [f"立案查处{r['category']}类案件{r['cases']}宗" for r in figures["by_category"] if r["category"]]
     outcomes = [f"作出{r['outcome']}{r['cases']}宗" for r in figures["by_outcome"] if r["outcome"] != "行政处罚"]
     text = "，".join(parts + outcomes)
-    return (text + "。") if text else ""
+    return f"其中，{text}。" if text else ""
+
+
+def table_note() -> str:
+    """The note under the per-village table: what each rate divides, and the units."""
+    return ("注：面积单位为亩，保留两位小数，各村之和等于合计。违法面积为核查认定违法的图斑面积；"
+            "整改率 = 已整改面积 ÷ 违法面积。")

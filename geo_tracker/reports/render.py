@@ -1,4 +1,9 @@
-"""Rendering a report context to Markdown, HTML (Jinja2 templates) or Word (python-docx)."""
+"""Rendering a report context to Markdown, HTML (Jinja2 templates) or Word (python-docx).
+
+The Word file is laid out as a 公文 (GB/T 9704): A4, margins 37/35/28/26 mm, a centred
+title in a 小标宋 face, 仿宋 16 pt body on a fixed 28 pt line, 发文单位 and date at the
+end, "— N —" page numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,14 @@ from pathlib import Path
 
 import jinja2
 
+from ..catalogue import msg
 from ..errors import InputFileError
+from . import docx_layout as layout
+from .docx_layout import DocumentStyle
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("md", "html", "docx")
+__all__ = ["DocumentStyle", "FORMATS", "TEMPLATES", "inline_images", "render_text", "write_docx"]
 
 
 def render_text(context: dict, fmt: str, template: str | Path | None = None) -> str:
@@ -18,7 +27,7 @@ def render_text(context: dict, fmt: str, template: str | Path | None = None) -> 
     if template is not None:
         path = Path(template)
         if not path.is_file():
-            raise InputFileError(f"template {path} does not exist (copy one from {TEMPLATES} to start)")
+            raise InputFileError(msg("report.no_template", path=path, folder=TEMPLATES))
         loader = jinja2.FileSystemLoader(str(path.parent))
         name = path.name
     else:
@@ -27,9 +36,9 @@ def render_text(context: dict, fmt: str, template: str | Path | None = None) -> 
     env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html", "html.j2"]),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     try:
-        return env.get_template(name).render(**context)
+        return env.get_template(name).render(**context, columns=layout.COLUMNS, cell=layout.cell_text)
     except jinja2.TemplateError as e:
-        raise InputFileError(f"template {name}: {e}") from None
+        raise InputFileError(msg("report.bad_template", name=name, error=e)) from None
 
 
 def inline_images(context: dict) -> dict:
@@ -41,39 +50,25 @@ def inline_images(context: dict) -> dict:
     return {**context, "charts": inlined}
 
 
-def write_docx(context: dict, path: Path) -> Path:
-    from docx import Document
-    from docx.shared import Cm, Pt
+def write_docx(context: dict, path: Path, style: DocumentStyle | None = None) -> Path:
+    """The report as a Word 公文: title, numbered sections, the village table, charts, 署名 and date."""
+    from docx.shared import Cm
 
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.size = Pt(11)
-    style.font.name = "宋体"
-    doc.add_heading(context["title"], level=0)
-    doc.add_paragraph(f"截至{context['as_of_cn']}（数据日期 {context['as_of']}）。")
-    sentences = context["sentences"]
-    for heading, text in (("一、自然资源图斑整改", sentences["natural_resources"]),
-                          ("二、森林督查图斑整改", sentences["forestry"]),
-                          ("三、立案查处", sentences["cases"] + sentences.get("case_categories", "")),
-                          ("四、巡查与投诉举报", sentences.get("patrols", "") + sentences.get("complaints", ""))):
-        doc.add_heading(heading, level=1)
-        doc.add_paragraph(text)
-    doc.add_heading("五、分村统计", level=1)
-    headers = ["行政村", "图斑（个）", "面积（亩）", "耕地（亩）", "违法（个）", "已整改（亩）", "整改率", "逾期（个）"]
-    table = doc.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, headers):
-        cell.text = text
-    rows = [*context["villages"], {**context["total"], "name": "合计"}]
-    for v in rows:
-        values = [v["name"], str(v["patches"]), v["printed"]["area_mu"], v["printed"]["cultivated_mu"],
-                  str(v["illegal"]), v["printed"]["rectified_mu"], v["printed"]["rectification_rate_area"],
-                  str(v["overdue"])]
-        for cell, text in zip(table.add_row().cells, values):
-            cell.text = text
+    style = style or DocumentStyle()
+    doc = layout.new_document(style)
+    layout.title(doc, context["title_lines"], style)
+    layout.body(doc, context["opening"], style, indent=True)
+    for section in context["sections"]:
+        layout.heading(doc, section["heading"], style)
+        layout.body(doc, section["text"], style)
+    layout.heading(doc, context["table_heading"], style)
+    layout.village_table(doc, context, style)
+    layout.note(doc, context["table_note"], style)
     if context.get("charts"):
-        doc.add_heading("六、图表", level=1)
+        layout.heading(doc, layout.next_heading(context), style)
         for image in context["charts"].values():
             doc.add_picture(image, width=Cm(15))
+            layout.centre_last(doc)
+    layout.signature(doc, context["issuer"], context["signed_on_cn"], style)
     doc.save(path)
     return path

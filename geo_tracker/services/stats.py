@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 
-from ..core.rounding import fmt, format_rate, round_parts
-from ..core.stats import ADDITIVE, SUMS, derive
+from ..catalogue import msg
+from ..core.rounding import fmt, format_rate, round_table
+from ..core.stats import ADDITIVE, NOT_SUMMED, SUMS, WHOLES, derive
 from ..errors import InvalidValueError
 from ..store import Store
 from ..store import complaints as complaints_repo
@@ -28,11 +29,11 @@ YEARS = range(1949, 2200)
 
 def default_as_of(year: int | None, as_of: date | None) -> date:
     if year is not None and year not in YEARS:
-        raise InvalidValueError(f"--year {year} is not a year a patch can be issued in "
-                                f"({YEARS.start}-{YEARS.stop - 1})", field="year")
+        raise InvalidValueError(msg("stats.bad_year", value=year, first=YEARS.start, last=YEARS.stop - 1),
+                                field="year")
     if as_of is not None:
         if as_of.year >= YEARS.stop:
-            raise InvalidValueError(f"--as-of {as_of} is after {YEARS.stop - 1}: give a real date", field="as_of")
+            raise InvalidValueError(msg("stats.late_as_of", value=as_of, last=YEARS.stop - 1), field="as_of")
         return as_of
     today = date.today()
     return min(date(year, 12, 31), today) if year else today
@@ -50,9 +51,9 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
     by = list(by)
     for name in by:
         if name not in BY:
-            raise InvalidValueError(f"--by {name!r} is not one of {', '.join(BY)}")
+            raise InvalidValueError(msg("stats.bad_by", name=name, choices=", ".join(BY)), field="by")
     if approved_cultivated_mu is not None and approved_cultivated_mu <= 0:
-        raise InvalidValueError("--approved-cultivated-mu must be positive")
+        raise InvalidValueError(msg("stats.bad_approved"), field="approved_cultivated_mu")
     day = default_as_of(year, as_of)
     where, params = repo.figure_filters(year=year, source=source, batch=batch, village=village, villages=villages)
     query = dict(as_of=day, known_at=known_at, filters=where, params=params)
@@ -85,17 +86,11 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
 
 
 def _printed(groups: list[dict], total: dict) -> None:
-    """Printed values: additive figures rounded so the groups add up to the total."""
-    total["printed"] = {}
-    for g in groups:
-        g["printed"] = {}
-    for name in ADDITIVE:
-        total_value = round(total[name], 2)
-        total["printed"][name] = fmt(total_value)
-        if groups:
-            parts = round_parts([g[name] for g in groups], 2, total[name])
-            for g, value in zip(groups, parts):
-                g["printed"][name] = fmt(value)
+    """Printed values: additive figures rounded so the groups add up to the total, none above its whole."""
+    total["printed"] = {name: fmt(round(total[name], 2)) for name in ADDITIVE}
+    totals = {name: (sum(g[name] for g in groups) if name in NOT_SUMMED else total[name]) for name in ADDITIVE}
+    for g, values in zip(groups, round_table(groups, totals, ADDITIVE, WHOLES)):
+        g["printed"] = {name: fmt(value) for name, value in values.items()}
     for item in [total, *groups]:
         for name, (part, whole) in RATE_PARTS.items():
             item["printed"][name] = format_rate(item[part], item[whole])
@@ -115,7 +110,7 @@ def subject_stats(store: Store, subject: str, *, as_of: date | None = None, year
     from .complaints import complaint_figures
 
     if subject not in SUBJECTS[1:]:
-        raise InvalidValueError(f"--subject {subject!r} is not one of {', '.join(SUBJECTS)}")
+        raise InvalidValueError(msg("stats.bad_subject", subject=subject, choices=", ".join(SUBJECTS)), field="subject")
     day = default_as_of(year, as_of)
     if subject == "patrols":
         with store.engine.connect() as conn:
