@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from .accounts import village_scope_sql
-from .schema import case_patches, cases, patches, vocabulary
+from .schema import batches, case_patches, cases, patches, vocabulary
 
 
 def vocabulary_values(conn: Connection, kind: str) -> list[str]:
@@ -68,11 +68,13 @@ def case_rows(conn: Connection, as_of: date | None, ids: set[int] | None = None)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def links(conn: Connection) -> list[tuple[int, date, str, int]]:
-    """Every link: (case id, linked on, patch code, patch lineage)."""
+def links(conn: Connection) -> list[tuple[int, date, str, int, str]]:
+    """Every link: (case id, linked on, patch code, patch lineage, batch name), by patch code."""
     return [tuple(r) for r in conn.execute(
-        sa.select(case_patches.c.case_id, case_patches.c.linked_on, patches.c.patch_code, case_patches.c.patch_id)
-        .join(patches, patches.c.id == case_patches.c.patch_id))]
+        sa.select(case_patches.c.case_id, case_patches.c.linked_on, patches.c.patch_code, case_patches.c.patch_id,
+                  batches.c.name)
+        .join(patches, patches.c.id == case_patches.c.patch_id).join(batches, batches.c.id == patches.c.batch_id)
+        .order_by(patches.c.patch_code))]
 
 
 def figures(conn: Connection, as_of: date, year: int | None) -> tuple[list[dict], list[dict]]:

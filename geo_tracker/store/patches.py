@@ -13,17 +13,34 @@ _FROM = ("FROM patches p JOIN batches b ON b.id = p.batch_id LEFT JOIN batch_imp
          "LEFT JOIN patch_matches m ON m.patch_id = p.id")
 
 
+#: The year a patch was issued in, over i and b: the rule the report, the statistics and the exports share.
+ISSUED_YEAR = "substr(CAST(coalesce(i.issued_on, b.issued_on) AS TEXT), 1, 4) = :year"
+#: A village given by its 12-digit code or by its name (双凤村), among the villages a patch lies in.
+_VILLAGE = ("p.id IN (SELECT v.patch_id FROM patch_villages v LEFT JOIN admin_units a ON a.id = v.village_unit_id "
+            "WHERE v.village_code = :village OR a.name = :village)")
+#: Free text (``?q=``): part of the patch code, of the main village's name, or of a linked case's number.
+_SEARCH = ("(lower(p.patch_code) LIKE :q ESCAPE '!' OR lower(coalesce(m.village_name, '')) LIKE :q ESCAPE '!' "
+           "OR p.lineage_id IN (SELECT cp.patch_id FROM case_patches cp JOIN cases c ON c.id = cp.case_id "
+           "WHERE lower(c.case_no) LIKE :q ESCAPE '!'))")
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for LIKE ... ESCAPE '!', lower-cased, with the wildcards in ``text`` taken literally."""
+    escaped = text.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
 def current_filters(store: Store, *, batch=None, village=None, status=None, codes=None, source=None,
                     villages=None, bbox=None, ids=None, include_withdrawn: bool = False,
-                    issued_by=None) -> tuple[str, dict]:
+                    issued_by=None, year=None, q=None) -> tuple[str, dict]:
     """WHERE clause over p, b, i, m for current patches (``status``: the stored current status)."""
     where = ["p.is_current"] if include_withdrawn else ["p.is_current", "NOT p.withdrawn"]
     params: dict = {}
     for clause, name, value in (("b.name = :batch", "batch", batch), ("b.source = :source", "source", source),
-                                ("p.status = :status", "status", status),
-                                ("p.id IN (SELECT patch_id FROM patch_villages WHERE village_code = :village)",
-                                 "village", village),
-                                ("coalesce(i.issued_on, b.issued_on) <= :as_of", "as_of", issued_by)):
+                                ("p.status = :status", "status", status), (_VILLAGE, "village", village),
+                                ("coalesce(i.issued_on, b.issued_on) <= :as_of", "as_of", issued_by),
+                                (ISSUED_YEAR, "year", str(year) if year else None),
+                                (_SEARCH, "q", like_pattern(q) if q and q.strip() else None)):
         if value:
             where.append(clause)
             params[name] = value

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from ..core.lifecycle import AREA_EPSILON_MU, OPEN_STATUSES, sql_list, status_case_sql
 from .accounts import village_scope_sql
 from .base import Store
+from .patches import ISSUED_YEAR
 
 #: Group keys: name -> (SQL expression over the per-patch relation ``p``, label).
 GROUP_KEYS = {
@@ -205,7 +206,7 @@ def figure_filters(*, year: int | None = None, source: str | None = None, batch:
     """The ``AND ...`` filters of :func:`grouped_figures` over p, b, i, m, and their parameters."""
     filters, params = [], {}
     if year:
-        filters.append("AND substr(CAST(coalesce(i.issued_on, b.issued_on) AS TEXT), 1, 4) = :year")
+        filters.append(f"AND {ISSUED_YEAR}")
         params["year"] = str(year)
     for column, value, name in (("b.source", source, "source"), ("b.name", batch, "batch"),
                                 ("m.village_code", village, "village")):

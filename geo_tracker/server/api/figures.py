@@ -8,6 +8,7 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 
+from ...catalogue import msg
 from ...errors import InvalidValueError
 from ...reports.render import FORMATS as REPORT_FORMATS
 from ...services.exports import FORMATS as EXPORT_FORMATS
@@ -19,6 +20,7 @@ from ..deps import Caller, need
 from ..responses import MEDIA, download, plain
 
 router = APIRouter(tags=["figures"])
+CSV = "text/csv; charset=utf-8"
 reader = need("read")
 
 
@@ -36,7 +38,8 @@ def report(format: str = Query("docx", pattern="^(docx|html|md)$"), year: int | 
            as_of: date | None = None, who: Caller = Depends(reader)):
     """The report as a file: docx (charts embedded), html (charts inlined) or md (text only)."""
     if format not in REPORT_FORMATS:
-        raise InvalidValueError(f"format {format!r} is not one of {', '.join(REPORT_FORMATS)}", field="format")
+        raise InvalidValueError(msg("service.bad_report_format", format=format, choices=", ".join(REPORT_FORMATS)),
+                                field="format")
     with uploads.private_folder(who.settings.upload_dir) as folder:
         path = folder / f"report.{format}"
         context = write_report(who.store, path, format, year=year, as_of=as_of,
@@ -45,18 +48,24 @@ def report(format: str = Query("docx", pattern="^(docx|html|md)$"), year: int | 
 
 
 @router.get("/exports/patches.{fmt}")
-def export(fmt: str, as_of: date | None = None, batch: str | None = None, source: str | None = None,
+def export(fmt: str, as_of: date | None = None, year: int | None = None, batch: str | None = None,
+           source: str | None = None, village: str | None = None, q: str | None = None, status: str | None = None,
            who: Caller = Depends(reader)):
-    """The patches with their state: gpkg, shp (zipped, GBK), geojson or xlsx."""
+    """The patches with their state: gpkg, shp (zipped, GBK), geojson, csv or xlsx.
+
+    ``year``/``as_of`` as for the report; ``village`` (code or name), ``q`` and ``status``
+    as on the patch list, so the list's export link gives what the list shows.
+    """
     if f".{fmt}" not in EXPORT_FORMATS:
-        raise InvalidValueError(f"export format {fmt!r} is not one of "
-                                f"{', '.join(s.lstrip('.') for s in EXPORT_FORMATS)}", field="fmt")
+        raise InvalidValueError(msg("service.bad_export_format", format=fmt,
+                                    choices=", ".join(s.lstrip(".") for s in EXPORT_FORMATS)), field="fmt")
     with uploads.private_folder(who.settings.upload_dir) as folder:
         path = folder / f"patches.{fmt}"
-        export_patches(who.store, path, as_of=as_of, batch=batch, source=source, villages=who.villages)
+        export_patches(who.store, path, as_of=as_of, year=year, batch=batch or None, source=source or None,
+                       villages=who.villages, village=village or None, q=q or None, status=status or None)
         if fmt == "shp":
             return download(_zipped(folder, "patches.*"), "patches.zip", MEDIA[fmt])
-        return download(path.read_bytes(), path.name, MEDIA[fmt])
+        return download(path.read_bytes(), path.name, MEDIA.get(fmt, CSV))
 
 
 def _zipped(folder, pattern: str) -> bytes:

@@ -14,7 +14,7 @@ from ...errors import AuthenticationError, CSRFError, GeoTrackerError, TooManyAt
 from ...services import accounts
 from ...services.logins import TARPIT_S
 from ..deps import COOKIE, Caller, client_address, close_session, open_session, refuse_cross_site, signed_in
-from .render import render
+from .render import error_text, render
 
 router = APIRouter(include_in_schema=False)
 LOGIN_COOKIE = "gt_login"
@@ -89,7 +89,7 @@ def password(request: Request, old_password: str = Form(""), new_password: str =
         accounts.change_password(who.store, who.username, new_password, old_password,
                                  address=client_address(request))
     except GeoTrackerError as e:
-        return render(request, "account.html", status_code=e.http_status, error=str(e))
+        return render(request, "account.html", status_code=e.http_status, error=error_text(request, e))
     response = RedirectResponse("/login?msg=account.changed", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

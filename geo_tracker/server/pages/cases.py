@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from ...errors import GeoTrackerError
 from ...services import accounts, cases
 from ..deps import Caller, need, number, required_date, signed_in
-from .render import back, render
+from .render import back, error_text, render
 
 router = APIRouter(include_in_schema=False)
 tracker = need("track")
@@ -34,7 +34,7 @@ def case_open(request: Request, case_no: str = Form(""), opened_on: str = Form("
         cases.open_case(who.store, case_no.strip(), required_date(opened_on, "opened_on"), patches_refs=linked,
                         violation=violation or None, category=category or None, user=who.username)
     except GeoTrackerError as e:
-        return render(request, "cases.html", status_code=e.http_status, error=str(e), today=date.today(),
+        return render(request, "cases.html", status_code=e.http_status, error=error_text(request, e), today=date.today(),
                       rows=cases.list_cases(who.store, villages=who.villages))
     return back(f"/cases/{quote(case_no.strip())}")
 
@@ -49,7 +49,7 @@ def _case_action(request: Request, who: Caller, case_no: str, action):
     try:
         action()
     except GeoTrackerError as e:
-        return render(request, "case.html", status_code=e.http_status, error=str(e), **context)
+        return render(request, "case.html", status_code=e.http_status, error=error_text(request, e), **context)
     return back(f"/cases/{quote(case_no)}")
 
 

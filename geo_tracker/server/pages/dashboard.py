@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 
 from ...reports.render import inline_images
+from ...services.batches import list_batches
 from ...services.report import report_context
 from ..deps import Caller, optional_date, signed_in
 from .render import render
@@ -27,12 +28,12 @@ def dashboard(request: Request, as_of: str | None = None, year: str | None = Non
                                                chart_dir=folder, villages=who.villages))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return render(request, "dashboard.html", report=context, as_of=context["as_of"], year=year_value)
+    return render(request, "dashboard.html", report=context, as_of=context["as_of"], year=context.get("year") or year_value,
+                  batches=list_batches(who.store, villages=who.villages))
 
 
 @router.get("/reports")
 def reports(request: Request, year: str | None = None, as_of: str | None = None,
             who: Caller = Depends(signed_in)):
     query = {k: v for k, v in {"year": year, "as_of": as_of}.items() if v}
-    return render(request, "reports.html", query=urlencode(query), year=year or "", as_of=as_of or "",
-                  as_of_query=urlencode({"as_of": as_of} if as_of else {}))
+    return render(request, "reports.html", query=urlencode(query), year=year or "", as_of=as_of or "")

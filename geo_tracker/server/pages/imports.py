@@ -7,12 +7,13 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
+from ...catalogue import in_language
 from ...core.sources import SOURCES
 from ...errors import GeoTrackerError
 from ...services.batches import ImportOptions, import_batch
 from .. import uploads
 from ..deps import Caller, need, required_date
-from .render import render, words
+from .render import error_text, language, render, words
 
 router = APIRouter(include_in_schema=False)
 importer = need("import")
@@ -29,7 +30,8 @@ def _options(form: dict, who: Caller, *, dry_run: bool = False, accept_duplicate
 
 
 def _form_again(request: Request, status_code: int, error: str, form: dict | None = None, problems=()):
-    return render(request, "import.html", status_code=status_code, error=error, problems=list(problems),
+    return render(request, "import.html", status_code=status_code, error=error,
+                  problems=in_language(list(problems), language(request), "web"),
                   form=form, source_keys=SOURCES, today=date.today())
 
 
@@ -51,9 +53,10 @@ def import_check(request: Request, file: list[UploadFile] = File(default=[]), so
         report = import_batch(who.store, dataset, _options(form, who, dry_run=True))
     except GeoTrackerError as e:
         uploads.drop_staging(who.settings.upload_dir, token)
-        return _form_again(request, e.http_status, str(e), form, getattr(e, "problems", []))
+        return _form_again(request, e.http_status, error_text(request, e), form, getattr(e, "problems", []))
     uploads.keep_staging(files, dataset, {"user": who.username, "form": form})
-    return render(request, "import_diff.html", report=report.to_dict(), token=token, form=form)
+    return render(request, "import_diff.html", report=report.to_dict(lang=language(request), interface="web"),
+                  token=token, form=form)
 
 
 @router.post("/import/confirm")
@@ -67,7 +70,7 @@ def import_confirm(request: Request, token: str = Form(""), accept_duplicates: s
         report = import_batch(who.store, dataset, _options(meta["form"], who,
                                                            accept_duplicates=bool(accept_duplicates)))
     except GeoTrackerError as e:
-        return _form_again(request, e.http_status, str(e), meta["form"], getattr(e, "problems", []))
+        return _form_again(request, e.http_status, error_text(request, e), meta["form"], getattr(e, "problems", []))
     finally:
         uploads.drop_staging(who.settings.upload_dir, token)
-    return render(request, "import_report.html", report=report.to_dict())
+    return render(request, "import_report.html", report=report.to_dict(lang=language(request), interface="web"))

@@ -18,10 +18,10 @@ from ...maps.builder import script_json
 from ...services import tracking
 from ...services.batches import list_batches
 from ...services.boundaries import village_units
-from ...services.patches import list_patches, show_patch
+from ...services.patches import DUE_SOON_DAYS, due_soon, list_patches, show_patch
 from .. import uploads
 from ..deps import Caller, drawn_part, need, number, optional_date, required_date, signed_in
-from .render import back, render
+from .render import back, error_text, render
 
 router = APIRouter(include_in_schema=False)
 tracker = need("track")
@@ -29,23 +29,46 @@ PAGE_SIZE = 50
 SORTABLE = ("patch_code", "batch", "village_name", "area_mu", "status", "rectified_mu", "deadline", "issued_on")
 
 
+#: What the list can be exported as, by a link carrying its filters.
+EXPORTS = ("xlsx", "csv", "geojson")
+
+
 @router.get("/patches")
-def patch_list(request: Request, batch: str | None = None, source: str | None = None, status: str | None = None,
-               village: str | None = None, as_of: str | None = None, sort: str = "patch_code",
-               order: str = "asc", page: int = 1, who: Caller = Depends(signed_in)):
-    frame = list_patches(who.store, batch=batch or None, source=source or None,
-                         status=status if status in STATUSES else None, village=village or None,
+def patch_list(request: Request, q: str | None = None, batch: str | None = None, source: str | None = None,
+               status: str | None = None, village: str | None = None, as_of: str | None = None,
+               sort: str = "patch_code", order: str = "asc", page: int = 1, all: str | None = None,
+               who: Caller = Depends(signed_in)):
+    """The patches, searched (``q``: code, village name, case number) and filtered; ``all`` for printing."""
+    frame = list_patches(who.store, q=(q or "").strip() or None, batch=batch or None, source=source or None,
+                         status=status if status in STATUSES else None, village=(village or "").strip() or None,
                          as_of=optional_date(as_of), villages=who.villages)
     sort = sort if sort in SORTABLE else "patch_code"
     frame = frame.sort_values(sort, ascending=order != "desc", na_position="last", kind="stable")
-    pages_total = max(1, math.ceil(len(frame) / PAGE_SIZE))
+    size = max(len(frame), 1) if all else PAGE_SIZE
+    pages_total = max(1, math.ceil(len(frame) / size))
     page = min(max(page, 1), pages_total)
-    rows = frame.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].to_dict("records")
-    filters = {"batch": batch, "source": source, "status": status, "village": village, "as_of": as_of}
+    rows = frame.iloc[(page - 1) * size: page * size].to_dict("records")
+    filters = {"q": q, "batch": batch, "source": source, "status": status, "village": village, "as_of": as_of}
+    query = {k: v for k, v in filters.items() if v}
+    export_query = {k: v for k, v in query.items() if k != "status" or v in STATUSES}
     return render(request, "patches.html", rows=rows, total=len(frame), page=page, pages=pages_total,
-                  sort=sort, order=order, filters=filters, query={k: v for k, v in filters.items() if v},
+                  sort=sort, order=order, filters=filters, query=query, showing_all=bool(all),
+                  exports={fmt: f"/api/v1/exports/patches.{fmt}?{urlencode(export_query)}" for fmt in EXPORTS},
                   batches=list_batches(who.store, villages=who.villages), status_keys=STATUSES,
                   source_keys=SOURCES, urlencode=urlencode)
+
+
+@router.get("/due-soon")
+def due_list(request: Request, days: str | None = None, batch: str | None = None, as_of: str | None = None,
+             who: Caller = Depends(signed_in)):
+    """即将到期: the patches whose deadline falls in the next days (14 unless asked)."""
+    within = int(days) if days and days.isascii() and days.isdigit() and int(days) <= 366 else DUE_SOON_DAYS
+    day = optional_date(as_of)
+    frame = due_soon(who.store, days=within, as_of=day, batch=batch or None, villages=who.villages)
+    today = day or date.today()
+    rows = [{**r, "days_left": (r["deadline"] - today).days} for r in frame.drop(columns="geometry").to_dict("records")]
+    return render(request, "due.html", rows=rows, days=within, batch=batch or "", as_of=as_of or "",
+                  batches=list_batches(who.store, villages=who.villages))
 
 
 def _village_shapes(store, patch: dict) -> dict:
@@ -107,7 +130,7 @@ def _patch_action(request: Request, who: Caller, ref: str, action) -> Response:
     except GeoTrackerError as e:
         if isinstance(e, NotFoundError):
             raise
-        return render(request, "patch.html", status_code=e.http_status, error=str(e), **_patch_context(who, ref))
+        return render(request, "patch.html", status_code=e.http_status, error=error_text(request, e), **_patch_context(who, ref))
     return back(f"/patches/{quote(ref)}")
 
 

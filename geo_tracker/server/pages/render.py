@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ...core.lifecycle import MEASURE_LABELS, STATUS_LABELS
 from ...core.sources import SOURCE_LABELS
 from ...errors import AuthenticationError, GeoTrackerError
+from ...catalogue import text_of
 from ..errors import error_code
 from .messages import LANGUAGES, translator
 
@@ -26,6 +27,11 @@ env = Environment(loader=PackageLoader("geo_tracker.server.pages", "templates"),
 env.filters["mu"] = lambda v, d=2: "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{d}f}"
 env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.2f}%"
 env.filters["urlpart"] = lambda v: quote(str(v), safe="")
+
+
+def error_text(request: Request, error: BaseException) -> str:
+    """An error's reason in the page's language, worded for the web (no command-line hints)."""
+    return text_of(error, language(request), "web")
 
 
 def language(request: Request) -> str:

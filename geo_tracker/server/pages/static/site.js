@@ -17,7 +17,7 @@
     var totals = Array.prototype.slice.call(body.rows).filter(function (r) { return r.classList.contains("total"); });
     rows.sort(function (a, b) {
       var x = cellValue(a.cells[index]), y = cellValue(b.cells[index]);
-      var c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), "zh");
+      var c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), "zh", { numeric: true });
       return ascending ? c : -c;
     });
     rows.concat(totals).forEach(function (r) { body.appendChild(r); });
@@ -59,6 +59,10 @@
       map.on("click", function (e) { if (drawing) { points.push(e.latlng); redraw(); } });
     }
   }
+  // A print button (data-print): the print stylesheet leaves only the list.
+  document.querySelectorAll("button[data-print]").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
   // A tick box that must be ticked before its form's button works (data-enables="button id").
   document.querySelectorAll("input[data-enables]").forEach(function (box) {
     var target = document.getElementById(box.getAttribute("data-enables"));
