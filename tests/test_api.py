@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import functools
 import json
 import os
@@ -47,9 +49,12 @@ def test_json_api_and_errors(served):
     assert shown["status"] == "illegal" and shown["batch"] == "B"
     missing = client.get("/api/v1/patches/nope")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
-    bad = client.get("/api/v1/stats", params={"by": "colour"})
+    bad = client.get("/api/v1/stats", params={"by": "colour"}, headers={"Accept-Language": "en"})
     assert bad.status_code == 422 and "is not one of" in bad.json()["message"]
     assert bad.json()["code"] == "invalid_value"
+    chinese = client.get("/api/v1/stats", params={"by": "colour"})             # Chinese unless English is asked
+    assert chinese.json()["code"] == "invalid_value" and "colour" in chinese.json()["message"]
+    assert re.search(r"[\u4e00-\u9fff]", chinese.json()["message"])
     stats = client.get("/api/v1/stats", params={"by": "village"}).json()
     assert stats["total"]["patches"] == 6 and stats["total"]["illegal"] == 1
 

@@ -151,7 +151,8 @@ def test_a_full_disk_is_507_with_nothing_half_written(tmp_path):
         shown = api.get(f"/api/v1/patches/{code}").json()
         sent = api.post(f"/api/v1/patches/{code}/rectify", data={"on": date.today().isoformat(),
                                                                 "measure": "demolition", "area_mu": "0.01"},
-                        files={"evidence": ("现场.jpg", _jpeg(limit + 100_000), "image/jpeg")})
+                        files={"evidence": ("现场.jpg", _jpeg(limit + 100_000), "image/jpeg")},
+                        headers={"Accept-Language": "en"})
         assert sent.status_code == 507 and sent.json()["code"] == "storage_full", sent.text
         assert "disk is full" in sent.json()["message"]
         assert api.get(f"/api/v1/patches/{code}").json()["rectified_mu"] == shown["rectified_mu"]

@@ -198,7 +198,7 @@ def test_batch_upload_dry_run_then_import_and_bad_files(server, tmp_path):
     assert viewer.get("/api/v1/batches/B").json()["name"] == "B"
 
     again = liaison.post("/api/v1/batches", data={**form, "batch": "B（重发）"},
-                         files={"file": ("重发.geojson", content, "application/json")})
+                         files={"file": ("重发.geojson", content, "application/json")}, headers={"Accept-Language": "en"})
     assert again.status_code == 409 and again.json()["code"] == "duplicate_delivery"
     assert "by county as batch 'B'" in again.json()["message"]
     looked = liaison.post("/api/v1/batches", data={**form, "batch": "B（重发）", "dry_run": "true"},
@@ -634,7 +634,8 @@ def test_a_scoped_liaison_writes_only_inside_their_units(county, tmp_path):
 
     db_url, tokens = county
     with open_store(db_url) as store:
-        liaison = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['liaison']}"})
+        liaison = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['liaison']}",
+                                                               "Accept-Language": "en"})  # it reads English messages
         county_admin = TestClient(create_app(store), headers={"Authorization": f"Bearer {tokens['county']}"})
         current = lambda: sorted(f["properties"]["patch_code"]  # noqa: E731
                                  for f in county_admin.get("/api/v1/patches").json()["features"])

@@ -334,7 +334,7 @@ def test_case_pages_account_and_errors(store, tmp_path):
     assert "罚〔2023〕7号" in page and "5001090001" in page and "已记录" in page
     decided = client.post(f"/cases/{quote('罚〔2023〕7号')}/decision",
                           data={"csrf_token": csrf, "on": "2023-06-01", "fine_yuan": "500"})
-    assert decided.status_code == 422 and "cannot precede" in decided.text      # shown on the page, not lost
+    assert decided.status_code == 422 and "不能早于立案日期" in decided.text    # shown on the page, not lost
     forged = client.post(f"/cases/{quote('罚〔2023〕7号')}/close", data={"on": "2023-09-01"})
     assert forged.status_code == 403 and "CSRF" in forged.text
     assert client.get("/cases/没有这个案件").status_code == 404

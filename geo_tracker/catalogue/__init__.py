@@ -47,7 +47,7 @@ class Message:
     def text(self, lang: str = "en", interface: str = "cli") -> str:
         entry = entries()[self.key]
         lang = lang if lang in LANGUAGES else "en"
-        values = {k: v.text(lang, interface) if isinstance(v, Message) else v for k, v in self.params.items()}
+        values = {k: _rendered(v, lang, interface) for k, v in self.params.items()}
         main = getattr(entry, lang).format(**values)
         hint = entry.hints.get(interface) or entry.hints.get("any")
         if not hint:
@@ -63,6 +63,63 @@ class Message:
 
 
 msg = Message
+
+
+def _rendered(value, lang: str, interface: str):
+    """A parameter in ``lang``: a Message, Note or Listing renders itself; anything else stays."""
+    return value.text(lang, interface) if isinstance(value, (Message, Note, Listing)) else value
+
+
+class Note(str):
+    """A catalogue message that is also its English text: per-feature problems and warnings of an
+    import report, which code compares, joins and dedups as strings and JSON shows in English,
+    while a page renders them in Chinese with ``note.text("zh", "web")``."""
+
+    def __new__(cls, key: str, /, **params):
+        message = Message(key, **params)
+        self = super().__new__(cls, message.text("en", "cli"))
+        self.message = message
+        return self
+
+    def text(self, lang: str = "en", interface: str = "cli") -> str:
+        return self.message.text(lang, interface)
+
+    def __reduce__(self):
+        return _note, (self.message.key, self.message.params)
+
+
+def _note(key: str, params: dict) -> Note:
+    return Note(key, **params)
+
+
+note = Note
+
+
+class Listing:
+    """Several messages (or plain values) shown as one list: "；" between them in Chinese, "; " in English."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = list(items)
+
+    def text(self, lang: str = "en", interface: str = "cli") -> str:
+        return ("；" if lang == "zh" else "; ").join(str(_rendered(i, lang, interface)) for i in self.items)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def in_language(value, lang: str = "en", interface: str = "cli"):
+    """``value`` (a dict, list, Note or Message, nested) with every message rendered in ``lang``:
+    what a report's ``to_dict(lang)`` returns, JSON-ready."""
+    if isinstance(value, dict):
+        return {k: in_language(v, lang, interface) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [in_language(v, lang, interface) for v in value]
+    if isinstance(value, (Message, Note, Listing)):
+        return value.text(lang, interface)
+    return value
 
 
 def entries() -> dict[str, Entry]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from ..catalogue import msg
+from ..errors import NotFoundError
 from ..services import patrols as patrol_service
 from .app import USER, DATE, AppContext, cli, console, echo_json, lonlat
 
@@ -76,7 +78,7 @@ def show(app: AppContext, patrol_id):
     with app.open_store() as store:
         rows = [r for r in patrol_service.list_patrols(store) if r["id"] == patrol_id]
     if not rows:
-        raise click.ClickException(f"no patrol {patrol_id}")
+        raise NotFoundError(msg("patrols.not_found", id=patrol_id))
     echo_json(rows[0])
 
 

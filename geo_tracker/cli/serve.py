@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..catalogue import msg
 from .app import AppContext, cli
 
 
@@ -52,7 +53,7 @@ def serve(app: AppContext, host, port, config_file, workers):
         return
     if store.backend != "postgis":
         store.close()
-        raise click.UsageError("--workers above 1 needs PostGIS: a SpatiaLite file has one writer")
+        raise click.UsageError(msg("cli.workers_need_postgis").text(app.lang, "cli"))
     store.close()
     os.environ[ENV_VAR] = str(store.url.render_as_string(hide_password=False))
     if config_file:

@@ -8,6 +8,7 @@ import json
 import click
 from rich.table import Table
 
+from ..catalogue import msg
 from ..core.lifecycle import MEASURES, STATUS_LABELS
 from ..services import tracking
 from .app import USER, AppContext, DATE, console, echo_json
@@ -41,13 +42,13 @@ def verify(app: AppContext, ref, result, on, note, cadre, from_file, batch, user
     with app.open_store() as store:
         if from_file:
             if ref or result or on:
-                raise click.UsageError("give either REF --result --on, or --from FILE")
+                raise click.UsageError(msg("cli.verify_either").text(app.lang, "cli"))
             done = tracking.verify_from_file(store, from_file, batch=batch, user=user)
             console().print(f"{done['file']}: {done['verified']} patches verified "
                             + ", ".join(f"{k} {v}" for k, v in done["results"].items()))
             return
         if not (ref and result and on):
-            raise click.UsageError("REF, --result and --on are required (or --from FILE)")
+            raise click.UsageError(msg("cli.verify_needs").text(app.lang, "cli"))
         _print_change(tracking.verify_patch(store, ref, result, on.date(), note=note, cadre=cadre, user=user))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..catalogue import note
 from ..units import M2_PER_MU
 
 #: Issued and computed areas may differ by this fraction or this many 亩 before a flag.
@@ -43,17 +44,14 @@ def area_flags(area_mu: np.ndarray, issued_mu: np.ndarray, cultivated_mu: np.nda
     limit = np.maximum(AREA_TOLERANCE_REL * np.abs(issued_mu), AREA_TOLERANCE_MU)
     for i in np.flatnonzero(np.isfinite(issued_mu) & (deviation > limit)):
         rel = (area_mu[i] - issued_mu[i]) / issued_mu[i] * 100 if issued_mu[i] else float("inf")
-        flags[i]["area_deviation"] = (
-            f"computed {area_mu[i]:.4f} 亩 vs issued {issued_mu[i]:.4f} 亩 ({rel:+.1f}%)"
-        )
+        flags[i]["area_deviation"] = note("imports.flag_area_deviation", computed=f"{area_mu[i]:.4f}",
+                                          issued=f"{issued_mu[i]:.4f}", rel=f"{rel:+.1f}")
     for i in np.flatnonzero(area_mu < SLIVER_MU):
-        flags[i]["sliver"] = f"area {area_mu[i] * M2_PER_MU:.3f} m² is below 1 m²"
+        flags[i]["sliver"] = note("imports.flag_sliver", m2=f"{area_mu[i] * M2_PER_MU:.3f}")
     base = np.where(np.isfinite(issued_mu), np.maximum(issued_mu, area_mu), area_mu)
     for i in np.flatnonzero(np.isfinite(cultivated_mu) & (cultivated_mu > base * 1.01 + 0.01)):
-        flags[i]["cultivated_exceeds_area"] = (
-            f"cultivated {cultivated_mu[i]:.4f} 亩 exceeds the patch area {base[i]:.4f} 亩: is the "
-            "field 供地面积 rather than 耕地面积 here? (use --cultivated-field)"
-        )
+        flags[i]["cultivated_exceeds_area"] = note("imports.flag_cultivated_exceeds", cultivated=f"{cultivated_mu[i]:.4f}",
+                                                   area=f"{base[i]:.4f}")
     return flags
 
 

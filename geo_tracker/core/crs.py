@@ -16,6 +16,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from ..catalogue import msg, note
 from ..errors import CRSDetectionError
 
 STORAGE_CRS = CRS.from_epsg(4490)
@@ -69,10 +70,7 @@ def parse_crs(text: str, *, what: str = "--crs") -> CRS:
     try:
         return CRS.from_user_input(text.strip())
     except CRSError:
-        raise CRSDetectionError(
-            f"{what} {text!r} is not a coordinate reference system: give e.g. EPSG:4490 "
-            "(CGCS2000 lon/lat) or EPSG:4527 (CGCS2000 3° zone 39 with prefix)"
-        ) from None
+        raise CRSDetectionError(msg("imports.crs_unparsable", what=what, text=text)) from None
 
 
 def _to_storage(crs: CRS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,64 +112,41 @@ def infer_crs(
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     if not len(x):
-        raise CRSDetectionError(f"{source} has no coordinates to infer its CRS from")
+        raise CRSDetectionError(msg("imports.crs_no_coordinates", source=source))
     if _looks_geographic(x, y):
         if _inside_china(x, y):
-            return CRSDecision(STORAGE_CRS, "coordinates are lon/lat within China: CGCS2000 (EPSG:4490)")
+            return CRSDecision(STORAGE_CRS, note("imports.crs_lonlat_china"))
         if _inside_china(y, x):
-            raise CRSDetectionError(
-                f"{source}: coordinates look like lat/lon in swapped order (x≈{x[0]:.4f}, "
-                f"y≈{y[0]:.4f}); fix the axis order or give --crs"
-            )
-        raise CRSDetectionError(
-            f"{source}: lon/lat coordinates outside China (x≈{x[0]:.4f}, y≈{y[0]:.4f}); give --crs"
-        )
+            raise CRSDetectionError(msg("imports.crs_latlon_swapped", source=source, x=f"{x[0]:.4f}", y=f"{y[0]:.4f}"))
+        raise CRSDetectionError(msg("imports.crs_lonlat_outside", source=source, x=f"{x[0]:.4f}", y=f"{y[0]:.4f}"))
     if (x >= 1e7).any():
         zones = np.unique(np.floor(x / 1e6).astype(int))
         if len(zones) > 1:
-            raise CRSDetectionError(
-                f"{source}: eastings carry different zone prefixes {sorted(zones.tolist())}; "
-                "a batch must be in one zone: split it or give --crs"
-            )
+            raise CRSDetectionError(msg("imports.crs_zones_differ", source=source, zones=sorted(zones.tolist())))
         zone = int(zones[0])
         try:
             epsg = gauss_kruger_epsg(zone=zone)
-        except ValueError as e:
-            raise CRSDetectionError(f"{source}: easting {x[0]:.2f} starts with {e}; give --crs") from None
+        except ValueError:
+            raise CRSDetectionError(msg("imports.crs_bad_zone", source=source, x=f"{x[0]:.2f}", zone=zone)) from None
         crs = CRS.from_epsg(epsg)
         lon, lat = _to_storage(crs, x, y)
         if not _inside_china(lon, lat):
-            raise CRSDetectionError(
-                f"{source}: eastings carry zone {zone} but northings {y.min():.0f}–{y.max():.0f} "
-                "do not fall in China; check the axis order or give --crs"
-            )
+            raise CRSDetectionError(msg("imports.crs_zone_outside", source=source, zone=zone,
+                                        low=f"{y.min():.0f}", high=f"{y.max():.0f}"))
         kind = "6°" if zone <= 23 else "3°"
-        return CRSDecision(
-            crs,
-            f"eastings carry zone prefix {zone}: CGCS2000 {kind} Gauss-Krüger zone {zone} "
-            f"(CM {zone_central_meridian(zone)}°E, EPSG:{epsg})",
-        )
+        return CRSDecision(crs, note("imports.crs_zone_prefix", zone=zone, kind=kind,
+                                     cm=zone_central_meridian(zone), epsg=epsg))
     if ((x >= 1e5) & (x < 1e6)).all() and ((y >= 1e6) & (y < 1e7)).all():
         return _infer_central_meridian(x, y, reference, central_meridian, source)
     if ((x >= 1e6) & (x < 1e7)).all() and (((y >= 1e5) & (y < 1e6)) | ((y >= 1e7) & (y < 1e8))).all():
-        raise CRSDetectionError(
-            f"{source}: x≈{x[0]:.2f} looks like a northing and y≈{y[0]:.2f} like an easting: "
-            "the axes are swapped (surveyors write X=northing); fix the file or give --crs"
-        )
-    raise CRSDetectionError(
-        f"{source}: coordinates (x≈{x[0]:.2f}, y≈{y[0]:.2f}) are neither lon/lat nor "
-        "CGCS2000 Gauss-Krüger metres; give --crs"
-    )
+        raise CRSDetectionError(msg("imports.crs_axes_swapped", source=source, x=f"{x[0]:.2f}", y=f"{y[0]:.2f}"))
+    raise CRSDetectionError(msg("imports.crs_unrecognised", source=source, x=f"{x[0]:.2f}", y=f"{y[0]:.2f}"))
 
 
 def _infer_central_meridian(x, y, reference, central_meridian, source) -> CRSDecision:
     if central_meridian is not None:
         epsg = gauss_kruger_epsg(central_meridian=central_meridian)
-        return CRSDecision(
-            CRS.from_epsg(epsg),
-            f"eastings carry no zone prefix; configured central meridian {central_meridian}°E "
-            f"(EPSG:{epsg})",
-        )
+        return CRSDecision(CRS.from_epsg(epsg), note("imports.crs_configured_cm", cm=central_meridian, epsg=epsg))
     plausible = []
     for cm in CENTRAL_MERIDIANS:
         epsg = gauss_kruger_epsg(central_meridian=cm)
@@ -182,26 +157,14 @@ def _infer_central_meridian(x, y, reference, central_meridian, source) -> CRSDec
             plausible.append(epsg)
     listed = ", ".join(f"EPSG:{e} (CM {75 + 3 * (e - 4534)}°E)" for e in plausible)
     if reference is None:
-        raise CRSDetectionError(
-            f"{source}: eastings carry no zone prefix, so the central meridian is unknown and "
-            f"no admin boundaries are loaded to decide it; give --crs (candidates: {listed})"
-        )
+        raise CRSDetectionError(msg("imports.crs_cm_unknown", source=source, listed=listed))
     if len(plausible) == 1:
         epsg = plausible[0]
-        return CRSDecision(
-            CRS.from_epsg(epsg),
-            f"eastings carry no zone prefix; only central meridian {75 + 3 * (epsg - 4534)}°E "
-            f"(EPSG:{epsg}) puts the batch inside the loaded admin boundaries",
-        )
+        return CRSDecision(CRS.from_epsg(epsg), note("imports.crs_cm_from_boundaries",
+                                                     cm=75 + 3 * (epsg - 4534), epsg=epsg))
     if not plausible:
-        raise CRSDetectionError(
-            f"{source}: eastings carry no zone prefix and no central meridian 75–135°E puts the "
-            "batch inside the loaded admin boundaries; give --crs"
-        )
-    raise CRSDetectionError(
-        f"{source}: eastings carry no zone prefix and several central meridians fit the loaded "
-        f"admin boundaries ({listed}); give --crs"
-    )
+        raise CRSDetectionError(msg("imports.crs_cm_none_fits", source=source))
+    raise CRSDetectionError(msg("imports.crs_cm_several_fit", source=source, listed=listed))
 
 
 def decide_crs(
@@ -223,17 +186,14 @@ def decide_crs(
     x, y = np.asarray(x, float), np.asarray(y, float)
     if override:
         crs = parse_crs(override)
-        _check_fits(crs, x, y, f"--crs {override}", source)
-        return CRSDecision(crs, f"given with --crs ({crs_label(crs)}, {crs.name})", _datum_warnings(crs))
+        _check_fits(crs, x, y, msg("imports.crs_what_given", value=override), source)
+        return CRSDecision(crs, note("imports.crs_given", label=crs_label(crs), name=crs.name), _datum_warnings(crs))
     if declared is None:
         return infer_crs(x, y, reference=reference, central_meridian=central_meridian, source=source)
-    _check_fits(declared, x, y, f"its own CRS {crs_label(declared)} ({declared.name})", source,
+    _check_fits(declared, x, y, msg("imports.crs_what_own", label=crs_label(declared), name=declared.name), source,
                 reference=reference, central_meridian=central_meridian)
-    return CRSDecision(
-        declared,
-        f"from the file ({crs_label(declared)}, {declared.name})",
-        _datum_warnings(declared),
-    )
+    return CRSDecision(declared, note("imports.crs_from_file", label=crs_label(declared), name=declared.name),
+                       _datum_warnings(declared))
 
 
 def _check_fits(crs: CRS, x, y, what: str, source: str, *, reference=None, central_meridian=None) -> None:
@@ -242,26 +202,19 @@ def _check_fits(crs: CRS, x, y, what: str, source: str, *, reference=None, centr
         lon, lat = _to_storage(crs, x, y)
         if _inside_china(lon, lat):
             return
+    at = dict(source=source, what=what, x=f"{x[0]:.2f}", y=f"{y[0]:.2f}")
     try:
         likely = infer_crs(x, y, reference=reference, central_meridian=central_meridian, source=source)
-        hint = f"the coordinates fit {likely.label} ({likely.reason}): rerun with --crs {likely.label}"
     except CRSDetectionError as e:
-        hint = f"and no CRS could be inferred instead ({e})"
-    raise CRSDetectionError(
-        f"{source} declares {what}, but its coordinates (x≈{x[0]:.2f}, y≈{y[0]:.2f}) do not "
-        f"fall in China in that CRS; {hint}"
-    )
+        raise CRSDetectionError(msg("imports.crs_contradicts", **at, reason=e.args[0])) from None
+    raise CRSDetectionError(msg("imports.crs_contradicts_likely", **at, label=likely.label, reason=likely.reason))
 
 
 def _datum_warnings(crs: CRS) -> tuple[str, ...]:
     datum = (crs.geodetic_crs.datum.name if crs.geodetic_crs else "") or ""
     for key, label in _OLD_DATUMS.items():
         if key.lower() in datum.lower() or key.lower() in crs.name.lower():
-            return (
-                f"coordinates are in {label}: converted to CGCS2000 without a published "
-                "7-parameter set, which can shift positions by tens of metres; for survey "
-                "accuracy give --crs with the parameters (+towgs84=...) your bureau publishes",
-            )
+            return (note("imports.crs_old_datum", label=label),)
     return ()
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from ..catalogue import note
 from .crs import CHINA_LAT, CHINA_LON
 
 POLYGONAL = ("Polygon", "MultiPolygon")
@@ -54,7 +55,7 @@ def normalise_polygons(geoms) -> GeometryCheck:
 
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(missing):
-        problems[int(i)] = "empty or missing geometry"
+        problems[int(i)] = note("imports.geometry_missing")
     types = np.array(["" if m else g.geom_type for g, m in zip(geoms, missing)], dtype=object)
     # KML MultiGeometry arrives as a GeometryCollection: its polygons are the patch.
     for i in np.flatnonzero(types == "GeometryCollection"):
@@ -64,7 +65,7 @@ def normalise_polygons(geoms) -> GeometryCheck:
             types[i] = polygonal.geom_type
     wrong = ~missing & ~np.isin(types, POLYGONAL)
     for i in np.flatnonzero(wrong):
-        problems[int(i)] = f"is a {types[i]}, not a polygon: only polygon patches can be imported"
+        problems[int(i)] = note("imports.geometry_not_polygon", kind=types[i])
     ok = np.flatnonzero(~missing & ~wrong)
 
     work = geoms[ok]
@@ -78,28 +79,27 @@ def normalise_polygons(geoms) -> GeometryCheck:
     )
     for j in np.flatnonzero(out_of_range):
         b = bounds[j]
-        problems[int(ok[j])] = (
-            f"coordinates out of range (lon {b[0]:.4f}–{b[2]:.4f}, lat {b[1]:.4f}–{b[3]:.4f} "
-            "after conversion to CGCS2000; China is lon 73–136, lat 3–54)"
-        )
+        problems[int(ok[j])] = note("imports.geometry_out_of_range", lon_min=f"{b[0]:.4f}", lon_max=f"{b[2]:.4f}",
+                                    lat_min=f"{b[1]:.4f}", lat_max=f"{b[3]:.4f}")
     keep = ~out_of_range
     ok, work = ok[keep], work[keep]
 
     before = shapely.get_num_coordinates(work)
     work = shapely.remove_repeated_points(work, tolerance=0.0)
     for j in np.flatnonzero(shapely.get_num_coordinates(work) != before):
-        flags[ok[j]]["duplicate_vertices"] = f"{before[j] - shapely.get_num_coordinates(work[j])} repeated vertices removed"
+        flags[ok[j]]["duplicate_vertices"] = note("imports.geometry_repeated_vertices",
+                                                  count=int(before[j] - shapely.get_num_coordinates(work[j])))
 
     invalid = np.flatnonzero(~shapely.is_valid(work))
     for j in invalid:
         reason = shapely.is_valid_reason(work[j])
         fixed = _polygonal_part(shapely.make_valid(work[j]))
         if fixed is None or fixed.area == 0:
-            problems[int(ok[j])] = f"invalid geometry ({reason}) that has no area once repaired"
+            problems[int(ok[j])] = note("imports.geometry_invalid", reason=reason)
             work[j] = None
             continue
         work[j] = fixed
-        flags[ok[j]]["repaired"] = reason
+        flags[ok[j]]["repaired"] = note("imports.geometry_repaired", reason=reason)
     alive = ~shapely.is_missing(work)
     ok, work = ok[alive], work[alive]
 

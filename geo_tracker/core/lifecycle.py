@@ -22,6 +22,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from ..catalogue import msg
 from ..errors import TransitionError
 
 
@@ -32,7 +33,7 @@ class Status:
     name: str
     label: str          # the word on forms and reports
     open: bool          # still owes verification or rectification: overdue once past its deadline
-    next_step: str      # what may be done next, for refusals
+    next_step: str      # the catalogue key of what may be done next, for refusals
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,14 @@ class Step:
 #: Every status, earliest first. Steps only move forward in this order, which is what
 #: lets SQL take the latest status whose step has happened (:func:`status_case_sql`).
 STATUS_TABLE = (
-    Status("issued", "下发", True, "verify it (patches verify --result legal|no_change|illegal)"),
-    Status("legal", "合法", False, "close it (patches close)"),
-    Status("no_change", "伪变化", False, "close it (patches close)"),
-    Status("illegal", "违法", True, "file a case (cases open/link) or record rectification (patches rectify)"),
-    Status("case_filed", "已立案", True, "record rectification (patches rectify)"),
-    Status("rectifying", "整改中", True, "record the rest of the rectification (patches rectify)"),
-    Status("rectified", "整改到位", False, "close it (patches close)"),
-    Status("closed", "已销号", False, "nothing: it is closed (void the closing event to reopen it)"),
+    Status("issued", "下发", True, "lifecycle.next.issued"),
+    Status("legal", "合法", False, "lifecycle.next.legal"),
+    Status("no_change", "伪变化", False, "lifecycle.next.no_change"),
+    Status("illegal", "违法", True, "lifecycle.next.illegal"),
+    Status("case_filed", "已立案", True, "lifecycle.next.case_filed"),
+    Status("rectifying", "整改中", True, "lifecycle.next.rectifying"),
+    Status("rectified", "整改到位", False, "lifecycle.next.rectified"),
+    Status("closed", "已销号", False, "lifecycle.next.closed"),
 )
 #: Where rectification may be recorded: 违法, 已立案, 整改中.
 _WORKING = ("illegal", "case_filed", "rectifying")
@@ -78,6 +79,7 @@ STEPS = (
 
 STATUSES = tuple(s.name for s in STATUS_TABLE)
 STATUS_LABELS = {s.name: s.label for s in STATUS_TABLE}
+#: Status -> catalogue key of what may be done next (worded per interface: a command on the CLI, a page on the web).
 NEXT_STEPS = {s.name: s.next_step for s in STATUS_TABLE}
 #: Statuses that become overdue (逾期) past their deadline.
 OPEN_STATUSES = tuple(s.name for s in STATUS_TABLE if s.open)
@@ -107,10 +109,14 @@ AREA_EPSILON_MU = 1e-6
 def check_transition(action: str, status: str, label: str) -> None:
     """Refuse ``action`` on a patch in ``status``, saying what may be done instead."""
     if status not in ALLOWED[action]:
-        raise TransitionError(
-            f"cannot {action.replace('_', ' ')} patch {label}: it is {status} "
-            f"({STATUS_LABELS.get(status, status)}); next you can {NEXT_STEPS.get(status, 'nothing')}"
-        )
+        raise TransitionError(msg("lifecycle.refused", **_refusal(action, status, label)))
+
+
+def _refusal(action: str, status: str, label: str) -> dict:
+    """The values of a refused step: the action and status in both languages, and the next step."""
+    return {"action": msg(f"lifecycle.action.{action}"), "label": label,
+            "status": msg(f"lifecycle.status.{status}") if status in STATUS_LABELS else status,
+            "next": msg(NEXT_STEPS.get(status, "lifecycle.next.unknown"))}
 
 
 def event_outcome(kind: str, payload: dict, rectified_mu: float, area_mu: float) -> str | None:
@@ -264,11 +270,7 @@ def validate_history(events: pd.DataFrame, area_mu: float, cultivated_mu: float 
             rect_cult += float(payload.get("cultivated_mu") or 0.0)
         outcome = event_outcome(kind, payload, rectified, area_mu)
         if not allows(kind, outcome, status):
-            action = _ACTION_OF[kind]
-            raise TransitionError(
-                f"cannot {action.replace('_', ' ')} patch {label} on {day}: it is {status} "
-                f"({STATUS_LABELS.get(status, status)}) then; next you can {NEXT_STEPS.get(status, 'nothing')}"
-            )
+            raise TransitionError(msg("lifecycle.refused_on", day=day, **_refusal(_ACTION_OF[kind], status, label)))
         if kind == "rectified":
             _check_rectified(label, day, float(payload.get("area_mu", 0.0)), rectified, rect_cult, area_mu,
                              cultivated_mu)
@@ -279,15 +281,11 @@ def _check_rectified(label: str, day, this_mu: float, rectified: float, rect_cul
                      cultivated_mu: float | None) -> None:
     """Refuse rectified totals (``rectified``, ``rect_cult``, this record included) beyond the patch's."""
     if rectified > area_mu + AREA_EPSILON_MU:
-        raise TransitionError(
-            f"rectified area of patch {label} would reach {rectified:.4f} 亩 on {day}, more than its "
-            f"{area_mu:.4f} 亩 ({max(area_mu - rectified + this_mu, 0):.4f} 亩 remained)"
-        )
+        raise TransitionError(msg("lifecycle.over_rectified", label=label, day=day, rectified=rectified,
+                                  area=area_mu, remained=max(area_mu - rectified + this_mu, 0)))
     if cultivated_mu is not None and not np.isnan(cultivated_mu) and rect_cult > cultivated_mu + AREA_EPSILON_MU:
-        raise TransitionError(
-            f"rectified cultivated land of patch {label} would reach {rect_cult:.4f} 亩 on {day}, "
-            f"more than its {cultivated_mu:.4f} 亩 of 耕地"
-        )
+        raise TransitionError(msg("lifecycle.over_rectified_cultivated", label=label, day=day, rectified=rect_cult,
+                                  cultivated=cultivated_mu))
 
 
 def month_ends(start: date, end: date) -> list[date]:

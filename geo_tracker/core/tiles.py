@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..catalogue import msg
 from ..errors import InvalidValueError
 
 HALF_WORLD = 20037508.342789244
@@ -12,7 +13,7 @@ MAX_ZOOM = 22
 
 def check_tile(z: int, x: int, y: int) -> None:
     if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2 ** z and 0 <= y < 2 ** z):
-        raise InvalidValueError(f"tile {z}/{x}/{y} does not exist (zoom 0–{MAX_ZOOM}, x and y below 2^zoom)")
+        raise InvalidValueError(msg("tiles.no_tile", z=z, x=x, y=y, max_zoom=MAX_ZOOM))
 
 
 def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float]:

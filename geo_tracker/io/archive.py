@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
+from ..catalogue import msg
 from ..errors import EncodingDetectionError, UnsafeArchiveError
 from .encoding import decode_text
 
@@ -39,10 +40,7 @@ def _safe_relative(name: str, archive: Path) -> PurePosixPath:
     clean = name.replace("\\", "/")
     path = PurePosixPath(clean)
     if clean.startswith("/") or (len(clean) > 1 and clean[1] == ":") or ".." in path.parts:
-        raise UnsafeArchiveError(
-            f"{archive.name}: member {name!r} points outside the archive (absolute path or '..'); "
-            "refusing to extract it: ask the sender for a clean zip"
-        )
+        raise UnsafeArchiveError(msg("imports.zip_member_outside", archive=archive.name, member=name))
     return path
 
 
@@ -52,20 +50,21 @@ def extracted(archive: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES, max_rati
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as e:
-        raise UnsafeArchiveError(f"{archive.name} is not a readable zip archive ({e})") from None
+        raise UnsafeArchiveError(msg("imports.zip_unreadable", archive=archive.name, reason=str(e))) from None
     tmp = Path(tempfile.mkdtemp(prefix="geo_tracker_zip_"))
     try:
         with zf:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
-                raise UnsafeArchiveError(f"{archive.name} has {len(infos)} members (limit {MAX_MEMBERS})")
+                raise UnsafeArchiveError(msg("imports.zip_too_many_members", archive=archive.name,
+                                              count=len(infos), limit=MAX_MEMBERS))
             total = 0
             for info in infos:
                 name = member_name(info)
                 rel = _safe_relative(name, archive)
                 mode = info.external_attr >> 16
                 if stat.S_ISLNK(mode):
-                    raise UnsafeArchiveError(f"{archive.name}: member {name!r} is a symbolic link; refusing it")
+                    raise UnsafeArchiveError(msg("imports.zip_member_link", archive=archive.name, member=name))
                 target = tmp.joinpath(*rel.parts)
                 if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
@@ -78,14 +77,11 @@ def extracted(archive: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES, max_rati
                         written += len(chunk)
                         total += len(chunk)
                         if written > limit:
-                            raise UnsafeArchiveError(
-                                f"{archive.name}: member {name!r} expands more than {max_ratio}× "
-                                "(a zip bomb?); refusing it"
-                            )
+                            raise UnsafeArchiveError(msg("imports.zip_member_ratio", archive=archive.name,
+                                                         member=name, ratio=max_ratio))
                         if total > max_total_bytes:
-                            raise UnsafeArchiveError(
-                                f"{archive.name} expands beyond {max_total_bytes // 1024**2} MiB; refusing it"
-                            )
+                            raise UnsafeArchiveError(msg("imports.zip_too_large", archive=archive.name,
+                                                         mib=max_total_bytes // 1024**2))
                         dst.write(chunk)
             yield tmp
     finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..catalogue import msg
 from ..errors import EncodingDetectionError
 
 _CPG = {
@@ -55,7 +56,7 @@ def dbf_text_values(dbf: Path) -> tuple[list[bytes], list[tuple[int, str, bytes]
     """
     size = dbf.stat().st_size
     if size < 32:
-        raise EncodingDetectionError(f"{dbf.name} is not a dBASE table (only {size} bytes)")
+        raise EncodingDetectionError(msg("imports.dbf_too_short", name=dbf.name, size=size))
     data = np.memmap(dbf, dtype=np.uint8, mode="r")
     n_records, header_len, record_len = struct.unpack("<IHH", data[4:12].tobytes())
     header = data[:header_len].tobytes()
@@ -120,10 +121,8 @@ def detect_dbf_encoding(shp: Path, override: str | None = None) -> EncodingDecis
     record, field, raw = next(
         (v for v in values if not _decodes(v[2], "GB18030")), (0, b"?", texts[0])
     )
-    raise EncodingDetectionError(
-        f"{dbf.name}: text in record {record}, field {field.decode('latin-1')!r} "
-        f"({raw[:24]!r}) is neither UTF-8 nor GBK/GB18030; give --encoding (e.g. BIG5)"
-    )
+    raise EncodingDetectionError(msg("imports.dbf_encoding_unknown", name=dbf.name, record=record,
+                                     field=field.decode("latin-1"), raw=repr(raw[:24])))
 
 
 def companion(shp: Path, suffix: str) -> Path:
@@ -154,6 +153,4 @@ def decode_text(data: bytes, encoding: str | None = None, *, name: str = "the fi
             return data.decode(candidate).lstrip("\ufeff"), candidate
         except (UnicodeDecodeError, LookupError):
             continue
-    raise EncodingDetectionError(
-        f"{name}: cannot decode the file as {' or '.join(candidates)}; save it as UTF-8 or GB18030 and try again"
-    )
+    raise EncodingDetectionError(msg("imports.text_undecodable", name=name, candidates="/".join(candidates)))

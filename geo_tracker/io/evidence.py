@@ -8,6 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..catalogue import msg
 from ..errors import InputFileError
 
 
@@ -57,7 +58,7 @@ def store_evidence(path: str | Path, folder: Path) -> EvidenceFile:
     """Copy a file into ``folder`` under its SHA-256 (once, however often it is given)."""
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"evidence file {path} does not exist: check the path")
+        raise InputFileError(msg("imports.evidence_missing", path=path))
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):

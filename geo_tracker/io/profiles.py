@@ -15,6 +15,7 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
+from ..catalogue import msg, note
 from ..errors import FieldMappingError
 from ..units import AREA_UNIT_LABELS, TO_MU
 
@@ -174,15 +175,14 @@ def decide_area_unit(values: np.ndarray, computed_mu: np.ndarray, declared: str,
     if declared != "auto":
         warning = None
         if fits and best != declared and abs(np.log(ratio[declared])) > 1:
-            warning = (f"{field_name} was declared in {label[declared]}, but its values match the "
-                       f"geometry in {label[best]} (median ratio {ratio[best]:.3f}): check --area-unit")
+            warning = note("imports.area_unit_mismatch", field=field_name, declared=label[declared],
+                           best=label[best], ratio=f"{ratio[best]:.3f}")
         return UnitDecision(declared, f"{field_name} in {label[declared]} (declared)", warning)
     if not fits:
         return UnitDecision(
             best,
             f"{field_name}: taken as {label[best]}, the closest unit",
-            f"{field_name} matches the geometry in no unit (median ratio {ratio[best]:.3f} in "
-            f"{label[best]}): is it really the patch area? Use --area-field/--area-unit",
+            note("imports.area_unit_no_fit", field=field_name, best=label[best], ratio=f"{ratio[best]:.3f}"),
         )
     return UnitDecision(
         best, f"{field_name} in {label[best]}: values match the computed areas (median ratio {ratio[best]:.3f})"
@@ -215,10 +215,8 @@ def _numeric(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
     bad = raw.notna() & (raw.astype("string").str.strip() != "") & values.isna()
     if bad.any():
         first = int(np.flatnonzero(bad.to_numpy())[0])
-        raise FieldMappingError(
-            f"{source}: field {column!r} of feature {first + 1} holds {raw.iloc[first]!r}, not a number; "
-            f"fix the value or choose another field"
-        )
+        raise FieldMappingError(msg("imports.field_not_numeric", source=source, field=column,
+                                    feature=first + 1, value=repr(raw.iloc[first])))
     return values.to_numpy(dtype=float)
 
 
@@ -244,7 +242,7 @@ def map_fields(
     columns = [c for c in frame.columns if c != "geometry"]
     chosen = PROFILES.get(profile) if profile else detect_profile(columns, driver)
     if chosen is None:
-        raise FieldMappingError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+        raise FieldMappingError(msg("imports.profile_unknown", profile=profile, known=", ".join(PROFILES)))
     decisions: dict[str, str] = {"profile": f"{chosen.name}: {chosen.label}"}
 
     code_col = pick_field(columns, id_field, chosen.id_fields, "--id-field", source)
@@ -276,7 +274,8 @@ def pick_field(columns: list[str], given: str | None, candidates: tuple[str, ...
         return given
     match = _find(columns, (given,))
     if match is None:
-        raise FieldMappingError(f"{source} has no field {given!r} ({option}); its fields are: {', '.join(columns)}")
+        raise FieldMappingError(msg("imports.field_missing", source=source, field=given, option=option,
+                                    fields=", ".join(columns)))
     return match
 
 

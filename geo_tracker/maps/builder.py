@@ -17,6 +17,7 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from ..catalogue import msg
 from ..core.sources import SOURCE_SHORT_LABELS as SOURCE_LABELS
 from ..core.lifecycle import STATUS_LABELS, STATUSES
 from ..core.values import plain
@@ -103,7 +104,7 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
     if basemap != "none":
         if basemap == "tianditu":
             if not tianditu_key:
-                raise InvalidValueError("--basemap tianditu needs --tianditu-key (a 天地图 key)")
+                raise InvalidValueError(msg("maps.tianditu_key"))
             url, attribution = BASEMAPS["tianditu"]
             url = url % tianditu_key
         elif basemap in BASEMAPS:
@@ -111,7 +112,7 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
         elif "{z}" in basemap and "{x}" in basemap and "{y}" in basemap:
             url, attribution = basemap, "basemap"
         else:
-            raise InvalidValueError(f"--basemap {basemap!r}: use none, osm, tianditu or a URL template with {{z}}/{{x}}/{{y}}")
+            raise InvalidValueError(msg("maps.bad_basemap", basemap=basemap))
         folium.TileLayer(url, attr=attribution, name="底图").add_to(m)
     m.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
     init = MacroElement()

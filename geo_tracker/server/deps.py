@@ -22,6 +22,7 @@ from functools import cached_property
 from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from ..catalogue import msg
 from ..errors import AuthenticationError, CSRFError, InvalidValueError
 from ..services import accounts
 from ..services.accounts import Principal
@@ -51,8 +52,7 @@ async def principal(request: Request) -> Principal:
 async def _from_cookie(request: Request, store: Store) -> Principal:
     cookie = request.cookies.get(COOKIE)
     if not cookie:
-        raise AuthenticationError("log in first (POST /api/v1/login), or send 'Authorization: Bearer <token>' "
-                                  "(`geo-tracker tokens create`)")
+        raise AuthenticationError(msg("accounts.not_logged_in"))
     user, csrf = accounts.session_principal(store, cookie)
     request.state.csrf = csrf
     if request.method not in SAFE_METHODS:
@@ -60,8 +60,7 @@ async def _from_cookie(request: Request, store: Store) -> Principal:
         if sent is None and "form" in request.headers.get("content-type", ""):
             sent = (await request.form()).get("csrf_token")
         if not sent or not hmac.compare_digest(str(sent).encode(), csrf.encode()):
-            raise CSRFError("the form's CSRF token is missing or wrong: reload the page and send it again",
-                            field="csrf_token")
+            raise CSRFError(msg("accounts.csrf"), field="csrf_token")
     return user
 
 
@@ -78,21 +77,21 @@ def _from_header(store: Store, header: str, address: str) -> Principal:
         try:
             username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise AuthenticationError("the Basic credentials are not base64 of user:password") from None
+            raise AuthenticationError(msg("accounts.bad_basic")) from None
         if password.startswith(accounts.TOKEN_PREFIX):
             user = accounts.token_principal(store, password)
             if user.username != username:
-                raise AuthenticationError("the API token belongs to another user")
+                raise AuthenticationError(msg("accounts.token_of_other"))
             return user
         return accounts.authenticate(store, username, password, address=address)
-    raise AuthenticationError("the Authorization header must be 'Bearer <token>' or 'Basic <user:password>'")
+    raise AuthenticationError(msg("accounts.bad_authorization"))
 
 
 def refuse_cross_site(request: Request) -> None:
     """A login posted from another site's page (login CSRF) is refused: browsers say so in
     ``Sec-Fetch-Site``; scripts and GIS clients send no such header."""
     if request.headers.get("sec-fetch-site") == "cross-site":
-        raise CSRFError("a login from another site's page is refused", field="csrf_token")
+        raise CSRFError(msg("accounts.cross_site_login"), field="csrf_token")
 
 
 class Caller:
@@ -164,7 +163,7 @@ def required_date(value: str, field: str = "on") -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise InvalidValueError(f"date {value!r} is not a date (YYYY-MM-DD)", field=field) from None
+        raise InvalidValueError(msg("common.not_a_date", value=value), field=field) from None
 
 
 def optional_date(value: str | None) -> date | None:
@@ -179,9 +178,9 @@ def number(value: str, field: str) -> float:
     try:
         found = float(value)
     except (TypeError, ValueError):
-        raise InvalidValueError(f"{field} {value!r} is not a number", field=field) from None
+        raise InvalidValueError(msg("common.not_a_number", field=field, value=value), field=field) from None
     if not math.isfinite(found):
-        raise InvalidValueError(f"{field} {value!r} is not a finite number", field=field)
+        raise InvalidValueError(msg("common.not_finite", field=field, value=value), field=field)
     return found
 
 
@@ -192,9 +191,9 @@ def drawn_part(text: str | None) -> dict | None:
     try:
         data = json.loads(text)
     except ValueError:
-        raise InvalidValueError("the drawn part is not GeoJSON", field="drawn") from None
+        raise InvalidValueError(msg("service.drawn_not_geojson"), field="drawn") from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         data = data.get("geometry")
     if not isinstance(data, dict):
-        raise InvalidValueError("the drawn part is not a GeoJSON geometry", field="drawn")
+        raise InvalidValueError(msg("service.drawn_not_geometry"), field="drawn")
     return data

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as e
-from ..catalogue import accepted_language
+from ..catalogue import accepted_language, in_language, msg
 from ..services.logins import TARPIT_S
 from ..store.failures import DatabaseError, RefusedValueError, translate
 
@@ -62,7 +62,7 @@ def error_body(error: e.GeoTrackerError, lang: str = "en") -> dict:
     body = {"code": error_code(error), "message": error.text(lang, "api"), "field": getattr(error, "field", None)}
     problems = getattr(error, "problems", None)
     if problems:
-        body["problems"] = problems[:200]
+        body["problems"] = in_language(problems[:200], lang, "api")
     return body
 
 
@@ -111,7 +111,7 @@ def install(app: FastAPI, render_page=None) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException):
         if error.status_code == 404 and render_page is not None and wants_html(request):
-            return render_page(request, e.NotFoundError(f"no page {request.url.path}"))
+            return render_page(request, e.NotFoundError(msg("page.not_found")))
         codes = {404: "not_found", 405: "method_not_allowed"}
         return JSONResponse({"code": codes.get(error.status_code, "http_error"), "message": str(error.detail),
                              "field": None}, status_code=error.status_code)

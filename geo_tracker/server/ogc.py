@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from ..catalogue import msg
 from ..errors import InvalidValueError, NotFoundError
 from ..services.batches import list_batches
 from ..services.boundaries import village_units
@@ -45,7 +46,7 @@ def _crs(value: str | None) -> str:
     if value is None:
         return CRS84
     if value not in CRS_ALIASES:
-        raise InvalidValueError(f"crs {value!r} is not offered: use {CRS84} or {CGCS2000}")
+        raise InvalidValueError(msg("ogc.bad_crs", crs=value, crs84=CRS84, cgcs2000=CGCS2000), field="crs")
     return CRS_ALIASES[value]
 
 
@@ -59,7 +60,7 @@ def _as_of(value: str | None) -> date | None:
     try:
         return date.fromisoformat(end[:10])
     except ValueError:
-        raise InvalidValueError(f"datetime {value!r} is not an RFC 3339 date or interval") from None
+        raise InvalidValueError(msg("ogc.bad_datetime", value=value), field="datetime") from None
 
 
 def _bbox(value: str | None, crs: str):
@@ -68,9 +69,9 @@ def _bbox(value: str | None, crs: str):
     try:
         numbers = [float(v) for v in value.split(",")]
     except ValueError:
-        raise InvalidValueError(f"bbox {value!r} is not four numbers") from None
+        raise InvalidValueError(msg("ogc.bbox_not_numbers", value=value), field="bbox") from None
     if len(numbers) != 4:
-        raise InvalidValueError(f"bbox {value!r} must be minx,miny,maxx,maxy")
+        raise InvalidValueError(msg("ogc.bbox_shape", value=value), field="bbox")
     if crs == CGCS2000:  # lat, lon order
         numbers = [numbers[1], numbers[0], numbers[3], numbers[2]]
     return shapely.box(*numbers)
@@ -103,7 +104,7 @@ def collection_page(store: Store, collection: str, as_of: date | None, filters: 
     if collection.startswith("batch-"):
         batch = _batches(store, villages).get(collection)
         if batch is None:
-            raise NotFoundError(f"no collection {collection!r}: /ogc/collections lists them")
+            raise NotFoundError(msg("ogc.no_collection", collection=collection))
     if collection == "patches" or batch is not None:
         query = dict(batch=batch["name"] if batch else filters.get("batch"),
                      source=batch["source"] if batch else filters.get("source"), status=filters.get("status"),
@@ -120,7 +121,7 @@ def collection_page(store: Store, collection: str, as_of: date | None, filters: 
         return matched, [(int(row.id), row.geometry, {k: plain(getattr(row, k)) for k in names})
                          for row in frame.itertuples()]
     if collection != "villages":
-        raise NotFoundError(f"no collection {collection!r}: the collections are {', '.join(COLLECTIONS)}")
+        raise NotFoundError(msg("ogc.no_collection_named", collection=collection, collections=", ".join(COLLECTIONS)))
     found = _villages(store, as_of, filters)
     if area is not None:
         found = [f for f in found if f[1].intersects(area)]
@@ -181,7 +182,7 @@ def collections(request: Request, who: Caller = Depends(reader)):
 def collection(request: Request, cid: str, who: Caller = Depends(reader)):
     found = _collections(who.store, who.villages)
     if cid not in found:
-        raise NotFoundError(f"no collection {cid!r}: /ogc/collections lists them")
+        raise NotFoundError(msg("ogc.no_collection", collection=cid))
     return json_response(describe(request, cid, found[cid]))
 
 
@@ -222,4 +223,4 @@ def item(request: Request, cid: str, fid: int = Path(ge=0, le=2**31 - 1), crs: s
                                   "properties": props,
                                   "links": [{"href": str(request.url), "rel": "self", "type": "application/geo+json"}]},
                                  "application/geo+json", {"Content-Crs": f"<{out_crs}>"})
-    raise NotFoundError(f"no feature {fid} in collection {cid!r}")
+    raise NotFoundError(msg("ogc.no_feature", fid=fid, collection=cid))

@@ -51,7 +51,8 @@ def readyz(request: Request):
         known = translate(e)                 # anonymous: no paths or addresses in the answer
         if known is None:
             raise
-        return JSONResponse({**errors.error_body(known), "status": "not ready"}, status_code=known.http_status)
+        return JSONResponse({**errors.error_body(known, errors.answer_language(request)), "status": "not ready"},
+                            status_code=known.http_status)
     return {"status": "ready", "backend": store.backend}
 
 

@@ -17,10 +17,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from fastapi import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..catalogue import Message, accepted_language, msg
 from ..errors import ConfigurationError, InputFileError, NotFoundError, UploadTooLargeError, UploadTypeError
 from ..io.readers import MAIN_SUFFIXES
 from .errors import error_response
@@ -78,13 +80,20 @@ class UploadLimit:
             if not replaced:
                 await self._refuse(scope, receive, send)
 
-    def _message(self) -> str:
-        return (f"the upload is larger than the limit of {self.limit / 1024 / 1024:.0f} MB "
-                "(setting max_upload_mb): split the delivery or ask the administrator to raise it")
+    def _message(self) -> Message:
+        return msg("upload.too_large", limit=self.limit / 1024 / 1024)
 
     async def _refuse(self, scope, receive, send):
-        response = error_response(UploadTooLargeError(self._message(), field="file"))
+        response = error_response(UploadTooLargeError(self._message(), field="file"), scope_language(scope))
         await response(scope, receive, send)
+
+
+def scope_language(scope: Scope) -> str:
+    """The language a request asks for, read from the raw ASGI scope (``?lang=``, ``Accept-Language``):
+    the middleware answers before any Request exists."""
+    query = parse_qs((scope.get("query_string") or b"").decode("latin-1")).get("lang", [None])[0]
+    headers = dict(scope.get("headers") or [])
+    return accepted_language(query, headers.get(b"accept-language", b"").decode("latin-1"))
 
 
 def safe_name(name: str | None, fallback: str) -> str:
@@ -113,7 +122,7 @@ def save(upload: UploadFile, folder: Path, fallback: str = "upload") -> Path:
     with target.open("wb") as out:
         shutil.copyfileobj(upload.file, out, CHUNK)
     if target.stat().st_size == 0:
-        raise InputFileError(f"the uploaded file {upload.filename!r} is empty", field="file")
+        raise InputFileError(msg("upload.empty", file=upload.filename), field="file")
     return target
 
 
@@ -121,7 +130,7 @@ def save_all(uploads: list[UploadFile], folder: Path, fallback: str) -> Path:
     """Save a request's files and return the dataset among them."""
     chosen = [f for f in uploads if f.filename]
     if not chosen:
-        raise InputFileError("choose the file the bureau sent (zip, gpkg, shp set, kml, txt)", field="file")
+        raise InputFileError(msg("upload.none_chosen"), field="file")
     return main_file([save(f, folder, fallback) for f in chosen])
 
 
@@ -136,8 +145,7 @@ def main_file(paths: list[Path]) -> Path:
         if len(found) > 1 and suffix != ".zip" and len({p.parent for p in paths}) == 1:
             return found[0].parent  # several datasets (坐标txt files, shapefiles): one delivery folder
     names = ", ".join(p.name for p in paths)
-    raise InputFileError(f"cannot tell which of the uploaded files ({names}) is the dataset: upload one zip, "
-                         "or one .shp with its .dbf, .shx, .prj and .cpg", field="file")
+    raise InputFileError(msg("upload.which_dataset", names=names), field="file")
 
 
 # --- staged imports: checked now, confirmed by a second request ---------------------------
@@ -148,8 +156,7 @@ def staging_root(upload_dir: str | None) -> Path:
     root.mkdir(mode=0o700, exist_ok=True)
     info = root.lstat()
     if root.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise ConfigurationError(f"staging folder {root} is not private to this service (owner, mode 700): "
-                                 "remove it or set upload_dir", field="upload_dir")
+        raise ConfigurationError(msg("upload.staging_not_private", root=root), field="upload_dir")
     for old in root.iterdir():
         if old.stat().st_mtime < time.time() - STAGING_HOURS * 3600:
             shutil.rmtree(old, ignore_errors=True)
@@ -185,7 +192,7 @@ def staged(upload_dir: str | None, token: str, username: str) -> tuple[Path, dic
         return None
     meta = json.loads(kept.read_text(encoding="utf-8"))
     if meta.get("user") != username:
-        raise NotFoundError("no such staged import")
+        raise NotFoundError(msg("upload.no_staged"))
     return folder / meta["file"], meta
 
 
@@ -210,5 +217,4 @@ def evidence_type(path: Path) -> str:
             return media
     if head[4:8] == b"ftyp" and head[8:12] in HEIC_BRANDS:
         return "image/heic"
-    raise UploadTypeError(f"evidence file {path.name}: its content is not JPEG, PNG, PDF or HEIC "
-                          "(the name's suffix does not count); send the photo or scan itself", field="evidence")
+    raise UploadTypeError(msg("upload.evidence_type", file=path.name), field="evidence")

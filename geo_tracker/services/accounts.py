@@ -20,6 +20,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..catalogue import msg
 from ..core.sources import split_ref
 from ..errors import (
     AccountError, AuthenticationError, InvalidValueError, NotFoundError, PermissionDeniedError,
@@ -64,9 +65,9 @@ class Principal:
 
     def require(self, action: str) -> None:
         if not self.can(action):
-            allowed = ", ".join(sorted(PERMISSIONS[action]))
-            raise PermissionDeniedError(f"user {self.username} ({self.role}) may not {action}: that needs the role "
-                                        f"{allowed}; ask an admin")
+            raise PermissionDeniedError(msg("accounts.role_refused", username=self.username, role=role_name(self.role),
+                                            action=msg(f"accounts.action.{action}"),
+                                            roles=_either(sorted(PERMISSIONS[action]))))
 
     @property
     def sees_all(self) -> bool:
@@ -76,8 +77,18 @@ class Principal:
         """Users are managed by admins of every unit: a township admin could otherwise widen anyone's scope."""
         self.require("admin")
         if not self.sees_all:
-            raise PermissionDeniedError(f"user {self.username} administers some units only: users are managed by "
-                                        "an admin of all units (*)")
+            raise PermissionDeniedError(msg("accounts.partial_admin", username=self.username))
+
+
+def role_name(role: str):
+    """A role as a message shows it: 执法队员 in Chinese, enforcer in English."""
+    return msg(f"accounts.role.{role}") if role in ROLES else role
+
+
+def _either(roles: list[str]):
+    """Roles as "管理员或执法队员" / "admin, enforcer"."""
+    first, *rest = roles
+    return role_name(first) if not rest else msg("accounts.roles_or", first=role_name(first), rest=_either(rest))
 
 
 def digest(secret: str) -> str:
@@ -91,34 +102,32 @@ def _principal(row: dict) -> Principal:
 def _check_units(store: Store, units) -> tuple[str, ...]:
     units = tuple(dict.fromkeys(str(u).strip() for u in units if str(u).strip()))
     if not units:
-        raise AccountError("give the user at least one admin unit code (--unit), or * for all", field="units")
+        raise AccountError(msg("accounts.no_units"), field="units")
     with store.engine.connect() as conn:
         known = {code for code, _parent, _level in repo.unit_tree(conn)}
     unknown = [u for u in units if u != ALL_UNITS and u not in known]
     if unknown:
-        raise AccountError(f"unknown admin unit code(s) {', '.join(unknown)}: import the boundaries first "
-                           "(`geo-tracker boundaries list` shows the codes), or use * for all", field="units")
+        raise AccountError(msg("accounts.unknown_units", units=", ".join(unknown)), field="units")
     return units
 
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters", field="password")
+        raise AccountError(msg("accounts.short_password", length=MIN_PASSWORD), field="password")
 
 
 def add_user(store: Store, username: str, password: str, role: str, units, *,
              display_name: str | None = None) -> dict:
     """Create a user with a role and admin units; the password is kept only as an Argon2 hash."""
     if not USERNAME.match(username or ""):
-        raise AccountError(f"user name {username!r}: use 2-64 letters, digits, Chinese characters or . _ - @",
-                           field="username")
+        raise AccountError(msg("accounts.bad_username", username=username), field="username")
     if role not in ROLES:
-        raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}", field="role")
+        raise AccountError(msg("accounts.bad_role", role=role, choices=", ".join(ROLES)), field="role")
     _check_password(password)
     units = _check_units(store, units)
     with store.transaction() as conn:
         if repo.user_row(conn, username=username) is not None:
-            raise AccountError(f"user {username!r} exists already", field="username")
+            raise AccountError(msg("accounts.user_exists", username=username), field="username")
         repo.insert_user(conn, username=username, display_name=display_name, role=role,
                          password_hash=_hasher.hash(password), units=units, created_at=now_utc())
         return public_user(repo.user_row(conn, username=username))
@@ -137,7 +146,7 @@ def list_users(store: Store) -> list[dict]:
 def _user(conn, username: str) -> dict:
     row = repo.user_row(conn, username=username)
     if row is None:
-        raise NotFoundError(f"no user {username!r}: `geo-tracker users list` shows the users")
+        raise NotFoundError(msg("accounts.no_user", username=username))
     return row
 
 
@@ -187,7 +196,7 @@ def authenticate(store: Store, username: str, password: str, *, address: str = "
     if row is None or row["disabled"]:
         if GUARD.failed(username or "", address):
             _notify_lockout(store, username, address)
-        raise AuthenticationError("wrong user name or password, or the account is disabled")
+        raise AuthenticationError(msg("accounts.wrong_login"))
     GUARD.succeeded(username, address)
     GUARD.remember(username, password, row["id"], row["password_hash"])
     return _principal(row)
@@ -228,8 +237,7 @@ def token_principal(store: Store, token: str) -> Principal:
         row = repo.user_row(conn, user_id=found["user_id"]) if found else None
     if (found is None or found["revoked"] or row is None or row["disabled"]
             or (found["expires_at"] is not None and as_datetime(found["expires_at"]) < now_utc())):
-        raise AuthenticationError("the API token is unknown, revoked or expired: create one with "
-                                  "`geo-tracker tokens create`")
+        raise AuthenticationError(msg("accounts.bad_token"))
     return _principal(row)
 
 
@@ -250,7 +258,7 @@ def session_principal(store: Store, token: str) -> tuple[Principal, str]:
         found = repo.session_row(conn, digest(token))
         row = repo.user_row(conn, user_id=found["user_id"]) if found else None
     if found is None or row is None or row["disabled"] or as_datetime(found["expires_at"]) < now_utc():
-        raise AuthenticationError("the session has ended: log in again")
+        raise AuthenticationError(msg("accounts.session_ended"))
     return _principal(row), found["csrf_token"]
 
 
@@ -332,10 +340,9 @@ def patch_in_scope(store: Store, principal: Principal, ref: str) -> str:
         found = repo.patches_named(conn, code, batch)
     visible = sorted({f"{b}/{c}" for b, c, village in found if villages is None or village in villages})
     if not visible:
-        raise NotFoundError(f"no patch {ref!r}: `geo-tracker patches list` shows the patches")
+        raise NotFoundError(msg("patch.not_found", ref=ref))
     if len(visible) > 1:
-        raise InvalidValueError(f"patch code {code!r} is in several batches ({', '.join(visible)}): "
-                              f"name it as BATCH/{code}", field="ref")
+        raise InvalidValueError(msg("patch.ambiguous", code=code, batches=", ".join(visible)), field="ref")
     return visible[0]
 
 
@@ -343,7 +350,7 @@ def case_patches_in_scope(store: Store, principal: Principal, refs: list[str]) -
     """The patches a new case links, each in the user's scope; a unit-scoped user must link
     at least one, or the case would sit outside every unit."""
     if not principal.sees_all and not refs:
-        raise InvalidValueError("link at least one of your patches to the case", field="patches")
+        raise InvalidValueError(msg("accounts.case_needs_patch"), field="patches")
     return [patch_in_scope(store, principal, ref) for ref in refs]
 
 
@@ -354,4 +361,4 @@ def check_event_scope(store: Store, principal: Principal, event_id: int) -> None
     with store.engine.connect() as conn:
         code = repo.event_village(conn, event_id)
     if code not in villages:
-        raise NotFoundError(f"no event {event_id}")
+        raise NotFoundError(msg("accounts.no_event", event=event_id))

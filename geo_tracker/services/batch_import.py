@@ -28,6 +28,7 @@ from ..core.sources import SOURCE_LABELS, SOURCES  # noqa: F401 (re-exported)
 from ..core.reissue import KINDS as DIFF_KINDS, ReissueDiff, fingerprints, same_issue
 from ..core.relapse import relapses_among
 from ..core.matching import match_villages_as_of
+from ..catalogue import Listing, entries, in_language, msg, note
 from ..errors import (
     BatchImportError, DuplicateDeliveryError, FieldMappingError, InvalidValueError, PermissionDeniedError,
 )
@@ -77,19 +78,18 @@ class ImportOptions:
     def validate(self) -> None:
         """Check the options before touching any file."""
         if self.source not in SOURCES:
-            raise InvalidValueError(f"--source {self.source!r} is not one of {', '.join(SOURCES)}")
+            raise InvalidValueError(msg("imports.option_source", value=self.source, known=", ".join(SOURCES)))
         if not self.batch or not self.batch.strip():
-            raise InvalidValueError("--batch must name the batch, e.g. '2023年第2批' or '2023-Q3'")
+            raise InvalidValueError(msg("imports.option_batch_empty"))
         if self.deadline is not None and self.deadline < self.issued_on:
-            raise InvalidValueError(
-                f"--deadline {self.deadline} is before --issued-on {self.issued_on}"
-            )
+            raise InvalidValueError(msg("imports.option_deadline_early", deadline=self.deadline,
+                                        issued_on=self.issued_on))
         if self.area_unit is not None and self.area_unit not in TO_MU:
-            raise InvalidValueError(f"--area-unit {self.area_unit!r} is not one of {', '.join(TO_MU)}")
+            raise InvalidValueError(msg("imports.option_area_unit", value=self.area_unit, known=", ".join(TO_MU)))
         if not 0 < self.relapse_share <= 1:
-            raise InvalidValueError(f"--relapse-share must be in (0, 1], got {self.relapse_share}")
+            raise InvalidValueError(msg("imports.option_relapse_share", value=self.relapse_share))
         if self.profile is not None and self.profile not in PROFILES:
-            raise FieldMappingError(f"--profile {self.profile!r} is not one of {', '.join(PROFILES)}")
+            raise FieldMappingError(msg("imports.option_profile", value=self.profile, known=", ".join(PROFILES)))
 
 
 @dataclass
@@ -139,8 +139,12 @@ class ImportReport:
         """Whether importing needs the liaison's explicit --accept-duplicates."""
         return bool(self.duplicates or self.duplicate_of)
 
-    def to_dict(self) -> dict:
-        return {**self.__dict__, "needs_accept_duplicates": self.needs_accept_duplicates}
+    def to_dict(self, lang: str = "en", interface: str | None = None) -> dict:
+        """The report as JSON values; its problems, warnings and reasons in ``lang`` (English, as the
+        CLI and the API show them, by default; a page asks for "zh" and gets the web hints)."""
+        data = {**self.__dict__, "needs_accept_duplicates": self.needs_accept_duplicates}
+        return data if lang == "en" and interface in (None, "cli") else in_language(
+            data, lang, interface or "web")
 
 
 #: Batches larger than this are checked and measured in chunks on every core.
@@ -175,7 +179,18 @@ def _check_and_measure(geoms: np.ndarray) -> tuple[GeometryCheck, np.ndarray]:
 
 
 def _repeated(code: str) -> str:
-    return f"patch code {code} occurs more than once: every feature with it is skipped"
+    return note("imports.problem_code_repeated", code=code)
+
+
+def _more(count: int, shown: int):
+    """" and N more" after a list cut at ``shown`` items, or nothing."""
+    return msg("imports.and_more", count=count - shown) if count > shown else ""
+
+
+def _flag_problem(key: str, text: str) -> str:
+    """A flag as a line of the report's problems: its label, then its text."""
+    label = f"imports.flag_label.{key}"
+    return note("imports.flag_problem", label=msg(label) if label in entries() else key, text=text)
 
 
 def _problem(i: int, code: str | None, message: str) -> dict:
@@ -226,13 +241,11 @@ def _earlier_import(row) -> dict:
             "imported_by": row.imported_by, "accepted": row.accepted}
 
 
-def _duplicate_file_message(path: Path, earlier: dict) -> str:
+def _duplicate_file_message(path: Path, earlier: dict):
     when = (earlier["imported_at"] or "")[:10]
-    who = f" by {earlier['imported_by']}" if earlier["imported_by"] else ""
-    return (f"{path.name} is the same delivery (SHA-256 of its content) as {earlier['file']}, imported on "
-            f"{when}{who} as batch {earlier['batch']!r} ({earlier['source']}): importing it again under "
-            "another batch would count its patches twice. If the bureau really issued it again as a new "
-            "batch, rerun with --accept-duplicates")
+    who = msg("imports.imported_by", user=earlier["imported_by"]) if earlier["imported_by"] else ""
+    return msg("imports.duplicate_delivery", name=path.name, file=earlier["file"], when=when, who=who,
+               batch=earlier["batch"], source=earlier["source"])
 
 
 def _identical(path: Path, options: ImportOptions, source, earlier) -> ImportReport:
@@ -269,9 +282,8 @@ class _ImportRun:
         self.stored_prints = dict(zip(self.stored.patch_code, self.stored.fingerprint))
         self.scope = None if options.villages is None else frozenset(options.villages)
         if self.scope is not None and found and options.deadline not in (None, found[0].deadline):
-            raise PermissionDeniedError(
-                f"batch {options.batch!r} is shared with other townships: its deadline ({found[0].deadline}) "
-                "is set by a county account; import without --deadline", field="deadline")
+            raise PermissionDeniedError(msg("imports.shared_batch_deadline", batch=options.batch,
+                                            deadline=found[0].deadline), field="deadline")
         self.villages = load_villages(conn, store) if not options.dry_run or self.scope is not None else None
         self.outside_scope: list[dict] = []
         #: Codes of this batch that another township holds: a scoped import neither sees nor touches them.
@@ -357,7 +369,7 @@ class _ImportRun:
             code = table.patch_code.iloc[i]
             if village not in self.scope or code in self.foreign:
                 self.outside_scope.append({"feature": int(table["feature_no"].iloc[i]), "patch_code": code,
-                                           "problem": "outside your units: import it with a county account"})
+                                           "problem": note("imports.problem_outside_units")})
 
     def _repeats(self, mapping, offset: int) -> dict[int, str]:
         """Record repeated codes; with --skip-invalid, every feature of one is skipped (a problem)."""
@@ -400,12 +412,11 @@ class _ImportRun:
         positions = {c: i for i, c in enumerate(table.patch_code)}
         for code, lineage in zip(codes, old["lineage_id"].astype(int)):
             i = positions[code]
-            _flag(table, self.report, i, "recheck", "shape or issued area changed in this re-issue: verify it again")
+            _flag(table, self.report, i, "recheck", note("imports.flag_recheck"))
             done, area = rectified.get(lineage, 0.0), float(table["area_mu"].iloc[i])
             if done > area + AREA_EPSILON_MU:
                 _flag(table, self.report, i, "rectified_capped",
-                      f"recorded rectification {done:.4f} 亩 exceeds the re-issued area {area:.4f} 亩; "
-                      f"counted as {area:.4f} 亩")
+                      note("imports.flag_rectified_capped", done=f"{done:.4f}", area=f"{area:.4f}"))
 
     def _overlaps(self, table: pd.DataFrame, check: np.ndarray, is_new: np.ndarray) -> list[tuple[str, int, float]]:
         """Duplicates of other batches' current patches among the ``check`` rows (listed, flagged), and
@@ -426,8 +437,8 @@ class _ImportRun:
                 "feature": int(table["feature_no"].iloc[i]), "patch_code": codes[i], "batch": e["batch"],
                 "source": e["source"], "duplicate_code": e["patch_code"], "same_shape": bool(pair["same"]),
                 "overlap": round(share, 4)})
-            _flag(table, self.report, i, "duplicate",
-                  f"same site as {e['patch_code']} of batch {e['batch']} ({share:.1%} overlap both ways)", listed=False)
+            _flag(table, self.report, i, "duplicate", note("imports.flag_duplicate", code=e["patch_code"],
+                                                           batch=e["batch"], share=f"{share:.1%}"), listed=False)
         settled = near["status"].isin(["rectified", "closed"]).to_numpy()
         pairs = pairs[settled[pairs["earlier"].to_numpy(int)] & is_new[rows][pairs["new"].to_numpy(int)]]
         links, flagged = [], {}
@@ -436,8 +447,7 @@ class _ImportRun:
             links.append((codes[i], int(earlier["lineage_id"]), float(share)))
             flagged.setdefault(i, []).append(earlier["patch_code"])
         for i, earlier_codes in flagged.items():
-            _flag(table, self.report, i, "relapse",
-                  f"overlaps earlier rectified/closed patch(es) {', '.join(earlier_codes)}")
+            _flag(table, self.report, i, "relapse", note("imports.flag_relapse", codes=", ".join(earlier_codes)))
         return links
 
     def _write(self, written: pd.DataFrame, relapses) -> None:
@@ -472,8 +482,8 @@ class _ImportRun:
             r.issued_area_mu = (r.issued_area_mu or 0.0) - removed["issued_area_mu"]
             r.cultivated_mu -= removed["cultivated_mu"]
         if r.accepted == 0:
-            raise BatchImportError(f"{self.source.dataset}: none of its {self.source.feature_count} features "
-                                   "can be imported", r.rejected)
+            raise BatchImportError(msg("imports.nothing_importable", name=self.source.dataset,
+                                       count=self.source.feature_count), r.rejected)
         for kind in ("new", "changed", "attributes_changed"):
             setattr(diff, kind, [c for c in getattr(diff, kind) if c not in self.repeated])
         diff.finish(self.stored_prints, kept=[p["patch_code"] for p in r.rejected] + list(self.repeated))
@@ -500,42 +510,36 @@ class _ImportRun:
         o, r, n, name = self.options, self.report, self.source.feature_count, self.source.dataset
         if self.outside_scope:
             codes = ", ".join(str(x["patch_code"]) for x in self.outside_scope[:20])
-            more = f" and {len(self.outside_scope) - 20} more" if len(self.outside_scope) > 20 else ""
-            error = PermissionDeniedError(
-                f"{name}: {len(self.outside_scope)} of {n} patches lie outside your units: {codes}{more}. "
-                "Nothing was imported: an account of a township imports only its own villages' patches; "
-                "a county-wide delivery is imported by an account whose units cover it", field="file")
+            error = PermissionDeniedError(msg("imports.outside_units", name=name, count=len(self.outside_scope), n=n,
+                                              codes=codes, more=_more(len(self.outside_scope), 20)), field="file")
             error.problems = self.outside_scope
             raise error
         if r.duplicate_of and not o.accept_duplicates and not o.dry_run:
             raise DuplicateDeliveryError(_duplicate_file_message(self.path, r.duplicate_of), field="file")
         if self.repeated and not o.skip_invalid:
-            listed = "; ".join(f"{code} (features {', '.join(str(p + 1) for p in positions)})"
-                               for code, positions in list(self.repeated.items())[:20])
+            listed = Listing(msg("imports.code_at_features", code=code, features=", ".join(str(p + 1) for p in positions))
+                             for code, positions in list(self.repeated.items())[:20])
             raise BatchImportError(
-                f"{name}: {len(self.repeated)} patch codes occur more than once: {listed}. Patch codes must "
-                "be unique within a batch: ask the bureau, choose another field with --id-field, or rerun "
-                "with --skip-invalid to import the features whose codes do not repeat",
-                [_problem(p, c, "duplicate patch code") for c, ps in self.repeated.items() for p in ps],
+                msg("imports.codes_repeated", name=name, count=len(self.repeated), listed=listed),
+                [_problem(p, c, note("imports.problem_duplicate_code")) for c, ps in self.repeated.items() for p in ps],
             )
         if r.rejected and not o.skip_invalid:
-            shown = "; ".join(f"feature {x['feature']} ({x['patch_code']}): {x['problem']}" for x in r.rejected[:10])
-            more = f" and {len(r.rejected) - 10} more" if len(r.rejected) > 10 else ""
+            shown = Listing(msg("imports.feature_problem", feature=x["feature"], code=x["patch_code"],
+                                problem=x["problem"]) for x in r.rejected[:10])
             raise BatchImportError(
-                f"{name}: {len(r.rejected)} of {n} features cannot be imported: {shown}{more}. "
-                "Nothing was imported; fix the file, or rerun with --skip-invalid to import the rest",
+                msg("imports.features_rejected", name=name, count=len(r.rejected), n=n, shown=shown,
+                    more=_more(len(r.rejected), 10)),
                 r.rejected,
             )
         if r.duplicates and not o.accept_duplicates and not o.dry_run:
-            shown = "; ".join(f"feature {d['feature']} ({d['patch_code']}) = {d['duplicate_code']} of "
-                              f"{d['batch']}" for d in r.duplicates[:10])
-            more = f" and {len(r.duplicates) - 10} more" if len(r.duplicates) > 10 else ""
+            shown = Listing(msg("imports.duplicate_item", feature=d["feature"], code=d["patch_code"],
+                                duplicate=d["duplicate_code"], batch=d["batch"]) for d in r.duplicates[:10])
             raise DuplicateDeliveryError(
-                f"{name}: {len(r.duplicates)} patches are already held by other batches: {shown}{more}. "
-                "Nothing was imported: importing them would count the same land twice. If the bureau "
-                "really issued them again, rerun with --accept-duplicates",
+                msg("imports.patches_held", name=name, count=len(r.duplicates), shown=shown,
+                    more=_more(len(r.duplicates), 10)),
                 [{"feature": d["feature"], "patch_code": d["patch_code"],
-                  "problem": f"duplicate of {d['duplicate_code']} ({d['batch']})"} for d in r.duplicates],
+                  "problem": note("imports.problem_duplicate_of", code=d["duplicate_code"], batch=d["batch"])}
+                 for d in r.duplicates],
             )
 
     def _stated_area(self) -> dict:
@@ -566,7 +570,7 @@ def _flag(table: pd.DataFrame, report: ImportReport, i: int, key: str, text: str
     report.flags[key] = report.flags.get(key, 0) + 1
     if listed:
         report.problems.append({"feature": int(table.at[at, "feature_no"]), "patch_code": table.at[at, "patch_code"],
-                                "problem": f"{key}: {text}"})
+                                "problem": _flag_problem(key, text)})
 
 
 def _accepted_rows(frame, offset, check, area_mu, planar_mu, mapping, reader_problems, report) -> pd.DataFrame:
@@ -577,8 +581,7 @@ def _accepted_rows(frame, offset, check, area_mu, planar_mu, mapping, reader_pro
     cultivated = mapping.cultivated_mu.to_numpy(dtype=float)
     problems = dict(check.problems)
     for i in np.flatnonzero(["/" in str(c) for c in codes]):
-        problems[int(i)] = (f"patch code {codes[i]!r} contains '/', which separates batch and code in references "
-                            "(BATCH/CODE): ask the bureau, or choose another field with --id-field")
+        problems[int(i)] = note("imports.problem_code_slash", code=codes[i])
     for position, message in reader_problems.items():
         if offset <= position < offset + n:
             problems[position - offset] = message
@@ -586,16 +589,16 @@ def _accepted_rows(frame, offset, check, area_mu, planar_mu, mapping, reader_pro
     for i, extra in enumerate(area_flags(area_mu, issued, cultivated, planar_mu)):
         flags[i].update(extra)
     for i in np.flatnonzero(mapping.generated_code):
-        flags[i]["generated_code"] = f"no patch code in the delivery; generated {codes[i]}"
+        flags[i]["generated_code"] = note("imports.flag_generated_code", code=codes[i])
     for i in np.flatnonzero(mapping.file_code):
-        flags[i]["code_from_file"] = f"地块号 is a placeholder or repeats across files; code taken from the file name: {codes[i]}"
+        flags[i]["code_from_file"] = note("imports.flag_code_from_file", code=codes[i])
     report.rejected += [_problem(offset + i, codes[i], problems[i]) for i in sorted(problems)]
     ok = np.ones(n, dtype=bool)
     ok[list(problems)] = False
     for i in np.flatnonzero(ok):
         for key, text in flags[i].items():
             report.flags[key] = report.flags.get(key, 0) + 1
-            report.problems.append(_problem(offset + int(i), codes[i], f"{key}: {text}"))
+            report.problems.append(_problem(offset + int(i), codes[i], _flag_problem(key, text)))
     attrs = [a for a, keep in zip(attributes_json(frame), ok) if keep]
     geoms = check.geometries[ok]
     report.accepted += int(ok.sum())

@@ -19,6 +19,7 @@ import pandas as pd
 from ..core.area import geodesic_area_mu
 from ..core.boundaries import CODE_LENGTH, PARENT_LEVEL, normalise_code, parent_of, sibling_problems
 from ..core.geometry import normalise_polygons
+from ..catalogue import Listing, in_language, msg, note
 from ..errors import BatchImportError, FieldMappingError, InvalidValueError, PermissionDeniedError
 from ..io.attributes import attributes_json
 from ..io.profiles import pick_field
@@ -63,18 +64,16 @@ class BoundaryOptions:
 
     def validate(self) -> None:
         if self.level not in LEVELS:
-            raise InvalidValueError(f"--level {self.level!r} is not one of {', '.join(LEVELS)}")
+            raise InvalidValueError(msg("boundaries.level_unknown", level=self.level, known=", ".join(LEVELS)))
         if self.parent_code is not None:
             if self.level == "county":
-                raise InvalidValueError("--parent-code: a county has no parent in geo_tracker")
+                raise InvalidValueError(msg("boundaries.county_has_no_parent"))
             parent_level = PARENT_LEVEL[self.level]
             if normalise_code(self.parent_code, parent_level) is None:
-                raise InvalidValueError(
-                    f"--parent-code {self.parent_code!r} is not a {CODE_LENGTH[parent_level]}-digit "
-                    f"{parent_level} code"
-                )
+                raise InvalidValueError(msg("boundaries.parent_code_invalid", code=self.parent_code,
+                                            digits=CODE_LENGTH[parent_level], level=_level(parent_level)))
         if self.parent_code and self.parent_field:
-            raise InvalidValueError("give --parent-field or --parent-code, not both")
+            raise InvalidValueError(msg("boundaries.parent_options_exclusive"))
 
 
 @dataclass
@@ -93,8 +92,16 @@ class BoundaryReport:
     problems: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
+    def to_dict(self, lang: str = "en", interface: str | None = None) -> dict:
+        """The report as a dict; its problems, warnings and reasons in ``lang`` (English by default,
+        as the CLI and the API show them; a page asks for "zh" and gets the web hints)."""
+        data = dict(self.__dict__)
+        return data if lang == "en" and interface in (None, "cli") else in_language(data, lang, interface or "web")
+
+
+def _level(level: str | None):
+    """A level (county, township, village) as a message: its English name, its Chinese one."""
+    return msg(f"boundaries.level.{level}") if level in LEVELS else level
 
 
 @dataclass
@@ -142,11 +149,8 @@ def _unit_fields(frame: pd.DataFrame, options: BoundaryOptions, dataset: str) ->
     code_col = pick_field(columns, options.code_field, CODE_FIELDS[level], "--code-field", dataset)
     name_col = pick_field(columns, options.name_field, NAME_FIELDS[level], "--name-field", dataset)
     if code_col is None or name_col is None:
-        raise FieldMappingError(
-            f"{dataset}: cannot tell which field holds the {level} "
-            f"{'code' if code_col is None else 'name'}; give --code-field and --name-field "
-            f"(its fields are: {', '.join(columns)})"
-        )
+        key = "boundaries.code_field_unknown" if code_col is None else "boundaries.name_field_unknown"
+        raise FieldMappingError(msg(key, dataset=dataset, level=_level(level), fields=", ".join(columns)))
     parent_col = None
     if options.parent_field or (options.parent_code is None and level != "county"):
         parent_col = pick_field(columns, options.parent_field, PARENT_FIELDS, "--parent-field", dataset)
@@ -159,7 +163,7 @@ def _read_units(frame: pd.DataFrame, options: BoundaryOptions, code_col: str, na
     level = options.level
     codes, problems = _unit_codes(frame[code_col], level, code_col)
     names = [str(n).strip() if n is not None else "" for n in frame[name_col]]
-    problems += [{"feature": i + 1, "field": name_col, "problem": "empty name"}
+    problems += [{"feature": i + 1, "field": name_col, "problem": note("boundaries.problem_empty_name")}
                  for i, name in enumerate(names) if not name or name == "nan"]
     problems += _repeated_codes(codes, code_col)
     if options.parent_code:
@@ -173,8 +177,9 @@ def _read_units(frame: pd.DataFrame, options: BoundaryOptions, code_col: str, na
     problems += [{"feature": i + 1, "field": "geometry", "problem": message}
                  for i, message in sorted(check.problems.items())]
     if problems:
-        shown = "; ".join(f"feature {p['feature']} ({p['field']}): {p['problem']}" for p in problems[:10])
-        raise BatchImportError(f"{dataset}: {len(problems)} problems, nothing imported: {shown}", problems)
+        shown = Listing(msg("imports.feature_problem", feature=p["feature"], code=p["field"], problem=p["problem"])
+                        for p in problems[:10])
+        raise BatchImportError(msg("boundaries.problems", dataset=dataset, count=len(problems), shown=shown), problems)
     return _Units(codes, names, parents, check.geometries)
 
 
@@ -182,7 +187,8 @@ def _unit_codes(values, level: str, field_name: str) -> tuple[list[str | None], 
     """Each value as a code of ``level`` (None where it is not one), and a problem for each of those."""
     codes = [normalise_code(raw, level) for raw in values]
     problems = [{"feature": i + 1, "field": field_name,
-                 "problem": f"{raw!r} is not a {CODE_LENGTH[level]}-digit {level} code"}
+                 "problem": note("boundaries.problem_bad_code", raw=repr(raw), digits=CODE_LENGTH[level],
+                                 level=_level(level))}
                 for i, (raw, code) in enumerate(zip(values, codes)) if code is None]
     return codes, problems
 
@@ -194,7 +200,7 @@ def _repeated_codes(codes: list[str | None], field_name: str) -> list[dict]:
     for i, code in enumerate(codes):
         if code is not None and code in seen:
             problems.append({"feature": i + 1, "field": field_name,
-                             "problem": f"code {code} repeats feature {seen[code] + 1}"})
+                             "problem": note("boundaries.problem_code_repeats", code=code, first=seen[code] + 1)})
         seen.setdefault(code, i)
     return problems
 
@@ -237,12 +243,11 @@ def _missing_parents(parent_units: pd.DataFrame, parents, parent_level: str, exp
     known = set(parent_units["code"])
     missing = sorted({p for p in parents if p and p not in known})
     if missing and explicit:
-        raise BatchImportError(
-            f"{dataset}: parent {parent_level}(s) {', '.join(missing)} are not loaded: "
-            f"import the {parent_level} boundaries first (geo-tracker boundaries import ... "
-            f"--level {parent_level})"
-        )
-    return [f"parent {parent_level}(s) {', '.join(missing)} (from the codes) are not loaded"] if missing else []
+        raise BatchImportError(msg("boundaries.parents_missing", dataset=dataset, level=_level(parent_level),
+                                   codes=", ".join(missing), option=parent_level))
+    if not missing:
+        return []
+    return [note("boundaries.parents_missing_from_codes", level=_level(parent_level), codes=", ".join(missing))]
 
 
 def _valid_from(scope: pd.DataFrame, given: date | None, level: str) -> date:
@@ -251,10 +256,8 @@ def _valid_from(scope: pd.DataFrame, given: date | None, level: str) -> date:
     valid_from = given or (date.today() if len(scope) else SINCE_ALWAYS)
     too_late = scope[[vf >= valid_from for vf in scope["valid_from"]]]
     if len(too_late):
-        raise BatchImportError(
-            f"cannot replace {level} boundaries from {valid_from}: {', '.join(too_late['code'][:10])} "
-            f"are valid from {too_late['valid_from'].iloc[0]}; give a later --valid-from"
-        )
+        raise BatchImportError(msg("boundaries.valid_from_too_early", level=_level(level), valid_from=valid_from,
+                                   codes=", ".join(too_late["code"][:10]), since=too_late["valid_from"].iloc[0]))
     return valid_from
 
 
@@ -268,23 +271,23 @@ def _check_unit_scope(options: BoundaryOptions, level: str, codes, parents, exis
     problems = []
     for i, (code, parent) in enumerate(zip(codes, parents)):
         if level == "county" or parent not in allowed:
-            problems.append({"feature": i + 1, "field": "parent", "problem":
-                             f"{level} {code}: its parent {parent or '(none)'} is not one of your units"})
+            problems.append({"feature": i + 1, "field": "parent", "problem": note(
+                "boundaries.problem_parent_outside", level=_level(level), code=code,
+                parent=parent or msg("boundaries.no_parent"))})
         elif code in held_by and held_by[code] not in allowed | {None}:
-            problems.append({"feature": i + 1, "field": "code", "problem":
-                             f"{level} {code} belongs to {held_by[code]}, outside your units"})
+            problems.append({"feature": i + 1, "field": "code", "problem": note(
+                "boundaries.problem_code_held", level=_level(level), code=code, holder=held_by[code])})
     if problems:
-        shown = "; ".join(f"feature {p['feature']}: {p['problem']}" for p in problems[:10])
-        error = PermissionDeniedError(
-            f"{dataset}: {len(problems)} units lie outside your units, nothing imported: {shown}. "
-            "Boundaries of other townships are imported by a county account", field="file")
+        shown = Listing(msg("imports.feature_note", feature=p["feature"], problem=p["problem"]) for p in problems[:10])
+        error = PermissionDeniedError(msg("boundaries.units_outside", dataset=dataset, count=len(problems),
+                                          shown=shown), field="file")
         error.problems = problems
         raise error
 
 
 def list_boundaries(store: Store, level: str | None = None, as_of: date | None = None) -> list[dict]:
     if level is not None and level not in LEVELS:
-        raise InvalidValueError(f"--level {level!r} is not one of {', '.join(LEVELS)}")
+        raise InvalidValueError(msg("boundaries.level_unknown", level=level, known=", ".join(LEVELS)))
     with store.engine.connect() as conn:
         rows = units_repo.unit_summary(conn, level, as_of)
         if not rows:

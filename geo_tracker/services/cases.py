@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
+from ..catalogue import msg
 from ..core.lifecycle import check_transition
 from ..errors import ConflictError, InvalidValueError, NotFoundError, StaleRowError
 from ..store import Store
@@ -22,9 +24,9 @@ def list_vocabulary(store: Store) -> dict[str, list[str]]:
 def add_vocabulary(store: Store, kind: str, value: str) -> None:
     """Add a violation type or act this office uses (the lists are per deployment)."""
     if kind not in VOCABULARY_KINDS:
-        raise InvalidValueError(f"vocabulary kind {kind!r} is not one of {', '.join(VOCABULARY_KINDS)}")
+        raise InvalidValueError(msg("cases.bad_vocabulary_kind", kind=kind, choices=", ".join(VOCABULARY_KINDS)))
     if not value.strip():
-        raise InvalidValueError("the value must not be empty")
+        raise InvalidValueError(msg("cases.empty_value"), field="value")
     with store.transaction() as conn:
         if value.strip() not in repo.vocabulary_values(conn, kind):
             repo.insert_vocabulary(conn, kind, value.strip())
@@ -35,22 +37,28 @@ def _check_vocabulary(conn, kind: str, value: str | None) -> None:
         return
     allowed = repo.vocabulary_values(conn, kind)
     if value not in allowed:
-        raise InvalidValueError(
-            f"--{kind} {value!r} is not in this office's list ({', '.join(allowed)}); "
-            f"add it with `geo-tracker vocab add {kind} {value}`", field=kind,
-        )
+        raise InvalidValueError(msg("cases.not_in_vocabulary", kind=msg(f"cases.kind.{kind}"), code=kind, value=value,
+                                    allowed=_listed(list(allowed))), field=kind)
+
+
+def _listed(values: list[str]):
+    """Words of a list as "a、b" / "a, b"."""
+    if not values:
+        return ""
+    first, *rest = values
+    return first if not rest else msg("cases.values", first=first, rest=_listed(rest))
 
 
 def _find_case(conn, case_no: str):
     row = repo.case_row(conn, case_no)
     if row is None:
-        raise NotFoundError(f"no case {case_no!r}: `geo-tracker cases list` shows the cases")
+        raise NotFoundError(msg("cases.not_found", case_no=case_no))
     return row
 
 
 def _bump(conn, case: dict, **values) -> None:
     if not repo.bump_case(conn, case, **values):
-        raise StaleRowError(f"case {case['case_no']} was changed by someone else meanwhile; try again")
+        raise StaleRowError(msg("cases.stale", case_no=case["case_no"]))
 
 
 def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] = (), violation: str | None = None,
@@ -58,17 +66,15 @@ def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] =
               category: str | None = None, user: str | None = None) -> dict:
     """File a case (立案), optionally linking the illegal patches it covers."""
     if not case_no.strip():
-        raise InvalidValueError("the case number must not be empty, e.g. X镇综执罚〔2023〕12号")
+        raise InvalidValueError(msg("cases.empty_number"), field="case_no")
     if fine_yuan is not None and fine_yuan < 0:
-        raise InvalidValueError(f"--fine must not be negative, got {fine_yuan}")
+        raise InvalidValueError(msg("cases.negative_fine", fine=fine_yuan), field="fine_yuan")
     with store.transaction() as conn:
         _check_vocabulary(conn, "violation", violation)
         _check_vocabulary(conn, "act", act)
         _check_vocabulary(conn, "category", category)
         if repo.case_row(conn, case_no) is not None:
-            raise ConflictError(f"case number {case_no!r} is already in use: case numbers (文号) are unique "
-                                  "across the county; check the number, or add patches to your own case with "
-                                  "`cases link`", field="case_no")
+            raise ConflictError(msg("cases.number_taken", case_no=case_no), field="case_no")
         case_id = repo.insert_case(conn, case_no=case_no, opened_on=on, violation=violation, act=act,
                                    fine_yuan=fine_yuan, note=note, category=category)
         events_repo.insert_event(conn, kind="case_opened", occurred_on=on, actor=actor(user), case_id=case_id,
@@ -84,10 +90,10 @@ def _link(conn, store: Store, case_id: int, case_no: str, ref: str, on: date, us
     state = folded_state(conn, patch, as_of=on)
     check_transition("link_case", state["status"], patch["label"])
     if repo.is_linked(conn, case_id, patch["lineage_id"]):
-        raise ConflictError(f"patch {patch['label']} is already linked to case {case_no}")
+        raise ConflictError(msg("cases.already_linked", label=patch["label"], case_no=case_no))
     other = repo.case_of_patch(conn, patch["lineage_id"])
     if other:
-        raise ConflictError(f"patch {patch['label']} already belongs to case {other}: a patch has at most one case")
+        raise ConflictError(msg("cases.other_case", label=patch["label"], other=other))
     repo.insert_link(conn, case_id, patch["lineage_id"], on)
     return apply_event(conn, patch, kind="case_linked", on=on, user=user, case_id=case_id, expected_version=None,
                        payload={"case_no": case_no, "before": {"status": state["status"]}})
@@ -97,7 +103,7 @@ def link_case(store: Store, case_no: str, refs: list[str], on: date, *, user: st
     with store.transaction() as conn:
         case = _find_case(conn, case_no)
         if case["closed_on"]:
-            raise ConflictError(f"case {case_no} was closed on {case['closed_on']}: patches cannot be added")
+            raise ConflictError(msg("cases.closed_no_link", case_no=case_no, closed=case["closed_on"]))
         return [_link(conn, store, case["id"], case_no, ref, on, user) for ref in refs]
 
 
@@ -105,12 +111,12 @@ def decide_case(store: Store, case_no: str, on: date, *, fine_yuan: float | None
                 outcome: str | None = None, user: str | None = None) -> dict:
     """Record the penalty decision (处罚决定): its date and fine in 元."""
     if fine_yuan is not None and fine_yuan < 0:
-        raise InvalidValueError(f"--fine must not be negative, got {fine_yuan}")
+        raise InvalidValueError(msg("cases.negative_fine", fine=fine_yuan), field="fine_yuan")
     with store.transaction() as conn:
         case = _find_case(conn, case_no)
         _check_vocabulary(conn, "outcome", outcome)
         if on < case["opened_on"]:
-            raise InvalidValueError(f"the decision ({on}) cannot precede the case's opening ({case['opened_on']})")
+            raise InvalidValueError(msg("cases.decision_before_opening", on=on, opened=case["opened_on"]))
         _bump(conn, case, decided_on=on, decided_fine_yuan=fine_yuan, outcome=outcome or "行政处罚")
         events_repo.insert_event(conn, kind="case_decided", occurred_on=on, actor=actor(user), case_id=case["id"],
                                  payload={"case_no": case_no, "fine_yuan": fine_yuan, "note": note,
@@ -123,35 +129,44 @@ def close_case(store: Store, case_no: str, on: date, *, note: str | None = None,
     with store.transaction() as conn:
         case = _find_case(conn, case_no)
         if case["closed_on"]:
-            raise ConflictError(f"case {case_no} is already closed ({case['closed_on']})")
+            raise ConflictError(msg("cases.already_closed", case_no=case_no, closed=case["closed_on"]))
         if on < case["opened_on"]:
-            raise InvalidValueError(f"closing ({on}) cannot precede the case's opening ({case['opened_on']})")
+            raise InvalidValueError(msg("cases.closing_before_opening", on=on, opened=case["opened_on"]))
         _bump(conn, case, closed_on=on)
         events_repo.insert_event(conn, kind="case_closed", occurred_on=on, actor=actor(user), case_id=case["id"],
                                  payload={"case_no": case_no, "note": note})
     return {"case_no": case_no, "closed_on": on}
 
 
+def case_number_key(case_no: str) -> tuple:
+    """Sort key reading the numbers in a case number as numbers: 〔2023〕1号 before 〔2023〕10号."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", case_no or "") if part)
+
+
 def list_cases(store: Store, as_of: date | None = None, *, villages=None) -> list[dict]:
-    """Cases (opened by ``as_of``) with their patches and state as of that date.
+    """Cases (opened by ``as_of``) with their patches and state as of that date, by case number.
 
     ``villages`` (a user's scope) keeps the cases linked to a patch in those villages.
+    ``patches`` holds the codes; ``patch_refs`` the same patches as (batch, code) for links.
     """
     with store.engine.connect() as conn:
         seen = None if villages is None else repo.links_in_scope(conn, villages)
         rows = repo.case_rows(conn, as_of, None if seen is None else {c for c, _ in seen})
-        links = [(cid, linked_on, code) for cid, linked_on, code, lineage in repo.links(conn)
+        links = [(cid, linked_on, code, batch) for cid, linked_on, code, lineage, batch in repo.links(conn)
                  if seen is None or (cid, lineage) in seen]
     for row in rows:
-        row["patches"] = [code for cid, linked_on, code in links
-                          if cid == row["id"] and (as_of is None or linked_on <= as_of)]
+        mine = [(code, batch) for cid, linked_on, code, batch in links
+                if cid == row["id"] and (as_of is None or linked_on <= as_of)]
+        row["patches"] = [code for code, _ in mine]
+        row["patch_refs"] = [{"batch": batch, "code": code} for code, batch in mine]
         if as_of is not None:
             if row["decided_on"] and row["decided_on"] > as_of:
                 row["decided_on"], row["decided_fine_yuan"] = None, None
             if row["closed_on"] and row["closed_on"] > as_of:
                 row["closed_on"] = None
         row["status"] = "closed" if row["closed_on"] else ("decided" if row["decided_on"] else "open")
-    return rows
+    return sorted(rows, key=lambda r: case_number_key(r["case_no"]))
 
 
 def show_case(store: Store, case_no: str, *, villages=None) -> dict:
@@ -159,7 +174,7 @@ def show_case(store: Store, case_no: str, *, villages=None) -> dict:
         case = _find_case(conn, case_no)
     found = [c for c in list_cases(store, villages=villages) if c["case_no"] == case_no]
     if not found:
-        raise NotFoundError(f"no case {case_no!r}: `geo-tracker cases list` shows the cases")
+        raise NotFoundError(msg("cases.not_found", case_no=case_no))
     return {**case, **found[0]}
 
 

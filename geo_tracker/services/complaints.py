@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ..core.rounding import format_rate
+from ..catalogue import msg
 from ..errors import ConflictError, InvalidValueError, NotFoundError
 from ..store import Store
 from ..store import complaints as repo
@@ -24,14 +25,15 @@ def add_complaint(store: Store, received: date, channel: str, category: str, con
                   respond_days: int = RESPOND_DAYS, complete_days: int = COMPLETE_DAYS,
                   user: str | None = None) -> dict:
     if channel not in CHANNELS:
-        raise InvalidValueError(f"--channel {channel!r} is not one of {', '.join(CHANNELS)}")
+        raise InvalidValueError(msg("complaints.bad_channel", channel=channel, choices=", ".join(CHANNELS)),
+                                field="channel")
     if not category.strip() or not content.strip():
-        raise InvalidValueError("--category and --content are required")
+        raise InvalidValueError(msg("complaints.need_text"))
     if respond_days < 0 or complete_days < respond_days:
-        raise InvalidValueError("deadlines: respond within 0 or more days, complete no sooner than respond")
+        raise InvalidValueError(msg("complaints.bad_deadlines"))
     with store.transaction() as conn:
         if village and not repo.unit_exists(conn, village):
-            raise InvalidValueError(f"--village {village}: no such village")
+            raise InvalidValueError(msg("complaints.no_village", village=village), field="village")
         cid = repo.insert_complaint(
             conn, received_on=received, channel=channel, category=category, content=content,
             lon=location[0] if location else None, lat=location[1] if location else None, village_code=village,
@@ -44,7 +46,7 @@ def add_complaint(store: Store, received: date, channel: str, category: str, con
 def _get(conn, cid: int) -> dict:
     row = repo.complaint_row(conn, cid)
     if row is None:
-        raise NotFoundError(f"no complaint {cid}: `geo-tracker complaints list` shows them")
+        raise NotFoundError(msg("complaints.not_found", id=cid))
     return row
 
 
@@ -52,9 +54,9 @@ def respond(store: Store, cid: int, on: date, *, user: str | None = None) -> dic
     with store.transaction() as conn:
         row = _get(conn, cid)
         if row["responded_on"]:
-            raise ConflictError(f"complaint {cid} was already responded to on {row['responded_on']}")
+            raise ConflictError(msg("complaints.already_responded", id=cid, on=row["responded_on"]))
         if on < row["received_on"]:
-            raise InvalidValueError(f"{on} is before complaint {cid} was received ({row['received_on']})")
+            raise InvalidValueError(msg("complaints.before_received", on=on, id=cid, received=row["received_on"]))
         repo.update_complaint(conn, cid, responded_on=on)
         events_repo.insert_event(conn, kind="complaint_responded", occurred_on=on, actor=actor(user),
                                  payload={"complaint": cid})
@@ -65,20 +67,20 @@ def close(store: Store, cid: int, on: date, result: str, *, patch: str | None = 
           user: str | None = None) -> dict:
     """Close (办结) a complaint, linking the patch or case it led to."""
     if not result.strip():
-        raise InvalidValueError("--result is required: say how it was settled")
+        raise InvalidValueError(msg("complaints.need_result"), field="result")
     with store.transaction() as conn:
         row = _get(conn, cid)
         if row["closed_on"]:
-            raise ConflictError(f"complaint {cid} is already closed ({row['closed_on']})")
+            raise ConflictError(msg("complaints.already_closed", id=cid, on=row["closed_on"]))
         if on < row["received_on"]:
-            raise InvalidValueError(f"{on} is before complaint {cid} was received ({row['received_on']})")
+            raise InvalidValueError(msg("complaints.before_received", on=on, id=cid, received=row["received_on"]))
         values = {"closed_on": on, "result": result, "responded_on": row["responded_on"] or on}
         if patch:
             values["patch_id"] = events_repo.find_patch(conn, store, patch)["lineage_id"]
         if case_no:
             case_id = repo.case_id(conn, case_no)
             if case_id is None:
-                raise NotFoundError(f"no case {case_no!r}")
+                raise NotFoundError(msg("cases.unknown", case_no=case_no))
             values["case_id"] = case_id
         repo.update_complaint(conn, cid, **values)
         events_repo.insert_event(conn, kind="complaint_closed", occurred_on=on, actor=actor(user),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from ..catalogue import msg
 from ..errors import ConflictError, InputFileError
 from ..store import open_store
 from ..store.url import remove_database_file
@@ -112,19 +113,13 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
     url = url or f"sqlite:///{DEMO_DB_FILE}"
     missing = [name for name, _ in SAMPLE_BOUNDARIES + SAMPLE_BATCHES if not (data_dir / name).exists()]
     if missing:
-        raise InputFileError(
-            f"the demo's sample data is missing from {data_dir} ({', '.join(missing)}): run the demo "
-            "from a clone of the repository, or rebuild it with scripts/make_sample_batches.py"
-        )
+        raise InputFileError(msg("imports.demo_data_missing", folder=data_dir, files=", ".join(missing)))
     remove_database_file(url)
     init_database(url)
     with open_store(url) as store:
         counts = database_info(store)["counts"]
         if any(counts.values()):
-            raise ConflictError(
-                f"the demo needs an empty database, but {store.display_url} already holds "
-                f"data ({counts}): give the demo its own database with --db"
-            )
+            raise ConflictError(msg("storage.demo_needs_empty", url=store.display_url, counts=counts))
         boundaries = [import_boundaries(store, data_dir / name, BoundaryOptions(level=level))
                       for name, level in SAMPLE_BOUNDARIES]
         imports = [import_batch(store, data_dir / name, ImportOptions(**opts)) for name, opts in SAMPLE_BATCHES]

@@ -11,6 +11,7 @@ import shapely
 
 from ..core.landuse import is_cultivated, is_forest, landuse_areas
 from ..core.geometry import normalise_polygons
+from ..catalogue import Listing, msg
 from ..errors import BatchImportError, FieldMappingError
 from ..io.attributes import attributes_json
 from ..io.readers import read_delivery
@@ -46,14 +47,12 @@ def import_landuse(store: Store, path: str | Path, *, layer: str | None = None, 
     upper = {c.upper(): c for c in frame.columns if c != "geometry"}
     found = {key: next((upper[n] for n in names if n in upper), None) for key, names in FIELDS.items()}
     if found["dlbm"] is None:
-        raise FieldMappingError(
-            f"{source.dataset} has no DLBM (地类编码) field: is it a 三调 地类图斑 (DLTB) layer? "
-            f"Its fields are: {', '.join(upper.values())}"
-        )
+        raise FieldMappingError(msg("imports.landuse_no_dlbm", name=source.dataset, fields=", ".join(upper.values())))
     check = normalise_polygons(frame.geometry.values)
     if check.problems:
-        shown = "; ".join(f"feature {i + 1}: {m}" for i, m in sorted(check.problems.items())[:10])
-        raise BatchImportError(f"{source.dataset}: {len(check.problems)} parcels cannot be used: {shown}")
+        shown = Listing(msg("imports.feature_note", feature=i + 1, problem=m) for i, m in sorted(check.problems.items())[:10])
+        raise BatchImportError(msg("imports.landuse_parcels_unusable", name=source.dataset, count=len(check.problems),
+                                   shown=shown))
     dlbm = frame[found["dlbm"]].astype("string").str.strip()
     columns = {"layer": name or path.stem, "dlbm": dlbm.fillna("").tolist()}
     for key in ("bsm", "dlmc", "zldwdm"):

@@ -25,6 +25,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..catalogue import msg
 from ..errors import TooManyAttemptsError
 
 #: Failures per account, and per address, within the window before waits begin.
@@ -72,8 +73,7 @@ class LoginGuard:
                                                      self._failures.get(("addr", address))) if f]
         wait = max(waits, default=0.0)
         if wait > 0:
-            raise TooManyAttemptsError(
-                f"too many failed logins: wait {int(wait) + 1} s before trying again", retry_after=int(wait) + 1)
+            raise TooManyAttemptsError(msg("accounts.too_many_attempts", wait=int(wait) + 1), retry_after=int(wait) + 1)
 
     def failed(self, username: str, address: str) -> bool:
         """Count a failure; True when the account has just reached the lockout notice."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from ..catalogue import msg
 from ..core.sources import split_ref
-from ..core.lifecycle import STATE_COLUMNS, STATUSES, fold, is_overdue
+from ..core.lifecycle import OPEN_STATUSES, STATE_COLUMNS, STATUSES, fold, is_overdue
 from ..core.matching import match_villages_as_of
 from ..core.values import plain
 from ..errors import ConflictError, InvalidValueError, NotFoundError
@@ -55,12 +56,9 @@ def rematch_patches(store: Store, batch: str | None = None) -> dict[str, int]:
     with store.transaction() as conn:
         villages = load_villages(conn, store)
         if len(villages) == 0 and not landuse_repo.has_parcels(conn):
-            raise ConflictError(
-                "no village boundaries are loaded: import them first "
-                "(geo-tracker boundaries import FILE --level village)"
-            )
+            raise ConflictError(msg("patch.no_villages"))
         if batch and not repo.batch_exists(conn, batch):
-            raise NotFoundError(f"no batch named {batch!r}: `geo-tracker batches list` shows the batches")
+            raise NotFoundError(msg("patch.no_batch", batch=batch))
         rows = repo.geometries(conn, store, where, params)
         for start in range(0, len(rows), REMATCH_CHUNK):
             chunk = rows[start:start + REMATCH_CHUNK]
@@ -100,7 +98,7 @@ EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_d
 def _current_filters(store: Store, *, status=None, **filters) -> tuple[str, dict]:
     """The SQL filters of current patches (``status``: the stored current status, checked here)."""
     if status is not None and status not in STATUSES:
-        raise InvalidValueError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
+        raise InvalidValueError(msg("patch.bad_status", status=status, choices=", ".join(STATUSES)), field="status")
     return repo.current_filters(store, status=status, **filters)
 
 
@@ -115,7 +113,8 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
                  status: str | None = None, codes: list[str] | None = None, as_of: date | None = None,
                  known_at: datetime | None = None, source: str | None = None,
                  villages: Collection[str] | None = None, bbox: tuple[float, float, float, float] | None = None,
-                 limit: int | None = None, offset: int = 0, ids: list[int] | None = None) -> gpd.GeoDataFrame:
+                 limit: int | None = None, offset: int = 0, ids: list[int] | None = None,
+                 year: int | None = None, q: str | None = None) -> gpd.GeoDataFrame:
     """Patches with their village match and their state as of a date, as a GeoDataFrame (EPSG:4490).
 
     Without ``as_of``: the current state. With it: patches issued by then (including
@@ -125,16 +124,17 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     ``bbox`` (west, south, east, north in EPSG:4490) keeps those intersecting it. Without
     ``as_of``, every filter and ``limit``/``offset`` run in SQL, so a page of a province
     costs a page; with it, the state must be folded first and paging happens after.
+    ``year`` keeps the patches issued in that year; ``q`` searches code, village name and case number;
+    ``village`` is a village's code or its name.
     """
     if status is not None and status not in STATUSES:
-        raise InvalidValueError(f"--status {status!r} is not one of {', '.join(STATUSES)}", field="status")
+        raise InvalidValueError(msg("patch.bad_status", status=status, choices=", ".join(STATUSES)), field="status")
+    common = dict(batch=batch, village=village, codes=codes, source=source, villages=villages, bbox=bbox,
+                  ids=ids, year=year, q=q)
     if as_of is None:
-        where, params = _current_filters(store, batch=batch, village=village, status=status, codes=codes,
-                                         source=source, villages=villages, bbox=bbox, ids=ids)
+        where, params = _current_filters(store, status=status, **common)
     else:
-        where, params = _current_filters(store, batch=batch, village=village, codes=codes, source=source,
-                                         villages=villages, bbox=bbox, ids=ids, include_withdrawn=True,
-                                         issued_by=as_of)
+        where, params = _current_filters(store, include_withdrawn=True, issued_by=as_of, **common)
     with store.engine.connect() as conn:
         rows = repo.rows(conn, store, where, params, limit=limit if as_of is None else None, offset=offset)
         lineages = [r["lineage_id"] for r in rows]
@@ -179,6 +179,24 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=list(geometry), crs=4490)
 
 
+#: How far ahead the 即将到期 list looks, in days.
+DUE_SOON_DAYS = 14
+
+
+def due_soon(store: Store, *, days: int = DUE_SOON_DAYS, as_of: date | None = None, batch: str | None = None,
+             source: str | None = None, villages: Collection[str] | None = None) -> gpd.GeoDataFrame:
+    """Patches still owing work whose deadline falls in the next ``days`` days (即将到期), soonest first.
+
+    Overdue patches are not listed: they are past due, not due soon.
+    """
+    day, days = as_of or date.today(), max(int(days), 0)
+    frame = list_patches(store, batch=batch, source=source, villages=villages, as_of=as_of)
+    keep = [s in OPEN_STATUSES and d is not None and day <= d <= day + timedelta(days=days)
+            for s, d in zip(frame["status"], frame["deadline"])]
+    found = frame[np.array(keep, dtype=bool)] if len(frame) else frame
+    return found.sort_values(["deadline", "batch", "patch_code"], kind="stable").reset_index(drop=True)
+
+
 def _withdrawn_on(events: pd.DataFrame) -> dict[int, date]:
     if events.empty:
         return {}
@@ -193,10 +211,10 @@ def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: date
     found = list_patches(store, batch=batch, codes=[code], as_of=as_of, known_at=known_at,
                          villages=villages)
     if found.empty:
-        raise NotFoundError(f"no current patch {ref!r}: `geo-tracker patches list` shows the patches")
+        raise NotFoundError(msg("patch.no_current", ref=ref))
     if len(found) > 1:
         batches = ", ".join(found["batch"])
-        raise InvalidValueError(f"patch code {code!r} is in several batches ({batches}): name it as BATCH/{code}")
+        raise InvalidValueError(msg("patch.ambiguous", code=code, batches=batches))
     row = found.iloc[0]
     with store.engine.connect() as conn:
         history = repo.versions(conn, int(row["id"]), code)

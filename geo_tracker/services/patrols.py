@@ -21,6 +21,7 @@ from pyproj import CRS, Transformer
 from ..core.area import geodesic_area_mu
 from ..core.crs import STORAGE_CRS
 from ..core.geometry import normalise_polygons
+from ..catalogue import msg
 from ..errors import InputFileError, InvalidValueError, NotFoundError
 from ..io.readers import read_delivery
 from ..store import Store
@@ -38,7 +39,7 @@ def read_track(path: str | Path) -> shapely.Geometry:
     """A patrol track (GPX, KML, GeoJSON) as one MultiLineString in EPSG:4490."""
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"{path} does not exist: check the path")
+        raise InputFileError(msg("common.no_file", path=path))
     lines = []
     try:
         for name, kind in pyogrio.list_layers(path):
@@ -49,10 +50,10 @@ def read_track(path: str | Path) -> shapely.Geometry:
                 lines += [g for g in shapely.get_parts(shapely.force_2d(frame.geometry.values))
                           if g is not None and not g.is_empty]
     except pyogrio.errors.DataSourceError as e:
-        raise InputFileError(f"{path.name} cannot be read as a track: {e}") from None
+        raise InputFileError(msg("patrols.unreadable_track", file=path.name, error=e)) from None
     lines = [g for part in lines for g in shapely.get_parts(part) if g.geom_type == "LineString"]
     if not lines:
-        raise InputFileError(f"{path.name} holds no track (no line geometry): export the patrol as a GPX track")
+        raise InputFileError(msg("patrols.no_track", file=path.name))
     return shapely.MultiLineString(lines)
 
 
@@ -65,8 +66,8 @@ def add_patrol(store: Store, on: date, *, track: str | Path | None = None, villa
         valid = units_repo.load_units(conn, store, level="village", valid_on=on)
         unknown = sorted(set(villages) - set(valid["code"]))
         if unknown:
-            raise InvalidValueError(f"--villages {', '.join(unknown)}: no such village on {on} "
-                                    "(`geo-tracker boundaries list --level village`)")
+            raise InvalidValueError(msg("patrols.unknown_villages", villages=", ".join(unknown), on=on),
+                                    field="villages")
         covered = set(villages)
         if line is not None:
             hits = shapely.intersects(np.asarray(valid.geometry.values, dtype=object), line)
@@ -96,25 +97,25 @@ def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str
                    code: str | None = None, evidence: list[str | Path] = (), user: str | None = None) -> dict:
     """A problem found on patrol (发现问题), as a patch of source ``patrol``."""
     if (geometry is None) == (point is None):
-        raise InvalidValueError("give either --geometry FILE or --point LON,LAT")
+        raise InvalidValueError(msg("patrols.geometry_or_point"))
     if not category or not category.strip():
-        raise InvalidValueError("--category is required (e.g. 违法占地, 乱搭乱建)")
+        raise InvalidValueError(msg("patrols.need_category"), field="category")
     if point is not None:
         if radius_m <= 0:
-            raise InvalidValueError(f"--radius-m must be positive, got {radius_m}")
+            raise InvalidValueError(msg("patrols.radius_not_positive", radius=radius_m), field="radius_m")
         shape = _circle(point[0], point[1], radius_m)
     else:
         delivery = read_delivery(geometry)
         shape = shapely.union_all(delivery.frame.geometry.values)
     check = normalise_polygons([shape])
     if check.problems:
-        raise InputFileError(f"the finding's geometry {check.problems[0]}")
+        raise InputFileError(msg("patrols.bad_geometry", problem=check.problems[0]))
     shape = check.geometries[0]
     area = float(geodesic_area_mu([shape])[0])
     with store.transaction() as conn:
         patrol = repo.patrol_row(conn, patrol_id)
         if patrol is None:
-            raise NotFoundError(f"no patrol {patrol_id}: `geo-tracker patrols list` shows them")
+            raise NotFoundError(msg("patrols.not_found", id=patrol_id))
         on = units_repo.as_date(patrol["patrolled_on"])
         name = f"巡查发现{on.year}年"
         found = batches_repo.find_batch(conn, SOURCE, name)
@@ -167,7 +168,7 @@ def list_patrols(store: Store, as_of: date | None = None) -> list[dict]:
 def coverage(store: Store, start: date, end: date, min_per_month: int = 2) -> list[dict]:
     """Villages patrolled fewer than ``min_per_month`` times in a month of the period (边远村、空心村)."""
     if end < start:
-        raise InvalidValueError(f"--to {end} is before --from {start}")
+        raise InvalidValueError(msg("patrols.end_before_start", end=end, start=start))
     with store.engine.connect() as conn:
         units = units_repo.load_units(conn, store, level="village")
         rows = repo.village_days(conn, start, end)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..catalogue import Listing, msg
 from ..core.area import CGCS2000_GEOD, geodesic_area_mu
 from ..core.geometry import normalise_polygons
 from ..core.lifecycle import (
@@ -73,9 +74,9 @@ def _validate(conn, patch: dict) -> None:
 def check_event_date(patch: dict, on: date) -> None:
     """An event on a patch happens between its issue and today."""
     if on < patch["issued_on"]:
-        raise InvalidValueError(f"{on} is before patch {patch['label']} was issued ({patch['issued_on']})")
+        raise InvalidValueError(msg("tracking.before_issue", on=on, label=patch["label"], issued=patch["issued_on"]))
     if on > date.today():
-        raise InvalidValueError(f"{on} is in the future: record what has happened")
+        raise InvalidValueError(msg("tracking.in_future", on=on))
 
 
 def apply_event(conn, patch: dict, *, kind: str, on: date, user: str | None, payload: dict,
@@ -97,7 +98,7 @@ def verify_patch(store: Store, ref: str, result: str, on: date, *, note: str | N
     """Record the field verification (核查) of a patch: legal, no_change or illegal."""
     result = RESULT_WORDS.get(str(result).strip(), result)
     if result not in VERIFY_RESULTS:
-        raise InvalidValueError(f"--result {result!r} is not one of {', '.join(VERIFY_RESULTS)} (合法/伪变化/违法)")
+        raise InvalidValueError(msg("tracking.bad_result", result=result, choices=", ".join(VERIFY_RESULTS)))
     with store.transaction() as conn:
         return _verify(conn, store, ref, result, on, note, cadre, user, expected_version)
 
@@ -132,15 +133,14 @@ def _part_area(path: str | Path, patch: dict) -> tuple[float, str]:
     check = normalise_polygons(delivery.frame.geometry.values)
     if check.problems:
         first = min(check.problems)
-        raise InputFileError(f"{Path(path).name}: feature {first + 1} {check.problems[first]}")
+        raise InputFileError(msg("tracking.part_feature", file=Path(path).name, feature=first + 1,
+                                 problem=check.problems[first]))
     part = shapely.union_all(check.geometries)
     area = float(geodesic_area_mu([part])[0])
     outside = float(geodesic_area_mu([shapely.difference(part, patch["geom"])])[0])
     if outside > OUTSIDE_TOLERANCE * area + AREA_EPSILON_MU:
-        raise InvalidValueError(
-            f"{Path(path).name}: {outside:.4f} of its {area:.4f} 亩 lie outside patch {patch['label']}: "
-            "a rectified part must lie within its patch"
-        )
+        raise InvalidValueError(msg("tracking.part_outside", file=Path(path).name, outside=outside, area=area,
+                                    label=patch["label"]))
     return area, shapely.to_wkt(part, rounding_precision=9)
 
 
@@ -149,15 +149,14 @@ def _drawn_area(drawn: dict, patch: dict) -> tuple[float, str]:
     try:
         sketch = shapely.geometry.shape(drawn)
     except Exception:
-        raise InvalidValueError("the drawn part is not a GeoJSON polygon", field="drawn") from None
+        raise InvalidValueError(msg("tracking.drawn_not_polygon"), field="drawn") from None
     check = normalise_polygons(np.array([sketch], dtype=object))
     if check.problems:
-        raise InvalidValueError(f"the drawn part {check.problems[0]}", field="drawn")
+        raise InvalidValueError(msg("tracking.drawn_invalid", problem=check.problems[0]), field="drawn")
     part = shapely.intersection(check.geometries[0], patch["geom"])
     area = float(geodesic_area_mu([part])[0]) if not part.is_empty else 0.0
     if area <= AREA_EPSILON_MU:
-        raise InvalidValueError(f"the drawn part does not overlap patch {patch['label']}: draw over the patch",
-                              field="drawn")
+        raise InvalidValueError(msg("tracking.drawn_outside", label=patch["label"]), field="drawn")
     return area, shapely.to_wkt(part, rounding_precision=9)
 
 
@@ -171,14 +170,14 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
     ``geometry`` is a file holding the rectified part, ``drawn`` a part sketched on the map.
     """
     if measure not in MEASURES:
-        raise InvalidValueError(f"--measure {measure!r} is not one of {', '.join(MEASURES)}", field="measure")
+        raise InvalidValueError(msg("tracking.bad_measure", measure=measure, choices=", ".join(MEASURES)),
+                                field="measure")
     if sum(x is not None and x is not False for x in (area_mu, geometry, drawn, full or None)) != 1:
-        raise InvalidValueError("give exactly one of --area-mu, --full and --geometry (or a part drawn on the map)",
-                                field="area_mu")
+        raise InvalidValueError(msg("tracking.one_amount"), field="area_mu")
     if area_mu is not None and area_mu <= 0:
-        raise InvalidValueError(f"--area-mu must be positive, got {area_mu}")
+        raise InvalidValueError(msg("tracking.area_not_positive", area=area_mu), field="area_mu")
     if cultivated_mu is not None and cultivated_mu < 0:
-        raise InvalidValueError(f"--cultivated-mu must not be negative, got {cultivated_mu}")
+        raise InvalidValueError(msg("tracking.cultivated_negative", area=cultivated_mu), field="cultivated_mu")
     with store.transaction() as conn:
         patch = repo.find_patch(conn, store, ref)
         check_event_date(patch, on)
@@ -197,21 +196,19 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
         elif drawn is not None:
             area_mu, part_wkt = _drawn_area(drawn, patch)
         if area_mu > remaining + AREA_EPSILON_MU:
-            raise InvalidValueError(
-                f"rectifying {area_mu:.4f} 亩 would bring patch {patch['label']} to "
-                f"{current['rectified_mu'] + area_mu:.4f} 亩 rectified, more than its {patch['area_mu']:.4f} 亩 "
-                f"({max(remaining, 0):.4f} 亩 remain)"
-            )
+            raise InvalidValueError(msg("tracking.over_remaining", area=area_mu, label=patch["label"],
+                                        total=current["rectified_mu"] + area_mu, whole=patch["area_mu"],
+                                        remaining=max(remaining, 0)))
         if cultivated_mu:
             if cultivated_mu > area_mu + AREA_EPSILON_MU:
-                raise InvalidValueError(f"--cultivated-mu {cultivated_mu} exceeds this record's {area_mu:.4f} 亩")
+                raise InvalidValueError(msg("tracking.cultivated_over_record", cultivated=cultivated_mu, area=area_mu),
+                                        field="cultivated_mu")
             limit = patch["cultivated_mu"]
             if limit is not None and not np.isnan(limit) and \
                     current["rectified_cultivated_mu"] + cultivated_mu > limit + AREA_EPSILON_MU:
-                raise InvalidValueError(
-                    f"rectified cultivated land of patch {patch['label']} would reach "
-                    f"{current['rectified_cultivated_mu'] + cultivated_mu:.4f} 亩, more than its {limit:.4f} 亩 of 耕地"
-                )
+                raise InvalidValueError(msg("tracking.cultivated_over_patch", label=patch["label"],
+                                            total=current["rectified_cultivated_mu"] + cultivated_mu, limit=limit),
+                                        field="cultivated_mu")
         stored = [record_evidence(conn, store, f, patch) for f in evidence]
         payload = {"measure": measure, "measure_label": MEASURE_LABELS[measure], "area_mu": area_mu,
                    "cultivated_mu": cultivated_mu, "full": bool(full), "geometry_wkt": part_wkt,
@@ -248,18 +245,15 @@ def evidence_path(store: Store, sha256: str) -> Path | None:
 def void_event(store: Store, event_id: int, reason: str, *, user: str | None = None) -> dict:
     """Void a mistaken lifecycle event by a new one that says why; the original stays."""
     if not reason or not reason.strip():
-        raise InvalidValueError("--reason is required: say why the event is void")
+        raise InvalidValueError(msg("tracking.void_reason"), field="reason")
     with store.transaction() as conn:
         target = repo.get_event(conn, event_id)
         if target is None:
-            raise NotFoundError(f"no event {event_id}: `geo-tracker patches history CODE` shows event ids")
+            raise NotFoundError(msg("tracking.no_event", event=event_id))
         if target["voided_by"] is not None:
-            raise ConflictError(f"event {event_id} is already void (by event {target['voided_by']})")
+            raise ConflictError(msg("tracking.already_void", event=event_id, by=target["voided_by"]))
         if target["kind"] not in LIFECYCLE_EVENTS:
-            raise ConflictError(
-                f"event {event_id} ({target['kind']}) cannot be voided: only verification, case link, "
-                "rectification and closing events of a patch can"
-            )
+            raise ConflictError(msg("tracking.not_voidable", event=event_id, kind=target["kind"]))
         void_id = repo.insert_event(conn, kind="void", occurred_on=date.today(), actor=actor(user),
                                     payload={"target": event_id, "target_kind": target["kind"], "reason": reason},
                                     patch_id=target["patch_id"], batch_id=target["batch_id"],
@@ -311,11 +305,16 @@ COLUMNS = {
 
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
-        raise InputFileError(f"{path} does not exist: check the path")
+        raise InputFileError(msg("common.no_file", path=path))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
     text, _encoding = decode_text(path.read_bytes(), name=path.name)
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def _row_problem(row: int, code: str, problem):
+    """One refused row of a returned table, its problem a catalogue message when it has one."""
+    return msg("tracking.bulk_row", row=row, code=code, problem=problem)
 
 
 def verify_from_file(store: Store, path: str | Path, *, batch: str | None = None, user: str | None = None) -> dict:
@@ -327,10 +326,8 @@ def verify_from_file(store: Store, path: str | Path, *, batch: str | None = None
         found[key] = next((c for c in table.columns if str(c).strip() in names), None)
     missing = [k for k in ("patch", "result", "date") if found[k] is None]
     if missing:
-        raise FieldMappingError(
-            f"{path.name} has no column for {', '.join(missing)}: expected e.g. 图斑编号, 核查结果, 核查日期 "
-            f"(its columns are: {', '.join(map(str, table.columns))})"
-        )
+        raise FieldMappingError(msg("tracking.bulk_columns", file=path.name, missing=", ".join(missing),
+                                    columns=", ".join(map(str, table.columns))))
     problems, done = [], []
     with store.transaction() as conn:
         for i, row in enumerate(table.to_dict("records"), start=2):
@@ -341,11 +338,11 @@ def verify_from_file(store: Store, path: str | Path, *, batch: str | None = None
             try:
                 day = pd.to_datetime(str(row[found["date"]]).strip()).date()
             except (ValueError, TypeError):
-                problems.append(f"row {i} ({code}): date {row[found['date']]!r} is not a date")
+                problems.append(_row_problem(i, code, msg("tracking.bulk_bad_date", value=row[found["date"]])))
                 continue
             result = RESULT_WORDS.get(str(row[found["result"]]).strip())
             if result is None:
-                problems.append(f"row {i} ({code}): result {row[found['result']]!r} is not 合法/伪变化/违法")
+                problems.append(_row_problem(i, code, msg("tracking.bulk_bad_result", value=row[found["result"]])))
                 continue
             note = row.get(found["note"]) if found["note"] else None
             cadre = row.get(found["cadre"]) if found["cadre"] else None
@@ -353,12 +350,10 @@ def verify_from_file(store: Store, path: str | Path, *, batch: str | None = None
                 with conn.begin_nested():
                     done.append(_verify(conn, store, ref, result, day, note or None, cadre or None, user, None))
             except GeoTrackerError as e:
-                problems.append(f"row {i} ({code}): {e}")
+                problems.append(_row_problem(i, code, e.args[0] if e.args else str(e)))
         if problems:
-            raise BatchImportError(
-                f"{path.name}: {len(problems)} rows cannot be recorded, so none were: " + "; ".join(problems[:10]),
-                [{"problem": p} for p in problems],
-            )
+            raise BatchImportError(msg("tracking.bulk_rejected", file=path.name, count=len(problems),
+                                       problems=Listing(problems[:10])), [{"problem": str(p)} for p in problems])
     return {"file": path.name, "verified": len(done),
             "results": {r: sum(1 for d in done if d["status"] == r) for r in VERIFY_RESULTS}}
 

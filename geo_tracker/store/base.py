@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL
 
 from . import migrate
 from .url import mask
+from ..catalogue import msg
 from ..errors import SchemaNotInitialisedError, SchemaOutdatedError, SchemaTooNewError, StorageFullError
 
 #: All geometries are stored in CGCS2000 geographic coordinates.
@@ -71,7 +72,7 @@ class Store(ABC):
                     fh.flush()
                     os.fsync(fh.fileno())
             except OSError as e:
-                raise translate(e) or StorageFullError(f"cannot write into {folder}: {e}") from None
+                raise translate(e) or StorageFullError(msg("storage.folder_unwritable", folder=folder, reason=str(e))) from None
             finally:
                 probe.unlink(missing_ok=True)
 
@@ -112,20 +113,12 @@ class Store(ABC):
         head = migrate.head_revision()
         where = self.display_url
         if current is None:
-            raise SchemaNotInitialisedError(
-                f"database {where} has no geo_tracker tables: run `geo-tracker --db {where} init`"
-            )
+            raise SchemaNotInitialisedError(msg("storage.schema_missing", where=where))
         if current == head:
             return
         if current in migrate.known_revisions():
-            raise SchemaOutdatedError(
-                f"database {where} is at schema {current}, this geo_tracker needs {head}: "
-                f"run `geo-tracker --db {where} init` to upgrade it (nothing is lost)"
-            )
-        raise SchemaTooNewError(
-            f"database {where} is at schema {current}, unknown to this geo_tracker "
-            f"(latest known {head}): upgrade geo_tracker before using this database"
-        )
+            raise SchemaOutdatedError(msg("storage.schema_outdated", where=where, current=current, head=head))
+        raise SchemaTooNewError(msg("storage.schema_too_new", where=where, current=current, head=head))
 
     # --- dialect -------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ..core.sources import split_ref
+from ..catalogue import msg
 from ..errors import InvalidValueError, NotFoundError, StaleRowError
 from .admin_units import as_date
 from .base import Store
@@ -52,12 +53,10 @@ def find_patch(conn: Connection, store: Store, ref: str) -> dict:
     rows = conn.execute(sa.text(_PATCH_SELECT.format(wkb=store.geometry_as_wkb("p.geom"), where=where)
                                 + _lock(conn, store)), params).mappings().all()
     if not rows:
-        raise NotFoundError(f"no patch {ref!r}: `geo-tracker patches list` shows the patches")
+        raise NotFoundError(msg("storage.patch_not_found", ref=ref))
     if len(rows) > 1:
-        raise InvalidValueError(
-            f"patch code {code!r} is in several batches ({', '.join(r['batch'] for r in rows)}): "
-            f"name it as BATCH/{code}"
-        )
+        raise InvalidValueError(msg("storage.patch_code_ambiguous", code=code,
+                                    batches=", ".join(r["batch"] for r in rows)))
     return _patch(rows[0])
 
 
@@ -65,7 +64,7 @@ def find_patch_by_lineage(conn: Connection, store: Store, lineage_id: int) -> di
     row = conn.execute(sa.text(_PATCH_SELECT.format(wkb=store.geometry_as_wkb("p.geom"), where="p.lineage_id = :l")
                                + _lock(conn, store)), {"l": lineage_id}).mappings().first()
     if row is None:
-        raise NotFoundError(f"no current patch with lineage {lineage_id}")
+        raise NotFoundError(msg("storage.lineage_not_found", lineage=lineage_id))
     return _patch(row)
 
 
@@ -135,10 +134,7 @@ def update_state(conn: Connection, patch: dict, status: str, status_on: date | N
         .values(status=status, status_on=status_on, row_version=patches.c.row_version + 1)
     )
     if result.rowcount != 1:
-        raise StaleRowError(
-            f"patch {patch['label']} was changed by someone else since it was read (row version "
-            f"{expected}); reload it and try again"
-        )
+        raise StaleRowError(msg("storage.patch_stale", label=patch["label"], version=expected))
     return expected + 1
 
 
@@ -147,4 +143,4 @@ def set_deadline(conn: Connection, patch: dict, deadline: date) -> None:
                                                    patches.c.row_version == patch["row_version"])
                           .values(deadline=deadline, row_version=patches.c.row_version + 1))
     if result.rowcount != 1:
-        raise StaleRowError(f"patch {patch['label']} was changed by someone else meanwhile; try again")
+        raise StaleRowError(msg("storage.patch_changed_meanwhile", label=patch["label"]))

@@ -11,6 +11,7 @@ import errno
 
 from sqlalchemy import exc as sa_exc
 
+from ..catalogue import msg
 from ..errors import DatabaseUnavailableError, GeoTrackerError, StorageFullError
 
 #: What the database driver raises, for interfaces that must catch it without knowing the driver:
@@ -40,26 +41,31 @@ def translate(error: BaseException, where: str = "the database") -> GeoTrackerEr
     if not isinstance(error, sa_exc.DBAPIError):
         return None
     text = str(error.orig if error.orig is not None else error).lower()
+    place = _place(where)
     if any(word in text for word in _FULL):
-        return StorageFullError(f"cannot write {where}: its disk is full or failing. Nothing was written: "
-                                "free space on that disk (or move the database), then try again")
+        return StorageFullError(msg("storage.disk_full", where=place))
     if any(word in text for word in _READONLY):
-        return StorageFullError(f"cannot write {where}: it is read-only. Nothing was written: check the "
-                                "file's permissions and that its disk is mounted read-write")
+        return StorageFullError(msg("storage.read_only", where=place))
     if any(word in text for word in _BUSY):
-        return DatabaseUnavailableError(f"{where} is busy with another write (a long import?). Nothing was "
-                                        "written: try again in a minute")
+        return DatabaseUnavailableError(msg("storage.busy", where=place))
     if error.connection_invalidated or any(word in text for word in _GONE):
-        return DatabaseUnavailableError(f"{where} does not answer. Nothing was written: start the database "
-                                        "server or check the network, then try again")
+        return DatabaseUnavailableError(msg("storage.gone", where=place))
     return None
+
+
+def _place(where: str):
+    """``where`` as a message: "the database" (with its URL) reads 数据库 in Chinese; anything else stays."""
+    if where == "the database":
+        return msg("storage.the_database")
+    if where.startswith("the database "):
+        return msg("storage.the_database_at", url=where[len("the database "):])
+    return where
 
 
 def _os_error(error: OSError) -> GeoTrackerError | None:
     name = f" {error.filename}" if error.filename else ""
     if error.errno in _FULL_ERRNOS:
-        return StorageFullError(f"cannot write{name}: the disk is full (or the file may not grow). Nothing was "
-                                "written: free space on that disk, then try again")
+        return StorageFullError(msg("storage.file_disk_full", name=name))
     if error.errno == errno.EROFS:
-        return StorageFullError(f"cannot write{name}: the disk is mounted read-only. Nothing was written")
+        return StorageFullError(msg("storage.file_read_only", name=name))
     return None

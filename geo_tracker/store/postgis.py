@@ -11,12 +11,12 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
+from ..catalogue import msg
 from ..errors import DatabaseUnavailableError, SchemaNotInitialisedError, SpatialExtensionError
 from .base import WRITE_OPTION, Store
 from .url import mask
 
 DEBIAN_PACKAGE = "postgresql-15-postgis-3"
-_START_HINT = "is PostgreSQL running? (Debian: pg_ctlcluster --skip-systemctl-redirect 15 main start)"
 
 
 def _where(url: URL) -> str:
@@ -45,14 +45,9 @@ class PostGISStore(Store):
                 if create:
                     _create_database(url)
                     return cls.open(url, create=False)
-                raise SchemaNotInitialisedError(
-                    f"PostgreSQL database {url.database!r} does not exist on "
-                    f"{url.host or 'localhost'}: run `geo-tracker --db {mask(url)} "
-                    "init` to create it"
-                ) from None
-            raise DatabaseUnavailableError(
-                f"cannot connect to PostgreSQL ({_where(url)}): {message}; {_START_HINT}"
-            ) from None
+                raise SchemaNotInitialisedError(msg("storage.postgres_database_missing", database=url.database,
+                                                    host=url.host or "localhost", url=mask(url))) from None
+            raise DatabaseUnavailableError(msg("storage.postgres_unreachable", where=_where(url), reason=message)) from None
         return cls(engine, url)
 
     def prepare(self, conn: Connection) -> None:
@@ -60,11 +55,8 @@ class PostGISStore(Store):
             with conn.begin_nested():
                 conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
         except (ProgrammingError, OperationalError, DBAPIError) as e:
-            raise SpatialExtensionError(
-                f"cannot enable PostGIS in {_where(self.url)}: {_first_line(e)}. Install "
-                f"PostGIS on the database server (Debian: apt-get install {DEBIAN_PACKAGE}) "
-                "and make sure this user may CREATE EXTENSION"
-            ) from None
+            raise SpatialExtensionError(msg("storage.postgis_unavailable", where=_where(self.url), reason=_first_line(e),
+                                            package=DEBIAN_PACKAGE)) from None
 
     def geometry_from_wkb(self, param: str, kind: str = "MultiPolygon") -> str:
         return f"ST_Multi(ST_GeomFromWKB(:{param}, 4490))"
@@ -173,9 +165,7 @@ def _create_database(url: URL) -> None:
             name = url.database.replace('"', '""')
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except DBAPIError as e:
-        raise DatabaseUnavailableError(
-            f"database {url.database!r} does not exist and cannot be created ({_where(url)}): "
-            f"{_first_line(e)}; create it yourself or use a user with CREATEDB"
-        ) from None
+        raise DatabaseUnavailableError(msg("storage.postgres_cannot_create", database=url.database, where=_where(url),
+                                           reason=_first_line(e))) from None
     finally:
         admin.dispose()

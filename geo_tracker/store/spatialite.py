@@ -23,6 +23,7 @@ import shapely
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import URL
 
+from ..catalogue import msg
 from ..errors import DatabaseURLError, SchemaNotInitialisedError, SpatialExtensionError
 from .base import WRITE_OPTION, Store
 
@@ -44,11 +45,7 @@ def sqlite_module(stdlib: ModuleType = _stdlib_sqlite3) -> ModuleType:
     try:
         import pysqlite3.dbapi2 as pysqlite3
     except ImportError:
-        raise SpatialExtensionError(
-            "this Python's sqlite3 cannot load extensions and pysqlite3 is not installed: "
-            "run `pip install pysqlite3-binary` (and `apt-get install "
-            f"{DEBIAN_PACKAGE}` for SpatiaLite itself)"
-        ) from None
+        raise SpatialExtensionError(msg("storage.sqlite_no_extensions", package=DEBIAN_PACKAGE)) from None
     return pysqlite3
 
 
@@ -59,11 +56,8 @@ def load_spatialite(dbapi_conn) -> None:
         dbapi_conn.load_extension(SPATIALITE_LIBRARY)
         dbapi_conn.enable_load_extension(False)
     except Exception as e:
-        raise SpatialExtensionError(
-            f"cannot load SpatiaLite ({SPATIALITE_LIBRARY}): {e}. Install the Debian package "
-            f"{DEBIAN_PACKAGE} (apt-get install {DEBIAN_PACKAGE}) or set "
-            "SPATIALITE_LIBRARY_PATH to mod_spatialite's full path"
-        ) from None
+        raise SpatialExtensionError(msg("storage.spatialite_unloadable", library=SPATIALITE_LIBRARY, reason=str(e),
+                                        package=DEBIAN_PACKAGE)) from None
 
 
 def spatialite_blobs(geoms: Sequence, srid: int = 4490) -> list[bytes]:
@@ -116,14 +110,9 @@ class SpatiaLiteStore(Store):
     def open(cls, url: URL, *, create: bool = False) -> "SpatiaLiteStore":
         path = Path(url.database)
         if not create and not path.exists():
-            raise SchemaNotInitialisedError(
-                f"database file {path} does not exist: run `geo-tracker --db {path} init` "
-                "to create it"
-            )
+            raise SchemaNotInitialisedError(msg("storage.sqlite_file_missing", path=path))
         if create and not path.parent.is_dir():
-            raise DatabaseURLError(
-                f"cannot create database {path}: folder {path.parent} does not exist"
-            )
+            raise DatabaseURLError(msg("storage.sqlite_folder_missing", path=path, folder=path.parent))
         module = sqlite_module()
         engine = create_engine(url, module=module,
                                connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})

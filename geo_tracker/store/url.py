@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ..config import DB_ENV_VAR as ENV_VAR
 from ..config import DEFAULT_DB_FILE
+from ..catalogue import msg
 from ..errors import DatabaseURLError
 
 _SQLITE_SCHEMES = {"sqlite", "sqlite+pysqlite", "spatialite"}
@@ -29,36 +30,24 @@ def parse_url(value: str) -> tuple[str, URL]:
     """
     text = value.strip()
     if not text:
-        raise DatabaseURLError("empty database URL: give sqlite:///FILE or postgresql://HOST/DB")
+        raise DatabaseURLError(msg("storage.url_empty"))
     if "://" not in text:
         return "spatialite", URL.create("sqlite", database=str(Path(text)))
     try:
         url = make_url(text)
     except ArgumentError:
-        raise DatabaseURLError(
-            f"cannot parse database URL {mask(text)!r}: use sqlite:///FILE or "
-            "postgresql://USER@HOST:PORT/DATABASE"
-        ) from None
+        raise DatabaseURLError(msg("storage.url_unparsable", url=mask(text))) from None
     scheme = url.drivername
     if scheme in _SQLITE_SCHEMES:
         if not url.database or url.database == ":memory:":
-            raise DatabaseURLError(
-                f"database URL {text!r} names no file: use sqlite:///path/to/office.sqlite "
-                "(an in-memory database would lose everything on exit)"
-            )
+            raise DatabaseURLError(msg("storage.url_no_file", url=text))
         return "spatialite", url.set(drivername="sqlite")
     if scheme in _POSTGRES_SCHEMES:
         if not url.database:
-            raise DatabaseURLError(
-                f"database URL {mask(text)!r} names no database: add it after the host, "
-                "e.g. postgresql://127.0.0.1:5432/geo_tracker"
-            )
+            raise DatabaseURLError(msg("storage.url_no_database", url=mask(text)))
         driver = "postgresql+psycopg2" if scheme == "postgresql+psycopg2" else "postgresql+psycopg"
         return "postgis", url.set(drivername=driver)
-    raise DatabaseURLError(
-        f"unsupported database {scheme!r} in {mask(text)!r}: geo_tracker stores data in "
-        "SpatiaLite (sqlite:///FILE) or PostGIS (postgresql://HOST/DB)"
-    )
+    raise DatabaseURLError(msg("storage.url_unsupported", scheme=scheme, url=mask(text)))
 
 
 def mask(value: str | URL) -> str:

@@ -27,6 +27,7 @@ from ...core.crs import (
     gauss_kruger_epsg,
     sample_coordinates,
 )
+from ...catalogue import Listing, msg, note
 from ...errors import InputFileError, LayerSelectionError, UnsupportedFormatError, CRSDetectionError
 from ..archive import extracted
 from ..encoding import EncodingDecision
@@ -136,10 +137,8 @@ def _pick_datasets(folder: Path, original: Path, layer: str | None, all_layers: 
     datasets = find_datasets(folder)
     if not datasets:
         others = sorted({p.suffix.lower() for p in folder.rglob("*") if p.is_file()})
-        raise UnsupportedFormatError(
-            f"{original.name} contains no Shapefile, GeoPackage, File Geodatabase, GeoJSON, KML or "
-            f"坐标txt (found: {', '.join(others) or 'nothing'})"
-        )
+        raise UnsupportedFormatError(msg("imports.no_dataset_in_folder", name=original.name,
+                                         found=", ".join(others) or msg("imports.nothing")))
     if len(datasets) == 1:
         return datasets, False
     if layer is not None:
@@ -149,10 +148,7 @@ def _pick_datasets(folder: Path, original: Path, layer: str | None, all_layers: 
     if all_layers or all(d.suffix.lower() == ".txt" for d in datasets):
         return datasets, False
     listed = ", ".join(str(d.relative_to(folder)) for d in datasets)
-    raise LayerSelectionError(
-        f"{original.name} holds {len(datasets)} datasets ({listed}): choose one with --layer NAME, "
-        "or import them together as one batch with --all-layers"
-    )
+    raise LayerSelectionError(msg("imports.several_datasets", name=original.name, count=len(datasets), listed=listed))
 
 
 def _member_name(target: Path, root: Path) -> str:
@@ -201,7 +197,7 @@ def open_delivery(
     """
     original = Path(path)
     if not original.exists():
-        raise InputFileError(f"{original} does not exist: check the path")
+        raise InputFileError(msg("imports.file_missing", path=original))
     options = dict(encoding=encoding, crs=crs, reference=reference, central_meridian=central_meridian)
     with ExitStack() as stack:
         root, targets, used = original.parent, [original], False
@@ -236,17 +232,13 @@ def _combined(original: Path, sources: list[tuple[str, DeliverySource]]) -> Deli
     first = sources[0][1]
     drivers = sorted({s.driver for _, s in sources})
     if len(drivers) > 1:
-        raise LayerSelectionError(
-            f"{original.name} mixes formats ({', '.join(drivers)}): only files of one format and with the same "
-            "fields import together; import them one by one")
+        raise LayerSelectionError(msg("imports.mixed_formats", name=original.name, drivers=", ".join(drivers)))
     fields = [_attribute_columns(s) for _, s in sources]
     for (name, _), columns in zip(sources[1:], fields[1:]):
         if first.driver != "zuobiao" and set(columns) != set(fields[0]):
             differ = sorted(set(columns) ^ set(fields[0]))
-            raise LayerSelectionError(
-                f"{original.name}: {name} has other fields than {sources[0][0]} (differing: {', '.join(differ)}); "
-                "only datasets with the same fields import together: import them one by one"
-            )
+            raise LayerSelectionError(msg("imports.mixed_fields", name=original.name, member=name,
+                                          first=sources[0][0], differ=", ".join(differ)))
     offsets = np.cumsum([0] + [s.feature_count for _, s in sources])
 
     def read(skip: int, count: int) -> gpd.GeoDataFrame:
@@ -303,26 +295,16 @@ def read_delivery(path: str | Path, **options) -> Delivery:
 def _reject_obvious(target: Path, original: Path) -> None:
     suffix = target.suffix.lower()
     if target.is_file() and target.stat().st_size == 0:
-        raise UnsupportedFormatError(f"{target.name} is empty (0 bytes): ask for the file again")
+        raise UnsupportedFormatError(msg("imports.file_empty", name=target.name))
     if suffix in _RASTER_SUFFIXES:
-        raise UnsupportedFormatError(
-            f"{target.name} is a raster image, not polygon data: import the patch Shapefile / "
-            "GeoPackage / 坐标txt that came with it"
-        )
+        raise UnsupportedFormatError(msg("imports.raster_image", name=target.name))
     if suffix in _TABLE_SUFFIXES:
-        raise UnsupportedFormatError(
-            f"{target.name} is a table without geometry: patches need polygons (Shapefile, "
-            "GeoPackage, KML, 坐标txt)"
-        )
+        raise UnsupportedFormatError(msg("imports.table_without_geometry", name=target.name))
     if suffix == ".txt" and not _is_dataset(target):
-        raise UnsupportedFormatError(
-            f"{target.name} is a text file but not a 坐标txt (no [地块坐标] section)"
-        )
+        raise UnsupportedFormatError(msg("imports.text_not_zuobiao", name=target.name))
     if not _is_dataset(target):
-        raise UnsupportedFormatError(
-            f"{target.name}: unsupported file type {suffix or '(none)'}; geo_tracker reads .shp "
-            "(or a folder/zip with one), .gpkg, .gdb, .geojson, .kml, .kmz and 坐标txt .txt"
-        )
+        raise UnsupportedFormatError(msg("imports.file_type_unsupported", name=target.name,
+                                         suffix=suffix or msg("imports.no_suffix")))
 
 
 def _to_storage(frame: gpd.GeoDataFrame, decision: CRSDecision) -> gpd.GeoDataFrame:
@@ -390,35 +372,28 @@ def _open_zuobiao(target, original, encoding, crs, reference, central_meridian) 
         warnings += parcel.warnings
         if parcel.geometry is None:
             problems[i] = (
-                f"地块 {parcel.parcel_no or parcel.name} (line {parcel.line_no}) is a "
-                f"{parcel.shape_kind} record, not a polygon patch"
+                note("imports.parcel_not_polygon", parcel=parcel.parcel_no or parcel.name, line=parcel.line_no,
+                     kind=parcel.shape_kind)
                 if parcel.shape_kind != "面" else
-                f"地块 {parcel.parcel_no or parcel.name} (line {parcel.line_no}) has no usable polygon: "
-                + "; ".join(parcel.warnings)
+                note("imports.parcel_no_polygon", parcel=parcel.parcel_no or parcel.name, line=parcel.line_no,
+                     warnings=Listing(parcel.warnings))
             )
     frame = gpd.GeoDataFrame(pd.DataFrame.from_records(records), geometry=geoms)
     header = parsed.header
     datum = header.get("坐标系", "")
     kind = datum_kind(datum)
     if crs is None and kind == "old":
-        raise CRSDetectionError(
-            f"{target.name}: 坐标系={datum} is not CGCS2000; converting it needs the 7-parameter set "
-            "your bureau publishes: give --crs with it (e.g. '+proj=tmerc ... +towgs84=...')"
-        )
+        raise CRSDetectionError(msg("imports.zuobiao_old_datum", name=target.name, datum=datum))
     if crs is None and kind == "unknown":
-        raise CRSDetectionError(
-            f"{target.name}: the header line 坐标系={datum} names no coordinate system geo_tracker knows "
-            "(2000国家大地坐标系 / CGCS2000, 1980西安坐标系, 1954北京坐标系, WGS84): correct that line, "
-            "or give the CRS with --crs"
-        )
+        raise CRSDetectionError(msg("imports.zuobiao_unknown_datum", name=target.name, datum=datum))
     x, y = sample_coordinates(frame.geometry.values)
-    declared, note = _zuobiao_header_crs(header, x, warnings, target.name)
+    declared, header_reason = _zuobiao_header_crs(header, x, warnings, target.name)
     decision = decide_crs(
         x, y, declared=declared, override=crs, reference=reference,
         central_meridian=central_meridian, source=target.name,
     )
     if declared is not None and crs is None:
-        decision = CRSDecision(decision.crs, note, decision.warnings)
+        decision = CRSDecision(decision.crs, header_reason, decision.warnings)
     frame = _to_storage(frame, decision)
     return DeliverySource(
         path=original, dataset=target.name, driver="zuobiao", layer=None, crs=decision,
@@ -444,19 +419,13 @@ def _zuobiao_header_crs(header: dict, x: np.ndarray, warnings: list[str], name: 
     if (x >= 1e7).any():
         prefix = int(np.floor(x[0] / 1e6))
         if prefix != zone:
-            warnings.append(
-                f"{name}: header 带号={zone} disagrees with the zone {prefix} written in front of "
-                f"the eastings; trusted the coordinates (zone {prefix})"
-            )
+            warnings.append(note("imports.zuobiao_zone_disagrees", name=name, zone=zone, prefix=prefix))
         return None, ""
     cm = 3 * zone if width == 3 else 6 * zone - 3
     try:
         epsg = gauss_kruger_epsg(central_meridian=cm)
     except ValueError:
-        warnings.append(f"{name}: header 带号={zone} ({width}° zones) is not a zone of China; ignored")
+        warnings.append(note("imports.zuobiao_zone_not_china", name=name, zone=zone, width=width))
         return None, ""
     crs = CRS.from_epsg(epsg)
-    return crs, (
-        f"eastings carry no zone prefix; header 带号={zone}, 几度分带={width} gives CM {cm}°E "
-        f"({crs_label(crs)})"
-    )
+    return crs, note("imports.crs_from_zuobiao_header", zone=zone, width=width, cm=cm, label=crs_label(crs))

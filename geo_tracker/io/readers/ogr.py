@@ -16,6 +16,7 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from ...catalogue import msg, note
 from ...errors import LayerSelectionError, UnsupportedFormatError
 from ..encoding import EncodingDecision, companion, detect_dbf_encoding
 
@@ -36,26 +37,20 @@ def check_shapefile(shp: Path) -> list[str]:
     name = shp.name
     size = shp.stat().st_size
     if size == 0:
-        raise UnsupportedFormatError(f"{name} is empty (0 bytes): the delivery is incomplete, ask for it again")
+        raise UnsupportedFormatError(msg("imports.shapefile_empty", name=name))
     if size < 100:
-        raise UnsupportedFormatError(f"{name} is truncated: {size} bytes, less than a shapefile header")
+        raise UnsupportedFormatError(msg("imports.shapefile_short", name=name, size=size))
     header = shp.read_bytes()[:100]
     code, = struct.unpack(">i", header[:4])
     if code != 9994:
-        raise UnsupportedFormatError(f"{name} is not a shapefile (file code {code}, expected 9994)")
+        raise UnsupportedFormatError(msg("imports.shapefile_bad_code", name=name, code=code))
     declared = struct.unpack(">i", header[24:28])[0] * 2
     if size < declared:
-        raise UnsupportedFormatError(
-            f"{name} is truncated: its header says {declared} bytes but the file has {size}; "
-            "the copy or download was cut short, ask for the file again"
-        )
+        raise UnsupportedFormatError(msg("imports.shapefile_truncated", name=name, declared=declared, size=size))
     if not companion(shp, ".dbf").exists():
-        raise UnsupportedFormatError(
-            f"{name} has no {shp.stem}.dbf beside it: the attribute table (patch codes, areas) is "
-            "missing; ask the bureau to send .shp, .shx, .dbf and .prj together"
-        )
+        raise UnsupportedFormatError(msg("imports.shapefile_no_dbf", name=name, stem=shp.stem))
     if not companion(shp, ".shx").exists():
-        return [f"{name} has no .shx index: rebuilt it from the .shp (GDAL SHAPE_RESTORE_SHX)"]
+        return [note("imports.shapefile_no_shx", name=name)]
     return []
 
 
@@ -82,7 +77,7 @@ def _layers(path: Path) -> list[tuple[str, str | None]]:
     try:
         return [(str(n), None if t is None else str(t)) for n, t in pyogrio.list_layers(path)]
     except (DataSourceError, DataLayerError) as e:
-        raise UnsupportedFormatError(f"{path.name} cannot be opened as a vector dataset: {e}") from None
+        raise UnsupportedFormatError(msg("imports.dataset_unopenable", name=path.name, reason=str(e))) from None
 
 
 def choose_layers(path: Path, layer: str | None, *, all_polygon_layers: bool = False) -> list[str]:
@@ -91,7 +86,7 @@ def choose_layers(path: Path, layer: str | None, *, all_polygon_layers: bool = F
     described = ", ".join(f"{n} ({t or 'no geometry'})" for n, t in layers) or "none"
     if layer is not None:
         if layer not in [n for n, _ in layers]:
-            raise LayerSelectionError(f"{path.name} has no layer {layer!r}; its layers are: {described}")
+            raise LayerSelectionError(msg("imports.layer_missing", name=path.name, layer=layer, layers=described))
         return [layer]
     polygon = [n for n, t in layers if t and "polygon" in t.lower()]
     unknown = [n for n, t in layers if t in ("Unknown", "Geometry", "GeometryCollection")]
@@ -102,22 +97,15 @@ def choose_layers(path: Path, layer: str | None, *, all_polygon_layers: bool = F
     elif len(polygon) == 1:
         return polygon
     elif len(polygon) > 1:
-        raise LayerSelectionError(
-            f"{path.name} has {len(polygon)} polygon layers ({', '.join(polygon)}): choose one with --layer"
-        )
+        raise LayerSelectionError(msg("imports.several_polygon_layers", name=path.name, count=len(polygon),
+                                      layers=", ".join(polygon)))
     elif len(unknown) == 1:
         return unknown
     if not layers:
-        raise UnsupportedFormatError(f"{path.name} contains no layers")
+        raise UnsupportedFormatError(msg("imports.no_layers", name=path.name))
     if all(t is None for _, t in layers):
-        raise UnsupportedFormatError(
-            f"{path.name} has no geometry (layers: {described}): a table without shapes cannot be "
-            "imported as patches; ask for the Shapefile/GeoPackage, or a 坐标txt"
-        )
-    raise UnsupportedFormatError(
-        f"{path.name} has no polygon layer (layers: {described}): patches must be polygons, "
-        "not points or lines"
-    )
+        raise UnsupportedFormatError(msg("imports.layers_without_geometry", name=path.name, layers=described))
+    raise UnsupportedFormatError(msg("imports.no_polygon_layer", name=path.name, layers=described))
 
 
 @dataclass
@@ -157,7 +145,7 @@ def open_ogr(path: Path, *, layer: str | None = None, encoding: str | None = Non
             yield OgrSource(path, readable, driver, [], decision, warns, count)
         return
     if path.is_file() and path.stat().st_size == 0:
-        raise UnsupportedFormatError(f"{path.name} is empty (0 bytes): ask for the file again")
+        raise UnsupportedFormatError(msg("imports.file_empty", name=path.name))
     decision = EncodingDecision(encoding.upper(), "given with --encoding") if encoding else UTF8_BY_SPEC
     if driver not in ("KML", "LIBKML"):
         names = choose_layers(path, layer)
@@ -181,16 +169,21 @@ def _feature_count(readable: Path, original: Path, layer: str | None) -> int:
     try:
         count = pyogrio.read_info(readable, layer=layer, force_feature_count=True)["features"]
     except (DataSourceError, DataLayerError) as e:
-        raise UnsupportedFormatError(f"{original.name} cannot be read: {e}") from None
+        raise UnsupportedFormatError(msg("imports.dataset_unreadable", name=original.name, reason=str(e))) from None
     if count == 0:
-        where = f" layer {layer!r}" if layer else ""
-        raise UnsupportedFormatError(f"{original.name}{where} has no features: nothing to import")
+        raise UnsupportedFormatError(_no_features(original.name, layer))
     return count
 
 
 #: Columns LIBKML adds for every placemark; kept only where a value differs from the default.
 _KML_STYLING = {"id": None, "timestamp": None, "begin": None, "end": None, "altitudeMode": None,
                 "tessellate": -1, "extrude": 0, "visibility": -1, "drawOrder": None, "icon": None}
+
+
+def _no_features(name: str, layer: str | None):
+    if layer:
+        return msg("imports.layer_no_features", name=name, layer=layer)
+    return msg("imports.no_features", name=name)
 
 
 def _drop_kml_styling(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -215,13 +208,9 @@ def _read(readable: Path, original: Path, layer: str | None, encoding: str | Non
             warnings.simplefilter("ignore", RuntimeWarning)
             frame = pyogrio.read_dataframe(readable, **kwargs)
     except (DataSourceError, DataLayerError) as e:
-        raise UnsupportedFormatError(f"{original.name} cannot be read: {e}") from None
+        raise UnsupportedFormatError(msg("imports.dataset_unreadable", name=original.name, reason=str(e))) from None
     if not isinstance(frame, gpd.GeoDataFrame) or "geometry" not in frame:
-        raise UnsupportedFormatError(
-            f"{original.name} has no geometry column: a table without shapes (e.g. CSV) cannot be "
-            "imported as patches"
-        )
+        raise UnsupportedFormatError(msg("imports.no_geometry_column", name=original.name))
     if frame.empty:
-        where = f" layer {layer!r}" if layer else ""
-        raise UnsupportedFormatError(f"{original.name}{where} has no features: nothing to import")
+        raise UnsupportedFormatError(_no_features(original.name, layer))
     return frame

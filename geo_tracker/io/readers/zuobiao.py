@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
+from geo_tracker.catalogue import Listing, msg, note
 from geo_tracker.errors import EncodingDetectionError, ZuobiaoFormatError
 
 from ..encoding import decode_text
@@ -100,7 +101,7 @@ def parse_zuobiao(
     try:  # writers use UTF-8 (with or without BOM) or GB18030/GBK; Notepad's 'Unicode' is UTF-16
         text, used_encoding = decode_text(data, encoding, name=path)
     except EncodingDetectionError as e:
-        raise ZuobiaoFormatError(str(e)) from None
+        raise ZuobiaoFormatError(e.args[0] if e.args else str(e)) from None
     header: dict[str, str] = {}
     file_warnings: list[str] = []
     pending: list[_PendingParcel] = []
@@ -128,35 +129,24 @@ def parse_zuobiao(
             pending.append(current)
             continue
         if len(fields) < 4 or any(fields[4:]):
-            raise ZuobiaoFormatError(
-                f"{path} line {line_no}: {line!r} is neither a parcel header (ending in '@') "
-                "nor a point line (点号,圈号,X,Y); fix or remove the line"
-            )
+            raise ZuobiaoFormatError(msg("imports.zuobiao_bad_line", path=path, line_no=line_no, line=line))
         if current is None:
-            raise ZuobiaoFormatError(
-                f"{path} line {line_no}: point line {line!r} comes before any parcel header; "
-                "each parcel's points must follow its header line"
-            )
+            raise ZuobiaoFormatError(msg("imports.zuobiao_point_first", path=path, line_no=line_no, line=line))
         try:
             first, second = float(fields[2]), float(fields[3])
         except ValueError:
             first = second = math.nan
         if not (math.isfinite(first) and math.isfinite(second)):
-            raise ZuobiaoFormatError(
-                f"{path} line {line_no}: cannot read the coordinates in {line!r} as numbers"
-            )
+            raise ZuobiaoFormatError(msg("imports.zuobiao_bad_coordinates", path=path, line_no=line_no, line=line))
         current.ring_labels.append(fields[1])
         current.first.append(first)
         current.second.append(second)
         current.line_nos.append(line_no)
 
     if not saw_coordinates:
-        raise ZuobiaoFormatError(
-            f"{path}: the [{COORDINATE_SECTION}] section is missing; "
-            "this is not a 坐标txt (报部格式) file, or it is truncated"
-        )
+        raise ZuobiaoFormatError(msg("imports.zuobiao_no_section", path=path, section=COORDINATE_SECTION))
     if not pending:
-        raise ZuobiaoFormatError(f"{path}: the [{COORDINATE_SECTION}] section has no parcels")
+        raise ZuobiaoFormatError(msg("imports.zuobiao_no_parcels", path=path, section=COORDINATE_SECTION))
 
     axis_order = _decide_axis_order(pending, path, file_warnings)
     parcels = [_finish_parcel(p, axis_order) for p in pending]
@@ -170,7 +160,7 @@ def _read_key_value(
     key, sep, value = line.partition("=")
     if not sep:
         if section in (None, ATTRIBUTE_SECTION):
-            warnings.append(f"line {line_no}: ignored {line!r}, which is not a key=value line")
+            warnings.append(note("imports.zuobiao_not_key_value", line_no=line_no, line=line))
         return
     key = key.strip()
     if section not in (None, ATTRIBUTE_SECTION):
@@ -205,15 +195,9 @@ def _parse_parcel_header(line: str, line_no: int, path: str) -> ZuobiaoParcel:
         kind_at = next((k for k in range(5, len(fields)) if fields[k] in SHAPE_KINDS), None)
     if kind_at is None:
         if len(fields) < 5:
-            raise ZuobiaoFormatError(
-                f"{path} line {line_no}: parcel header {line!r} has too few fields; expected "
-                "界址点数,地块面积,地块号,地块名称,记录图形属性,图幅号,地块用途,地类编码,@"
-            )
+            raise ZuobiaoFormatError(msg("imports.zuobiao_short_header", path=path, line_no=line_no, line=line))
         kind_at = 4 if len(fields) >= 8 else 3
-        warnings.append(
-            f"line {line_no}: the parcel header has no 记录图形属性 (面/线/点); "
-            f"read {fields[kind_at]!r} as the 记录图形属性 and the record as a 面"
-        )
+        warnings.append(note("imports.zuobiao_no_shape_kind", line_no=line_no, value=fields[kind_at]))
 
     if kind_at == 3:
         count_text, area_text, parcel_no, name = "", fields[0], fields[1], fields[2]
@@ -255,9 +239,11 @@ def _parse_parcel_header(line: str, line_no: int, path: str) -> ZuobiaoParcel:
     return parcel
 
 
-def _label(parcel: ZuobiaoParcel) -> str:
-    label = f"parcel {parcel.parcel_no or '(no 地块号)'}"
-    return f"{label} ({parcel.name})" if parcel.name else label
+def _label(parcel: ZuobiaoParcel):
+    number = parcel.parcel_no or msg("imports.zuobiao_no_parcel_no")
+    if parcel.name:
+        return msg("imports.zuobiao_parcel_named", number=number, name=parcel.name)
+    return msg("imports.zuobiao_parcel", number=number)
 
 
 def _parse_count(text: str, parcel: ZuobiaoParcel) -> int | None:
@@ -268,10 +254,8 @@ def _parse_count(text: str, parcel: ZuobiaoParcel) -> int | None:
     except ValueError:
         value = math.nan
     if not value.is_integer() or value < 0:
-        parcel.warnings.append(
-            f"line {parcel.line_no}: {_label(parcel)} has 界址点数 {text!r}, "
-            "which is not a whole number; ignored"
-        )
+        parcel.warnings.append(note("imports.zuobiao_bad_count", line_no=parcel.line_no, parcel=_label(parcel),
+                                    value=text))
         return None
     return int(value)
 
@@ -283,10 +267,8 @@ def _parse_area(text: str, parcel: ZuobiaoParcel) -> tuple[float | None, str]:
     match = _AREA_VALUE.match(text)
     unit = _AREA_UNITS.get(match.group(2).strip().lower()) if match else None
     if match is None or unit is None:
-        parcel.warnings.append(
-            f"line {parcel.line_no}: {_label(parcel)} has 地块面积 {text!r}, which is not a number "
-            "in 公顷, 亩 or 平方米; ignored"
-        )
+        parcel.warnings.append(note("imports.zuobiao_bad_area", line_no=parcel.line_no, parcel=_label(parcel),
+                                    value=text))
         return None, "ha"
     return float(match.group(1)), unit
 
@@ -332,31 +314,19 @@ def _decide_axis_order(pending: list[_PendingParcel], path: str, warnings: list[
             counts[order] += 1
 
     if not counts:
-        warnings.append(
-            "the magnitudes of the coordinates do not reveal which column is the northing; "
-            "read X as northing and Y as easting, as the format specifies"
-        )
+        warnings.append(note("imports.zuobiao_axis_unknown"))
         return NORTHING_EASTING
     if len(counts) > 1:
-        described = "; ".join(
-            f"{counts[order]} points read as {order}, the first at line {first_line[order]}"
+        described = Listing(
+            msg("imports.zuobiao_axis_count", count=counts[order], order=order, line_no=first_line[order])
             for order in sorted(counts, key=lambda o: first_line[o])
         )
-        raise ZuobiaoFormatError(
-            f"{path}: the coordinate columns are not in the same order throughout the file "
-            f"({described}); write every point as X (northing), Y (easting)"
-        )
+        raise ZuobiaoFormatError(msg("imports.zuobiao_axis_mixed", path=path, described=described))
     order = next(iter(counts))
     if order == EASTING_NORTHING:
-        warnings.append(
-            "the coordinate columns are swapped: the third column holds eastings and the fourth "
-            "northings (the format specifies X = northing first); read as easting,northing"
-        )
+        warnings.append(note("imports.zuobiao_axis_swapped"))
     elif order == LON_LAT:
-        warnings.append(
-            "the coordinates are longitude/latitude with the longitude first "
-            "(the format specifies X = latitude first); read as lon,lat"
-        )
+        warnings.append(note("imports.zuobiao_lon_first"))
     return order
 
 
@@ -388,18 +358,14 @@ def _finish_parcel(item: _PendingParcel, axis_order: str) -> ZuobiaoParcel:
     _check_declared_points(parcel, distinct, len(rings))
 
     if parcel.shape_kind in ("线", "点"):
-        parcel.warnings.append(
-            f"line {parcel.line_no}: {_label(parcel)} is a {parcel.shape_kind} record, "
-            "not a polygon patch"
-        )
+        parcel.warnings.append(note("imports.zuobiao_not_polygon", line_no=parcel.line_no, parcel=_label(parcel),
+                                    kind=parcel.shape_kind))
         return parcel
     if not rings:
-        parcel.warnings.append(f"line {parcel.line_no}: {_label(parcel)} has no coordinate lines")
+        parcel.warnings.append(note("imports.zuobiao_no_points", line_no=parcel.line_no, parcel=_label(parcel)))
         return parcel
     if any(len(set(ring)) < 3 for ring in rings):
-        parcel.warnings.append(
-            f"line {parcel.line_no}: {_label(parcel)} has a ring with fewer than 3 distinct points"
-        )
+        parcel.warnings.append(note("imports.zuobiao_short_ring", line_no=parcel.line_no, parcel=_label(parcel)))
         return parcel
     parcel.geometry = _assemble(rings, parcel)
     return parcel
@@ -414,10 +380,8 @@ def _check_declared_points(parcel: ZuobiaoParcel, distinct: int, ring_count: int
     accepted = {lines - 1, lines, lines + 1, distinct - 1, distinct, distinct + 1}
     accepted.add(distinct + ring_count)
     if declared not in accepted:
-        parcel.warnings.append(
-            f"line {parcel.line_no}: {_label(parcel)} declares 界址点数 {declared} but has "
-            f"{lines} coordinate lines ({distinct} distinct points); the coordinate lines were used"
-        )
+        parcel.warnings.append(note("imports.zuobiao_count_differs", line_no=parcel.line_no, parcel=_label(parcel),
+                                    declared=declared, lines=lines, distinct=distinct))
 
 
 def _assemble(rings: list[list[tuple[float, float]]], parcel: ZuobiaoParcel) -> MultiPolygon:
@@ -441,10 +405,8 @@ def _assemble(rings: list[list[tuple[float, float]]], parcel: ZuobiaoParcel) -> 
             if containers:
                 parent[j] = min(containers, key=areas.__getitem__)
     except shapely.errors.GEOSException as exc:
-        parcel.warnings.append(
-            f"line {parcel.line_no}: {_label(parcel)} has rings too malformed to nest ({exc}); "
-            "each ring was read as a separate part"
-        )
+        parcel.warnings.append(note("imports.zuobiao_rings_malformed", line_no=parcel.line_no, parcel=_label(parcel),
+                                    reason=str(exc)))
         return MultiPolygon(shells)
 
     holes: dict[int, list[list[tuple[float, float]]]] = {}
