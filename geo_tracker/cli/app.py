@@ -68,7 +68,7 @@ class GeoTrackerGroup(click.Group):
             return
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows = [(name, self.commands[name].get_short_help_str(limit) if name in self.commands
-                 else click.utils.make_default_short_help(self.lazy[name][1], limit)) for name in names]
+                 else click.Command(name, help=self.lazy[name][1]).get_short_help_str(limit)) for name in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
