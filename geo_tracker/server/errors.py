@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -78,7 +79,15 @@ def error_response(error: e.GeoTrackerError, lang: str = "en") -> JSONResponse:
 
 def answer_language(request: Request) -> str:
     """Chinese unless ``?lang=en`` or ``Accept-Language`` asks for English."""
-    return accepted_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return scope_language(request.scope)
+
+
+def scope_language(scope) -> str:
+    """The language a request asks for, read from the raw ASGI scope, so a middleware that
+    answers before any Request exists (the upload limit) reads it the same way."""
+    query = parse_qs((scope.get("query_string") or b"").decode("latin-1")).get("lang", [None])[-1]
+    headers = dict(scope.get("headers") or [])
+    return accepted_language(query, headers.get(b"accept-language", b"").decode("latin-1"))
 
 
 #: Paths that always answer JSON, whatever the client accepts.

@@ -17,15 +17,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import parse_qs
 
 from fastapi import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..catalogue import Message, accepted_language, msg
+from ..catalogue import Message, msg
 from ..errors import ConfigurationError, InputFileError, NotFoundError, UploadTooLargeError, UploadTypeError
 from ..io.readers import MAIN_SUFFIXES
-from .errors import error_response
+from .errors import error_response, scope_language
 
 CHUNK = 1024 * 1024
 #: Evidence (举证) files: what their first bytes must look like.
@@ -86,14 +85,6 @@ class UploadLimit:
     async def _refuse(self, scope, receive, send):
         response = error_response(UploadTooLargeError(self._message(), field="file"), scope_language(scope))
         await response(scope, receive, send)
-
-
-def scope_language(scope: Scope) -> str:
-    """The language a request asks for, read from the raw ASGI scope (``?lang=``, ``Accept-Language``):
-    the middleware answers before any Request exists."""
-    query = parse_qs((scope.get("query_string") or b"").decode("latin-1")).get("lang", [None])[0]
-    headers = dict(scope.get("headers") or [])
-    return accepted_language(query, headers.get(b"accept-language", b"").decode("latin-1"))
 
 
 def safe_name(name: str | None, fallback: str) -> str:
