@@ -131,6 +131,23 @@ def test_a_year_filtered_export_excludes_later_records(demo_store, tmp_path):
     assert f"{total['已整改面积（亩）']:.2f}" == report["rectified_mu"], "the export counts what the report counts"
 
 
+def test_a_narrowed_export_sums_up_its_own_rows(demo_store, tmp_path):
+    """Searched by village name or narrowed by status, the 汇总 counts the rows of the batch sheets."""
+    for filters in ({"q": "双凤"}, {"status": "rectified"}, {"q": "双凤", "status": "closed"}):
+        path = tmp_path / "narrowed.xlsx"
+        export_patches(demo_store, path, **filters)
+        wb = load_workbook(path)
+        rows = [r for name in wb.sheetnames[1:] for r in _sheet_rows(wb[name])]
+        _, total = _summary(path)
+        listed = list_patches(demo_store, **filters)
+        assert 0 < len(rows) == len(listed) == total["图斑数（个）"], filters
+        assert f"{total['面积（亩）']:.2f}" == f"{listed['area_mu'].sum():.2f}", filters
+        whole = compute_stats(demo_store)["total"]
+        assert total["图斑数（个）"] < whole["patches"], "narrowed, the summary is not the whole batch"
+        notes = [r[0] for r in load_workbook(path)["汇总"].iter_rows(values_only=True) if r[0]]
+        assert any("均按" in n and "筛选" in n for n in notes)
+
+
 def test_the_list_exports_what_it_shows(demo_store):
     client = client_for(demo_store)
     page = client.get("/patches", params={"village": "双凤村"}).text
@@ -217,6 +234,9 @@ def test_due_soon_lists_open_patches_by_deadline(demo_store):
     assert len(due_soon(demo_store, as_of=date(2024, 1, 2))) == 0, "overdue is not due soon"
     page = client_for(demo_store).get("/due-soon", params={"as_of": "2023-12-20"}).text
     assert "即将到期" in page and "500109202302012" in page and "11</td>" in page
+    dashboard = client_for(demo_store).get("/dashboard").text
+    nav = dashboard[dashboard.index("<nav"):dashboard.index("</nav>")]
+    assert '<a href="/due-soon">即将到期</a>' in nav and '<a href="/batches">批次</a>' in nav, "in the top navigation"
 
 
 # --- In a browser: print view and screenshots ---------------------------------------------------------------

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import subprocess
+import unicodedata
+import zipfile
 from datetime import date
+from io import BytesIO
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 
 from conftest import IN_CI
 from geo_tracker.cli import cli
@@ -232,3 +238,178 @@ def test_round_parts_keeps_under_caps_and_the_old_tie_order():
         printed = round_parts(parts, caps=caps)
         assert round(sum(printed) * 100) == round(sum(parts) * 100)
         assert all(p <= c + 1e-12 for p, c in zip(printed, caps)), (parts, wholes)
+
+
+# --- The Noto CJK fallbacks embedded in the DOCX (ECMA-376 Part 1 §17.8.3) ---------------------------------
+
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+OBFUSCATED_FONT = "application/vnd.openxmlformats-officedocument.obfuscatedFont"
+FONT_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/font"
+
+
+@pytest.fixture(scope="module")
+def font_reports(tmp_path_factory):
+    """The demo report (SpatiaLite) with its fallback faces embedded and, for comparison, without."""
+    from geo_tracker.reports.fonts import find_face
+    from geo_tracker.services.demo import run_demo
+
+    if find_face("Noto Serif CJK SC") is None:
+        if IN_CI:
+            pytest.fail("fonts-noto-cjk is required in CI (the faces the report embeds)", pytrace=False)
+        pytest.skip("fonts-noto-cjk is not installed")
+    folder = tmp_path_factory.mktemp("fonts")
+    url = f"sqlite:///{folder / 'office.sqlite'}"
+    paths = {"embedded": folder / "embedded.docx", "plain": folder / "plain.docx"}
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GEO_TRACKER_EVIDENCE_DIR", str(folder / "evidence"))
+        run_demo(url)
+        with open_store(url) as store:
+            for name, path in paths.items():
+                write_report(store, path, "docx", year=2023, issuer="澄江镇人民政府", signed_on=date(2024, 1, 18),
+                             style=DocumentStyle(embed_fonts=name == "embedded"))
+    return paths
+
+
+def _deobfuscate(data: bytes, font_key: str) -> bytes:
+    """ECMA-376 Part 1 §17.8.1 as LibreOffice reads it (writerfilter/source/dmapper/FontTable.cxx): the key is
+    the GUID's hex pairs taken from these positions of "{XXXXXXXX-XXXX-…}", last byte first, over bytes 0–31."""
+    positions = (35, 33, 31, 29, 27, 25, 22, 20, 17, 15, 12, 10, 7, 5, 3, 1)
+    key = bytes(int(font_key[p:p + 2], 16) for p in positions) * 2
+    return bytes(b ^ k for b, k in zip(data[:32], key)) + data[32:]
+
+
+def _embedded_fonts(path: Path) -> dict[str, tuple[str, bytes]]:
+    """font-table name -> (fontKey, raw part) of each embedRegular, checked against the package's rels and types."""
+    with zipfile.ZipFile(path) as z:
+        types = etree.fromstring(z.read("[Content_Types].xml"))
+        overrides = {o.get("PartName"): o.get("ContentType") for o in types.findall(f"{CT}Override")}
+        defaults = {d.get("Extension"): d.get("ContentType") for d in types.findall(f"{CT}Default")}
+        rels = {r.get("Id"): r for r in etree.fromstring(z.read("word/_rels/fontTable.xml.rels"))
+                .findall(f"{PKG}Relationship")}
+        table = etree.fromstring(z.read("word/fontTable.xml"))
+        parts = [n for n in z.namelist() if n.startswith("word/fonts/")]
+        assert parts and all(n.endswith(".odttf") for n in parts), parts
+        for name in parts:
+            assert overrides.get(f"/{name}", defaults.get("odttf")) == OBFUSCATED_FONT, name
+        fonts, targets = {}, []
+        for font in table.findall(f"{W}font"):
+            embeds = [e for e in font if e.tag.startswith(f"{W}embed")]
+            if not embeds:
+                continue
+            assert [e.tag for e in embeds] == [f"{W}embedRegular"], "the report has no bold or italic runs"
+            key = embeds[0].get(f"{W}fontKey")
+            assert key and re.fullmatch(r"\{[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}\}", key), key
+            rel = rels[embeds[0].get(f"{R}id")]
+            assert rel.get("Type") == FONT_REL and rel.get("TargetMode") is None
+            targets.append("word/" + rel.get("Target"))
+            fonts[font.get(f"{W}name")] = (key, z.read(targets[-1]))
+        assert sorted(targets) == sorted(parts), "every font part is one font's embedRegular"
+        settings = z.read("word/settings.xml").decode()
+        assert "<w:embedTrueTypeFonts/>" in settings and "<w:saveSubsetFonts/>" in settings
+    return fonts
+
+
+def _cjk_by_face(path: Path) -> dict[str, set[str]]:
+    """Wide (CJK) characters of the runs, by the face Word shows them in where the named one is missing:
+    the font table's altName, or the name itself."""
+    chars: dict[str, set[str]] = {}
+    with zipfile.ZipFile(path) as z:
+        table = etree.fromstring(z.read("word/fontTable.xml"))
+        alt = {f.get(f"{W}name"): f.find(f"{W}altName").get(f"{W}val") for f in table.findall(f"{W}font")
+               if f.find(f"{W}altName") is not None}
+        normal = etree.fromstring(z.read("word/styles.xml")).find(f"{W}style[@{W}styleId='Normal']/{W}rPr/{W}rFonts")
+        for name in z.namelist():
+            if not re.fullmatch(r"word/(document|header\d*|footer\d*)\.xml", name):
+                continue
+            for run in etree.fromstring(z.read(name)).iter(f"{W}r"):
+                fonts = run.find(f"{W}rPr/{W}rFonts")
+                face = (fonts if fonts is not None and fonts.get(f"{W}eastAsia") else normal).get(f"{W}eastAsia")
+                text = "".join(t.text or "" for t in run.iter(f"{W}t"))
+                wide = {c for c in text if unicodedata.east_asian_width(c) in "WF"}
+                if wide:
+                    chars.setdefault(alt.get(face, face), set()).update(wide)
+    return chars
+
+
+def test_the_fallback_faces_are_embedded_subset_and_obfuscated(font_reports):
+    from fontTools.ttLib import TTFont
+
+    fonts = _embedded_fonts(font_reports["embedded"])
+    used = _cjk_by_face(font_reports["embedded"])
+    assert set(used) == set(fonts) == {"Noto Serif CJK SC", "Noto Sans CJK SC"}, (set(used), set(fonts))
+    assert len(used["Noto Serif CJK SC"]) > 100, "the body's characters, not just the headings'"
+    for name, (key, raw) in fonts.items():
+        assert raw[:4] != b"\x00\x01\x00\x00", f"{name} is obfuscated"
+        assert len(raw) < 300_000, (name, len(raw))
+        font = TTFont(BytesIO(_deobfuscate(raw, key)))
+        assert font.sfntVersion == "\x00\x01\x00\x00" and "glyf" in font and "CFF " not in font, "TrueType outlines"
+        assert font["name"].getDebugName(1) == name and font["OS/2"].fsType == 0
+        cmap = font.getBestCmap()
+        missing = sorted(c for c in used[name] if ord(c) not in cmap)
+        assert not missing, (name, missing)
+        assert "0" in "".join(map(chr, cmap)) and ord("，") in cmap and ord("—") in cmap
+        assert len(font.getGlyphOrder()) < 1000, "a subset, not the face"
+    assert not [n for n in zipfile.ZipFile(font_reports["plain"]).namelist() if "fonts/" in n]
+
+
+def test_libreoffice_shows_the_embedded_faces_where_noto_is_not_installed(font_reports, tmp_path):
+    """LibreOffice reads the embedded fonts of a DOCX: on a machine whose fontconfig knows one Latin face only, the
+    PDF of the report carries the embedded Noto faces, and the PDF of the same report without them does not.
+
+    LibreOffice ignores w:altName (Word's rule for a missing face), so its replacement table maps each office face to
+    its altName, as Word would; without the embedded faces that leaves nothing to draw CJK with.
+    """
+    import matplotlib
+    from fontTools.ttLib import TTFont
+
+    soffice, pdffonts = shutil.which("soffice"), shutil.which("pdffonts")
+    if not (soffice and pdffonts):
+        if IN_CI:
+            pytest.fail("soffice and pdffonts are required in CI (apt-get install libreoffice-writer-nogui "
+                        "poppler-utils)", pytrace=False)
+        pytest.skip("LibreOffice (soffice) or pdffonts is not installed")
+    fonts = _embedded_fonts(font_reports["embedded"])
+    ps_names = {TTFont(BytesIO(_deobfuscate(raw, key)))["name"].getDebugName(6) for key, raw in fonts.values()}
+    # A fontconfig that sees one Latin face (LibreOffice will not start without any font) and no CJK one.
+    latin = tmp_path / "fonts"
+    latin.mkdir()
+    shutil.copy(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf", latin)
+    config = tmp_path / "fonts.conf"
+    config.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig><dir>{latin}</dir>'
+                      f'<cachedir>{tmp_path / "fc-cache"}</cachedir></fontconfig>\n', encoding="utf-8")
+    env = {**os.environ, "FONTCONFIG_FILE": str(config), "HOME": str(tmp_path)}
+    if shutil.which("fc-list"):
+        listed = subprocess.run(["fc-list"], env=env, check=True, capture_output=True, text=True).stdout
+        assert "DejaVu" in listed and "CJK" not in listed, listed
+    # Word's altName rule as LibreOffice's font replacement table.
+    with zipfile.ZipFile(font_reports["embedded"]) as z:
+        table = etree.fromstring(z.read("word/fontTable.xml"))
+    pairs = [(f.get(f"{W}name"), f.find(f"{W}altName").get(f"{W}val")) for f in table.findall(f"{W}font")
+             if f.find(f"{W}altName") is not None and f.find(f"{W}altName").get(f"{W}val") in fonts]
+    assert {face for face, _ in pairs} >= {"方正小标宋简体", "仿宋_GB2312", "黑体"}
+    node = ('<item oor:path="/org.openoffice.Office.Common/Font/Substitution/FontPairs"><node oor:name="_{i}" '
+            'oor:op="replace"><prop oor:name="Always"><value>true</value></prop><prop oor:name="OnScreenOnly">'
+            '<value>false</value></prop><prop oor:name="ReplaceFont"><value>{face}</value></prop>'
+            '<prop oor:name="SubstituteFont"><value>{alt}</value></prop></node></item>')
+    profile = tmp_path / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry">'
+        '<item oor:path="/org.openoffice.Office.Common/Font/Substitution"><prop oor:name="Replacement">'
+        '<value>true</value></prop></item>'
+        + "".join(node.format(i=i, face=escape(face), alt=escape(alt)) for i, (face, alt) in enumerate(pairs))
+        + "</oor:items>\n", encoding="utf-8")
+    # One LibreOffice for both, the plain report first: embedded faces stay loaded for the rest of the session.
+    subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(font_reports["plain"]), str(font_reports["embedded"])],
+                   check=True, capture_output=True, timeout=180, env=env)
+
+    def pdf_fonts(name: str) -> str:
+        return subprocess.run([pdffonts, str(tmp_path / f"{name}.pdf")], check=True, capture_output=True,
+                              text=True, timeout=60).stdout
+
+    plain, embedded = pdf_fonts("plain"), pdf_fonts("embedded")
+    assert not [n for n in ps_names if n in plain], f"Noto is hidden from LibreOffice:\n{plain}"
+    assert all(f"+{n}" in embedded for n in ps_names), (ps_names, embedded)

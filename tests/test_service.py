@@ -360,6 +360,8 @@ MATRIX = [
      trackers(409)),                                        # allowed, but the patch has its case already
     ("decide case", "POST", "/api/v1/cases/{case}/decision", {"json": {"on": "2023-08-10", "fine_yuan": 100}},
      trackers(200)),
+    ("execute case early", "POST", "/api/v1/cases/{case}/execution", {"json": {"on": "2023-08-01"}},
+     trackers(422)),                                        # allowed, but before the decision of 2023-08-10
     ("close case early", "POST", "/api/v1/cases/{case}/close", {"json": {"on": "2023-01-01"}}, trackers(422)),
     ("OGC item", "GET", "/ogc/collections/patches/items/{fid}", {}, EVERYONE),
     ("list patches", "GET", "/api/v1/patches", {}, all_roles(200)),

@@ -1,4 +1,4 @@
-"""Messages of cases (立案, 处罚决定, 结案) and the office's word lists. key -> Entry (zh, en, hints by interface)."""
+"""Messages of cases (立案, 处罚决定, 执行完毕, 结案) and the office's word lists. key -> Entry (zh, en, hints by interface)."""
 
 from . import Entry
 
@@ -45,6 +45,32 @@ MESSAGES: dict[str, Entry] = {
         zh="处罚决定日期（{on}）不能早于立案日期（{opened}）",
         en="the decision ({on}) cannot precede the case's opening ({opened})"),
     "cases.already_closed": Entry(zh="案件{case_no}已结案（{closed}）", en="case {case_no} is already closed ({closed})"),
+    "cases.decision_after_execution": Entry(
+        zh="处罚决定日期（{on}）不能晚于执行完毕日期（{executed}）",
+        en="the decision ({on}) cannot follow the decision's execution ({executed})"),
+    "cases.execution_without_decision": Entry(
+        zh="案件{case_no}尚未作出处罚决定，不能记录执行完毕",
+        en="case {case_no} has no penalty decision yet: its execution cannot be recorded",
+        hints={"cli": ("请先用 `geo-tracker cases decide` 记录处罚决定",
+                       "record the decision first with `geo-tracker cases decide`"),
+               "web": ("请先在本页填写处罚决定", "record the decision on this page first"),
+               "api": ("请先 POST /api/v1/cases/{case_no}/decision 记录处罚决定",
+                       "record the decision first: POST /api/v1/cases/{case_no}/decision")}),
+    "cases.execution_before_decision": Entry(
+        zh="执行完毕日期（{on}）不能早于处罚决定日期（{decided}）",
+        en="the execution ({on}) cannot precede the decision ({decided})",
+        hints={"cli": ("请核对 --on 日期", "check the --on date"),
+               "web": ("请核对执行完毕日期", "check the date of execution"),
+               "api": ("请核对 on 日期", "check the on date")}),
+    "cases.already_executed": Entry(zh="案件{case_no}的处罚决定已于{executed}执行完毕",
+                                    en="the decision of case {case_no} was already executed on {executed}",
+                                    hints={"any": ("执行完毕只记录一次", "the execution is recorded once")}),
+    "cases.closed_no_execution": Entry(
+        zh="案件{case_no}已于{closed}结案，不能再记录执行完毕",
+        en="case {case_no} was closed on {closed}: its execution cannot be recorded afterwards"),
+    "cases.closing_before_execution": Entry(
+        zh="结案日期（{on}）不能早于执行完毕日期（{executed}）",
+        en="closing ({on}) cannot precede the decision's execution ({executed})"),
     "cases.closing_before_opening": Entry(
         zh="结案日期（{on}）不能早于立案日期（{opened}）", en="closing ({on}) cannot precede the case's opening ({opened})"),
 }

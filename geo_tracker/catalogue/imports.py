@@ -371,6 +371,99 @@ CRS: dict[str, Entry] = {
                        "for survey accuracy convert the data to CGCS2000 with the bureau's parameters first")}),
 }
 
+#: A CRS's name in Chinese where it is one of China's (its English is pyproj's name, word for word).
+CRS_NAMES: dict[str, Entry] = {
+    "imports.crs_name.cgcs2000_geographic": Entry(
+        zh="CGCS2000经纬度坐标系", en="China Geodetic Coordinate System 2000"),
+    "imports.crs_name.geographic": Entry(zh="{datum}经纬度坐标系", en="{datum}"),
+    "imports.crs_name.gk3_zone": Entry(
+        zh="{datum} 3°带高斯-克吕格投影第{zone}带", en="{datum} / 3-degree Gauss-Kruger zone {zone}"),
+    "imports.crs_name.gk3_cm": Entry(
+        zh="{datum} 3°带高斯-克吕格投影（中央经线{cm}°E）", en="{datum} / 3-degree Gauss-Kruger CM {cm}E"),
+    "imports.crs_name.gk6_zone": Entry(
+        zh="{datum} 6°带高斯-克吕格投影第{zone}带", en="{datum} / Gauss-Kruger zone {zone}"),
+    "imports.crs_name.gk6_cm": Entry(
+        zh="{datum} 6°带高斯-克吕格投影（中央经线{cm}°E）", en="{datum} / Gauss-Kruger CM {cm}E"),
+    "imports.crs_datum.xian80": Entry(zh="西安80", en="Xian 1980"),
+    "imports.crs_datum.beijing54": Entry(zh="北京54", en="Beijing 1954"),
+    "imports.crs_old_datum_label.xian80": Entry(zh="西安80坐标系", en="Xian 1980 (西安80)"),
+    "imports.crs_old_datum_label.beijing54": Entry(zh="北京54坐标系", en="Beijing 1954 (北京54)"),
+    "imports.crs_zone_not_china": Entry(
+        zh="带号{zone}既不是我国的6°带（13–23），也不是3°带（25–45）",
+        en="zone {zone} is neither a 6° zone (13–23) nor a 3° zone (25–45) of China"),
+    "imports.crs_cm_not_china": Entry(
+        zh="中央经线{cm}不是我国75–135°E之间每3°一条的中央经线之一",
+        en="central meridian {cm} is not one of China's 75–135°E every 3°",
+        hints={"cli": ("请用 --central-meridian 给出75–135之间3的倍数，或用 --crs 指定坐标系",
+                       "give --central-meridian as a multiple of 3 from 75 to 135, or give --crs"),
+               "any": ("中央经线须为75–135°E之间3的倍数", "the central meridian must be a multiple of 3 from 75 to 135°E")}),
+}
+
+# --- how a delivery was read: its encoding, fields and units (the report's decisions) -----------
+_CODE_FIELD_WEB = ("导入页面不能另选编号字段；如成果中另有编号字段，请县局按标准字段名（如JCBH）更正后重新下发",
+                   "the import page cannot choose another code field; if the delivery has one, ask the bureau "
+                   "to name it as the standard does (e.g. JCBH) and send it again")
+DECISIONS: dict[str, Entry] = {
+    "imports.decision.encoding_given": Entry(zh="按指定的编码", en="given with --encoding"),
+    "imports.decision.encoding_cpg": Entry(zh="按{cpg}文件", en="from {cpg}"),
+    "imports.decision.encoding_ascii": Entry(zh="无.cpg文件；全部文字均为ASCII字符", en="no .cpg; all text is ASCII"),
+    "imports.decision.encoding_detected": Entry(
+        zh="无.cpg文件；全部{count}个非ASCII文字均可按{encoding}解码",
+        en="no .cpg; all {count} non-ASCII texts decode as {encoding}"),
+    "imports.decision.encoding_cpg_wrong": Entry(
+        zh="{cpg}声明为{declared}，但文字并非{declared}编码；全部{count}个非ASCII文字均可按{encoding}解码",
+        en="{cpg} says {declared}, but the text is not {declared}; all {count} non-ASCII texts decode as {encoding}"),
+    "imports.decision.encoding_by_spec": Entry(
+        zh="该格式按规范使用UTF-8编码", en="the format's text is UTF-8 by specification"),
+    "imports.decision.encoding_zuobiao": Entry(zh="坐标txt按{codec}解码", en="坐标txt decoded as {codec}"),
+    "imports.decision.per_file": Entry(zh="{listed}", en="{listed}"),
+    "imports.decision.file_encoding": Entry(zh="{file}：{encoding}", en="{file}: {encoding}"),
+    "imports.decision.file_crs": Entry(zh="{file}：{label}（{reason}）", en="{file}: {label} ({reason})"),
+    "imports.decision.profile": Entry(zh="{profile}", en="{profile}"),
+    "imports.profile.weipian": Entry(zh="卫片执法", en="weipian: 卫片执法 (natural-resources satellite enforcement)"),
+    "imports.profile.forestry": Entry(zh="森林督查", en="forestry: 森林督查 (forest supervision)"),
+    "imports.profile.zuobiao": Entry(zh="坐标txt报部格式", en="zuobiao: 坐标txt 报部格式"),
+    "imports.profile.kml": Entry(zh="KML/KMZ（奥维互动地图等）", en="kml: KML/KMZ (奥维互动地图 and others)"),
+    "imports.profile.generic": Entry(zh="通用（未识别出已知的字段方案）", en="generic: generic (no known profile)"),
+    "imports.decision.code_field": Entry(zh="取自字段{field}", en="from field {field}"),
+    "imports.decision.codes_generated": Entry(
+        zh="未找到图斑编号字段：已自动生成编号", en="no patch-code field found: codes generated",
+        hints={"cli": ("请用 --id-field 指定编号字段", "use --id-field"), "web": _CODE_FIELD_WEB}),
+    "imports.decision.codes_from_files": Entry(
+        zh="{decision}；其中{count}个编号取自文件名（地块号为占位值或在多个文件中重复）",
+        en="{decision}; {count} codes taken from the file names (地块号 a placeholder or repeated across files)"),
+    "imports.decision.no_issued_area": Entry(zh="无下发面积字段", en="no issued-area field"),
+    "imports.decision.area_zuobiao": Entry(
+        zh="取自字段{field}（除数值注明单位外按公顷计）", en="from field {field} (公顷 unless the value names its unit)"),
+    "imports.decision.unit_no_values": Entry(
+        zh="{field}：没有可与图形面积比较的数值；按{unit}计",
+        en="{field}: no values to compare with the geometry; taken as {unit}"),
+    "imports.decision.unit_declared": Entry(zh="{field}按{unit}计（已指定）", en="{field} in {unit} (declared)"),
+    "imports.decision.unit_closest": Entry(
+        zh="{field}：按最接近的单位{unit}计", en="{field}: taken as {unit}, the closest unit"),
+    "imports.decision.unit_matches": Entry(
+        zh="{field}按{unit}计：数值与计算面积相符（中位比值{ratio}）",
+        en="{field} in {unit}: values match the computed areas (median ratio {ratio})"),
+    "imports.decision.cultivated_declined": Entry(
+        zh="无", en="none",
+        hints={"cli": ("已用 --cultivated-field '' 声明成果不含耕地面积字段", "declared with --cultivated-field ''"),
+               "any": ("已声明成果不含耕地面积字段", "declared to have no such field")}),
+    "imports.decision.no_cultivated": Entry(zh="无耕地面积字段", en="no cultivated-area field"),
+    "imports.decision.cultivated_field": Entry(zh="取自字段{field}，按{unit}计", en="from field {field} in {unit}"),
+    "imports.decision.cultivated_computed": Entry(
+        zh="由三调地类图斑计算（地类编码0101/0102/0103，扣除田坎系数），非下发数据",
+        en="computed from the 三调 land-use layer (DLBM 0101/0102/0103, net of KCXS), not issued"),
+    "imports.decision.stated_area": Entry(
+        zh="{count}/{stated}个图斑的下发面积与{basis}相符；每个图斑均与两者中较接近的一个比较",
+        en="stated areas match {basis} for {count} of {stated} patches; each is checked against the nearer of the two"),
+    "imports.decision.basis.planar": Entry(
+        zh="高斯-克吕格平面面积（多数成果按此计算）", en="the planar Gauss-Krüger area (as many writers compute it)"),
+    "imports.decision.basis.ellipsoidal": Entry(zh="CGCS2000椭球面积", en="the ellipsoidal area on CGCS2000"),
+    "imports.decision.basis.either": Entry(
+        zh="椭球面积和平面面积（两者之差小于数值精度）",
+        en="both the ellipsoidal and the planar area (they differ less than the figures show)"),
+}
+
 # --- per-feature checks (problems and flags of an import report) -----------------------------
 CHECKS: dict[str, Entry] = {
     "imports.flag_area_deviation": Entry(
@@ -395,6 +488,24 @@ CHECKS: dict[str, Entry] = {
     "imports.geometry_invalid": Entry(
         zh="图形无效（{reason}），修复后没有面积", en="invalid geometry ({reason}) that has no area once repaired"),
     "imports.geometry_repaired": Entry(zh="图形无效（{reason}），已自动修复", en="{reason}"),
+}
+
+#: Geometry types as shapely names them (the English), for "is a Point, not a polygon".
+_GEOMETRY_KINDS = {"Point": "点", "MultiPoint": "多点", "LineString": "线", "MultiLineString": "多线",
+                   "LinearRing": "线环", "GeometryCollection": "几何集合", "Polygon": "面", "MultiPolygon": "多面"}
+#: GEOS's reasons a polygon is invalid (the English, word for word), each followed by where: "[x y]".
+_GEOS_REASONS = {
+    "Self-intersection": "自相交", "Ring Self-intersection": "环自相交", "Hole lies outside shell": "内环在外环之外",
+    "Holes are nested": "内环相互嵌套", "Interior is disconnected": "内部不连通", "Nested shells": "外环相互嵌套",
+    "Duplicate Rings": "环重复", "Too few distinct points in geometry component": "图形部件的不同点过少",
+    "Invalid Coordinate": "坐标无效", "Ring is not closed": "环未闭合", "Repeated Point": "节点重复",
+    "Topology Validation Error": "拓扑检查错误",
+}
+#: The key of each GEOS reason: "Ring Self-intersection" -> "imports.geos.ring_self_intersection".
+GEOS_REASON_KEYS = {k: "imports.geos." + k.lower().replace(" ", "_").replace("-", "_") for k in _GEOS_REASONS}
+GEOMETRY_WORDS: dict[str, Entry] = {
+    **{f"imports.geometry_kind.{k}": Entry(zh=v, en=k) for k, v in _GEOMETRY_KINDS.items()},
+    **{GEOS_REASON_KEYS[k]: Entry(zh=v + "{at}", en=k + "{at}") for k, v in _GEOS_REASONS.items()},
 }
 
 # --- importing a batch -------------------------------------------------------------------------
@@ -523,4 +634,5 @@ OTHERS: dict[str, Entry] = {
                "web": ("请联系系统管理员", "ask the system administrator")}),
 }
 
-MESSAGES: dict[str, Entry] = {**ARCHIVES, **FILES, **DATASETS, **ZUOBIAO, **FIELDS, **CRS, **CHECKS, **BATCHES, **FLAG_LABELS, **OTHERS}
+MESSAGES: dict[str, Entry] = {**ARCHIVES, **FILES, **DATASETS, **ZUOBIAO, **FIELDS, **CRS, **CRS_NAMES, **DECISIONS,
+                               **CHECKS, **GEOMETRY_WORDS, **BATCHES, **FLAG_LABELS, **OTHERS}

@@ -19,5 +19,6 @@ MESSAGES: dict[str, Entry] = {
         "cli": ("用 `geo-tracker patrols list` 查看巡查", "`geo-tracker patrols list` shows them"),
         "web": ("请在巡查列表中查找", "look it up in the patrol list")}),
     "patrols.unknown": Entry(zh="没有编号为{id}的巡查", en="no patrol {id}"),
+    "patrols.crs_recorded": Entry(zh="巡查时记录（CGCS2000经纬度）", en="recorded on patrol"),
     "patrols.end_before_start": Entry(zh="截止日期{end}早于起始日期{start}", en="--to {end} is before --from {start}"),
 }

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from ..services import accounts
-from .app import AppContext, cli, console
+from .app import AppContext, cli, console, joined, role_word, say, table
 
 
 @cli.group()
@@ -32,7 +31,7 @@ def users_add(app: AppContext, username, role, units, display_name, password):
     """
     with app.open_store() as store:
         user = accounts.add_user(store, username, password, role, units, display_name=display_name)
-    click.echo(f"added {user['username']} ({user['role']}; units {', '.join(user['units'])})")
+    click.echo(say("user.added", user=user["username"], role=role_word(user["role"]), units=joined(user["units"])))
 
 
 @users.command("list")
@@ -41,11 +40,11 @@ def users_list(app: AppContext):
     """List the users with their roles and units."""
     with app.open_store() as store:
         rows = accounts.list_users(store)
-    table = Table("user", "name", "role", "units", "disabled")
+    listing = table("user", "display_name", "role", "units", "disabled")
     for u in rows:
-        table.add_row(u["username"], u["display_name"] or "", u["role"], ", ".join(u["units"]),
-                      "yes" if u["disabled"] else "")
-    console().print(table)
+        listing.add_row(u["username"], u["display_name"] or "", role_word(u["role"]), joined(u["units"]),
+                        say("yes") if u["disabled"] else "")
+    console().print(listing)
 
 
 @users.command("disable")
@@ -56,7 +55,7 @@ def users_disable(app: AppContext, username, enable):
     """Disable a user: their sessions end and their tokens stop working at once."""
     with app.open_store() as store:
         user = accounts.disable_user(store, username, disabled=not enable)
-    click.echo(f"{user['username']} is {'disabled' if user['disabled'] else 'enabled'}")
+    click.echo(say("user.disabled" if user["disabled"] else "user.enabled", user=user["username"]))
 
 
 @cli.group()

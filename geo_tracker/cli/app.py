@@ -27,6 +27,12 @@ class CommandError(click.ClickException):
     def __init__(self, error: GeoTrackerError, lang: str = "en"):
         super().__init__(error.text(lang, "cli"))
         self.exit_code = error.exit_code
+        self.lang = lang
+
+    def show(self, file=None) -> None:
+        if self.lang != "zh":
+            return super().show(file)
+        click.echo(f"错误：{self.format_message()}", file=file or sys.stderr, err=True)
 
 
 @dataclass
@@ -89,11 +95,7 @@ class GeoTrackerGroup(click.Group):
                 raise CommandError(known, _language(ctx)) from e
             if app is not None and app.debug:
                 raise
-            click.echo(
-                f"Internal error: {type(e).__name__}: {e}. This is a bug in geo_tracker; "
-                "rerun with --debug and report the traceback.",
-                err=True,
-            )
+            click.echo(say("internal_error", kind=type(e).__name__, error=e), err=True)
             ctx.exit(1)
 
 
@@ -157,6 +159,91 @@ def reader_options(func):
 
 #: --user: who acts (recorded with what they do).
 USER = click.option("--user", envvar="GEO_TRACKER_USER", help="Who records this (default: $GEO_TRACKER_USER, OS user).")
+
+
+def language() -> str:
+    """The language of the command running now: ``--lang``, else the locale."""
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_object(AppContext) if ctx else None
+    return app.lang if app else "en"
+
+
+def say(key: str, /, **values) -> str:
+    """A line of output (:mod:`.words`) in the command's language; catalogue messages among
+    ``values`` (import decisions, problems) render in it too."""
+    from ..catalogue import in_language
+    from .words import WORDS
+
+    lang = language()
+    template = WORDS[key][0 if lang == "zh" else 1]
+    return template.format(**{k: in_language(v, lang) for k, v in values.items()})
+
+
+def say_value(value) -> str:
+    """A value that may be a catalogue note (an import decision, a problem) in the command's language."""
+    from ..catalogue import in_language
+
+    return str(in_language(value, language()))
+
+
+def joined(values) -> str:
+    """Items of a list as the language writes them (、 or ", ")."""
+    from .words import SEPARATORS
+
+    return SEPARATORS[language()].join(str(v) for v in values)
+
+
+def table(*columns: str, **options):
+    """A rich table headed by :mod:`.words` keys ``col.NAME``."""
+    from rich.table import Table
+
+    return Table(*(say(f"col.{c}") for c in columns), **options)
+
+
+def status_word(status: str | None) -> str:
+    """A patch status as the reader reads it: 已整改 in Chinese, the code (``rectified``) in English."""
+    from ..core.lifecycle import STATUS_LABELS
+
+    if status is None:
+        return ""
+    return STATUS_LABELS.get(status, status) if language() == "zh" else status
+
+
+def source_word(source: str | None) -> str:
+    """A batch source: 自然资源 in Chinese, its code in English."""
+    from ..core.sources import SOURCE_LABELS
+
+    if source is None:
+        return ""
+    return SOURCE_LABELS.get(source, source) if language() == "zh" else source
+
+
+def role_word(role: str) -> str:
+    """An account role: 执法队员 in Chinese, ``enforcer`` in English."""
+    return say(f"role.{role}") if f"role.{role}" in _words() else role
+
+
+def figure_word(name: str) -> str:
+    """The header of a figure (``patrols``, ``response_rate`` …); a figure without one shows its key."""
+    return say(f"figure.{name}") if f"figure.{name}" in _words() else name
+
+
+def _words() -> dict:
+    from .words import WORDS
+
+    return WORDS
+
+
+def event_word(kind: str) -> str:
+    """A kind of event in a patch's history: 核查 in Chinese, ``verified`` in English."""
+    from ..core.lifecycle import EVENT_LABELS
+
+    return EVENT_LABELS[kind][0] if language() == "zh" and kind in EVENT_LABELS else kind
+
+
+def level_word(level: str) -> str:
+    """A boundary level: 行政村 in Chinese, ``village`` in English."""
+    return say(f"level.{level}")
 
 
 def echo_json(data) -> None:

@@ -11,7 +11,9 @@ from rich.table import Table
 from ..services.accounts import account_scope
 from ..services.batches import SOURCES, ImportOptions, ImportReport, import_batch, list_batches, show_batch
 from ..units import TO_MU
-from .app import USER, AppContext, DATE, cli, console, echo_json, reader_options
+from .app import (USER, AppContext, DATE, cli, console, echo_json, joined, reader_options, say, say_value,
+                  source_word, status_word, table)
+from .words import WORDS
 
 
 
@@ -64,7 +66,7 @@ def import_(app: AppContext, path, source, batch_name, issued_on, deadline, laye
         scope = account_scope(store, user)
         options.villages = None if scope is None else scope.villages
         if sys.stderr.isatty():
-            with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            with Progress(TextColumn(say("import.progress")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console(stderr=True), transient=True) as bar:
                 task = bar.add_task("import", total=None)
                 report = import_batch(store, path, options,
@@ -80,57 +82,61 @@ def import_(app: AppContext, path, source, batch_name, issued_on, deadline, laye
 def print_report(r: ImportReport) -> None:
     out = console()
     if r.already_imported:
-        out.print(f"{r.file}: identical to the file already imported into batch {r.batch} "
-                  f"({r.source}); nothing changed.")
+        out.print(say("import.identical", file=r.file, batch=r.batch, source=source_word(r.source)))
         return
-    verb = "Would import" if r.dry_run else "Imported"
-    out.print(f"{verb} {r.dataset} into batch [bold]{r.batch}[/] ({r.source})")
+    out.print(say("import.would" if r.dry_run else "import.done", dataset=r.dataset, batch=r.batch,
+                  source=source_word(r.source)))
     issued = "—" if r.issued_area_mu is None else f"{r.issued_area_mu:.2f} 亩"
     rows = [
-        ("features read", r.features_read), ("accepted", r.accepted), ("rejected", len(r.rejected)),
-        ("repaired", r.flags.get("repaired", 0)),
-        ("area (computed)", f"{r.area_mu:.2f} 亩"), ("issued area", issued),
-        ("cultivated", f"{r.cultivated_mu:.2f} 亩"),
-        ("CRS", f"{r.crs}: {r.crs_reason}"), ("encoding", f"{r.encoding}: {r.encoding_reason}"),
-        *((f"field {k}", v) for k, v in r.fields.items()),
-        ("changes", ", ".join(f"{k} {v}" for k, v in r.diff.items())),
-        *((("villages", f"{r.villages['matched']} matched ({r.villages['straddles']} straddling), "
-                        f"{r.villages['outside']} outside"),) if r.villages else ()),
+        ("import.read", r.features_read), ("import.accepted", r.accepted), ("import.rejected", len(r.rejected)),
+        ("import.repaired", r.flags.get("repaired", 0)),
+        ("import.area", f"{r.area_mu:.2f} 亩"), ("import.issued_area", issued),
+        ("import.cultivated", f"{r.cultivated_mu:.2f} 亩"),
+        ("import.crs", f"{r.crs}: {say_value(r.crs_reason)}"),
+        ("import.encoding", f"{r.encoding}: {say_value(r.encoding_reason)}"),
+        *(((say("import.field", name=_decision_word(k)), say_value(v)) for k, v in r.fields.items())),
+        ("import.changes", joined(f"{say('diff.' + k)} {v}" for k, v in r.diff.items())),
+        *((("import.villages", say("import.villages_value", **r.villages)),) if r.villages else ()),
     ]
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
+    grid = Table(show_header=False, box=None, pad_edge=False)
+    grid.add_column(style="bold")
+    grid.add_column()
     for key, value in rows:
-        table.add_row(key, str(value))
-    out.print(table)
+        grid.add_row(say(key) if key.startswith("import.") else key, str(value))
+    out.print(grid)
     for f in r.files:
-        out.print(f"file {f['file']}: {f['features']} features, {f['crs']}, {f['encoding']}")
+        out.print(say("import.file", **f))
     for kind, codes in r.diff_codes.items():
         if codes:
-            out.print(f"{kind}: {', '.join(codes[:30])}{' …' if len(codes) > 30 else ''}")
+            out.print(f"{say('diff.' + kind)}: {joined(codes[:30])}{' …' if len(codes) > 30 else ''}")
     _print_duplicates(out, r)
     for w in r.warnings:
-        out.print(f"[yellow]warning:[/] {w}")
+        out.print(say("import.warning", text=w))
     for p in r.rejected:
-        out.print(f"[red]rejected[/] feature {p['feature']} ({p['patch_code']}): {p['problem']}")
+        out.print(say("import.rejected_feature", feature=p["feature"], code=p["patch_code"], problem=p["problem"]))
     for p in r.problems[:50]:
-        out.print(f"flag feature {p['feature']} ({p['patch_code']}): {p['problem']}")
+        out.print(say("import.flag", feature=p["feature"], code=p["patch_code"], problem=p["problem"]))
     if len(r.problems) > 50:
-        out.print(f"... and {len(r.problems) - 50} more flags (see --json)")
+        out.print(say("import.more_flags", n=len(r.problems) - 50))
+
+
+def _decision_word(field: str) -> str:
+    """What a field decision is about: 图斑编号字段 in Chinese, ``patch_code`` in English."""
+    return say(f"decision.{field}") if f"decision.{field}" in WORDS else field
 
 
 def _print_duplicates(out, r: ImportReport) -> None:
     if r.duplicate_of:
         d = r.duplicate_of
-        out.print(f"[red]duplicate delivery:[/] the same content was imported on {(d['imported_at'] or '')[:10]}"
-                  f"{' by ' + d['imported_by'] if d['imported_by'] else ''} as batch {d['batch']} ({d['source']}), "
-                  f"file {d['file']}")
+        out.print(say("import.duplicate_delivery", day=(d["imported_at"] or "")[:10],
+                      by=say("import.by", user=d["imported_by"]) if d["imported_by"] else "",
+                      batch=d["batch"], source=source_word(d["source"]), file=d["file"]))
     for d in r.duplicates:
-        how = "same shape" if d["same_shape"] else f"{d['overlap']:.1%} overlap"
-        out.print(f"[red]duplicate[/] feature {d['feature']} ({d['patch_code']}) = {d['duplicate_code']} of batch "
-                  f"{d['batch']} ({how})")
+        how = say("import.same_shape") if d["same_shape"] else say("import.overlap", share=d["overlap"])
+        out.print(say("import.duplicate", feature=d["feature"], code=d["patch_code"], other=d["duplicate_code"],
+                      batch=d["batch"], how=how))
     if r.needs_accept_duplicates and r.dry_run:
-        out.print("[yellow]importing this needs --accept-duplicates[/]")
+        out.print(say("import.needs_accept"))
 
 
 @batches.command("list")
@@ -152,13 +158,13 @@ def list_(app: AppContext, as_json):
 
 
 def print_batches(rows: list[dict]) -> None:
-    table = Table("batch", "source", "issued", "deadline", "patches", "withdrawn", "area 亩",
-                  "issued 亩", "cultivated 亩", "imports")
+    listing = table("batch", "source", "issued", "deadline", "patches", "withdrawn", "area", "issued_area",
+                    "cultivated", "imports")
     for b in rows:
-        table.add_row(b["name"], b["source"], str(b["issued_on"]), str(b["deadline"] or ""),
+        listing.add_row(b["name"], source_word(b["source"]), str(b["issued_on"]), str(b["deadline"] or ""),
                       str(b["patches"]), str(b["withdrawn"]), f"{b['area_mu']:.2f}",
                       f"{b['issued_area_mu']:.2f}", f"{b['cultivated_mu']:.2f}", str(b["imports"]))
-    console().print(table)
+    console().print(listing)
 
 
 @batches.command("show")
@@ -179,21 +185,21 @@ def show(app: AppContext, name, source, as_json):
         echo_json(data)
         return
     out = console()
-    out.print(f"[bold]{data['name']}[/] ({data['source']}), issued {data['issued_on']}, "
-                  f"deadline {data['deadline'] or '-'}: {data['patches']} patches, {data['area_mu']:.2f} 亩, "
-                  f"{data['withdrawn']} withdrawn")
+    out.print(say("batch.head", name=data["name"], source=source_word(data["source"]), issued=data["issued_on"],
+                  deadline=data["deadline"] or "-", patches=data["patches"], area=data["area_mu"],
+                  withdrawn=data["withdrawn"]))
     for imp in data["imports"]:
         diff = imp["report"].get("diff", {})
-        out.print(f"  import {imp['id']} {imp['imported_at']:%Y-%m-%d %H:%M} {imp['file_name']}: "
-                      f"{imp['accepted']}/{imp['features_read']} accepted, CRS {imp['crs']}, "
-                      f"{imp['encoding']}, " + ", ".join(f"{k} {v}" for k, v in diff.items()))
-    table = Table("code", "v", "status", "area 亩", "issued 亩", "cultivated 亩", "flags")
+        out.print(say("batch.import", id=imp["id"], at=f"{imp['imported_at']:%Y-%m-%d %H:%M}", file=imp["file_name"],
+                      accepted=imp["accepted"], read=imp["features_read"], crs=imp["crs"], encoding=imp["encoding"],
+                      diff=joined(f"{say('diff.' + k)} {v}" for k, v in diff.items())))
+    listing = table("code", "version", "status", "area", "issued_area", "cultivated", "flags")
     for p in data["patch_list"]:
         flags = p["flags"] if isinstance(p["flags"], dict) else {}
-        table.add_row(p["patch_code"], str(p["version"]), "withdrawn" if p["withdrawn"] else p["status"],
-                      f"{p['area_mu']:.2f}", _num(p["issued_area_mu"]), _num(p["cultivated_mu"]),
-                      ", ".join(flags))
-    out.print(table)
+        listing.add_row(p["patch_code"], str(p["version"]),
+                        say("status.withdrawn") if p["withdrawn"] else status_word(p["status"]),
+                        f"{p['area_mu']:.2f}", _num(p["issued_area_mu"]), _num(p["cultivated_mu"]), joined(flags))
+    out.print(listing)
 
 
 def _num(value) -> str:

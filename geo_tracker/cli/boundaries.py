@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from ..services.boundaries import LEVELS, BoundaryOptions, BoundaryReport, import_boundaries, list_boundaries
 from ..services.accounts import account_scope
-from .app import USER, AppContext, DATE, cli, console, echo_json, reader_options
+from .app import USER, AppContext, DATE, cli, console, echo_json, joined, level_word, reader_options, say, table
 
 
 
@@ -54,20 +53,22 @@ def import_(app: AppContext, path, level, code_field, name_field, parent_field, 
 
 def print_boundary_report(r: BoundaryReport) -> None:
     out = console()
-    out.print(f"Imported {r.units} {r.level} units from {r.file}, valid from {r.valid_from} "
-              f"({r.area_mu:.2f} 亩)")
-    out.print(f"  CRS {r.crs}: {r.crs_reason}")
-    out.print(f"  encoding {r.encoding}: {r.encoding_reason}")
-    out.print("  fields: " + ", ".join(f"{k} {v}" for k, v in r.fields.items()))
+    out.print(say("boundary.done", units=r.units, level=level_word(r.level), file=r.file, valid_from=r.valid_from,
+                  area=r.area_mu))
+    out.print(say("boundary.crs", crs=r.crs, reason=r.crs_reason))
+    out.print(say("boundary.encoding", encoding=r.encoding, reason=r.encoding_reason))
+    out.print(say("boundary.fields", fields=joined(f"{k} {v}" for k, v in r.fields.items())))
     if r.replaced:
-        out.print(f"  replaced (valid until {r.valid_from}): {', '.join(r.replaced)}")
+        out.print(say("boundary.replaced", valid_from=r.valid_from, codes=joined(r.replaced)))
     for w in r.warnings:
-        out.print(f"[yellow]warning:[/] {w}")
+        out.print(say("import.warning", text=w))
     for p in r.problems:
-        where = " & ".join(p["codes"]) if p["kind"] == "overlap" else f"inside {p['parent']}"
-        out.print(f"[yellow]{p['kind']}[/] {where}: {p['area_m2']:.1f} m² near {p['location']}")
+        if p["kind"] == "overlap":
+            out.print(say("boundary.overlap", where=" & ".join(p["codes"]), area=p["area_m2"], location=p["location"]))
+        else:
+            out.print(say("boundary.gap", parent=p["parent"], area=p["area_m2"], location=p["location"]))
     if r.level == "village":
-        out.print("Run `geo-tracker patches rematch` to match stored patches to these villages.")
+        out.print(say("boundary.rematch"))
 
 
 @boundaries.command("list")
@@ -87,8 +88,8 @@ def list_(app: AppContext, level, as_of, as_json):
     if as_json:
         echo_json(rows)
         return
-    table = Table("level", "code", "name", "parent", "valid from", "valid to", "area 亩", "file")
+    listing = table("level", "unit_code", "name", "parent", "valid_from", "valid_to", "area", "file")
     for r in rows:
-        table.add_row(r["level"], r["code"], r["name"], r["parent_code"] or "", str(r["valid_from"]),
+        listing.add_row(level_word(r["level"]), r["code"], r["name"], r["parent_code"] or "", str(r["valid_from"]),
                       str(r["valid_to"] or ""), f"{r['area_mu']:.2f}", r["source_file"] or "")
-    console().print(table)
+    console().print(listing)

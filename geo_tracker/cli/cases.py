@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from ..services import cases as service
-from .app import USER, AppContext, DATE, cli, console, echo_json
+from .app import USER, AppContext, DATE, cli, console, echo_json, joined, say, status_word, table
 
 
 
@@ -36,8 +35,9 @@ def open_(app: AppContext, case_no, on, patch_refs, violation, act, fine_yuan, c
     with app.open_store() as store:
         result = service.open_case(store, case_no, on.date(), patches_refs=list(patch_refs), violation=violation,
                                    act=act, fine_yuan=fine_yuan, note=note, category=category, user=user)
-    click.echo(f"case {result['case_no']} opened {result['opened_on']}; patches: "
-               + (", ".join(f"{r['patch']} ({r['status']})" for r in result["linked"]) or "none"))
+    click.echo(say("case.opened", case=result["case_no"], on=result["opened_on"],
+                   patches=joined(f"{r['patch']} ({status_word(r['status'])})" for r in result["linked"])
+                   or say("case.no_patches")))
 
 
 @cases.command()
@@ -50,7 +50,7 @@ def link(app: AppContext, case_no, patch_refs, on, user):
     """Link more patches to a case."""
     with app.open_store() as store:
         linked = service.link_case(store, case_no, list(patch_refs), on.date(), user=user)
-    click.echo(", ".join(f"{r['patch']} -> {r['status']}" for r in linked))
+    click.echo(joined(say("case.linked", patch=r["patch"], status=status_word(r["status"])) for r in linked))
 
 
 @cases.command()
@@ -66,7 +66,21 @@ def decide(app: AppContext, case_no, on, fine_yuan, outcome, note, user):
     with app.open_store() as store:
         result = service.decide_case(store, case_no, on.date(), fine_yuan=fine_yuan, note=note, outcome=outcome,
                                      user=user)
-    click.echo(f"case {result['case_no']} decided {result['decided_on']}, fine {result['fine_yuan']} 元")
+    click.echo(say("case.decided", case=result["case_no"], on=result["decided_on"], fine=result["fine_yuan"]))
+
+
+@cases.command("execute")
+@click.argument("case_no")
+@click.option("--on", "on", type=DATE, required=True,
+              help="Date the decision was executed (fine paid, demolition done).")
+@click.option("--note")
+@USER
+@click.pass_obj
+def execute(app: AppContext, case_no, on, note, user):
+    """Record that the decision was executed (执行完毕); the case then counts as 办结."""
+    with app.open_store() as store:
+        result = service.execute_case(store, case_no, on.date(), note=note, user=user)
+    click.echo(say("case.executed", case=result["case_no"], on=result["executed_on"]))
 
 
 @cases.command("close")
@@ -79,7 +93,7 @@ def close_(app: AppContext, case_no, on, note, user):
     """Close a case (结案)."""
     with app.open_store() as store:
         result = service.close_case(store, case_no, on.date(), note=note, user=user)
-    click.echo(f"case {result['case_no']} closed {result['closed_on']}")
+    click.echo(say("case.closed", case=result["case_no"], on=result["closed_on"]))
 
 
 @cases.command("list")
@@ -93,12 +107,12 @@ def list_(app: AppContext, as_of, as_json):
     if as_json:
         echo_json(rows)
         return
-    table = Table("case", "opened", "status", "violation", "act", "fine 元", "patches")
+    listing = table("case", "opened", "status", "violation", "act", "fine", "patches")
     for r in rows:
         fine = r["decided_fine_yuan"] if r["decided_fine_yuan"] is not None else r["fine_yuan"]
-        table.add_row(r["case_no"], str(r["opened_on"]), r["status"], r["violation"] or "", r["act"] or "",
-                      "" if fine is None else f"{fine:,.2f}", ", ".join(r["patches"]))
-    console().print(table)
+        listing.add_row(r["case_no"], str(r["opened_on"]), say(f"case_status.{r['status']}"), r["violation"] or "",
+                        r["act"] or "", "" if fine is None else f"{fine:,.2f}", joined(r["patches"]))
+    console().print(listing)
 
 
 @cases.command()
@@ -120,7 +134,7 @@ def vocab():
 def vocab_list(app: AppContext):
     with app.open_store() as store:
         for kind, values in service.list_vocabulary(store).items():
-            click.echo(f"{kind}: {', '.join(values)}")
+            click.echo(say("case.vocabulary", kind=say(f"vocabulary.{kind}"), values=joined(values)))
 
 
 @vocab.command("add")
@@ -131,4 +145,4 @@ def vocab_add(app: AppContext, kind, value):
     """Add a violation type or an act, e.g. `geo-tracker vocab add act 私挖乱采`."""
     with app.open_store() as store:
         service.add_vocabulary(store, kind, value)
-    click.echo(f"{kind} {value!r} added")
+    click.echo(say("case.vocabulary_added", kind=say(f"vocabulary.{kind}"), value=value))

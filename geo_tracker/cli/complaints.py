@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..services import complaints as complaint_service
-from .app import USER, DATE, AppContext, cli, echo_json, lonlat
+from .app import USER, DATE, AppContext, cli, echo_json, lonlat, say
 
 
 @cli.group()
@@ -30,7 +30,7 @@ def complaint_add(app: AppContext, received, channel, location, village, categor
         r = complaint_service.add_complaint(store, received.date(), channel, category, content,
                                             location=lonlat(location), village=village, respond_days=respond_days,
                                             complete_days=complete_days, user=user)
-    click.echo(f"complaint {r['id']} received {r['received_on']}, respond by {r['respond_by']}")
+    click.echo(say("complaint.added", id=r["id"], on=r["received_on"], by=r["respond_by"]))
 
 
 @complaints.command("respond")
@@ -41,7 +41,7 @@ def complaint_add(app: AppContext, received, channel, location, village, categor
 def complaint_respond(app: AppContext, cid, on, user):
     with app.open_store() as store:
         r = complaint_service.respond(store, cid, on.date(), user=user)
-    click.echo(f"complaint {cid} responded {r['responded_on']}{'' if r['in_time'] else ' (late)'}")
+    click.echo(say("complaint.responded", id=cid, on=r["responded_on"], late="" if r["in_time"] else say("complaint.late")))
 
 
 @complaints.command("close")
@@ -55,7 +55,7 @@ def complaint_respond(app: AppContext, cid, on, user):
 def complaint_close(app: AppContext, cid, on, result, patch, case_no, user):
     with app.open_store() as store:
         complaint_service.close(store, cid, on.date(), result, patch=patch, case_no=case_no, user=user)
-    click.echo(f"complaint {cid} closed")
+    click.echo(say("complaint.closed", id=cid))
 
 
 @complaints.command("list")

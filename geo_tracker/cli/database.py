@@ -6,7 +6,8 @@ import click
 from rich.table import Table
 
 from ..services.database import database_info, init_database
-from .app import AppContext, cli, console, echo_json
+from .app import AppContext, cli, console, echo_json, say
+from .words import WORDS
 
 
 @cli.command()
@@ -20,10 +21,10 @@ def init(app: AppContext):
     """
     result = init_database(app.db_url)
     if result.changed:
-        before = result.from_revision or "empty"
-        click.echo(f"{result.url} ({result.backend}): schema {before} -> {result.to_revision}")
+        click.echo(say("db.upgraded", url=result.url, backend=result.backend,
+                       before=result.from_revision or say("db.empty"), after=result.to_revision))
     else:
-        click.echo(f"{result.url} ({result.backend}): schema {result.to_revision} is up to date")
+        click.echo(say("db.current", url=result.url, backend=result.backend, revision=result.to_revision))
 
 
 @cli.command()
@@ -49,9 +50,9 @@ def print_info(data: dict) -> None:
     table.add_column(style="bold")
     table.add_column()
     for key in ("geo_tracker", "database", "backend", "schema_revision"):
-        table.add_row(key, str(data[key]))
+        table.add_row(say(f"info.{key}"), str(data[key]))
     for name, version in data["versions"].items():
         table.add_row(name, str(version))
     for name, count in data["counts"].items():
-        table.add_row(f"{name} rows", str(count))
+        table.add_row(say("info.rows", table=say(f"table.{name}") if f"table.{name}" in WORDS else name), str(count))
     console().print(table)

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from ..services.demo import run_demo
-from .app import AppContext, cli, console
-from rich.table import Table
+from .app import AppContext, cli, console, joined, role_word, say, source_word, table
 
 from .batches import print_batches, print_report
 from .boundaries import print_boundary_report
@@ -37,22 +36,22 @@ def demo(app: AppContext):
     console().print()
     per_village = result.patches.groupby("village_name", dropna=False).agg(
         patches=("patch_code", "size"), area_mu=("area_mu", "sum"))
-    table = Table("village", "patches", "area 亩")
+    listing = table("village", "patches", "area")
     for name, row in per_village.iterrows():
-        table.add_row(str(name) if name == name else "(outside)", str(row["patches"]), f"{row['area_mu']:.2f}")
-    console().print(table)
+        listing.add_row(str(name) if name == name else say("demo.outside"), str(row["patches"]), f"{row['area_mu']:.2f}")
+    console().print(listing)
     console().print()
     print_info(result.info)
     console().print()
     for group in result.stats["groups"]:
         p = group["printed"]
-        console().print(f"2023 {group['key']['source']}: {group['patches']} patches, {p['area_mu']} 亩 "
-                        f"(耕地 {p['cultivated_mu']}), illegal {group['illegal']}, case-filed {group['case_filed']}, "
-                        f"rectified {p['rectified_mu']} 亩 (耕地 {p['rectified_cultivated_mu']})")
+        console().print(say("demo.figures", source=source_word(group["key"]["source"]), patches=group["patches"],
+                            area=p["area_mu"], cultivated=p["cultivated_mu"], illegal=group["illegal"],
+                            filed=group["case_filed"], rectified=p["rectified_mu"],
+                            rectified_cultivated=p["rectified_cultivated_mu"]))
     for path in result.report_files:
-        console().print(f"written: {path}")
+        console().print(say("demo.written", path=path))
     console().print()
-    names = ", ".join(f"{a['username']} ({a['role']})" for a in result.accounts)
-    console().print(f"demo accounts: {names}; password for all: {result.password}")
-    console().print("serve it: geo-tracker --db sqlite:///geo_tracker_demo.sqlite serve, open http://127.0.0.1:8000/ "
-                    "and log in (QGIS: OGC API Features at /ogc with the same user name and password)")
+    names = joined(f"{a['username']} ({role_word(a['role'])})" for a in result.accounts)
+    console().print(say("demo.accounts", names=names, password=result.password))
+    console().print(say("demo.serve"))

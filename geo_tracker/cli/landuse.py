@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..services.landuse import import_landuse, list_layers
-from .app import AppContext, cli, console, echo_json, reader_options
+from .app import AppContext, cli, console, echo_json, reader_options, say
 
 
 @cli.group()
@@ -31,8 +31,8 @@ def import_(app: AppContext, path, name, layer, encoding, crs, as_json):
     if as_json:
         echo_json(report.to_dict())
         return
-    console().print(f"Imported {report.parcels} parcels as layer {report.layer} ({report.cultivated_parcels} 耕地, "
-                    f"{report.forest_parcels} 林地; replaced {report.replaced}); CRS {report.crs}, {report.encoding}")
+    console().print(say("landuse.done", parcels=report.parcels, layer=report.layer, cultivated=report.cultivated_parcels,
+                        forest=report.forest_parcels, replaced=report.replaced, crs=report.crs, encoding=report.encoding))
 
 
 @landuse.command("list")
@@ -46,4 +46,4 @@ def list_(app: AppContext, as_json):
         echo_json(rows)
         return
     for r in rows:
-        console().print(f"{r['layer']}: {r['parcels']} parcels")
+        console().print(say("landuse.layer", **r))

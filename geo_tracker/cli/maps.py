@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..services.maps import make_map
-from .app import AppContext, DATE, cli
+from .app import AppContext, DATE, cli, say
 
 
 
@@ -31,8 +31,7 @@ def map_(app: AppContext, output, batches, source, village, as_of, timeline, bas
         result = make_map(store, output, batches=list(batches), source=source, village=village,
                           as_of=as_of.date() if as_of else None, basemap=basemap, tianditu_key=tianditu_key,
                           timeline=timeline)
-    click.echo(f"wrote {result['file']}: {result['patches']} patches, {result['bytes'] / 1024:.0f} KiB "
-               "(assets in lib/ beside it; no network needed)")
+    click.echo(say("map.written", file=result["file"], patches=result["patches"], kib=result["bytes"] / 1024))
 
 
 @cli.command("serve-tiles")
@@ -50,7 +49,7 @@ def serve_tiles(app: AppContext, host, port):
 
     store = app.open_store()
     server = make_server(store, host, port)
-    click.echo(f"serving http://{host}:{server.server_address[1]}/ (tiles at /tiles/{{z}}/{{x}}/{{y}}.pbf); Ctrl-C stops")
+    click.echo(say("tiles.serving", host=host, port=server.server_address[1]))
     try:
         server.serve_forever()
     except KeyboardInterrupt:

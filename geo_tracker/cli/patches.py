@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import click
-from rich.table import Table
 
 from ..services.patches import (
     EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches, patches_geojson, rematch_patches, show_patch, with_attributes,
 )
-from .app import AppContext, cli, console, echo_json
+from .app import AppContext, cli, console, echo_json, joined, say, source_word, status_word, table
 
 
 @cli.group()
@@ -43,15 +42,13 @@ def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt,
         if fmt != "table" and not no_attributes:
             frame = with_attributes(store, frame)
     if fmt == "table":
-        table = Table("batch", "code", "status", "area 亩", "rectified 亩", "cultivated 亩", "village", "share", "note")
+        listing = table("batch", "code", "status", "area", "rectified", "cultivated", "village", "share", "note")
         for _, r in frame.iterrows():
-            share = max(r["village_shares"].values()) if r["village_shares"] else 0.0
-            note = ("outside: nearest " + f"{r['nearest_code']} {r['nearest_distance_m']:.0f} m") if r["outside"] \
-                else ("straddles " + ", ".join(r["village_shares"]) if r["straddles"] else "")
-            table.add_row(r["batch"], r["patch_code"], r["status"], f"{r['area_mu']:.2f}",
-                          _num(r["rectified_mu"]), _num(r["cultivated_mu"]),
-                          f"{r['village_name'] or ''} {r['village_code'] or ''}".strip(), f"{share:.3f}", note)
-        console().print(table)
+            listing.add_row(r["batch"], r["patch_code"], status_word(r["status"]), f"{r['area_mu']:.2f}",
+                            _num(r["rectified_mu"]), _num(r["cultivated_mu"]),
+                            f"{r['village_name'] or ''} {r['village_code'] or ''}".strip(),
+                            f"{max(r['village_shares'].values()) if r['village_shares'] else 0.0:.3f}", _place_note(r))
+        console().print(listing)
         return
     if fmt == "geojson":
         text = json.dumps(patches_geojson(frame), ensure_ascii=False)
@@ -73,6 +70,13 @@ def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt,
             fh.write(text)
     else:
         click.echo(text)
+
+
+def _place_note(r) -> str:
+    """Outside every village (and the nearest), or the villages a patch straddles."""
+    if r["outside"]:
+        return say("patch.outside_note", code=r["nearest_code"], distance=r["nearest_distance_m"])
+    return say("patch.straddles_note", codes=joined(r["village_shares"])) if r["straddles"] else ""
 
 
 def _utc(moment):
@@ -103,29 +107,32 @@ def show(app: AppContext, ref, as_of, known_at, as_json):
         echo_json(data)
         return
     out = console()
-    out.print(f"[bold]{data['patch_code']}[/] in {data['batch']} ({data['source']}), issued {data['issued_on']}, "
-              f"status {data['status']} since {data['status_on']}, version {data['version']}")
-    out.print(f"  rectified {data['rectified_mu']:.4f} 亩 (耕地 {data['rectified_cultivated_mu']:.4f}); deadline "
-              f"{data['deadline'] or '-'}{' OVERDUE' if data['overdue'] else ''}; cases {', '.join(data['case_numbers']) or '-'}"
-              + (f"; relapse of {', '.join(data['relapse_of'])}" if data["relapse_of"] else ""))
-    out.print(f"  area {data['area_mu']:.4f} 亩 (issued {_num(data['issued_area_mu'])}, cultivated "
-              f"{_num(data['cultivated_mu'])})")
+    out.print(say("patch.head", code=data["patch_code"], batch=data["batch"], source=source_word(data["source"]),
+                  issued=data["issued_on"], status=status_word(data["status"]), since=data["status_on"],
+                  version=data["version"]))
+    out.print(say("patch.rectified", rectified=data["rectified_mu"], cultivated=data["rectified_cultivated_mu"],
+                  deadline=data["deadline"] or "-", overdue=say("patch.overdue") if data["overdue"] else "",
+                  cases=joined(data["case_numbers"]) or "-",
+                  relapse=say("patch.relapse", codes=joined(data["relapse_of"])) if data["relapse_of"] else ""))
+    out.print(say("patch.area", area=data["area_mu"], issued=_num(data["issued_area_mu"]),
+                  cultivated=_num(data["cultivated_mu"])))
     if data["outside"]:
-        out.print(f"  outside every village; nearest {data['nearest_code']} at {data['nearest_distance_m']:.0f} m")
+        out.print(say("patch.outside", code=data["nearest_code"], distance=data["nearest_distance_m"]))
     for v in data["villages"]:
-        out.print(f"  village {v['village_code']} {v['village_name']}: share {v['share']:.4f} "
-                  f"({v['overlap_mu']:.4f} 亩)")
+        out.print(say("patch.village", code=v["village_code"], name=v["village_name"], share=v["share"],
+                      overlap=v["overlap_mu"]))
     if data["flags"]:
-        out.print(f"  flags: {', '.join(data['flags'])}")
+        out.print(say("patch.flags", flags=joined(data["flags"])))
     if data["attrs"]:
-        out.print("  上级下发属性 (bureau attributes):")
+        out.print(say("patch.attributes"))
         for key, value in data["attrs"].items():
             label = data["attribute_labels"][key]
             out.print(f"    {label}{f' ({key})' if label != key else ''}: {'' if value is None else value}",
                       markup=False, highlight=False)
     for h in data["history"]:
-        out.print(f"  version {h['version']} from {h['file_name']} issued {h['issued_on']}"
-                  f"{' (withdrawn)' if h['withdrawn'] else ''}{'' if h['is_current'] else ' (superseded)'}")
+        state = (say("patch.version_withdrawn") if h["withdrawn"] else "") + \
+            ("" if h["is_current"] else say("patch.version_superseded"))
+        out.print(say("patch.version", version=h["version"], file=h["file_name"], issued=h["issued_on"], state=state))
 
 
 @patches.command()
@@ -140,5 +147,4 @@ def rematch(app: AppContext, batch):
     """
     with app.open_store() as store:
         counts = rematch_patches(store, batch)
-    click.echo(f"{counts['patches']} patches matched: {counts['matched']} in a village "
-               f"({counts['straddles']} straddling), {counts['outside']} outside")
+    click.echo(say("patch.rematched", **counts))

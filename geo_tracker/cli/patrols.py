@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from ..catalogue import msg
 from ..errors import NotFoundError
 from ..services import patrols as patrol_service
-from .app import USER, DATE, AppContext, cli, console, echo_json, lonlat
+from .app import USER, DATE, AppContext, cli, console, echo_json, joined, lonlat, say, table
 
 
 @cli.group()
@@ -35,8 +34,8 @@ def add(app: AppContext, on, track, villages, members, departments, note, user):
     with app.open_store() as store:
         r = patrol_service.add_patrol(store, on.date(), track=track, villages=list(villages), members=members,
                                       departments=list(departments), note=note, user=user)
-    km = f", track {r['track_km']:.1f} km" if r["track_km"] is not None else ""
-    click.echo(f"patrol {r['patrol_id']} on {r['on']}{km}; villages: {', '.join(r['villages']) or '-'}")
+    km = say("patrol.km", km=r["track_km"]) if r["track_km"] is not None else ""
+    click.echo(say("patrol.added", id=r["patrol_id"], on=r["on"], km=km, villages=joined(r["villages"]) or "-"))
 
 
 @patrols.command()
@@ -65,9 +64,9 @@ def find(app: AppContext, patrol_id, geometry, point, radius_m, category, note, 
                                           evidence=list(evidence), user=user)
         if case_no:
             patrol_service.file_case(store, r, case_no, category=case_category, user=user)
-            click.echo(f"case {case_no} opened on {r['patch']}")
-    click.echo(f"finding {r['patch']}: {r['area_mu']:.4f} 亩 in {r['village_name'] or 'no village'}; "
-               f"verify, file and rectify it like any patch")
+            click.echo(say("patrol.case", case=case_no, patch=r["patch"]))
+    click.echo(say("patrol.finding", patch=r["patch"], area=r["area_mu"],
+                   village=r["village_name"] or say("patrol.no_village")))
 
 
 @patrols.command()
@@ -91,11 +90,11 @@ def list_(app: AppContext, as_json):
     if as_json:
         echo_json(rows)
         return
-    table = Table("id", "date", "members", "with", "villages", "findings")
+    listing = table("id", "date", "members", "with", "villages", "findings")
     for r in rows:
-        table.add_row(str(r["id"]), str(r["patrolled_on"]), r["members"] or "", ", ".join(r["departments"]),
-                      ", ".join(r["villages"]), str(r["findings"]))
-    console().print(table)
+        listing.add_row(str(r["id"]), str(r["patrolled_on"]), r["members"] or "", joined(r["departments"]),
+                        joined(r["villages"]), str(r["findings"]))
+    console().print(listing)
 
 
 @patrols.command()
@@ -112,4 +111,5 @@ def coverage(app: AppContext, start, end, min_per_month, as_json):
         echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['month']} {r['village_name']} ({r['village_code']}): {r['patrols']} of {r['required']}")
+        click.echo(say("patrol.coverage", month=r["month"], village=r["village_name"], code=r["village_code"],
+                       patrols=r["patrols"], required=r["required"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..catalogue import msg
-from .app import AppContext, cli
+from .app import AppContext, cli, say
 
 
 @cli.command()
@@ -41,8 +41,7 @@ def serve(app: AppContext, host, port, config_file, workers):
     logging.getLogger("alembic").setLevel(logging.WARNING)
     store = app.open_store()
     store.check_schema()
-    click.echo(f"serving {store.display_url} on http://{host}:{port}/ with {workers} process(es) "
-               "(Ctrl-C or SIGTERM stops)", err=True)
+    click.echo(say("serve.serving", url=store.display_url, host=host, port=port, workers=workers), err=True)
     options = dict(host=host, port=port, log_level="warning",
                    timeout_graceful_shutdown=int(settings.graceful_shutdown_s))
     if workers == 1:

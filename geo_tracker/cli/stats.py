@@ -13,7 +13,7 @@ from rich.table import Table
 from ..reports.render import FORMATS
 from ..services.report import write_report
 from ..services.stats import BY, SUBJECTS, compute_stats, subject_stats
-from .app import AppContext, DATE, cli, console
+from .app import AppContext, DATE, cli, console, figure_word, joined, say
 
 COLUMNS = [  # figure, Chinese header
     ("patches", "图斑（个）"), ("area_mu", "面积（亩）"), ("cultivated_mu", "耕地（亩）"),
@@ -57,12 +57,12 @@ def stats(app: AppContext, as_of, known_at, year, source, batch, village, by, ap
             _emit(json.dumps(data, ensure_ascii=False, indent=2, default=str), output)
             return
         columns = [k for k in (data["groups"][0] if data["groups"] else {}) if k != "key"]
-        table = Table(*data["by"], *columns)
+        table = Table(*(figure_word(k) for k in (*data["by"], *columns)))
         for g in data["groups"]:
             table.add_row(*(str(v) for v in g["key"].values()), *(str(g[c]) for c in columns))
-        console().print(f"{subject} 截至 {data['as_of']}")
+        console().print(say("subject.head", subject=say(f"subject.{subject}"), as_of=data["as_of"]))
         console().print(table)
-        console().print("合计: " + json.dumps(data["total"], ensure_ascii=False, default=str))
+        console().print(say("subject.total", figures=_figures(data["total"])), markup=False)
         return
     with app.open_store() as store:
         data = compute_stats(store, as_of=as_of.date() if as_of else None, year=year, source=source, batch=batch,
@@ -83,7 +83,7 @@ def stats(app: AppContext, as_of, known_at, year, source, batch, village, by, ap
         if not output:
             raise click.UsageError("--format xlsx needs -o FILE.xlsx")
         _write_xlsx(rows, data, Path(output))
-        click.echo(f"wrote {output}")
+        click.echo(say("written", path=output))
     else:
         table = Table(*(["分组"] + [label for _, label in COLUMNS[:14]]))
         for key, figures in rows:
@@ -95,6 +95,12 @@ def stats(app: AppContext, as_of, known_at, year, source, batch, village, by, ap
         if "illegal_cultivated_share" in total:
             flag = "，达到15号令问责标准（≥15%）" if total["accountability_triggered"] else ""
             console().print(f"违法占用耕地比例 {total['printed']['illegal_cultivated_share']}{flag}")
+
+
+def _figures(total: dict) -> str:
+    """A total as a line: 巡查（次） 12、发现问题（宗） 3 …; nested figures (by outcome) in brackets."""
+    return joined(f"{figure_word(k)} " + (f"（{joined(f'{i} {n}' for i, n in v.items())}）" if isinstance(v, dict) else str(v))
+                  for k, v in total.items())
 
 
 def _emit(text: str, output: str | None, encoding: str = "utf-8") -> None:
@@ -167,6 +173,6 @@ def report(app: AppContext, year, as_of, fmt, template, no_charts, issuer, signe
                                issuer=issuer if issuer is not None else settings.report_issuer,
                                signed_on=signed_on.date() if signed_on else None, include_empty=include_empty,
                                style=style)
-    click.echo(f"wrote {path}")
+    click.echo(say("written", path=path))
     for section in context["sections"]:
         click.echo(f"{section['heading']}\n{section['text']}")

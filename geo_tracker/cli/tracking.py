@@ -6,19 +6,20 @@ from __future__ import annotations
 import json
 
 import click
-from rich.table import Table
 
 from ..catalogue import msg
-from ..core.lifecycle import MEASURES, STATUS_LABELS
+from ..core.lifecycle import MEASURE_LABELS, MEASURES, STATUS_LABELS
 from ..services import tracking
-from .app import USER, AppContext, DATE, console, echo_json
+from .app import USER, AppContext, DATE, console, echo_json, event_word, joined, language, say, status_word, table
+from .words import WORDS
 from ..services.patches import list_patches
 from .patches import patches
 
 def _print_change(result: dict) -> None:
-    console().print(f"{result['patch']}: {result['before']} -> [bold]{result['status']}[/] "
-                    f"({STATUS_LABELS.get(result['status'], '')}) on {result['status_on']}; "
-                    f"rectified {result['rectified_mu']:.4f} 亩 (event {result['event_id']})")
+    console().print(say("change", patch=result["patch"], before=status_word(result["before"]),
+                        status=status_word(result["status"]), status_label=STATUS_LABELS.get(result["status"], ""),
+                        on=result["status_on"],
+                        rectified=result["rectified_mu"], event=result["event_id"]))
 
 
 @patches.command()
@@ -44,8 +45,8 @@ def verify(app: AppContext, ref, result, on, note, cadre, from_file, batch, user
             if ref or result or on:
                 raise click.UsageError(msg("cli.verify_either").text(app.lang, "cli"))
             done = tracking.verify_from_file(store, from_file, batch=batch, user=user)
-            console().print(f"{done['file']}: {done['verified']} patches verified "
-                            + ", ".join(f"{k} {v}" for k, v in done["results"].items()))
+            console().print(say("verified_file", file=done["file"], verified=done["verified"],
+                                results=joined(f"{status_word(k)} {v}" for k, v in done["results"].items())))
             return
         if not (ref and result and on):
             raise click.UsageError(msg("cli.verify_needs").text(app.lang, "cli"))
@@ -108,8 +109,8 @@ def void(app: AppContext, event_id, reason, user):
     """
     with app.open_store() as store:
         result = tracking.void_event(store, event_id, reason, user=user)
-    click.echo(f"event {result['voided']} ({result['kind']}) void by event {result['void_event_id']}"
-               + (f"; {result['patch']} is now {result['status']}" if "patch" in result else ""))
+    after = say("voided_after", patch=result["patch"], status=status_word(result["status"])) if "patch" in result else ""
+    click.echo(say("voided", voided=result["voided"], kind=result["kind"], by=result["void_event_id"], after=after))
 
 
 @patches.command()
@@ -123,13 +124,41 @@ def history(app: AppContext, ref, as_json):
     if as_json:
         echo_json(rows)
         return
-    table = Table("id", "date", "event", "by", "recorded", "details")
+    listing = table("id", "date", "event", "by", "recorded", "details")
     for r in rows:
         details = {k: v for k, v in r["payload"].items() if v not in (None, [], {}) and k not in ("before", "after")}
-        kind = r["kind"] + (f" [void by {r['voided_by']}]" if r["voided_by"] else "")
-        table.add_row(str(r["id"]), str(r["occurred_on"]), kind, r["actor"] or "",
-                      f"{r['recorded_at']:%Y-%m-%d %H:%M}", json.dumps(details, ensure_ascii=False, default=str))
-    console().print(table)
+        kind = event_word(r["kind"]) + (say("history.void", by=r["voided_by"]) if r["voided_by"] else "")
+        listing.add_row(str(r["id"]), str(r["occurred_on"]), kind, r["actor"] or "",
+                        f"{r['recorded_at']:%Y-%m-%d %H:%M}", _details(details))
+    console().print(listing)
+
+
+def _details(details: dict) -> str:
+    """An event's details: JSON in English (as scripts read it), labelled in Chinese (核查结果：违法)."""
+    if language() != "zh":
+        return json.dumps(details, ensure_ascii=False, default=str)
+    return "；".join(filter(None, (_detail(k, v) for k, v in details.items() if k != "measure_label")))
+
+
+def _detail(key: str, value) -> str:
+    label = say(f"detail.{key}") if f"detail.{key}" in WORDS else key
+    if isinstance(value, bool):
+        return label if value else ""
+    if key in ("result", "target_kind"):
+        value = STATUS_LABELS.get(value, event_word(value) if key == "target_kind" else value)
+    elif key == "measure":
+        value = MEASURE_LABELS.get(value, value)
+    elif isinstance(value, float):
+        value = f"{value:.4f}"
+    elif isinstance(value, list):
+        value = joined(v.get("file_name", v) if isinstance(v, dict) else v for v in value)
+    elif isinstance(value, dict):
+        value = joined(f"{_diff_word(k)} {v}" for k, v in value.items())
+    return f"{label}：{value}"
+
+
+def _diff_word(kind: str) -> str:
+    return say(f"diff.{kind}") if f"diff.{kind}" in WORDS else kind
 
 
 @patches.command()
@@ -141,7 +170,7 @@ def deadline(app: AppContext, ref, on, user):
     """Set one patch's rectification deadline (the batch's applies otherwise)."""
     with app.open_store() as store:
         result = tracking.set_deadline(store, ref, on.date(), user=user)
-    click.echo(f"{result['patch']}: deadline {result['deadline']}")
+    click.echo(say("deadline_set", **result))
 
 
 @patches.command()
@@ -173,10 +202,11 @@ def _print_frame(frame, as_json: bool, columns: list[str]) -> None:
     if as_json:
         echo_json(rows)
         return
-    table = Table(*columns)
+    listing = table(*columns)
     for r in rows:
-        table.add_row(*(", ".join(v) if isinstance(v, list) else str(v if v is not None else "") for v in r.values()))
-    console().print(table)
+        listing.add_row(*(joined(v) if isinstance(v, list) else str(status_word(v) if k == "status" else
+                                                                     ("" if v is None else v)) for k, v in r.items()))
+    console().print(listing)
 
 
 @patches.command()
@@ -197,4 +227,4 @@ def export(app: AppContext, output, as_of, batch, source):
 
     with app.open_store() as store:
         result = export_patches(store, output, as_of=as_of.date() if as_of else None, batch=batch, source=source)
-    click.echo(f"wrote {result['patches']} patches to {result['file']}")
+    click.echo(say("exported", **result))

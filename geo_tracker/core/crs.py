@@ -9,6 +9,7 @@ the loaded admin boundaries. Every decision says which rule made it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +25,13 @@ CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 #: Central meridians of the CGCS2000 3° zones covering China (6° zone meridians are among them).
 CENTRAL_MERIDIANS = tuple(range(75, 136, 3))
-_OLD_DATUMS = {"Xian 1980": "Xian 1980 (西安80)", "Beijing 1954": "Beijing 1954 (北京54)"}
+#: Old datums converted with a warning, and their catalogue labels.
+_OLD_DATUMS = {"Xian 1980": "imports.crs_old_datum_label.xian80",
+               "Beijing 1954": "imports.crs_old_datum_label.beijing54"}
+#: Datums of China's CRS names, as pyproj writes them: each in Chinese where it has a Chinese name.
+_DATUMS = {"CGCS2000": "CGCS2000", "WGS 84": "WGS 84", "Xian 1980": "imports.crs_datum.xian80",
+           "Beijing 1954": "imports.crs_datum.beijing54"}
+_GK_NAME = re.compile(r"^(CGCS2000|Xian 1980|Beijing 1954) / (3-degree )?Gauss-Kruger (?:zone (\d+)|CM (\d+)E)$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,28 @@ def crs_label(crs: CRS) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
+def crs_name(crs: CRS) -> str:
+    """A CRS's name: pyproj's English one, which renders in Chinese where it is one of China's
+    (CGCS2000, Xian 80, Beijing 54: lon/lat or Gauss-Krüger); any other stays as pyproj names it."""
+    name = crs.name
+    if name == "China Geodetic Coordinate System 2000":
+        named = note("imports.crs_name.cgcs2000_geographic")
+    elif name in _DATUMS and name != "CGCS2000":
+        named = note("imports.crs_name.geographic", datum=_datum(name))
+    elif match := _GK_NAME.match(name):
+        datum, three, zone, cm = match.groups()
+        key = f"imports.crs_name.gk{'3' if three else '6'}_{'zone' if zone else 'cm'}"
+        named = note(key, datum=_datum(datum), **({"zone": zone} if zone else {"cm": cm}))
+    else:
+        return name
+    return named if str(named) == name else name
+
+
+def _datum(name: str):
+    key = _DATUMS[name]
+    return msg(key) if key.startswith("imports.") else key
+
+
 def gauss_kruger_epsg(*, zone: int | None = None, central_meridian: int | None = None) -> int:
     """EPSG code of a CGCS2000 Gauss-Krüger CRS.
 
@@ -56,10 +85,10 @@ def gauss_kruger_epsg(*, zone: int | None = None, central_meridian: int | None =
             return 4491 + zone - 13
         if 25 <= zone <= 45:
             return 4513 + zone - 25
-        raise ValueError(f"zone {zone} is neither a 6° zone (13–23) nor a 3° zone (25–45) of China")
+        raise ValueError(msg("imports.crs_zone_not_china", zone=zone))
     if central_meridian in CENTRAL_MERIDIANS:
         return 4534 + (central_meridian - 75) // 3
-    raise ValueError(f"central meridian {central_meridian} is not one of China's 75–135°E every 3°")
+    raise ValueError(msg("imports.crs_cm_not_china", cm=central_meridian))
 
 
 def zone_central_meridian(zone: int) -> int:
@@ -145,7 +174,10 @@ def infer_crs(
 
 def _infer_central_meridian(x, y, reference, central_meridian, source) -> CRSDecision:
     if central_meridian is not None:
-        epsg = gauss_kruger_epsg(central_meridian=central_meridian)
+        try:
+            epsg = gauss_kruger_epsg(central_meridian=central_meridian)
+        except ValueError as e:
+            raise CRSDetectionError(e.args[0]) from None
         return CRSDecision(CRS.from_epsg(epsg), note("imports.crs_configured_cm", cm=central_meridian, epsg=epsg))
     plausible = []
     for cm in CENTRAL_MERIDIANS:
@@ -187,12 +219,13 @@ def decide_crs(
     if override:
         crs = parse_crs(override)
         _check_fits(crs, x, y, msg("imports.crs_what_given", value=override), source)
-        return CRSDecision(crs, note("imports.crs_given", label=crs_label(crs), name=crs.name), _datum_warnings(crs))
+        return CRSDecision(crs, note("imports.crs_given", label=crs_label(crs), name=crs_name(crs)),
+                           _datum_warnings(crs))
     if declared is None:
         return infer_crs(x, y, reference=reference, central_meridian=central_meridian, source=source)
-    _check_fits(declared, x, y, msg("imports.crs_what_own", label=crs_label(declared), name=declared.name), source,
+    _check_fits(declared, x, y, msg("imports.crs_what_own", label=crs_label(declared), name=crs_name(declared)), source,
                 reference=reference, central_meridian=central_meridian)
-    return CRSDecision(declared, note("imports.crs_from_file", label=crs_label(declared), name=declared.name),
+    return CRSDecision(declared, note("imports.crs_from_file", label=crs_label(declared), name=crs_name(declared)),
                        _datum_warnings(declared))
 
 
@@ -214,7 +247,7 @@ def _datum_warnings(crs: CRS) -> tuple[str, ...]:
     datum = (crs.geodetic_crs.datum.name if crs.geodetic_crs else "") or ""
     for key, label in _OLD_DATUMS.items():
         if key.lower() in datum.lower() or key.lower() in crs.name.lower():
-            return (note("imports.crs_old_datum", label=label),)
+            return (note("imports.crs_old_datum", label=msg(label)),)
     return ()
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from ..catalogue import note
+from ..catalogue import entries, msg, note
+from ..catalogue.imports import GEOS_REASON_KEYS
 from .crs import CHINA_LAT, CHINA_LON
 
 POLYGONAL = ("Polygon", "MultiPolygon")
@@ -27,6 +28,21 @@ class GeometryCheck:
     geometries: np.ndarray
     flags: list[dict[str, str]]
     problems: dict[int, str] = field(default_factory=dict)
+
+
+def _kind(geom_type: str):
+    """A geometry type as a message ("Point" in English, 点 in Chinese); an unknown one as it is."""
+    key = f"imports.geometry_kind.{geom_type}"
+    return msg(key) if key in entries() else geom_type
+
+
+def _invalid_reason(geom):
+    """Why GEOS finds ``geom`` invalid, as a note ("Self-intersection[x y]", 自相交[x y]); its own
+    words where the reason is not one GEOS is known to give."""
+    reason = shapely.is_valid_reason(geom)
+    head, bracket, rest = reason.partition("[")
+    key = GEOS_REASON_KEYS.get(head)
+    return note(key, at=bracket + rest) if key else reason
 
 
 def _polygonal_part(geom):
@@ -65,7 +81,7 @@ def normalise_polygons(geoms) -> GeometryCheck:
             types[i] = polygonal.geom_type
     wrong = ~missing & ~np.isin(types, POLYGONAL)
     for i in np.flatnonzero(wrong):
-        problems[int(i)] = note("imports.geometry_not_polygon", kind=types[i])
+        problems[int(i)] = note("imports.geometry_not_polygon", kind=_kind(types[i]))
     ok = np.flatnonzero(~missing & ~wrong)
 
     work = geoms[ok]
@@ -92,7 +108,7 @@ def normalise_polygons(geoms) -> GeometryCheck:
 
     invalid = np.flatnonzero(~shapely.is_valid(work))
     for j in invalid:
-        reason = shapely.is_valid_reason(work[j])
+        reason = _invalid_reason(work[j])
         fixed = _polygonal_part(shapely.make_valid(work[j]))
         if fixed is None or fixed.area == 0:
             problems[int(ok[j])] = note("imports.geometry_invalid", reason=reason)

@@ -102,6 +102,15 @@ RESULT_WORDS = {
 MEASURES = ("demolition", "restore_farmland", "regreen", "permit", "other")
 MEASURE_LABELS = {"demolition": "拆除", "restore_farmland": "复耕", "regreen": "复绿", "permit": "补办手续",
                   "other": "其他"}
+#: What each kind of event in a patch's history is called: kind -> (Chinese, English).
+EVENT_LABELS = {
+    "verified": ("核查", "verified"), "rectified": ("整改", "rectified"), "closed": ("销号", "closed"),
+    "case_linked": ("立案关联", "linked to a case"), "withdrawn": ("撤回", "withdrawn"), "void": ("作废", "voided"),
+    "finding_recorded": ("巡查发现", "patrol finding"), "deadline_set": ("调整整改期限", "deadline changed"),
+    "reissued": ("重新下发", "re-issued"), "batch_imported": ("批次导入", "batch imported"),
+    "case_opened": ("立案", "case opened"), "case_decided": ("作出决定", "case decided"),
+    "case_executed": ("执行完毕", "decision executed"), "case_closed": ("结案", "case closed"),
+}
 #: Rectified area may exceed the patch area by this much (亩) before it is refused: rounding.
 AREA_EPSILON_MU = 1e-6
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..catalogue import msg
+from ..catalogue import msg, note
 from ..errors import EncodingDetectionError
 
 _CPG = {
@@ -98,7 +98,7 @@ def _decodes(raw: bytes, encoding: str, width_full: bool = False) -> bool:
 def detect_dbf_encoding(shp: Path, override: str | None = None) -> EncodingDecision:
     """The encoding of a shapefile's attributes: --encoding, else .cpg, else detected."""
     if override:
-        return EncodingDecision(normalise_encoding_name(override), "given with --encoding")
+        return EncodingDecision(normalise_encoding_name(override), note("imports.decision.encoding_given"))
     cpg = read_cpg(shp)
     dbf = companion(shp, ".dbf")
     names, values = dbf_text_values(dbf)
@@ -109,15 +109,15 @@ def detect_dbf_encoding(shp: Path, override: str | None = None) -> EncodingDecis
         except LookupError:
             fits = True  # an encoding Python does not know: let GDAL try it
         if fits:
-            return EncodingDecision(cpg, f"from {shp.with_suffix('.cpg').name}")
+            return EncodingDecision(cpg, note("imports.decision.encoding_cpg", cpg=shp.with_suffix(".cpg").name))
     if not texts:
-        return EncodingDecision("UTF-8", "no .cpg; all text is ASCII")
+        return EncodingDecision("UTF-8", note("imports.decision.encoding_ascii"))
     for encoding in CANDIDATES:
         if all(_decodes(t, encoding) for t in texts):
-            why = (f"{shp.with_suffix('.cpg').name} says {cpg}, but the text is not {cpg}" if cpg else "no .cpg")
-            return EncodingDecision(
-                encoding, f"{why}; all {len(texts)} non-ASCII texts decode as {encoding}"
-            )
+            reason = (note("imports.decision.encoding_cpg_wrong", cpg=shp.with_suffix(".cpg").name, declared=cpg,
+                           count=len(texts), encoding=encoding) if cpg else
+                      note("imports.decision.encoding_detected", count=len(texts), encoding=encoding))
+            return EncodingDecision(encoding, reason)
     record, field, raw = next(
         (v for v in values if not _decodes(v[2], "GB18030")), (0, b"?", texts[0])
     )

@@ -167,7 +167,8 @@ def decide_area_unit(values: np.ndarray, computed_mu: np.ndarray, declared: str,
     ok = np.isfinite(values) & (values > 0) & (computed_mu > 0)
     if not ok.any():
         unit = "mu" if declared == "auto" else declared
-        return UnitDecision(unit, f"{field_name}: no values to compare with the geometry; taken as {AREA_UNIT_LABELS[unit]}")
+        return UnitDecision(unit, note("imports.decision.unit_no_values", field=field_name,
+                                       unit=AREA_UNIT_LABELS[unit]))
     ratio = {u: float(np.median(values[ok] * TO_MU[u] / computed_mu[ok])) for u in TO_MU}
     best = min(ratio, key=lambda u: abs(np.log(ratio[u])))
     fits = 0.5 <= ratio[best] <= 2.0
@@ -177,16 +178,16 @@ def decide_area_unit(values: np.ndarray, computed_mu: np.ndarray, declared: str,
         if fits and best != declared and abs(np.log(ratio[declared])) > 1:
             warning = note("imports.area_unit_mismatch", field=field_name, declared=label[declared],
                            best=label[best], ratio=f"{ratio[best]:.3f}")
-        return UnitDecision(declared, f"{field_name} in {label[declared]} (declared)", warning)
+        return UnitDecision(declared, note("imports.decision.unit_declared", field=field_name, unit=label[declared]),
+                            warning)
     if not fits:
         return UnitDecision(
             best,
-            f"{field_name}: taken as {label[best]}, the closest unit",
+            note("imports.decision.unit_closest", field=field_name, unit=label[best]),
             note("imports.area_unit_no_fit", field=field_name, best=label[best], ratio=f"{ratio[best]:.3f}"),
         )
-    return UnitDecision(
-        best, f"{field_name} in {label[best]}: values match the computed areas (median ratio {ratio[best]:.3f})"
-    )
+    return UnitDecision(best, note("imports.decision.unit_matches", field=field_name, unit=label[best],
+                                   ratio=f"{ratio[best]:.3f}"))
 
 
 @dataclass
@@ -243,7 +244,8 @@ def map_fields(
     chosen = PROFILES.get(profile) if profile else detect_profile(columns, driver)
     if chosen is None:
         raise FieldMappingError(msg("imports.profile_unknown", profile=profile, known=", ".join(PROFILES)))
-    decisions: dict[str, str] = {"profile": f"{chosen.name}: {chosen.label}"}
+    decisions: dict[str, str] = {"profile": note("imports.decision.profile",
+                                                 profile=msg(f"imports.profile.{chosen.name}"))}
 
     code_col = pick_field(columns, id_field, chosen.id_fields, "--id-field", source)
     codes, generated, file_code, decisions["patch_code"] = _patch_codes(frame, code_col, columns, first_feature)
@@ -284,14 +286,13 @@ def _patch_codes(frame: pd.DataFrame, code_col: str | None, columns: list[str],
     """The patch codes, which were generated, which taken from file names, and how they were found."""
     if code_col is None:
         codes = pd.Series([None] * len(frame), dtype="object")
-        decision = "no patch-code field found: codes generated (use --id-field)"
+        decision = note("imports.decision.codes_generated")
     else:
         codes = _code_values(frame[code_col])
-        decision = f"from field {code_col}"
+        decision = note("imports.decision.code_field", field=code_col)
     codes, file_code = _codes_from_file_names(frame, codes, columns)
     if file_code.any():
-        decision += (f"; {int(file_code.sum())} codes taken from the file names "
-                     "(地块号 a placeholder or repeated across files)")
+        decision = note("imports.decision.codes_from_files", decision=decision, count=int(file_code.sum()))
     generated = np.array([c is None for c in codes], dtype=bool)
     if generated.any():
         codes = pd.Series(
@@ -318,12 +319,11 @@ def _issued_area(frame: pd.DataFrame, computed_mu: np.ndarray, area_col: str | N
     may name its own unit (地块面积单位), 公顷 otherwise.
     """
     if not area_col:
-        return pd.Series(np.full(len(frame), np.nan)), None, "no issued-area field", None
+        return pd.Series(np.full(len(frame), np.nan)), None, note("imports.decision.no_issued_area"), None
     values = _numeric(frame, area_col, source)
     if zuobiao_units and "地块面积单位" in frame:
         factor = np.array([TO_MU.get(u, TO_MU["ha"]) for u in frame["地块面积单位"].fillna("ha")])
-        return (pd.Series(values * factor), "ha", f"from field {area_col} (公顷 unless the value names its unit)",
-                None)
+        return pd.Series(values * factor), "ha", note("imports.decision.area_zuobiao", field=area_col), None
     decided = decide_area_unit(values, computed_mu, unit, area_col)
     return pd.Series(values * TO_MU[decided.unit]), decided.unit, decided.reason, decided.warning
 
@@ -333,10 +333,11 @@ def _cultivated_area(frame: pd.DataFrame, cult_col: str | None, unit: str, sourc
     """The cultivated areas in 亩 (NaN without a field), read in ``unit``, and how they were found;
     ``declined``: the delivery was said to have no such field."""
     if not cult_col:
-        reason = "none (--cultivated-field '')" if declined else "no cultivated-area field"
+        reason = note("imports.decision.cultivated_declined") if declined else note("imports.decision.no_cultivated")
         return pd.Series(np.full(len(frame), np.nan)), reason
     values = _numeric(frame, cult_col, source)
-    return pd.Series(values * TO_MU[unit]), f"from field {cult_col} in {AREA_UNIT_LABELS[unit]}"
+    return pd.Series(values * TO_MU[unit]), note("imports.decision.cultivated_field", field=cult_col,
+                                                  unit=AREA_UNIT_LABELS[unit])
 
 
 def _codes_from_file_names(frame: pd.DataFrame, codes: pd.Series, columns) -> tuple[pd.Series, np.ndarray]:

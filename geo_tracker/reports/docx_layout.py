@@ -1,9 +1,10 @@
 """The 公文 layout of the Word report (GB/T 9704-2012), built with python-docx.
 
-Fonts are named, never embedded: python-docx cannot embed fonts, so each face the
-document uses is declared in its font table with the shipped fallback (Noto CJK from
-Debian's fonts-noto-cjk) as ``altName``, and every run names its East-Asian face
-(``w:eastAsia``) so Word shows CJK in the face asked for rather than a Latin one.
+Each face the document uses is declared in its font table with the shipped fallback
+(Noto CJK from Debian's fonts-noto-cjk) as ``altName``, and every run names its
+East-Asian face (``w:eastAsia``) so Word shows CJK in the face asked for rather than a
+Latin one. The fallbacks themselves are embedded, subset, when the report is saved
+(fonts.py; python-docx cannot embed fonts).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class DocumentStyle:
     body_pt: float = 16         # 三号
     line_pt: float = 28         # fixed line pitch of the body
     table_pt: float = 10.5      # 五号
+    embed_fonts: bool = True    # the fallbacks embedded in the file, subset to its text (fonts.py)
 
 
 #: GB/T 9704 page: A4, margins in mm.

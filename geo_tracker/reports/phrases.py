@@ -6,7 +6,7 @@ from ..core.rounding import wan
 
 CN_NUMERALS = "一二三四五六七八九十"
 #: What 办结 means here: the README says the same (a case only decided is not 办结).
-CLOSED_MEANING = "指处罚决定已执行完毕并结案"
+CLOSED_MEANING = "指处罚决定已执行完毕或已结案"
 
 
 def _join(values: list[str], last: str = "和") -> str:
@@ -81,7 +81,8 @@ def forestry_sentence(f: dict, types: list[str], acts: list[str]) -> str:
 def cases_sentence(total: dict) -> str:
     """共立案行政处罚案件17宗，已办结4宗，已作出处罚决定尚未办结12宗，涉及行政罚款共7.80万元。
 
-    ``total``: cases, cases_closed (办结: executed and closed), cases_decided (decided, not closed), fines_yuan.
+    ``total``: cases, cases_closed (办结: decision executed or case closed), cases_decided (decided, not 办结),
+    fines_yuan.
     """
     text = f"共立案行政处罚案件{total['cases']}宗，已办结{total['cases_closed']}宗"
     if total["cases_closed"] and total.get("cases_decided"):

@@ -2,7 +2,8 @@
 
 The Word file is laid out as a 公文 (GB/T 9704): A4, margins 37/35/28/26 mm, a centred
 title in a 小标宋 face, 仿宋 16 pt body on a fixed 28 pt line, 发文单位 and date at the
-end, "— N —" page numbers.
+end, "— N —" page numbers. The Noto CJK fallbacks of those faces are embedded, subset to
+the text (fonts.py), so a machine with neither shows the report as laid out.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import jinja2
 from ..catalogue import msg
 from ..errors import InputFileError
 from . import docx_layout as layout
+from . import fonts
 from .docx_layout import DocumentStyle
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -70,5 +72,7 @@ def write_docx(context: dict, path: Path, style: DocumentStyle | None = None) ->
             doc.add_picture(image, width=Cm(15))
             layout.centre_last(doc)
     layout.signature(doc, context["issuer"], context["signed_on_cn"], style)
+    if style.embed_fonts:
+        fonts.embed_fallback_fonts(doc)
     doc.save(path)
     return path

@@ -551,12 +551,8 @@ class _ImportRun:
             return {**counts, "basis": None}
         decided = {k: counts[k] for k in ("planar", "ellipsoidal")}
         basis = max(decided, key=decided.get) if sum(decided.values()) * 2 > stated else "either"
-        label = {"planar": "the planar Gauss-Krüger area (as many writers compute it)",
-                 "ellipsoidal": "the ellipsoidal area on CGCS2000",
-                 "either": "both the ellipsoidal and the planar area (they differ less than the figures show)"}[basis]
-        self.report.fields["stated_area"] = (
-            f"stated areas match {label} for {counts[basis]} of {stated} patches; each is checked "
-            "against the nearer of the two")
+        self.report.fields["stated_area"] = note("imports.decision.stated_area", count=counts[basis], stated=stated,
+                                                 basis=msg(f"imports.decision.basis.{basis}"))
         return {**counts, "basis": basis}
 
 
@@ -634,8 +630,7 @@ def _add_landuse(store, conn, table: pd.DataFrame, mapping, report: ImportReport
         table["cultivated_mu"] = cultivated
         table["cultivated_source"] = "computed"
         report.cultivated_mu += float(cultivated.sum())
-        report.fields["cultivated_area"] = (
-            "computed from the 三调 land-use layer (DLBM 0101/0102/0103, net of KCXS), not issued")
+        report.fields["cultivated_area"] = note("imports.decision.cultivated_computed")
 
 
 def _stored_report(report: ImportReport) -> dict:

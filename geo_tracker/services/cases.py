@@ -117,6 +117,9 @@ def decide_case(store: Store, case_no: str, on: date, *, fine_yuan: float | None
         _check_vocabulary(conn, "outcome", outcome)
         if on < case["opened_on"]:
             raise InvalidValueError(msg("cases.decision_before_opening", on=on, opened=case["opened_on"]))
+        if case["executed_on"] and on > case["executed_on"]:
+            raise InvalidValueError(msg("cases.decision_after_execution", on=on, executed=case["executed_on"]),
+                                    field="on")
         _bump(conn, case, decided_on=on, decided_fine_yuan=fine_yuan, outcome=outcome or "行政处罚")
         events_repo.insert_event(conn, kind="case_decided", occurred_on=on, actor=actor(user), case_id=case["id"],
                                  payload={"case_no": case_no, "fine_yuan": fine_yuan, "note": note,
@@ -124,14 +127,40 @@ def decide_case(store: Store, case_no: str, on: date, *, fine_yuan: float | None
     return {"case_no": case_no, "decided_on": on, "fine_yuan": fine_yuan}
 
 
+def execute_case(store: Store, case_no: str, on: date, *, note: str | None = None, user: str | None = None) -> dict:
+    """Record that the decision was executed (执行完毕: fine paid, demolition done), which makes the case 办结.
+
+    Only after a decision (on or after its date), once, and not once the case is closed:
+    a case may also be closed (结案) without this, as before.
+    """
+    with store.transaction() as conn:
+        case = _find_case(conn, case_no)
+        if case["closed_on"]:
+            raise ConflictError(msg("cases.closed_no_execution", case_no=case_no, closed=case["closed_on"]))
+        if case["executed_on"]:
+            raise ConflictError(msg("cases.already_executed", case_no=case_no, executed=case["executed_on"]))
+        if not case["decided_on"]:
+            raise ConflictError(msg("cases.execution_without_decision", case_no=case_no))
+        if on < case["decided_on"]:
+            raise InvalidValueError(msg("cases.execution_before_decision", on=on, decided=case["decided_on"]),
+                                    field="on")
+        _bump(conn, case, executed_on=on)
+        events_repo.insert_event(conn, kind="case_executed", occurred_on=on, actor=actor(user), case_id=case["id"],
+                                 payload={"case_no": case_no, "note": note})
+    return {"case_no": case_no, "executed_on": on}
+
+
 def close_case(store: Store, case_no: str, on: date, *, note: str | None = None, user: str | None = None) -> dict:
-    """Close (结案) a case."""
+    """Close (结案) a case, whether or not its decision was recorded as executed."""
     with store.transaction() as conn:
         case = _find_case(conn, case_no)
         if case["closed_on"]:
             raise ConflictError(msg("cases.already_closed", case_no=case_no, closed=case["closed_on"]))
         if on < case["opened_on"]:
             raise InvalidValueError(msg("cases.closing_before_opening", on=on, opened=case["opened_on"]))
+        if case["executed_on"] and on < case["executed_on"]:
+            raise InvalidValueError(msg("cases.closing_before_execution", on=on, executed=case["executed_on"]),
+                                    field="on")
         _bump(conn, case, closed_on=on)
         events_repo.insert_event(conn, kind="case_closed", occurred_on=on, actor=actor(user), case_id=case["id"],
                                  payload={"case_no": case_no, "note": note})
@@ -146,6 +175,9 @@ def case_number_key(case_no: str) -> tuple:
 
 def list_cases(store: Store, as_of: date | None = None, *, villages=None) -> list[dict]:
     """Cases (opened by ``as_of``) with their patches and state as of that date, by case number.
+
+    ``status`` as of that date: ``open`` (办理中), ``decided`` (已决定), ``executed`` (已执行:
+    the decision executed, not yet closed) or ``closed`` (已结案); a date after ``as_of`` is not yet.
 
     ``villages`` (a user's scope) keeps the cases linked to a patch in those villages.
     ``patches`` holds the codes; ``patch_refs`` the same patches as (batch, code) for links.
@@ -163,9 +195,11 @@ def list_cases(store: Store, as_of: date | None = None, *, villages=None) -> lis
         if as_of is not None:
             if row["decided_on"] and row["decided_on"] > as_of:
                 row["decided_on"], row["decided_fine_yuan"] = None, None
-            if row["closed_on"] and row["closed_on"] > as_of:
-                row["closed_on"] = None
-        row["status"] = "closed" if row["closed_on"] else ("decided" if row["decided_on"] else "open")
+            for column in ("executed_on", "closed_on"):
+                if row[column] and row[column] > as_of:
+                    row[column] = None
+        row["status"] = ("closed" if row["closed_on"] else "executed" if row["executed_on"]
+                         else "decided" if row["decided_on"] else "open")
     return sorted(rows, key=lambda r: case_number_key(r["case_no"]))
 
 
@@ -179,7 +213,11 @@ def show_case(store: Store, case_no: str, *, villages=None) -> dict:
 
 
 def case_figures(store: Store, as_of: date, year: int | None = None) -> dict:
-    """Cases opened by ``as_of`` by category and by outcome (decided by then), with fines in 元."""
+    """Cases opened by ``as_of`` by category and by outcome (decided by then), with fines in 元.
+
+    ``closed`` counts 结案 (the 结案率 of statistics tables); 办结 of reports, which also counts
+    an executed decision, is :func:`geo_tracker.services.report.case_register`'s.
+    """
     with store.engine.connect() as conn:
         by_category, by_outcome = repo.figures(conn, as_of, year)
     total = {"cases": sum(r["cases"] for r in by_category), "closed": sum(int(r["closed"] or 0) for r in by_category),

@@ -77,7 +77,9 @@ def export_frame(store: Store, *, as_of: date | None = None, year: int | None = 
     for column in ("status_on", "deadline"):
         added[column] = [d.isoformat() if d else None for d in added[column]]
     frame = pd.concat([original.reset_index(drop=True), added.reset_index(drop=True)], axis=1)
-    return gpd.GeoDataFrame(frame, geometry=list(patches.geometry), crs=4490)
+    frame = gpd.GeoDataFrame(frame, geometry=list(patches.geometry), crs=4490)
+    frame.attrs["patch_ids"] = ids
+    return frame
 
 
 def export_patches(store: Store, path: str | Path, *, as_of: date | None = None, year: int | None = None,
@@ -131,6 +133,8 @@ SUMMARY = [("patches", "图斑数（个）"), ("area_mu", "面积（亩）"), ("
 ROUNDED = ["area_mu", "rectified_mu", "rectified_cultivated_mu"]
 WHOLES = {"rectified_mu": ["area_mu"], "rectified_cultivated_mu": ["rectified_mu"]}
 SUMMARY_SHEET = "汇总"
+#: The patch list's narrowing filters and how the 汇总 sheet names them.
+NARROWING = {"village": "村", "q": "关键词", "status": "状态"}
 
 
 def _write_xlsx(store: Store, frame: gpd.GeoDataFrame, path: Path, filters: dict) -> None:
@@ -138,7 +142,7 @@ def _write_xlsx(store: Store, frame: gpd.GeoDataFrame, path: Path, filters: dict
     from openpyxl import Workbook
 
     wb = Workbook()
-    _summary_sheet(wb.active, store, filters)
+    _summary_sheet(wb.active, store, filters, frame.attrs.get("patch_ids"))
     taken = {SUMMARY_SHEET}
     for batch, part in frame.groupby("batch", sort=False):
         _batch_sheet(wb.create_sheet(_sheet_name(str(batch), taken)), part)
@@ -155,11 +159,14 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _summary_sheet(ws, store: Store, filters: dict) -> None:
+def _summary_sheet(ws, store: Store, filters: dict, patch_ids) -> None:
+    """The figures of ``stats`` for the exported patches: narrowed by village, search or status,
+    they count exactly the rows of the batch sheets."""
     ws.title = SUMMARY_SHEET
+    narrowed = any(filters.get(k) for k in NARROWING)
     stats = compute_stats(store, as_of=export_day(filters["year"], filters["as_of"]), year=filters["year"],
                           source=filters["source"], batch=filters["batch"], villages=filters["villages"],
-                          by=["batch", "source"])
+                          by=["batch", "source"], patch_ids=patch_ids if narrowed else None)
     ws.append(["批次", "来源", *(header for _, header in SUMMARY)])
     for g in stats["groups"]:
         ws.append([g["key"]["batch"], SOURCE_LABELS.get(g["key"]["source"], g["key"]["source"]),
@@ -175,10 +182,10 @@ def _summary_sheet(ws, store: Store, filters: dict) -> None:
 def _summary_notes(day: date, filters: dict) -> list[str]:
     notes = [f"截至 {day.isoformat()}" + (f"，{filters['year']}年下发的图斑" if filters["year"] else ""),
              "整改率 = 已整改面积 ÷ 违法面积；面积为椭球面积（CGCS2000），单位亩。"]
-    narrowed = [f"{label}：{filters[k]}" for k, label in (("village", "村"), ("q", "关键词"), ("status", "状态"))
-                if filters.get(k)]
+    narrowed = [f"{label}：{STATUS_LABELS.get(filters[k], filters[k]) if k == 'status' else filters[k]}"
+                for k, label in NARROWING.items() if filters.get(k)]
     if narrowed:
-        notes.append("各批次明细表另按" + "，".join(narrowed) + " 筛选；汇总表不按这些条件筛选。")
+        notes.append("本表和各批次明细表均按" + "，".join(narrowed) + " 筛选。")
     return notes
 
 

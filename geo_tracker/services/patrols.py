@@ -21,7 +21,7 @@ from pyproj import CRS, Transformer
 from ..core.area import geodesic_area_mu
 from ..core.crs import STORAGE_CRS
 from ..core.geometry import normalise_polygons
-from ..catalogue import msg
+from ..catalogue import Note, msg
 from ..errors import InputFileError, InvalidValueError, NotFoundError
 from ..io.readers import read_delivery
 from ..store import Store
@@ -126,7 +126,7 @@ def record_finding(store: Store, patrol_id: int, *, category: str, geometry: str
         import_id = batches_repo.insert_import(
             conn, batch_id=batch_id, file_name=f"巡查记录 {patrol_id}", dataset="patrol", driver="patrol",
             layer=None, file_sha256=hashlib.sha256(b"patrol:%d:" % patrol_id + code.encode() + wkb).hexdigest(),
-            issued_on=on, deadline=None, crs="EPSG:4490", crs_reason="recorded on patrol", encoding="UTF-8",
+            issued_on=on, deadline=None, crs="EPSG:4490", crs_reason=Note("patrols.crs_recorded"), encoding="UTF-8",
             features_read=1, accepted=1, area_mu=area, report={"patrol_id": patrol_id, "category": category},
         )
         attrs = json.dumps({"巡查编号": patrol_id, "问题类别": category, "说明": note}, ensure_ascii=False)

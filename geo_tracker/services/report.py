@@ -32,10 +32,11 @@ def latest_year(store: Store, villages=None, today: date | None = None) -> int |
 
 
 def case_register(store: Store, day: date, year: int | None, villages=None) -> dict:
-    """Cases opened in the year by ``day``: counts, 办结 (closed), decided but not closed, fines, by category.
+    """Cases opened in the year by ``day``: counts, 办结, decided but not 办结, fines, by category.
 
-    办结 is a closed case (结案 is recorded once the decision has been executed); a case
-    with a decision only is counted as decided, not as 办结.
+    办结 (``cases_closed``) is a case whose decision was executed (执行完毕) or that was closed
+    (结案) on or before ``day``; a case with a decision only is counted as decided
+    (``cases_decided``: 已作出处罚决定尚未办结), not as 办结.
     """
     rows = [r for r in list_cases(store, as_of=day, villages=villages)
             if year is None or r["opened_on"].year == year]
@@ -44,7 +45,7 @@ def case_register(store: Store, day: date, year: int | None, villages=None) -> d
     outcomes = Counter(r["outcome"] for r in decided if r["outcome"])
     return {
         "cases": len(rows),
-        "cases_closed": sum(1 for r in rows if r["status"] == "closed"),
+        "cases_closed": sum(1 for r in rows if r["status"] in ("executed", "closed")),
         "cases_decided": sum(1 for r in rows if r["status"] == "decided"),
         "fines_yuan": sum(float(r["decided_fine_yuan"] or 0) for r in decided),
         "by_category": [{"category": k, "cases": n} for k, n in categories.most_common()],

@@ -42,8 +42,9 @@ def default_as_of(year: int | None, as_of: date | None) -> date:
 def compute_stats(store: Store, *, as_of: date | None = None, year: int | None = None, source: str | None = None,
                   batch: str | None = None, village: str | None = None, by: list[str] = (),
                   known_at: datetime | None = None, approved_cultivated_mu: float | None = None,
-                  villages: Collection[str] | None = None) -> dict:
-    """Figures per group and in total, as of a date (default: today, or the end of ``year``).
+                  villages: Collection[str] | None = None, patch_ids: Collection[int] | None = None) -> dict:
+    """Figures per group and in total, as of a date (default: today, or the end of ``year``);
+    ``patch_ids`` narrows them to the patches of a searched list.
 
     JSON shape: ``{"as_of", "known_at", "filters", "by", "groups": [{"key", <figures>,
     "printed"}], "total": {<figures>, "printed"}, "withdrawn"}``.
@@ -55,7 +56,8 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
     if approved_cultivated_mu is not None and approved_cultivated_mu <= 0:
         raise InvalidValueError(msg("stats.bad_approved"), field="approved_cultivated_mu")
     day = default_as_of(year, as_of)
-    where, params = repo.figure_filters(year=year, source=source, batch=batch, village=village, villages=villages)
+    where, params = repo.figure_filters(year=year, source=source, batch=batch, village=village, villages=villages,
+                                        patch_ids=patch_ids)
     query = dict(as_of=day, known_at=known_at, filters=where, params=params)
     with store.engine.connect() as conn:
         groups = repo.grouped_figures(conn, store, by=by, **query)
@@ -66,7 +68,7 @@ def compute_stats(store: Store, *, as_of: date | None = None, year: int | None =
         total_sums = {k: sum((g.get(k) or 0) for g in groups) for k in SUMS} if by else dict(groups[0])
         total_sums.update(repo.grouped_cases(conn, store, by=[], **{**query, "known_at": None})
                           .get((), {"cases": 0, "cases_closed": 0, "fines_yuan": 0.0}))
-        if not (source or batch or village or year or villages is not None):
+        if not (source or batch or village or year or villages is not None or patch_ids is not None):
             total_sums.update(repo.all_cases(conn, day))
         withdrawn = repo.withdrawn_count(conn, day, source=source, batch=batch, villages=villages)
     total = derive(total_sums, approved_cultivated_mu)

@@ -114,6 +114,7 @@ cases = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("category", sa.Text),
     sa.Column("outcome", sa.Text),
+    sa.Column("executed_on", sa.Date),
 )
 
 case_patches = sa.Table(

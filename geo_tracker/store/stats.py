@@ -202,9 +202,13 @@ def all_cases(conn: Connection, as_of: date) -> dict:
 
 
 def figure_filters(*, year: int | None = None, source: str | None = None, batch: str | None = None,
-                   village: str | None = None, villages=None) -> tuple[str, dict]:
-    """The ``AND ...`` filters of :func:`grouped_figures` over p, b, i, m, and their parameters."""
+                   village: str | None = None, villages=None, patch_ids=None) -> tuple[str, dict]:
+    """The ``AND ...`` filters of :func:`grouped_figures` over pt, b, i, m, and their parameters;
+    ``patch_ids``: only these patches (a list narrowed by search or status)."""
     filters, params = [], {}
+    if patch_ids is not None:
+        ids = sorted({int(i) for i in patch_ids})
+        filters.append(f"AND pt.id IN ({', '.join(map(str, ids))})" if ids else "AND 1 = 0")
     if year:
         filters.append(f"AND {ISSUED_YEAR}")
         params["year"] = str(year)

@@ -265,9 +265,12 @@ def _combined(original: Path, sources: list[tuple[str, DeliverySource]]) -> Deli
     crs_labels = dict.fromkeys(s.crs.label for _, s in sources)
     encodings = dict.fromkeys(s.encoding.encoding for _, s in sources)
     crs = first.crs if len(crs_labels) == 1 else CRSDecision(
-        first.crs.crs, "; ".join(f"{n}: {s.crs.label} ({s.crs.reason})" for n, s in sources), first.crs.warnings)
+        first.crs.crs, note("imports.decision.per_file", listed=Listing(
+            note("imports.decision.file_crs", file=n, label=s.crs.label, reason=s.crs.reason) for n, s in sources)),
+        first.crs.warnings)
     encoding = first.encoding if len(encodings) == 1 else EncodingDecision(
-        "/".join(encodings), "; ".join(f"{n}: {s.encoding.encoding}" for n, s in sources))
+        "/".join(encodings), note("imports.decision.per_file", listed=Listing(
+            note("imports.decision.file_encoding", file=n, encoding=s.encoding.encoding) for n, s in sources)))
     return DeliverySource(
         path=original, dataset=original.name if len(sources) > 1 else first.dataset, driver=first.driver,
         layer=None, crs=crs, encoding=encoding, sha256=digest.hexdigest(),
@@ -397,7 +400,8 @@ def _open_zuobiao(target, original, encoding, crs, reference, central_meridian) 
     frame = _to_storage(frame, decision)
     return DeliverySource(
         path=original, dataset=target.name, driver="zuobiao", layer=None, crs=decision,
-        encoding=EncodingDecision(parsed.encoding.upper().replace("-SIG", ""), f"坐标txt decoded as {parsed.encoding}"),
+        encoding=EncodingDecision(parsed.encoding.upper().replace("-SIG", ""),
+                                  note("imports.decision.encoding_zuobiao", codec=parsed.encoding)),
         sha256="", feature_count=len(frame),
         read=lambda skip, count: frame.iloc[skip:skip + count].reset_index(drop=True),
         warnings=warnings + list(decision.warnings), problems=problems,

@@ -29,7 +29,10 @@ DRIVER_BY_SUFFIX = {
     ".kml": "KML",
     ".kmz": "LIBKML",
 }
-UTF8_BY_SPEC = EncodingDecision("UTF-8", "the format's text is UTF-8 by specification")
+
+
+def _utf8_by_spec() -> EncodingDecision:
+    return EncodingDecision("UTF-8", note("imports.decision.encoding_by_spec"))
 
 
 def check_shapefile(shp: Path) -> list[str]:
@@ -146,7 +149,8 @@ def open_ogr(path: Path, *, layer: str | None = None, encoding: str | None = Non
         return
     if path.is_file() and path.stat().st_size == 0:
         raise UnsupportedFormatError(msg("imports.file_empty", name=path.name))
-    decision = EncodingDecision(encoding.upper(), "given with --encoding") if encoding else UTF8_BY_SPEC
+    decision = EncodingDecision(encoding.upper(), note("imports.decision.encoding_given")) if encoding \
+        else _utf8_by_spec()
     if driver not in ("KML", "LIBKML"):
         names = choose_layers(path, layer)
         yield OgrSource(path, path, driver or "GDAL", names, decision, [], _feature_count(path, path, names[0]))

@@ -1,4 +1,4 @@
-"""Cases (案件): 立案 with the patches they cover, linking more, 处罚决定, 结案."""
+"""Cases (案件): 立案 with the patches they cover, linking more, 处罚决定, 执行完毕, 结案."""
 
 from __future__ import annotations
 
@@ -35,6 +35,11 @@ class DecisionBody(BaseModel):
     on: date
     fine_yuan: float | None = None
     outcome: str | None = None
+    note: str | None = None
+
+
+class CaseExecutionBody(BaseModel):
+    on: date
     note: str | None = None
 
 
@@ -79,6 +84,13 @@ def case_decide(case_no: str, body: DecisionBody, who: Caller = Depends(tracker)
     case_in_scope(who, case_no)
     return plain(cases.decide_case(who.store, case_no, body.on, fine_yuan=body.fine_yuan,
                                    outcome=body.outcome, note=body.note, user=who.username))
+
+
+@router.post("/cases/{case_no:path}/execution")
+def case_execute(case_no: str, body: CaseExecutionBody, who: Caller = Depends(tracker)):
+    """执行完毕: the decision was executed (the case counts as 办结)."""
+    case_in_scope(who, case_no)
+    return plain(cases.execute_case(who.store, case_no, body.on, note=body.note, user=who.username))
 
 
 @router.post("/cases/{case_no:path}/close")

@@ -1,4 +1,4 @@
-"""Cases (案件): the list with the 立案 form, a case's page and its actions (关联图斑, 处罚决定, 结案)."""
+"""Cases (案件): the list with the 立案 form, a case's page and its actions (关联图斑, 处罚决定, 执行完毕, 结案)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,12 @@ def case_decide(request: Request, case_no: str, on: str = Form(""), fine_yuan: s
     return _case_action(request, who, case_no, lambda: cases.decide_case(
         who.store, case_no, required_date(on), fine_yuan=number(fine_yuan, "fine_yuan") if fine_yuan else None,
         outcome=outcome or None, user=who.username))
+
+
+@router.post("/cases/{case_no:path}/execution")
+def case_execute(request: Request, case_no: str, on: str = Form(""), who: Caller = Depends(tracker)):
+    return _case_action(request, who, case_no, lambda: cases.execute_case(
+        who.store, case_no, required_date(on), user=who.username))
 
 
 @router.post("/cases/{case_no:path}/close")

@@ -7,12 +7,15 @@ labels (statuses, measures, sources) stay in their one place in core/ and servic
 
 from __future__ import annotations
 
+from ...core.lifecycle import EVENT_LABELS
+
 LANGUAGES = ("zh", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
         "app": "图斑整改跟踪", "skip": "跳到正文", "nav.dashboard": "总览", "nav.map": "地图",
         "nav.patches": "图斑", "nav.import": "批次导入", "nav.cases": "案件", "nav.reports": "报表",
+        "nav.due": "即将到期", "nav.batches": "批次",
         "nav.account": "账户", "nav.logout": "退出", "lang.other": "English",
         "login.title": "登录", "login.username": "用户名", "login.password": "密码", "login.submit": "登录",
         "login.failed": "用户名或密码不对，或账户已停用。",
@@ -71,20 +74,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import.accepted": "导入图斑", "import.read": "读取要素", "import.area": "面积（亩）", "import.crs": "坐标系",
         "import.encoding": "编码", "import.expired": "检查结果已过期，请重新上传。",
         "import.warnings": "提示",
+        "import.profile": "字段方案", "import.code_field": "编号字段", "import.issued_area_field": "下发面积字段",
+        "import.cultivated_field": "耕地面积字段", "import.crs_reason": "坐标系依据", "import.encoding_reason": "编码依据",
         "cases.title": "案件", "cases.no": "案件编号", "cases.opened": "立案日期", "cases.patches": "图斑",
         "cases.status": "状态", "cases.violation": "违法类型", "cases.open": "立案", "cases.link": "关联图斑",
         "cases.decide": "处罚决定", "cases.close": "结案", "cases.fine": "罚款（元）", "cases.none": "没有案件。",
         "cases.category": "类别", "cases.outcome": "处理结果", "cases.refs": "图斑编号（每行一个，可写 批次/编号）",
-        "case.open": "办理中", "case.decided": "已决定", "case.closed": "已结案",
+        "case.open": "办理中", "case.decided": "已决定", "case.executed": "已执行", "case.closed": "已结案",
+        "cases.execute": "执行完毕",
         "reports.title": "报表", "reports.report": "年度报告", "reports.exports": "图斑导出",
         "reports.docx": "Word 报告（.docx）", "reports.html": "网页报告（.html）", "reports.md": "文本报告（.md）",
         "reports.gpkg": "GeoPackage", "reports.shp": "Shapefile（zip，GBK）", "reports.geojson": "GeoJSON",
         "reports.xlsx": "Excel 表格", "reports.download": "下载",
         "error.title": "出错了", "error.back": "返回",
         "forbidden": "你的角色不能做这件事。",
-        "event.verified": "核查", "event.rectified": "整改", "event.closed": "销号", "event.case_linked": "立案关联",
-        "event.withdrawn": "撤回", "event.void": "作废", "event.finding_recorded": "巡查发现", "event.deadline_set": "调整整改期限",
-        "event.reissued": "重新下发",
         "filter.q": "搜索", "filter.q_hint": "图斑编号、村名或案件编号", "filter.village_hint": "村名或代码",
         "list.export": "导出本列表：", "list.export_xlsx": "Excel 表格", "list.export_csv": "CSV 表格",
         "list.export_geojson": "GeoJSON", "list.print": "打印", "list.print_all": "打印本列表（全部显示）",
@@ -99,6 +102,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "app": "Patch tracking", "skip": "Skip to content", "nav.dashboard": "Dashboard", "nav.map": "Map",
         "nav.patches": "Patches", "nav.import": "Import", "nav.cases": "Cases", "nav.reports": "Reports",
+        "nav.due": "Due soon", "nav.batches": "Batches",
         "nav.account": "Account", "nav.logout": "Log out", "lang.other": "中文",
         "login.title": "Log in", "login.username": "User name", "login.password": "Password", "login.submit": "Log in",
         "login.failed": "Wrong user name or password, or the account is disabled.",
@@ -162,21 +166,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import.report": "Imported", "import.accepted": "Patches imported", "import.read": "Features read",
         "import.area": "Area (mu)", "import.crs": "CRS", "import.encoding": "Encoding",
         "import.expired": "The check has expired: upload the file again.", "import.warnings": "Notes",
+        "import.profile": "Field profile", "import.code_field": "Patch-code field",
+        "import.issued_area_field": "Issued-area field", "import.cultivated_field": "Cultivated-area field",
+        "import.crs_reason": "CRS decided by", "import.encoding_reason": "Encoding decided by",
         "cases.title": "Cases", "cases.no": "Case number", "cases.opened": "Opened", "cases.patches": "Patches",
         "cases.status": "Status", "cases.violation": "Violation", "cases.open": "Open a case",
         "cases.link": "Link patches", "cases.decide": "Decision", "cases.close": "Close the case",
         "cases.fine": "Fine (yuan)", "cases.none": "No cases.", "cases.category": "Category",
         "cases.outcome": "Outcome", "cases.refs": "Patch codes, one per line (BATCH/CODE also works)",
-        "case.open": "open", "case.decided": "decided", "case.closed": "closed",
+        "case.open": "open", "case.decided": "decided", "case.executed": "executed", "case.closed": "closed",
+        "cases.execute": "Decision executed",
         "reports.title": "Reports", "reports.report": "Annual report", "reports.exports": "Patch exports",
         "reports.docx": "Word report (.docx)", "reports.html": "Web report (.html)", "reports.md": "Text report (.md)",
         "reports.gpkg": "GeoPackage", "reports.shp": "Shapefile (zip, GBK)", "reports.geojson": "GeoJSON",
         "reports.xlsx": "Excel", "reports.download": "Download",
         "error.title": "Something went wrong", "error.back": "Back", "forbidden": "Your role cannot do this.",
-        "event.verified": "verified", "event.rectified": "rectified", "event.closed": "closed",
-        "event.case_linked": "linked to a case", "event.withdrawn": "withdrawn", "event.void": "voided",
-        "event.finding_recorded": "patrol finding", "event.deadline_set": "deadline changed",
-        "event.reissued": "re-issued",
         "filter.q": "Search", "filter.q_hint": "patch code, village or case number",
         "filter.village_hint": "name or code",
         "list.export": "Export this list: ", "list.export_xlsx": "Excel", "list.export_csv": "CSV",
@@ -191,6 +195,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "due.left": "Days left", "due.none": "No patches are due soon.",
     },
 }
+
+
+# The names of a patch's events are the lifecycle's (core/lifecycle.EVENT_LABELS), written once.
+for _kind, _names in EVENT_LABELS.items():
+    for _lang, _name in zip(LANGUAGES, _names):
+        MESSAGES[_lang][f"event.{_kind}"] = _name
 
 
 def translator(lang: str):
