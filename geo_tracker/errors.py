@@ -40,6 +40,13 @@ class InvalidValueError(GeoTrackerError):
     range, a required value left empty, options that exclude each other. Fix the value (422)."""
 
 
+class InvalidQueryError(InvalidValueError):
+    """A query of the OGC API that cannot be read: a CQL2 filter (with where it fails), a sortby,
+    a bbox, a crs or a datetime. OGC API Features answers these 400."""
+
+    http_status = 400
+
+
 class ConflictError(GeoTrackerError):
     """The request contradicts what is recorded: already closed, already linked, a number in
     use, nothing loaded yet to do it with. Look at the record first (409)."""

@@ -13,7 +13,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 need_apt=()
 packages="libsqlite3-mod-spatialite gdal-bin postgresql-15-postgis-3 fonts-noto-cjk"
-[ "${1:-}" = "test" ] && packages="$packages chromium libreoffice-writer-nogui poppler-utils"   # the browser tests drive Debian's Chromium; the report screenshots need soffice and pdftoppm
+[ "${1:-}" = "test" ] && packages="$packages chromium libreoffice-writer-nogui poppler-utils python3-qgis qgis-providers"   # the browser tests drive Debian's Chromium; the report screenshots need soffice and pdftoppm; the QGIS tests run Debian's QGIS (headless, /usr/bin/python3)
 for pkg in $packages; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done

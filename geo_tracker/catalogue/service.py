@@ -31,7 +31,7 @@ MESSAGES: dict[str, Entry] = {
         zh="举证材料{file}的内容不是JPEG、PNG、PDF或HEIC（不看文件扩展名）",
         en="evidence file {file}: its content is not JPEG, PNG, PDF or HEIC (the name's suffix does not count)",
         hints={"any": ("请上传照片或扫描件本身", "send the photo or scan itself")}),
-    # --- OGC API (server/ogc.py) ---------------------------------------------------------
+    # --- OGC API (server/ogc/) ----------------------------------------------------------
     "ogc.bad_crs": Entry(zh="不提供坐标系“{crs}”：请用 {crs84} 或 {cgcs2000}",
                          en="crs {crs!r} is not offered: use {crs84} or {cgcs2000}"),
     "ogc.bad_datetime": Entry(zh="datetime 参数“{value}”不是RFC 3339日期或时间段",
@@ -43,6 +43,9 @@ MESSAGES: dict[str, Entry] = {
     "ogc.no_collection_named": Entry(zh="没有图层“{collection}”：可用图层为{collections}",
                                      en="no collection {collection!r}: the collections are {collections}"),
     "ogc.no_feature": Entry(zh="图层“{collection}”中没有要素{fid}", en="no feature {fid} in collection {collection!r}"),
+    "ogc.no_filter": Entry(zh="图层“{collection}”不支持 filter 和 sortby 参数",
+                           en="collection {collection!r} takes no filter or sortby",
+                           hints={"any": ("图斑图层（patches 及各批次）支持", "the patch collections (patches, batch-…) do")}),
     # --- files out (server/api/figures.py), tiles, maps ------------------------------------
     "service.bad_report_format": Entry(zh="报告格式“{format}”无效，应为：{choices}",
                                        en="format {format!r} is not one of {choices}"),

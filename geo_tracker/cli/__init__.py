@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "map": (("maps",), "Write an interactive map of rectification progress that works offline."),
     "patches": (("patches", "tracking"), "Patches (图斑): list, show, match to villages."),
     "patrols": (("patrols",), "Patrols (巡查): tracks, villages covered, findings that become patches."),
+    "qgis-project": (("qgis",), "Write a QGIS project: patches coloured by status with the Chinese legend, and "
+                                "the villages."),
     "report": (("stats",), "Write the report: narrative per source, per-village table, charts (md, html or docx)."),
     "serve": (("serve",), "Serve the JSON API (/api/v1), OGC API Features (/ogc), vector tiles and the map."),
     "serve-tiles": (("maps",), "Serve the patches as vector tiles, with a map page at / (for counties and "

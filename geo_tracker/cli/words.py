@@ -189,6 +189,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "landuse.layer": ("{layer}：{parcels}个地类图斑", "{layer}: {parcels} parcels"),
     "map.written": ("已写出{file}：{patches}个图斑，{kib:.0f} KiB（所需文件在旁边的 lib/ 中，无需联网）",
                     "wrote {file}: {patches} patches, {kib:.0f} KiB (assets in lib/ beside it; no network needed)"),
+    "qgis.written": ("已写出QGIS工程{file}（{layers}个图层；图斑按状态分色，图例为中文）",
+                     "wrote the QGIS project {file} ({layers} layers; patches coloured by status, Chinese legend)"),
+    "qgis.layer": ("图层{name}：{provider} {source}", "layer {name}: {provider} {source}"),
+    "qgis.login": ("文件中不含密码：QGIS 打开时会询问用户名和密码。也可在 QGIS 的“设置 › 选项 › 认证”中新建一项基本认证（`Basic`），"
+                   "再用 --authcfg 写入其编号",
+                   "no password is written: QGIS asks for the user name and password when it opens the layers. Or "
+                   "add a Basic entry under QGIS Settings › Options › Authentication and pass its id as --authcfg"),
+    "qgis.login_authcfg": ("登录使用 QGIS 认证项{authcfg}（须在打开本工程的电脑上建立，类型为基本认证 `Basic`）",
+                           "logging in with the QGIS authentication entry {authcfg} (a Basic entry on the computer "
+                           "that opens the project)"),
+    "qgis.bad_service": ("{url}不是服务地址：应为 http://主机:端口 或其 /ogc",
+                         "{url} is not a service address: use http://HOST:PORT or its /ogc"),
+    "qgis.bad_suffix": ("{file}：QGIS 工程文件须以 .qgs 结尾", "{file}: a QGIS project file ends in .qgs"),
+    "qgis.authcfg_needs_service": ("--authcfg 只用于 --service（数据库图层不经服务登录）",
+                                   "--authcfg goes with --service (database layers do not log in to the service)"),
     "tiles.serving": ("正在服务 http://{host}:{port}/（矢量瓦片在 /tiles/{{z}}/{{x}}/{{y}}.pbf）；按 Ctrl-C 停止",
                       "serving http://{host}:{port}/ (tiles at /tiles/{{z}}/{{x}}/{{y}}.pbf); Ctrl-C stops"),
     "serve.serving": ("正在服务 {url}，地址 http://{host}:{port}/，{workers}个进程（按 Ctrl-C 或发送 SIGTERM 停止）",

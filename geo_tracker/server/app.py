@@ -1,7 +1,7 @@
 """The HTTP service: JSON API (/api/v1), OGC API Features (/ogc), vector tiles and the Chinese pages,
 over the same services as the CLI.
 
-``create_app`` only wires the parts side by side: ``api/``, ``pages/``, ``ogc.py`` and
+``create_app`` only wires the parts side by side: ``api/``, ``pages/``, ``ogc/`` and
 ``tiles.py`` each own their routes over ``deps.py`` (who asks, their scope), ``uploads.py``
 and ``errors.py`` (the error table; pages render errors as pages). On PostGIS the store's
 engine is a connection pool shared by all requests.

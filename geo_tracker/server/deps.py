@@ -1,6 +1,9 @@
 """What every route depends on: who is asking, what they may see, and the form values pages send.
 
-Tokens and HTTP Basic serve scripts and GIS clients, session cookies the pages. A
+Tokens and HTTP Basic serve scripts and GIS clients, session cookies the pages. A Basic
+password is checked (Argon2) until it succeeds; the process then remembers the success
+for a few minutes (under a keyed hash, never the password), so a GIS request costs what a
+token request costs (``accounts.basic_principal``). A
 cookie-authenticated request that changes something must carry the session's CSRF
 token (header ``X-CSRF-Token`` or form field ``csrf_token``); token and Basic requests
 need none, since a browser never adds those by itself.
@@ -11,13 +14,19 @@ the user's unit scope in one value, so the scope is decided in one place.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextvars
 import hmac
 import json
 import math
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 
 from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -40,8 +49,13 @@ async def principal(request: Request) -> Principal:
     store = request.app.state.store
     header = request.headers.get("authorization")
     if header:
-        # Off the event loop: a password check is an Argon2 hash, which would stall every request.
+        # Off the event loop; a Basic password not remembered comes back as the check to run
+        # (an Argon2 hash), which runs on its own few threads so that guessers queue there
+        # without a thread, and remembered clients never wait behind their hashes.
         user = await run_in_threadpool(_from_header, store, header, client_address(request))
+        if not isinstance(user, Principal):
+            context = contextvars.copy_context()
+            user = await asyncio.get_running_loop().run_in_executor(_password_pool(), context.run, user)
     else:
         user = await _from_cookie(request, store)
     request.state.principal = user
@@ -68,7 +82,35 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _from_header(store: Store, header: str, address: str) -> Principal:
+#: How many Argon2 password checks of HTTP Basic run at once (each hash also uses several cores).
+PASSWORD_CHECKS = max(2, (os.cpu_count() or 2) // 2)
+#: Their threads run at this lower CPU priority (Linux: per thread, inherited by Argon2's own
+#: threads), so requests of remembered clients are not slowed by guessers' hashes.
+PASSWORD_NICE = 10
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_NICE)
+    except (AttributeError, OSError):    # not Linux, or not allowed: the same priority as the rest
+        pass
+
+
+def _password_pool() -> ThreadPoolExecutor:
+    """The process's few threads for Basic password checks; requests waiting for one hold no thread."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(PASSWORD_CHECKS, thread_name_prefix="password-check",
+                                       initializer=_lower_priority)
+        return _pool
+
+
+def _from_header(store: Store, header: str, address: str) -> Principal | Callable[[], Principal]:
+    """The user of a token or of remembered Basic credentials; for Basic credentials not
+    remembered, the (slow) check to run, which returns the user or raises."""
     scheme, _, value = header.partition(" ")
     scheme, value = scheme.lower(), value.strip()
     if scheme == "bearer" and value:
@@ -83,7 +125,10 @@ def _from_header(store: Store, header: str, address: str) -> Principal:
             if user.username != username:
                 raise AuthenticationError(msg("accounts.token_of_other"))
             return user
-        return accounts.authenticate(store, username, password, address=address)
+        user = accounts.remembered_basic(store, username, password)
+        if user is not None:
+            return user
+        return partial(accounts.basic_principal, store, username, password, address=address)
     raise AuthenticationError(msg("accounts.bad_authorization"))
 
 

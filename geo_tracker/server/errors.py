@@ -37,6 +37,7 @@ ERROR_CODES: list[tuple[type[e.GeoTrackerError], str]] = [
     (e.StaleRowError, "stale_row_version"),
     (e.TransitionError, "transition_not_allowed"),
     (e.ConflictError, "conflict"),
+    (e.InvalidQueryError, "invalid_query"),
     (e.InvalidValueError, "invalid_value"),
     (e.TooManyAttemptsError, "too_many_attempts"),
     (e.StorageFullError, "storage_full"),
@@ -50,7 +51,8 @@ ERROR_CODES: list[tuple[type[e.GeoTrackerError], str]] = [
     (e.InternalError, "internal_error"),
     (e.GeoTrackerError, "invalid_request"),
 ]
-AUTH_CHALLENGE = {"WWW-Authenticate": 'Bearer, Basic realm="geo_tracker"'}
+#: Basic first: Qt (QGIS) offers its login dialog only when it reads the first challenge as Basic.
+AUTH_CHALLENGE = {"WWW-Authenticate": 'Basic realm="geo_tracker", charset="UTF-8", Bearer'}
 log = logging.getLogger("geo_tracker.service")
 
 

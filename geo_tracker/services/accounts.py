@@ -11,9 +11,13 @@ the county's code.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import logging
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -156,7 +160,9 @@ def disable_user(store: Store, username: str, disabled: bool = True) -> dict:
         row = _user(conn, username)
         repo.update_user(conn, row["id"], disabled=disabled)
         repo.end_sessions(conn, row["id"])
-        return public_user(repo.user_row(conn, user_id=row["id"]))
+        user = public_user(repo.user_row(conn, user_id=row["id"]))
+    BASIC_CACHE.forget_user(row["id"])
+    return user
 
 
 def change_password(store: Store, username: str, new_password: str, old_password: str | None = None, *,
@@ -174,20 +180,75 @@ def change_password(store: Store, username: str, new_password: str, old_password
         row = _user(conn, username)
         repo.update_user(conn, row["id"], password_hash=_hasher.hash(new_password))
         repo.end_sessions(conn, row["id"])
-        return repo.revoke_tokens(conn, row["id"])
+        revoked = repo.revoke_tokens(conn, row["id"])
+    BASIC_CACHE.forget_user(row["id"])
+    return revoked
+
+
+def revoke_all(store: Store, username: str) -> int:
+    """Log a user out everywhere: every session ends, every API token is revoked, and the HTTP
+    Basic credentials this process remembers for them are forgotten (the next Basic request
+    checks the password again). Returns how many tokens were revoked."""
+    with store.transaction() as conn:
+        row = _user(conn, username)
+        repo.end_sessions(conn, row["id"])
+        revoked = repo.revoke_tokens(conn, row["id"])
+    BASIC_CACHE.forget_user(row["id"])
+    return revoked
 
 
 def authenticate(store: Store, username: str, password: str, *, address: str = "local") -> Principal:
     """The user for a name and password; one message for every failure, so names cannot be probed.
 
-    Throttled per account and per client ``address`` (see :mod:`.logins`); credentials that
-    verified a moment ago are accepted without another Argon2 hash.
+    Throttled per account and per client ``address`` (see :mod:`.logins`); every call checks
+    the Argon2 hash (logins are rare: GIS clients go through :func:`basic_principal`).
     """
+    return _principal(_verified_row(store, username, password, address))
+
+
+def basic_principal(store: Store, username: str, password: str, *, address: str = "local") -> Principal:
+    """The user of HTTP Basic credentials, which QGIS and ogr2ogr send with every request.
+
+    The first success is checked like a login (throttle, Argon2); for :data:`BASIC_TTL_S` after
+    it the same credentials cost what a bearer token costs: the user row is read, no hash. A
+    remembered success counts only while that row still holds the password hash that verified
+    and the user is enabled, so a password change or a disable in any process refuses the old
+    credentials at once; anything else goes through the full check. Failures are never remembered.
+    """
+    user = remembered_basic(store, username, password)
+    if user is not None:
+        return user
+    row = _verified_row(store, username, password, address)
+    key = BASIC_CACHE.key(store.display_url, username or "", password or "")
+    BASIC_CACHE.put(key, row["id"], BASIC_CACHE.fingerprint(row["password_hash"]))
+    return _principal(row)
+
+
+def remembered_basic(store: Store, username: str, password: str) -> Principal | None:
+    """The user of HTTP Basic credentials that verified within :data:`BASIC_TTL_S`, else None.
+
+    The cheap half of :func:`basic_principal` (one user row read, no hash, no throttle): the
+    server runs it apart from the Argon2 checks, so a remembered client never queues behind
+    guessers' hashes. None also when the row no longer holds the hash that verified, or the
+    user is disabled (the entry is then dropped): the caller must do the full check.
+    """
+    key = BASIC_CACHE.key(store.display_url, username or "", password or "")
+    hit = BASIC_CACHE.get(key)
+    if hit is None:
+        return None
+    with store.engine.connect() as conn:
+        row = repo.user_row(conn, user_id=hit[0])
+    if row is not None and not row["disabled"] and row["username"] == username \
+            and hmac.compare_digest(BASIC_CACHE.fingerprint(row["password_hash"]), hit[1]):
+        return _principal(row)
+    BASIC_CACHE.forget(key)
+    return None
+
+
+def _verified_row(store: Store, username: str, password: str, address: str) -> dict:
+    """The user row whose stored hash ``password`` verifies against (throttled, one message for every failure)."""
     with store.engine.connect() as conn:
         row = repo.user_row(conn, username=username or "")
-    remembered = GUARD.remembered(username, password or "")
-    if row is not None and remembered == (row["id"], row["password_hash"]) and not row["disabled"]:
-        return _principal(row)
     GUARD.check(username or "", address)
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password or "")
@@ -198,8 +259,74 @@ def authenticate(store: Store, username: str, password: str, *, address: str = "
             _notify_lockout(store, username, address)
         raise AuthenticationError(msg("accounts.wrong_login"))
     GUARD.succeeded(username, address)
-    GUARD.remember(username, password, row["id"], row["password_hash"])
-    return _principal(row)
+    return row
+
+
+#: How long a successful HTTP Basic check is remembered by one process.
+BASIC_TTL_S = 300.0
+
+
+class BasicCredentialCache:
+    """Successful HTTP Basic checks of this process, each for :data:`BASIC_TTL_S`.
+
+    An entry is keyed by HMAC-SHA256, under a random key made when the process starts, of
+    (database, user name, password): neither the password nor a plain hash of it (which
+    a memory dump would let anyone brute-force at GPU speed) is kept. It holds the user id,
+    a keyed fingerprint of the stored password hash that verified, and the expiry. An entry
+    is a hint only: :func:`basic_principal` reloads the user and compares. Each server process
+    (``serve --workers N``) has its own.
+    """
+
+    def __init__(self, ttl_s: float = BASIC_TTL_S, clock=time.monotonic, max_entries: int = 10_000):
+        self.ttl_s, self._clock, self._max = ttl_s, clock, max_entries
+        self._secret = secrets.token_bytes(32)
+        self._lock = threading.Lock()
+        self._entries: dict[bytes, tuple[float, int, bytes]] = {}
+
+    def key(self, database: str, username: str, password: str) -> bytes:
+        message = json.dumps([database, username, password]).encode()   # unambiguous, whatever the characters
+        return hmac.new(self._secret, message, hashlib.sha256).digest()
+
+    def fingerprint(self, password_hash: str) -> bytes:
+        return hmac.new(self._secret, b"stored hash\0" + password_hash.encode(), hashlib.sha256).digest()
+
+    def get(self, key: bytes) -> tuple[int, bytes] | None:
+        """``(user id, fingerprint)`` remembered under ``key`` and not expired, else None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= self._clock():
+                del self._entries[key]
+                return None
+            return entry[1], entry[2]
+
+    def put(self, key: bytes, user_id: int, fingerprint: bytes) -> None:
+        now = self._clock()
+        with self._lock:
+            self._entries.pop(key, None)
+            if len(self._entries) >= self._max:
+                self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+                while len(self._entries) >= self._max:      # the oldest first (dicts keep insertion order)
+                    del self._entries[next(iter(self._entries))]
+            self._entries[key] = (now + self.ttl_s, user_id, fingerprint)
+
+    def forget(self, key: bytes) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop every entry of a user (a password change, a disable, a logout everywhere)."""
+        with self._lock:
+            self._entries = {k: e for k, e in self._entries.items() if e[1] != user_id}
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+#: The process's remembered Basic checks.
+BASIC_CACHE = BasicCredentialCache()
 
 
 def _notify_lockout(store: Store, username: str, address: str) -> None:

@@ -9,9 +9,9 @@ to accounts and a way to starve everyone else. Two rules, one place:
   at once with the seconds to wait (HTTP 429 ``Retry-After``), costing no hash.
   The service answers a refused attempt only after :data:`TARPIT_S` (a tarpit), so a
   guessing loop is slowed to a crawl instead of flooding the one process.
-- **Remember good credentials briefly**: a name and password that just verified are
-  accepted again for :data:`CREDENTIAL_TTL_S` without a hash (GIS clients send HTTP Basic
-  on every request), as long as the stored password hash is unchanged.
+
+Good HTTP Basic credentials are remembered by :class:`~.accounts.BasicCredentialCache`, so a
+GIS client sending them on every request costs no hash after the first.
 
 State is per process (each ``serve --workers`` process counts its own), which bounds
 guessing by the number of processes; it is kept in memory only.
@@ -19,7 +19,6 @@ guessing by the number of processes; it is kept in memory only.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import deque
@@ -35,7 +34,6 @@ WINDOW_S = 60.0
 MAX_WAIT_S = 900.0
 #: After this many failures in the window an account is reported to admins as locked.
 LOCKOUT_NOTICE = FREE_FAILURES_ACCOUNT
-CREDENTIAL_TTL_S = 60.0
 #: A refused attempt is answered only after this long (or its wait, if shorter): a guesser
 #: in a loop then costs the server a few requests a second instead of hundreds.
 TARPIT_S = 2.0
@@ -57,13 +55,12 @@ class _Failures:
 
 
 class LoginGuard:
-    """The throttle and the credential cache of one process (see the module docstring)."""
+    """The throttle of one process (see the module docstring)."""
 
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._lock = threading.Lock()
         self._failures: dict[tuple[str, str], _Failures] = {}
-        self._good: dict[str, tuple[float, int, str]] = {}
 
     def check(self, username: str, address: str) -> None:
         """Refuse (429) an attempt while the account or the address must wait."""
@@ -106,27 +103,6 @@ class LoginGuard:
         with self._lock:
             return {key[1]: round(f.blocked_until - now, 1) for key, f in self._failures.items()
                     if key[0] == "user" and f.blocked_until > now}
-
-    # --- good credentials, briefly ------------------------------------------------------
-    @staticmethod
-    def _key(username: str, password: str) -> str:
-        return hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
-
-    def remembered(self, username: str, password: str) -> tuple[int, str] | None:
-        """``(user id, password hash)`` of credentials verified within the TTL, else None."""
-        key = self._key(username, password)
-        with self._lock:
-            hit = self._good.get(key)
-            if hit is None or hit[0] < self._clock():
-                self._good.pop(key, None)
-                return None
-            return hit[1], hit[2]
-
-    def remember(self, username: str, password: str, user_id: int, password_hash: str) -> None:
-        with self._lock:
-            if len(self._good) > 10_000:
-                self._good.clear()
-            self._good[self._key(username, password)] = (self._clock() + CREDENTIAL_TTL_S, user_id, password_hash)
 
 
 #: The process's guard; the service and the CLI share it.

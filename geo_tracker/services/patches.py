@@ -19,6 +19,7 @@ from ..errors import ConflictError, InvalidValueError, NotFoundError
 from ..io.profiles import attribute_label
 from ..store import Store
 from ..store import admin_units as units_repo
+from ..store import cql2 as cql2_repo
 from ..store import events as events_repo
 from ..store.batches import decode_json, patch_attrs
 from ..store import landuse as landuse_repo
@@ -95,6 +96,25 @@ EXTRA_PROPERTIES = ["cultivated_source", "forest_mu", "nearest_code", "nearest_d
                     "rectified_cultivated_mu", "case_numbers", "deadline", "overdue", "relapse_of", "status_on"]
 
 
+#: The properties a CQL2 ``filter`` or ``sortby`` may name, with their types (for /queryables).
+QUERYABLES = cql2_repo.QUERYABLES
+
+
+def parse_filter(text: str | dict | None, lang: str = "cql2-text", crs: str | None = None):
+    """A CQL2 filter (``filter``, ``filter-lang``, ``filter-crs``) checked against :data:`QUERYABLES`, or None.
+
+    Parsed once, before any query: a bad filter fails here with the place of the error
+    (:class:`InvalidValueError`, field ``filter``), and the result is passed to
+    :func:`list_patches` and :func:`count_patches` as ``cql2``.
+    """
+    return cql2_repo.parse(text, lang, crs)
+
+
+def parse_sortby(text: str | None):
+    """``sortby`` (``prop,-prop2``) checked against :data:`QUERYABLES`, or None; field ``sortby`` when wrong."""
+    return cql2_repo.parse_sortby(text)
+
+
 def _current_filters(store: Store, *, status=None, **filters) -> tuple[str, dict]:
     """The SQL filters of current patches (``status``: the stored current status, checked here)."""
     if status is not None and status not in STATUSES:
@@ -102,9 +122,12 @@ def _current_filters(store: Store, *, status=None, **filters) -> tuple[str, dict
     return repo.current_filters(store, status=status, **filters)
 
 
-def count_patches(store: Store, **filters) -> int:
-    """How many current patches match (filters as :func:`list_patches` without ``as_of``), counted in SQL."""
-    where, params = _current_filters(store, **filters)
+def count_patches(store: Store, *, cql2=None, sortby=None, **filters) -> int:
+    """How many current patches match (filters as :func:`list_patches` without ``as_of``), counted in SQL.
+
+    ``sortby`` is taken and ignored, so a listing's query can be counted as it is.
+    """
+    where, params = _current_filters(store, cql2=_filter(cql2), **filters)
     with store.engine.connect() as conn:
         return repo.count(conn, where, params)
 
@@ -114,7 +137,7 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
                  known_at: datetime | None = None, source: str | None = None,
                  villages: Collection[str] | None = None, bbox: tuple[float, float, float, float] | None = None,
                  limit: int | None = None, offset: int = 0, ids: list[int] | None = None,
-                 year: int | None = None, q: str | None = None) -> gpd.GeoDataFrame:
+                 year: int | None = None, q: str | None = None, cql2=None, sortby=None) -> gpd.GeoDataFrame:
     """Patches with their village match and their state as of a date, as a GeoDataFrame (EPSG:4490).
 
     Without ``as_of``: the current state. With it: patches issued by then (including
@@ -125,38 +148,27 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     ``as_of``, every filter and ``limit``/``offset`` run in SQL, so a page of a province
     costs a page; with it, the state must be folded first and paging happens after.
     ``year`` keeps the patches issued in that year; ``q`` searches code, village name and case number;
-    ``village`` is a village's code or its name.
+    ``village`` is a village's code or its name. ``cql2`` (from :func:`parse_filter`, or CQL2 text)
+    and ``sortby`` (``prop,-prop2``) run in SQL too; with ``as_of`` the filter cannot name the
+    current state, and the sort happens after folding.
     """
     if status is not None and status not in STATUSES:
         raise InvalidValueError(msg("patch.bad_status", status=status, choices=", ".join(STATUSES)), field="status")
+    sort = parse_sortby(sortby) if isinstance(sortby, str) else sortby
     common = dict(batch=batch, village=village, codes=codes, source=source, villages=villages, bbox=bbox,
-                  ids=ids, year=year, q=q)
+                  ids=ids, year=year, q=q, cql2=_filter(cql2))
     if as_of is None:
         where, params = _current_filters(store, status=status, **common)
     else:
         where, params = _current_filters(store, include_withdrawn=True, issued_by=as_of, **common)
     with store.engine.connect() as conn:
-        rows = repo.rows(conn, store, where, params, limit=limit if as_of is None else None, offset=offset)
+        rows = repo.rows(conn, store, where, params, limit=limit if as_of is None else None, offset=offset,
+                         sortby=sort if as_of is None else None)
         lineages = [r["lineage_id"] for r in rows]
         shares = repo.village_shares(conn, [r["id"] for r in rows])
         relapse_of = repo.relapse_codes(conn, lineages)
         events = events_repo.lineage_events(conn, lineages) if rows else pd.DataFrame()
-    records = []
-    for r in rows:
-        item = {k: r[k] for k in r.keys() if k not in ("wkb",)}
-        item["issued_on"] = units_repo.as_date(item["issued_on"])
-        item["deadline"] = units_repo.as_date(item["deadline"])
-        item["outside"] = bool(item["outside"]) if r["village_code"] or r["outside"] else None
-        item["straddles"] = bool(item["straddles"])
-        item["village_shares"] = shares.get(r["id"], {})
-        item["flags"] = sorted(decode_json(item["flags"]) or {})
-        item["relapse_of"] = relapse_of.get(r["lineage_id"], [])
-        records.append(item)
-    frame = pd.DataFrame.from_records(records, columns=[
-        "id", "lineage_id", "patch_code", "batch", "source", "issued_on", "area_mu", "issued_area_mu",
-        "cultivated_mu", "cultivated_source", "forest_mu", "village_code", "village_name", "outside", "straddles",
-        "nearest_code", "nearest_distance_m", "withdrawn", "flags", "version", "deadline", "village_shares",
-        "relapse_of"])
+    frame = _frame(rows, shares, relapse_of)
     if as_of is not None and len(frame):
         withdrawn_on = _withdrawn_on(events)
         keep = [not w or (withdrawn_on.get(lid) is not None and withdrawn_on[lid] > as_of)
@@ -172,11 +184,47 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     if status is not None and as_of is not None:
         mask = (frame["status"] == status).to_numpy()
         frame, rows = frame[mask], [r for r, k in zip(rows, mask) if k]
+    if as_of is not None and sort:
+        order = _sorted_positions(frame, sort)
+        frame, rows = frame.iloc[order], [rows[i] for i in order]
     if as_of is not None and limit is not None:
         frame, rows = frame.iloc[offset:offset + limit], rows[offset:offset + limit]
     geometry = shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows else []
     frame = frame[["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES, "lineage_id", "version", "verified"]]
     return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=list(geometry), crs=4490)
+
+
+def _filter(cql2):
+    """A parsed filter as it is; CQL2 text parsed (for callers that hold the text, such as tests)."""
+    return parse_filter(cql2) if isinstance(cql2, str) else cql2
+
+
+def _frame(rows, shares: dict, relapse_of: dict) -> pd.DataFrame:
+    """The SQL rows as the listing's columns (before the folded state is added)."""
+    records = []
+    for r in rows:
+        item = {k: r[k] for k in r.keys() if k not in ("wkb",)}
+        item["issued_on"] = units_repo.as_date(item["issued_on"])
+        item["deadline"] = units_repo.as_date(item["deadline"])
+        item["outside"] = bool(item["outside"]) if r["village_code"] or r["outside"] else None
+        item["straddles"] = bool(item["straddles"])
+        item["village_shares"] = shares.get(r["id"], {})
+        item["flags"] = sorted(decode_json(item["flags"]) or {})
+        item["relapse_of"] = relapse_of.get(r["lineage_id"], [])
+        records.append(item)
+    return pd.DataFrame.from_records(records, columns=[
+        "id", "lineage_id", "patch_code", "batch", "source", "issued_on", "area_mu", "issued_area_mu",
+        "cultivated_mu", "cultivated_source", "forest_mu", "village_code", "village_name", "outside", "straddles",
+        "nearest_code", "nearest_distance_m", "withdrawn", "flags", "version", "deadline", "village_shares",
+        "relapse_of"])
+
+
+def _sorted_positions(frame: pd.DataFrame, sort) -> list[int]:
+    """Positions of ``frame``'s rows in ``sort`` order as SQL sorts them: nulls last, text by code point, then id."""
+    keys = [k.name for k in sort] + ["id"]
+    ascending = [not k.descending for k in sort] + [True]
+    ordered = frame.reset_index(drop=True).sort_values(keys, ascending=ascending, na_position="last", kind="stable")
+    return list(ordered.index)
 
 
 #: How far ahead the 即将到期 list looks, in days.

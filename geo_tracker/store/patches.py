@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from . import cql2 as cql2_sql
 from .accounts import village_scope_sql
 from .base import Store
 
@@ -32,8 +33,9 @@ def like_pattern(text: str) -> str:
 
 def current_filters(store: Store, *, batch=None, village=None, status=None, codes=None, source=None,
                     villages=None, bbox=None, ids=None, include_withdrawn: bool = False,
-                    issued_by=None, year=None, q=None) -> tuple[str, dict]:
-    """WHERE clause over p, b, i, m for current patches (``status``: the stored current status)."""
+                    issued_by=None, year=None, q=None, cql2: cql2_sql.Filter | None = None) -> tuple[str, dict]:
+    """WHERE clause over p, b, i, m for current patches (``status``: the stored current status;
+    ``cql2``: a parsed CQL2 filter, refused on the current state when ``issued_by`` asks for a past date)."""
     where = ["p.is_current"] if include_withdrawn else ["p.is_current", "NOT p.withdrawn"]
     params: dict = {}
     for clause, name, value in (("b.name = :batch", "batch", batch), ("b.source = :source", "source", source),
@@ -52,6 +54,10 @@ def current_filters(store: Store, *, batch=None, village=None, status=None, code
     if bbox is not None:
         where.append(f"{store.bbox_condition('patches', alias='p')} AND {store.intersects_box('p.geom')}")
         params.update(zip(("xmin", "ymin", "xmax", "ymax"), (float(v) for v in bbox)))
+    if cql2 is not None:
+        fragment, cql2_params = cql2_sql.where(store, cql2, past=issued_by is not None)
+        where.append(f"({fragment})")
+        params.update(cql2_params)
     scope, scope_params = village_scope_sql(villages)
     params.update(scope_params)
     return " AND ".join(where) + scope, params
@@ -61,10 +67,17 @@ def count(conn: Connection, where: str, params: dict) -> int:
     return int(conn.execute(sa.text(f"SELECT count(*) {_FROM} WHERE {where}"), params).scalar_one())
 
 
+#: The order of every listing without ``sortby``.
+_LISTING_ORDER = "b.issued_on, b.name, p.patch_code, p.id"
+
+
 def rows(conn: Connection, store: Store, where: str, params: dict, *, limit: int | None = None,
-         offset: int = 0) -> list:
-    """The patch rows with batch, import date, main village and WKB, in listing order."""
+         offset: int = 0, sortby=None) -> list:
+    """The patch rows with batch, import date, main village and WKB, in listing order
+    (or by ``sortby``, parsed by :func:`.cql2.parse_sortby`, then by id; an empty ``sortby``
+    is id order alone, which the primary key serves without sorting the whole table)."""
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    order, order_params = cql2_sql.order_by(store, sortby) if sortby is not None else (_LISTING_ORDER, {})
     return conn.execute(sa.text(
         "SELECT p.id, p.lineage_id, p.patch_code, b.name AS batch, b.source, "
         "coalesce(i.issued_on, b.issued_on) AS issued_on, p.area_mu, p.issued_area_mu, p.cultivated_mu, "
@@ -73,7 +86,7 @@ def rows(conn: Connection, store: Store, where: str, params: dict, *, limit: int
         "m.nearest_code, m.nearest_distance_m, p.withdrawn, p.flags, p.version, "
         "coalesce(p.deadline, b.deadline) AS deadline, "
         f"{store.geometry_as_wkb('p.geom')} AS wkb {_FROM} "
-        f"WHERE {where} ORDER BY b.issued_on, b.name, p.patch_code, p.id{page}"), params).mappings().all()
+        f"WHERE {where} ORDER BY {order}{page}"), {**params, **order_params}).mappings().all()
 
 
 def village_shares(conn: Connection, ids: list[int]) -> dict[int, dict[str, float]]:
