@@ -33,6 +33,12 @@ class Store(ABC):
 
     #: The database builds vector tiles itself (ST_AsMVT); else they are encoded in Python.
     native_vector_tiles: bool = False
+    #: LIKE ignores the case of ASCII letters (SQLite's does), so a case-sensitive match needs GLOB.
+    like_ignores_case: bool = False
+    #: Appended to a text expression so it sorts by code point, as the other backend does by default.
+    code_point_collation: str = ""
+    #: The planner estimates a query's rows (EXPLAIN), so a huge count need not be counted.
+    estimates_rows: bool = False
 
     backend: str = ""
 
@@ -164,9 +170,13 @@ class Store(ABC):
         a statement per row from Python.
         """
 
-    @abstractmethod
     def extent_sql(self, table: str, where: str) -> str:
         """SQL for one row (west, south, east, north) of ``table``'s geometries where ``where`` holds."""
+        return f"SELECT {self.extent_columns('geom')} FROM {table} WHERE {where}"
+
+    @abstractmethod
+    def extent_columns(self, column: str) -> str:
+        """Four aggregate columns (west, south, east, north) of the geometries in ``column``."""
 
     @abstractmethod
     def row_lock(self, conn: Connection, alias: str) -> str:

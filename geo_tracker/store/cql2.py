@@ -293,7 +293,8 @@ class _Lit:
 class _Checking:
     """Stands in for the store while a filter is only checked (at parse time): any SQL will do."""
 
-    backend = ""
+    like_ignores_case = False
+    code_point_collation = ""
 
     def json_number(self, column: str, key: str) -> str:
         return "0"
@@ -399,7 +400,7 @@ class _Sql:
             raise self.mismatch(lhs, pat.value, "LIKE")
         if node.nocase:
             sql = f"lower({lhs.sql}) LIKE :{self.bind(_like(_like_tokens(pat.value.lower())))} ESCAPE '!'"
-        elif self.store.backend == "spatialite":  # SQLite's LIKE ignores ASCII case; GLOB does not
+        elif self.store.like_ignores_case:  # then GLOB matches case-sensitively
             sql = f"{lhs.sql} GLOB :{self.bind(_glob(_like_tokens(pat.value)))}"
         else:
             sql = f"{lhs.sql} LIKE :{self.bind(_like(_like_tokens(pat.value)))} ESCAPE '!'"
@@ -660,6 +661,6 @@ def order_by(store, keys) -> tuple[str, dict]:
         sql = _sql_of(store, key.name)
         if ":cql_today" in sql:
             params["cql_today"] = date.today()
-        collate = ' COLLATE "C"' if QUERYABLES[key.name] == "string" and store.backend == "postgis" else ""
+        collate = store.code_point_collation if QUERYABLES[key.name] == "string" else ""
         parts.append(f"CASE WHEN {sql} IS NULL THEN 1 ELSE 0 END, {sql}{collate}{' DESC' if key.descending else ''}")
     return ", ".join(parts + ["p.id"]), params

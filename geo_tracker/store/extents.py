@@ -32,18 +32,11 @@ def data_version(conn: Connection) -> tuple:
         "(SELECT max(id) FROM admin_units), (SELECT max(id) FROM events WHERE kind = 'withdrawn')")).one())
 
 
-def _box(store: Store, column: str) -> str:
-    if store.backend == "postgis":
-        extent = f"ST_Extent({column})"
-        return f"ST_XMin({extent}), ST_YMin({extent}), ST_XMax({extent}), ST_YMax({extent})"
-    return f"min(MbrMinX({column})), min(MbrMinY({column})), max(MbrMaxX({column})), max(MbrMaxY({column}))"
-
-
 def batch_extents(conn: Connection, store: Store, where: str, params: dict) -> list[dict]:
     """Per batch holding matching patches: its id, the box (west, south, east, north) and the first
     and last issue date of those patches, in one pass over them."""
     rows = conn.execute(sa.text(
-        f"SELECT b.id AS batch_id, {_box(store, 'p.geom')}, min({ISSUED_ON}) AS first_issued, "
+        f"SELECT b.id AS batch_id, {store.extent_columns('p.geom')}, min({ISSUED_ON}) AS first_issued, "
         f"max({ISSUED_ON}) AS last_issued, count(*) AS patches {_FROM} WHERE {where} GROUP BY b.id ORDER BY b.id"),
         params).all()
     return [{"batch_id": r[0], "bbox": tuple(float(v) for v in r[1:5]) if r[1] is not None else None,
@@ -53,7 +46,7 @@ def batch_extents(conn: Connection, store: Store, where: str, params: dict) -> l
 def unit_extent(conn: Connection, store: Store, level: str, valid_on) -> dict | None:
     """Box and first day of validity of the units of ``level`` valid on ``valid_on``; None without any."""
     row = conn.execute(sa.text(
-        f"SELECT {_box(store, 'geom')}, min(valid_from), count(*) FROM admin_units WHERE level = :level "
+        f"SELECT {store.extent_columns('geom')}, min(valid_from), count(*) FROM admin_units WHERE level = :level "
         "AND valid_from <= :day AND (valid_to IS NULL OR valid_to > :day)"), {"level": level, "day": valid_on}).one()
     if not row[5]:
         return None
@@ -67,7 +60,7 @@ def count_matching(conn: Connection, store: Store, where: str, params: dict, exa
     past that the planner's row estimate answers (never below the bound), so a page of a
     province does not wait for a full count.
     """
-    if store.backend != "postgis":
+    if not store.estimates_rows:
         return int(conn.execute(sa.text(f"SELECT count(*) {_FROM} WHERE {where}"), params).scalar_one()), False
     counted = int(conn.execute(sa.text(
         f"SELECT count(*) FROM (SELECT 1 AS one {_FROM} WHERE {where} LIMIT {int(exact_up_to) + 1}) AS capped"),

@@ -31,6 +31,8 @@ def _first_line(error: Exception) -> str:
 class PostGISStore(Store):
     backend = "postgis"
     native_vector_tiles = True
+    code_point_collation = ' COLLATE "C"'
+    estimates_rows = True
 
     @classmethod
     def open(cls, url: URL, *, create: bool = False) -> "PostGISStore":
@@ -113,6 +115,10 @@ class PostGISStore(Store):
     def extent_sql(self, table: str, where: str) -> str:
         return ("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                 f"(SELECT ST_Extent(geom) AS e FROM {table} WHERE {where}) AS s")
+
+    def extent_columns(self, column: str) -> str:
+        extent = f"ST_Extent({column})"
+        return f"ST_XMin({extent}), ST_YMin({extent}), ST_XMax({extent}), ST_YMax({extent})"
 
     def row_lock(self, conn: Connection, alias: str) -> str:
         """Concurrent actions on one patch then wait for each other instead of failing as stale."""

@@ -105,6 +105,7 @@ _WRITE_LOCKS: dict[str, threading.Lock] = {}
 
 class SpatiaLiteStore(Store):
     backend = "spatialite"
+    like_ignores_case = True
 
     @classmethod
     def open(cls, url: URL, *, create: bool = False) -> "SpatiaLiteStore":
@@ -234,9 +235,8 @@ class SpatiaLiteStore(Store):
         for _name, sql in triggers:
             conn.exec_driver_sql(sql)
 
-    def extent_sql(self, table: str, where: str) -> str:
-        return ("SELECT min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom)) "
-                f"FROM {table} WHERE {where}")
+    def extent_columns(self, column: str) -> str:
+        return f"min(MbrMinX({column})), min(MbrMinY({column})), max(MbrMaxX({column})), max(MbrMaxY({column}))"
 
     def row_lock(self, conn: Connection, alias: str) -> str:
         return ""  # SQLite writers are serial: BEGIN IMMEDIATE already holds the lock
