@@ -350,6 +350,15 @@ def test_the_openapi_document_gdal_pages_by(demo):
     assert len(default_page) == min(100, len(list_patches(demo.store)))
 
 
+def test_a_method_the_items_do_not_take_is_405_with_allow(demo):
+    """QGIS 3.40 asks OPTIONS on the items to learn whether it may edit: the answer must say what is allowed."""
+    client = demo.client()
+    for method in ("OPTIONS", "POST", "DELETE"):
+        answer = client.request(method, "/ogc/collections/patches/items")
+        assert answer.status_code == 405 and answer.json()["code"] == "method_not_allowed"
+        assert answer.headers["allow"] == "GET"
+
+
 def test_number_matched_is_estimated_above_the_bound_and_paging_still_reaches_every_patch(demo, monkeypatch):
     client = demo.client()
     everything = sorted(list_patches(demo.store)["patch_code"])

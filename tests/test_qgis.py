@@ -1,9 +1,20 @@
 """QGIS out of the box: the OGC layers in QGIS with a Basic login, and the project `qgis-project` writes.
 
-QGIS's Python bindings are Debian's (python3-qgis, QGIS 3.22 on Debian 12) and belong to
-/usr/bin/python3, not to the test interpreter: every QGIS step runs :data:`DRIVER` there,
-headless (QT_QPA_PLATFORM=offscreen), reading a JSON request and writing a JSON answer. On a
-laptop without QGIS those tests are skipped; under CI=true they fail.
+Every QGIS test runs under two QGIS versions, because what the server is asked depends on it:
+Debian 12's QGIS 3.22 (`qgis3.22`) evaluates a layer's filter itself and types properties from
+the first items page, while QGIS >= 3.32 sends the filter to the server (Part 1 query
+parameters, Part 3 CQL2), reads /conformance and /queryables and asks OPTIONS; Debian 13's
+QGIS 3.40 (`qgis3.40`) tests that side.
+
+QGIS's Python bindings are Debian's (python3-qgis) and belong to Debian's /usr/bin/python3,
+not to the test interpreter: every QGIS step runs :data:`DRIVER` there, headless
+(QT_QPA_PLATFORM=offscreen), reading a JSON request and writing a JSON answer. QGIS 3.22 is
+the host's (apt-get install python3-qgis qgis-providers); QGIS 3.40 needs Debian 13's glibc,
+so it lives in a Debian 13 root that scripts/qgis_root.sh builds (bootstrap.sh test does) and
+runs through chroot, in a private mount namespace that shows it /proc, /dev and pytest's
+temporary folder at the same path as outside (requests, answers, projects, SpatiaLite files).
+A chroot shares the network, so both reach the service on 127.0.0.1. On a laptop without a
+QGIS its tests are skipped; under CI=true they fail.
 
 The service runs in this process (uvicorn in a thread) behind a recorder of every request,
 so a test can read which query parameters QGIS sent.
@@ -34,7 +45,10 @@ from geo_tracker.maps.builder import COLORS
 from geo_tracker.services import qgis_project
 from geo_tracker.store import open_store
 
-QGIS_PYTHON = "/usr/bin/python3"
+QGIS_PYTHON = "/usr/bin/python3"           # Debian's, in the host and in the root
+#: Debian 13's root with QGIS 3.40 (scripts/qgis_root.sh; its marker says the build completed).
+QGIS_ROOT = Path(os.environ.get("GEO_TRACKER_QGIS_ROOT") or Path.home() / ".cache/geo_tracker/qgis-debian13")
+QGIS_ROOT_MARKER = ".geo_tracker-qgis-root"
 PASSWORD = "qgis-tests-Pa55"
 AUTHCFG = "gtbasic"                  # QGIS authentication config ids are 7 characters
 QVARIANT_DOUBLE = 6                  # QVariant.Double: QGIS's Real
@@ -144,12 +158,45 @@ app.exitQgis()
 '''
 
 
-def _qgis_missing() -> str | None:
-    if not os.path.exists(QGIS_PYTHON):
-        return f"{QGIS_PYTHON} is missing"
-    probe = subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True, check=False,
-                           env=_qgis_env(), timeout=120)
-    return None if probe.returncode == 0 else f"Debian's QGIS is not installed ({probe.stderr.strip()[-200:]})"
+@dataclass(frozen=True)
+class QgisInstall:
+    """One installed QGIS: ``command(*args)`` runs Debian's /usr/bin/python3 with its bindings."""
+    version: str                     # "3.22": what the test id promises
+    root: Path | None                # None: the host's own; else a Debian root run through chroot
+    install: str                     # how to get it, for the failure in CI
+
+    def command(self, *args: str, cwd: Path, shared: Path) -> list[str]:
+        if self.root is None:
+            return [QGIS_PYTHON, *args]
+        # a private mount namespace (nothing left mounted after the run): /proc, /dev, an empty /tmp
+        # and `shared` (pytest's temporary folder) at its own path in the root; then chroot, cd `cwd`
+        mounts = ('mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && mount -t tmpfs tmpfs "$0/tmp" && '
+                  'mkdir -p "$0$1" && mount --bind "$1" "$0$1" && root=$0 && shift && exec chroot "$root" "$@"')
+        return ["unshare", "--mount", "--fork", "--", "sh", "-c", mounts, str(self.root), str(shared),
+                "/usr/bin/env", f"--chdir={cwd}", QGIS_PYTHON, *args]
+
+    def missing(self, shared: Path) -> str | None:
+        if self.root is not None and os.geteuid() != 0:
+            return f"running QGIS in {self.root} needs root (chroot)"
+        if self.root is not None and not (self.root / QGIS_ROOT_MARKER).is_file():
+            return f"no complete Debian 13 root with QGIS in {self.root} (bash scripts/qgis_root.sh builds it)"
+        if self.root is None and not os.path.exists(QGIS_PYTHON):
+            return f"{QGIS_PYTHON} is missing"
+        probe = subprocess.run(self.command("-c", "from qgis.core import Qgis; print(Qgis.QGIS_VERSION)",
+                                            cwd=shared, shared=shared),
+                               capture_output=True, text=True, check=False, env=_qgis_env(), timeout=120)
+        if probe.returncode != 0:
+            return f"Debian's QGIS does not start ({probe.stderr.strip()[-200:]})"
+        found = probe.stdout.strip().splitlines()[-1]
+        if not found.startswith(f"{self.version}."):
+            return f"QGIS {found} where QGIS {self.version} was expected"
+        return None
+
+
+QGIS_VERSIONS = {
+    "qgis3.22": QgisInstall("3.22", None, "Debian 12's apt-get install python3-qgis qgis-providers"),
+    "qgis3.40": QgisInstall("3.40", QGIS_ROOT, "as root, bash scripts/qgis_root.sh"),
+}
 
 
 def _qgis_env(runtime_dir: Path | None = None) -> dict:
@@ -161,13 +208,15 @@ def _qgis_env(runtime_dir: Path | None = None) -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
-def qgis(tmp_path_factory):
-    """``qgis(request) -> answer``: one run of :data:`DRIVER` in Debian's QGIS (required in CI)."""
-    missing = _qgis_missing()
+@pytest.fixture(scope="session", params=list(QGIS_VERSIONS), ids=list(QGIS_VERSIONS))
+def qgis(request, tmp_path_factory):
+    """``qgis(request) -> answer``: one run of :data:`DRIVER` in each QGIS (both required in CI)."""
+    installed = QGIS_VERSIONS[request.param]
+    shared = tmp_path_factory.getbasetemp()
+    missing = installed.missing(shared)
     if missing:
         if IN_CI:
-            pytest.fail(f"QGIS is required in CI (apt-get install python3-qgis qgis-providers): {missing}",
+            pytest.fail(f"QGIS {installed.version} is required in CI ({installed.install}): {missing}",
                         pytrace=False)
         pytest.skip(missing)
     driver = tmp_path_factory.mktemp("qgis_driver") / "driver.py"
@@ -179,10 +228,11 @@ def qgis(tmp_path_factory):
         runtime.mkdir(mode=0o700)
         (work / "auth").mkdir()
         (work / "request.json").write_text(json.dumps({"auth_dir": str(work / "auth"), **request}), encoding="utf-8")
-        done = subprocess.run([QGIS_PYTHON, str(driver), str(work / "request.json"), str(work / "answer.json")],
+        done = subprocess.run(installed.command(str(driver), str(work / "request.json"), str(work / "answer.json"),
+                                                cwd=work, shared=shared),
                               capture_output=True, text=True, check=False, timeout=300, env=_qgis_env(runtime),
                               cwd=work)
-        assert done.returncode == 0, (f"QGIS exited with {done.returncode}:\n"
+        assert done.returncode == 0, (f"QGIS {installed.version} exited with {done.returncode}:\n"
                                       f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return json.loads((work / "answer.json").read_text(encoding="utf-8"))
 
@@ -231,7 +281,7 @@ def demo(request, tmp_path_factory):
 
 
 class Recorder:
-    """ASGI wrapper: every request's path, query and status, in order (the server's request log)."""
+    """ASGI wrapper: every request's method, path, query, status and Allow header, in order (the server's log)."""
 
     def __init__(self, app):
         self.app, self.requests = app, []
@@ -239,18 +289,20 @@ class Recorder:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        entry = {"path": scope["path"], "query": scope["query_string"].decode("latin-1"), "status": None}
+        entry = {"method": scope["method"], "path": scope["path"], "query": scope["query_string"].decode("latin-1"),
+                 "status": None, "allow": None}
         self.requests.append(entry)
 
         async def sending(message):
             if message["type"] == "http.response.start":
                 entry["status"] = message["status"]
+                entry["allow"] = dict(message.get("headers") or []).get(b"allow", b"").decode("latin-1") or None
             await send(message)
 
         await self.app(scope, receive, sending)
 
-    def items(self, collection: str) -> list[dict]:
-        return [r for r in self.requests if r["path"] == f"/ogc/collections/{collection}/items"]
+    def items(self, collection: str, since: int = 0) -> list[dict]:
+        return [r for r in self.requests[since:] if r["path"] == f"/ogc/collections/{collection}/items"]
 
 
 @pytest.fixture(scope="module")
@@ -295,13 +347,19 @@ def basic(password: str = PASSWORD) -> dict:
 
 def test_qgis_opens_the_ogc_patches_with_a_basic_login(qgis, served):
     demo, base, recorder = served
+    before = len(recorder.requests)                   # the service is shared by both QGIS versions
     answer = qgis({"basic": basic(), "layers": [oapif(base)]})
     assert answer["auth_stored"]
     layer = answer["layers"][0]
     assert layer["valid"], answer["messages"]
     assert layer["count"] == layer["fetched"] == demo.patches
     assert layer["types"]["area_mu"] == QVARIANT_DOUBLE
-    assert all(r["status"] == 200 for r in recorder.items("patches"))
+    asked = recorder.items("patches", since=before)
+    refused = [r for r in asked if r["method"] == "GET" and r["status"] != 200]
+    assert not refused, f"QGIS {answer['version']}'s items pages the service refused: {refused}"
+    # QGIS >= 3.32 asks OPTIONS which methods the items take (Part 4): Allow must say, and offer no editing
+    probes = [r for r in asked if r["method"] == "OPTIONS"]
+    assert all(r["allow"] and "POST" not in r["allow"] for r in probes), f"OPTIONS answered without Allow: {probes}"
 
 
 def test_qgis_types_cultivated_mu_as_real(qgis, served):
@@ -321,13 +379,15 @@ def test_a_qgis_filter_on_status_is_sent_to_the_server(qgis, served):
     answer = qgis({"basic": basic(), "layers": [{**oapif(base), "subset": "\"status\" = 'closed'"}]})
     layer = answer["layers"][0]
     assert layer["subset_set"] and layer["subset_statuses"] == ["closed"] * demo.closed
-    sent = [parse_qs(r["query"]) for r in recorder.requests[before:]
-            if r["path"] == "/ogc/collections/patches/items"]
-    filtered = [q for q in sent if q.get("status") == ["closed"] or "status" in "".join(q.get("filter", []))]
+    pages = recorder.items("patches", since=before)
+    sent = [parse_qs(r["query"]) for r in pages]
+    filtered = [r for r, q in zip(pages, sent)
+                if q.get("status") == ["closed"] or "status" in "".join(q.get("filter", []))]
     if not filtered and answer["version"] < QGIS_WITH_SERVER_FILTERS:
         pytest.xfail(f"QGIS {answer['version']} evaluates a subset string itself (only datetime goes to the "
                      f"server); it sent {sent}")
     assert filtered, f"no items request carried the status filter: {sent}"
+    assert all(r["status"] == 200 for r in filtered), f"the service refused the filter QGIS sent: {filtered}"
 
 
 def test_a_wrong_password_gives_an_invalid_layer_not_a_crash(qgis, served):

@@ -125,7 +125,7 @@ def install(app: FastAPI, render_page=None) -> None:
             return render_page(request, e.NotFoundError(msg("page.not_found")))
         codes = {404: "not_found", 405: "method_not_allowed"}
         return JSONResponse({"code": codes.get(error.status_code, "http_error"), "message": str(error.detail),
-                             "field": None}, status_code=error.status_code)
+                             "field": None}, status_code=error.status_code, headers=error.headers)   # a 405's Allow
 
     @app.exception_handler(RefusedValueError)
     async def _unstorable(request: Request, error: RefusedValueError):

@@ -93,10 +93,9 @@ def lineage_events(conn: Connection, lineage_ids: list[int] | None = None) -> pd
     rows = conn.execute(sa.text(
         "SELECT e.id, e.patch_id AS patch, e.case_id, e.kind, e.occurred_on, e.recorded_at, e.actor, e.payload, "
         f"e.voided_by, v.recorded_at AS voided_at FROM events e LEFT JOIN events v ON v.id = e.voided_by {where} "
-        "ORDER BY e.occurred_on, e.recorded_at, e.id")).mappings().all()
-    frame = pd.DataFrame([dict(r) for r in rows], columns=["id", "patch", "case_id", "kind", "occurred_on",
-                                                           "recorded_at", "actor", "payload", "voided_by",
-                                                           "voided_at"])
+        "ORDER BY e.occurred_on, e.recorded_at, e.id")).all()
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=["id", "patch", "case_id", "kind", "occurred_on",
+                                                                        "recorded_at", "actor", "payload", "voided_by", "voided_at"])
     frame["occurred_on"] = [as_date(d) for d in frame["occurred_on"]]
     frame["recorded_at"] = [as_datetime(t) for t in frame["recorded_at"]]
     frame["voided_at"] = [as_datetime(t) for t in frame["voided_at"]]

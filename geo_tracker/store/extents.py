@@ -56,18 +56,18 @@ def unit_extent(conn: Connection, store: Store, level: str, valid_on) -> dict | 
 def count_matching(conn: Connection, store: Store, where: str, params: dict, exact_up_to: int) -> tuple[int, bool]:
     """(how many current patches match, whether that is an estimate).
 
-    SpatiaLite counts. PostGIS counts no further than ``exact_up_to`` + 1 rows (a bounded scan);
-    past that the planner's row estimate answers (never below the bound), so a page of a
-    province does not wait for a full count.
+    SpatiaLite counts. PostGIS asks the planner first: above ``exact_up_to`` its row estimate
+    answers, so a page of a province does not wait for a count; below it a count bounded at
+    ``exact_up_to`` + 1 rows answers exactly (and if the planner was wrong and the bound is
+    reached, the bound is the estimate).
     """
     if not store.estimates_rows:
         return int(conn.execute(sa.text(f"SELECT count(*) {_FROM} WHERE {where}"), params).scalar_one()), False
+    plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) SELECT 1 {_FROM} WHERE {where}"), params).scalar_one()
+    planned = int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+    if planned > exact_up_to:
+        return planned, True
     counted = int(conn.execute(sa.text(
         f"SELECT count(*) FROM (SELECT 1 AS one {_FROM} WHERE {where} LIMIT {int(exact_up_to) + 1}) AS capped"),
         params).scalar_one())
-    if counted <= exact_up_to:
-        return counted, False
-    plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) SELECT 1 {_FROM} WHERE {where}"), params).scalar_one()
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return max(int(plan[0]["Plan"]["Plan Rows"]), counted), True
+    return counted, counted > exact_up_to
