@@ -2,7 +2,13 @@
 
 The file is ``$GEO_TRACKER_CONFIG`` or ``--config FILE``; its ``[service]`` table
 takes the names below in lower case, e.g. ``max_upload_mb = 500``. Each setting
-also has an environment variable ``GEO_TRACKER_<NAME>``.
+also has an environment variable ``GEO_TRACKER_<NAME>``. Its ``[backup]`` table schedules
+the service's own backups (``GEO_TRACKER_BACKUP_<NAME>``)::
+
+    [backup]
+    folder = "/srv/geo_tracker/backups"
+    keep = 14
+    at = "02:30"
 """
 
 from __future__ import annotations
@@ -19,6 +25,21 @@ CONFIG_ENV = "GEO_TRACKER_CONFIG"
 #: The database when ``--db`` is not given, and the file when neither is.
 DB_ENV_VAR = "GEO_TRACKER_DB"
 DEFAULT_DB_FILE = "geo_tracker.sqlite"
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    folder: str | None = None
+    """Where the service writes a dated backup every day (none: no scheduled backups)."""
+    keep: int = 7
+    """How many dated backups stay in the folder."""
+    at: str = "02:30"
+    """The time of day (local, HH:MM) of the daily backup."""
+
+    @property
+    def hour_minute(self) -> tuple[int, int]:
+        hour, _, minute = self.at.partition(":")
+        return int(hour), int(minute)
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,9 @@ class ServiceSettings:
     report_heading_font: str = "黑体"
     """The report headings' face (fallback Noto Sans CJK SC)."""
 
+    backup: BackupSettings = BackupSettings()
+    """The ``[backup]`` table."""
+
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
@@ -65,6 +89,16 @@ def _coerce(name: str, kind, value):
             if number <= 0:
                 raise ValueError(value)
             return number
+        if kind in (int, "int"):
+            number = int(value)
+            if number < 1 or isinstance(value, float):
+                raise ValueError(value)
+            return number
+        if kind == "time":
+            hour, sep, minute = str(value).partition(":")
+            if not sep or not (0 <= int(hour) < 24 and 0 <= int(minute) < 60):
+                raise ValueError(value)
+            return f"{int(hour):02d}:{int(minute):02d}"
         return None if value in (None, "") else str(value)
     except (TypeError, ValueError):
         raise ConfigurationError(msg("config.setting_invalid", name=name, value=value,
@@ -75,7 +109,6 @@ def load_settings(path: str | Path | None = None, environ: dict | None = None) -
     """Settings from defaults, the TOML file and the environment."""
     environ = os.environ if environ is None else environ
     path = path or environ.get(CONFIG_ENV)
-    values: dict = {}
     if path:
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -83,18 +116,27 @@ def load_settings(path: str | Path | None = None, environ: dict | None = None) -
             raise ConfigurationError(msg("config.file_missing", path=path)) from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigurationError(msg("config.file_not_toml", path=path, reason=str(e))) from None
-        section = data.get("service", {})
-        known = {f.name for f in fields(ServiceSettings)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigurationError(msg("config.settings_unknown", path=path, unknown=", ".join(unknown),
-                                         known=", ".join(sorted(known))), field=unknown[0])
-        values.update(section)
-    for f in fields(ServiceSettings):
-        env = f"GEO_TRACKER_{f.name.upper()}"
-        if env in environ:
-            values[f.name] = environ[env]
-    settings = ServiceSettings()
-    coerced = {name: _coerce(name, next(f.type for f in fields(ServiceSettings) if f.name == name), value)
-               for name, value in values.items()}
-    return replace(settings, **coerced)
+    else:
+        data = {}
+    values = _section(data, "service", ServiceSettings, path, environ, "GEO_TRACKER_")
+    backup = _section(data, "backup", BackupSettings, path, environ, "GEO_TRACKER_BACKUP_")
+    return replace(ServiceSettings(), **values, backup=replace(BackupSettings(), **backup))
+
+
+#: Settings whose values are not what their annotation says to the coercion.
+_KINDS = {"at": "time"}
+
+
+def _section(data: dict, name: str, cls, path, environ: dict, prefix: str) -> dict:
+    """One table of the file, then its environment variables, coerced to the settings' types."""
+    known = {f.name: f for f in fields(cls) if f.name != "backup"}
+    section = data.get(name, {})
+    unknown = sorted(set(section) - set(known))
+    if unknown:
+        raise ConfigurationError(msg("config.settings_unknown", path=path, unknown=", ".join(unknown),
+                                     known=", ".join(sorted(known))), field=unknown[0])
+    values = dict(section)
+    for field_name in known:
+        if f"{prefix}{field_name.upper()}" in environ:
+            values[field_name] = environ[f"{prefix}{field_name.upper()}"]
+    return {k: _coerce(k, _KINDS.get(k, known[k].type), v) for k, v in values.items()}

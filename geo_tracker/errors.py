@@ -125,6 +125,15 @@ class InputFileError(GeoTrackerError):
     http_status = 422
 
 
+class BackupDamagedError(InputFileError):
+    """A backup archive that is truncated, altered or incomplete: which member, what differs."""
+
+
+class LedgerConflictError(ConflictError):
+    """A restore or a move whose target already holds data (another ledger, or this one again
+    where that would change nothing)."""
+
+
 class UnsafeArchiveError(InputFileError):
     """A zip member would escape the extraction folder, is a link, or is a zip bomb."""
 

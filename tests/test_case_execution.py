@@ -179,8 +179,8 @@ def test_migrating_from_0007_keeps_the_cases_and_adds_executed_on(empty_db_url):
                                  "VALUES (:a, '2023-07-10', '2023-08-01', 800, NULL), "
                                  "(:b, '2023-07-10', '2023-08-01', 200, '2023-12-20')"), {"a": A, "b": B})
     upgraded = CliRunner().invoke(cli, ["--db", empty_db_url, "init"], catch_exceptions=False)
-    assert upgraded.exit_code == 0 and "schema 0007 -> 0008" in upgraded.output
-    assert migrate.head_revision() == "0008"
+    assert upgraded.exit_code == 0 and f"schema 0007 -> {migrate.head_revision()}" in upgraded.output
+    assert "0008" in migrate.known_revisions() and migrate.head_revision() >= "0008"
     with open_store(empty_db_url) as store:
         columns = {c["name"] for c in sa.inspect(store.engine).get_columns("cases")}
         assert "executed_on" in columns

@@ -21,8 +21,10 @@ from geo_tracker.services.patches import list_patches
 from geo_tracker.store import open_store
 
 PASSWORD = "correct horse battery"
-ROLES = {"kan": "viewer", "zhifa": "enforcer", "lianluo": "liaison"}
-NAMES = {"viewer": "查看员小李", "enforcer": "执法队员小张", "liaison": "联络员小王"}
+ROLES = {"kan": "viewer", "zhifa": "enforcer", "lianluo": "liaison", "shenhe": "reviewer"}
+NAMES = {"viewer": "查看员小李", "enforcer": "执法队员小张", "liaison": "联络员小王", "reviewer": "审核员小赵"}
+#: The demo's submission awaiting the county, and its returned patch (the review pages, the banner).
+PENDING, RETURNED = "2023年卫片执法第2批/500109202302002", "2023年卫片执法第2批/500109202302004"
 #: Words a Chinese page may show in Latin letters: formats, units, product and language names.
 ALLOWED = {"geojson", "geopackage", "shapefile", "xlsx", "docx", "html", "english", "qgis", "leaflet", "gdal",
            "json", "kml", "ogc", "api", "csv", "gpkg", "utf-8", "cgcs2000", "epsg", "openstreetmap", "word", "excel",
@@ -90,7 +92,9 @@ def client_for(store, username: str):
 def pages_of(ref: str, batch: str, case_no: str | None) -> list[str]:
     reachable = ["/dashboard", "/dashboard?year=2023", "/map", "/patches", "/patches?status=illegal",
                  f"/patches/{quote(ref)}", "/cases", "/reports", "/account", "/import",
-                 f"/batches/{quote(batch, safe='')}", "/patches/没有这个图斑", "/no-such-page"]
+                 f"/batches/{quote(batch, safe='')}", "/patches/没有这个图斑", "/no-such-page",
+                 "/review", f"/review/{quote(PENDING)}", f"/review/{quote(ref)}", "/returned",
+                 f"/patches/{quote(PENDING)}", f"/patches/{quote(RETURNED)}"]
     return reachable + ([f"/cases/{quote(case_no)}"] if case_no else [])
 
 
@@ -110,6 +114,9 @@ def test_every_page_a_role_reaches_reads_chinese(township, username):
     empty = client.post("/import", data={"csrf_token": csrf, "source": "natural-resources", "batch": "X",
                                          "issued_on": "2023-01-01"})
     found.update({f"POST /import ({empty.status_code})": w for w in [english_words(empty.text)] if w})
+    unreasoned = client.post(f"/review/{quote(PENDING)}", data={"csrf_token": csrf, "decision": "return",
+                                                                "on": date.today().isoformat()})
+    found.update({f"POST return ({unreasoned.status_code})": w for w in [english_words(unreasoned.text)] if w})
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
 
 

@@ -25,7 +25,7 @@ from geo_tracker.store import open_store
 CLI_ALLOWED = ALLOWED | {"spatialite", "postgis", "postgresql", "sqlite", "sqlalchemy", "geoalchemy2", "shapely",
                          "pyproj", "geopandas", "pyogrio", "fiona", "alembic", "pandas", "numpy", "proj",
                          "geos", "python", "debian", "features", "geo_tracker", "pysqlite", "dbapi", "module", "december",
-                         "admin", "enforcer", "liaison", "viewer", "root", "tracker"}  # user names, geo_tracker
+                         "admin", "enforcer", "liaison", "viewer", "reviewer", "root", "tracker"}  # user names, geo_tracker
 TYPED = re.compile(r"`[^`]*`|--[a-z][a-z-]*|\b\w+://\S+|(?<![\w/])/[\w{}/.-]+|Ctrl-C|"
                    r"\S+\.(?:shp|zip|sqlite|dbf|cpg|prj|xlsx|docx)\b")
 

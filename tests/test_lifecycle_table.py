@@ -47,18 +47,30 @@ def _payload(rng: random.Random, step, left_mu: float, left_cult: float, n: int)
     if step.event == "rectified":
         share = 1.0 if step.outcome == "full" else rng.uniform(0.1, 0.6)
         return {"area_mu": left_mu * share, "cultivated_mu": left_cult * rng.choice([0.0, share])}
+    if step.event == "submitted":
+        return {"level": "county", "levels": ["county"]}
+    if step.event == "review_returned":
+        return {"level": "county", "from_status": step.outcome, "reason": "照片不清晰"}
+    if step.event == "review_approved":
+        return {"level": "county", "outcome": step.outcome}
     return {}
+
+
+def _possible(steps, status: str, submitted_from: str | None) -> list:
+    """The table's rows from ``status``; a return goes back only to where the submission came from."""
+    return [s for s in steps if status in s.sources and (s.event != "review_returned" or s.outcome == submitted_from)]
 
 
 def random_life(rng: random.Random, area: float, cultivated: float) -> tuple[list[tuple], list[str]]:
     """A random walk over the table from issued: events ``(kind, day, payload)`` and the status after each."""
-    status, done, cult, day = "issued", 0.0, 0.0, ISSUED
+    status, done, cult, day, submitted_from = "issued", 0.0, 0.0, ISSUED, None
     history, statuses = [], []
-    for n in range(rng.randint(0, 8)):
-        steps = [s for s in STEPS if status in s.sources]
+    for n in range(rng.randint(0, 10)):
+        steps = _possible(STEPS, status, submitted_from)
         if not steps:
             break
         step = rng.choice(steps)
+        submitted_from = status if step.event == "submitted" else submitted_from
         day += timedelta(days=rng.choice([0, 0, 3, 20, 45]))
         payload = _payload(rng, step, area - done, cultivated - cult, n)
         done += payload.get("area_mu", 0.0)
@@ -95,15 +107,16 @@ def random_event(rng: random.Random, area: float) -> tuple:
 
 def table_allows(history: list[tuple], area: float, cultivated: float) -> bool:
     """The table read directly: every event is a row allowed from the status then, no over-rectification."""
-    status, done, cult = "issued", 0.0, 0.0
+    status, done, cult, submitted_from = "issued", 0.0, 0.0, None
     for kind, _day, payload in sorted(history, key=lambda e: e[1]):
         done += payload.get("area_mu", 0.0) if kind == "rectified" else 0.0
         cult += payload.get("cultivated_mu", 0.0) if kind == "rectified" else 0.0
-        outcome = {"verified": payload.get("result"),
-                   "rectified": "full" if done >= area - AREA_EPSILON_MU else "part"}.get(kind)
-        rows = [s for s in STEPS if (s.event, s.outcome) == (kind, outcome) and status in s.sources]
+        outcome = {"verified": payload.get("result"), "rectified": "full" if done >= area - AREA_EPSILON_MU else "part",
+                   "review_returned": payload.get("from_status"), "review_approved": payload.get("outcome")}.get(kind)
+        rows = [s for s in _possible(STEPS, status, submitted_from) if (s.event, s.outcome) == (kind, outcome)]
         if not rows or done > area + AREA_EPSILON_MU or cult > cultivated + AREA_EPSILON_MU:
             return False
+        submitted_from = status if kind == "submitted" else submitted_from
         status = rows[0].to or status
     return True
 
@@ -122,14 +135,18 @@ def as_frame(history: list[tuple], patch: int = 1, noise: list[tuple] = ()) -> p
 # --- the table itself -------------------------------------------------------------------
 
 def test_the_table_reads_as_the_documented_lifecycle():
-    """What the module docstring draws; steps only move forward, which the SQL closed form needs."""
+    """What the module docstring draws; steps only move forward, which the SQL closed form needs, but for
+    a review's return, which goes back to where the submission came from (the SQL counts submissions
+    against returns for it)."""
     assert ALLOWED == {"verify": {"issued"}, "link_case": {"illegal", "case_filed", "rectifying", "rectified"},
                        "rectify": {"illegal", "case_filed", "rectifying"},
-                       "close": {"legal", "no_change", "rectified"}}
+                       "close": {"legal", "no_change", "rectified"}, "submit": {"legal", "no_change", "rectified"},
+                       "review": {"submitted"}}
     assert OPEN_STATUSES == ("issued", "illegal", "case_filed", "rectifying")
     for step in STEPS:
         for source in step.sources:
-            assert step.to in (None, source) or STATUSES.index(step.to) > STATUSES.index(source), step
+            backward = step.event == "review_returned" and step.to == step.outcome
+            assert backward or step.to in (None, source) or STATUSES.index(step.to) > STATUSES.index(source), step
 
 
 # --- Python: validate_history and the fold ----------------------------------------------

@@ -324,19 +324,26 @@ def test_upload_size_limit(county, tmp_path):
 
 
 # --- authorisation matrix: endpoint × role × own/other township ----------------------------
-ROLES = ("viewer", "enforcer", "liaison", "admin")
+ROLES = ("viewer", "enforcer", "liaison", "admin", "reviewer")
 EVERYONE = {r: (200, 404) for r in ROLES}
 
 
 def trackers(own_status: int) -> dict:
     """Enforcers and admins get through (then ``own_status``); the others are refused before any lookup."""
-    return {"viewer": (403, 403), "enforcer": (own_status, 404), "liaison": (403, 403), "admin": (own_status, 404)}
+    return {"viewer": (403, 403), "enforcer": (own_status, 404), "liaison": (403, 403), "admin": (own_status, 404),
+            "reviewer": (403, 403)}
+
+
+def reviewers(own_status: int) -> dict:
+    """Only reviewers get through (then ``own_status``); the township's own roles never review."""
+    return {**{r: (403, 403) for r in ROLES}, "reviewer": (own_status, 404)}
 
 
 def importers(status: int, other: int | None = None) -> dict:
     """Liaisons and admins get through (then ``status``; ``other`` for the other township's data)."""
     other = status if other is None else other
-    return {"viewer": (403, 403), "enforcer": (403, 403), "liaison": (status, other), "admin": (status, other)}
+    return {"viewer": (403, 403), "enforcer": (403, 403), "liaison": (status, other), "admin": (status, other),
+            "reviewer": (403, 403)}
 
 
 def all_roles(status: int) -> dict:
@@ -353,7 +360,15 @@ MATRIX = [
     ("rectify", "POST", "/api/v1/patches/{patch}/rectify",
      {"data": {"on": "2023-08-01", "measure": "demolition", "area_mu": "0.001"}}, trackers(200)),
     ("close", "POST", "/api/v1/patches/{patch}/close", {"json": DAY}, trackers(409)),
-    ("void", "POST", "/api/v1/events/{event}/void", {"json": {"reason": " "}}, trackers(422)),
+    ("submit", "POST", "/api/v1/patches/{patch}/submit", {"data": DAY}, trackers(409)),   # no review policy here
+    ("review", "POST", "/api/v1/patches/{patch}/review", {"json": {"decision": "approve", **DAY}},
+     reviewers(409)),                                       # allowed, but nothing was submitted
+    ("review queue", "GET", "/api/v1/review/queue", {}, all_roles(200)),
+    ("returned", "GET", "/api/v1/review/returned", {}, all_roles(200)),
+    ("set review policy", "PUT", "/api/v1/review/policies/forestry", {"json": {"levels": "county"}},
+     {**all_roles(403)}),                                   # admins of every unit only
+    ("void", "POST", "/api/v1/events/{event}/void", {"json": {"reason": " "}},
+     {**trackers(422), "reviewer": (422, 404)}),            # reviewers void the county's answers (not this one)
     ("show case", "GET", "/api/v1/cases/{case}", {}, EVERYONE),
     ("open case", "POST", "/api/v1/cases",
      {"json": {"case_no": "案{n}", "opened_on": "2023-07-10", "patches": ["{patch}"]}},
@@ -508,7 +523,7 @@ def test_the_demo_database_is_served_with_its_printed_accounts(db_url, tmp_path)
     from geo_tracker.services.demo import run_demo
 
     result = run_demo(db_url)
-    assert {a["username"] for a in result.accounts} == {"admin", "liaison", "enforcer", "viewer"}
+    assert {a["username"] for a in result.accounts} == {"admin", "liaison", "enforcer", "viewer", "reviewer"}
     with running_server(db_url, tmp_path / "demo.log") as base:
         browser = client(base)
         login = browser.post("/api/v1/login", data={"username": "enforcer", "password": result.password})

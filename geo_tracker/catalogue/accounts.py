@@ -12,11 +12,13 @@ MESSAGES: dict[str, Entry] = {
     "accounts.role.enforcer": Entry(zh="执法队员", en="enforcer"),
     "accounts.role.liaison": Entry(zh="联络员", en="liaison"),
     "accounts.role.admin": Entry(zh="管理员", en="admin"),
+    "accounts.role.reviewer": Entry(zh="审核员", en="reviewer"),
     "accounts.roles_or": Entry(zh="{first}或{rest}", en="{first}, {rest}"),
     "accounts.action.read": Entry(zh="查看", en="read"),
     "accounts.action.track": Entry(zh="核查、整改登记、销号和办理案件", en="track"),
     "accounts.action.import": Entry(zh="导入批次和行政区划", en="import"),
     "accounts.action.admin": Entry(zh="管理用户和设置", en="admin"),
+    "accounts.action.review": Entry(zh="审核申请销号的图斑", en="review"),
     "accounts.partial_admin": Entry(
         zh="用户{username}只管理部分单位：用户须由管辖全部单位（*）的管理员管理",
         en="user {username} administers some units only: users are managed by an admin of all units (*)"),

@@ -20,6 +20,7 @@ MESSAGES: dict[str, Entry] = {
     "cases.kind.act": Entry(zh="违法行为", en="--act"),
     "cases.kind.category": Entry(zh="案件类别", en="--category"),
     "cases.kind.outcome": Entry(zh="处理结果", en="--outcome"),
+    "cases.kind.review_reason": Entry(zh="退回原因", en="--reason-code"),
     "cases.values": Entry(zh="{first}、{rest}", en="{first}, {rest}"),
     "cases.not_found": Entry(zh="没有案件“{case_no}”", en="no case {case_no!r}", hints=_CASES_LIST),
     "cases.unknown": Entry(zh="没有案件“{case_no}”", en="no case {case_no!r}"),

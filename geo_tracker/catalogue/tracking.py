@@ -47,6 +47,9 @@ MESSAGES: dict[str, Entry] = {
     "lifecycle.next.rectified": Entry(zh="销号", en="close it", hints={
         "cli": ("geo-tracker patches close", "patches close"),
         "web": ("在图斑页面办理", "on the patch's page")}),
+    "lifecycle.next.submitted": Entry(zh="等待上级审核", en="wait for the review", hints={
+        "cli": ("审核员用 geo-tracker patches review --approve 或 --return", "a reviewer runs patches review"),
+        "web": ("由审核员在“审核”页面办理", "a reviewer answers it on the review page")}),
     "lifecycle.next.closed": Entry(
         zh="无需再办：图斑已销号（如需重新办理，请作废销号记录）",
         en="nothing: it is closed (void the closing event to reopen it)"),
@@ -56,6 +59,10 @@ MESSAGES: dict[str, Entry] = {
     "lifecycle.action.link_case": Entry(zh="关联案件", en="link case"),
     "lifecycle.action.rectify": Entry(zh="登记整改", en="rectify"),
     "lifecycle.action.close": Entry(zh="销号", en="close"),
+    "lifecycle.action.submit": Entry(zh="申请销号", en="submit for review"),
+    "lifecycle.action.review": Entry(zh="审核", en="review"),
+    "tracking.void_role": Entry(zh="不能作废记录{event}：作废须有“{action}”的权限",
+                                en="cannot void event {event}: that needs the right to {action}"),
     # --- recording an action (services/tracking.py) ---------------------------------------
     "tracking.before_issue": Entry(zh="{on}早于图斑{label}的下发日期（{issued}）",
                                    en="{on} is before patch {label} was issued ({issued})"),

@@ -1,4 +1,4 @@
-"""``batches import | list | show``."""
+"""``batches import | list | show | dossier``."""
 
 from __future__ import annotations
 
@@ -204,3 +204,25 @@ def show(app: AppContext, name, source, as_json):
 
 def _num(value) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+@batches.command("dossier")
+@click.argument("name")
+@click.option("--source", type=click.Choice(SOURCES), help="Needed when two sources use the same name.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The zip to write: one Word dossier per patch, named by its code.")
+@click.pass_obj
+def dossier(app: AppContext, name, source, output):
+    """Write the dossier (举证材料) of every current patch of a batch into one zip (CODE.docx each).
+
+    Example:
+
+        geo-tracker batches dossier 2023年第2批 -o 2023年第2批举证材料.zip
+    """
+    # matplotlib and python-docx load only for this command, not for every `batches` one
+    from ..services.dossier import write_batch_dossiers
+
+    with app.open_store() as store:
+        done = write_batch_dossiers(store, name, output, source=source)
+    click.echo(say("dossier.batch_written", path=output, batch=done["batch"], patches=done["patches"],
+                   photos=done["photos"]))

@@ -1,4 +1,4 @@
-"""``patches list | show | rematch``."""
+"""``patches list | show | rematch | dossier``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,17 @@ from ..services.patches import (
     EXTRA_PROPERTIES, PATCH_PROPERTIES, list_patches, patches_geojson, rematch_patches, show_patch, with_attributes,
 )
 from .app import AppContext, cli, console, echo_json, joined, say, source_word, status_word, table
+
+
+def _review_line(review: dict) -> str:
+    """Where the patch stands in the county's review: pending at a level, returned with reasons, approved."""
+    if review["pending_level"]:
+        return say("patch.review_pending", level=review["pending_level_label"], round=review["round"],
+                   since=review["submitted_on"])
+    if review["returned"]:
+        reasons = "；".join([*review["reason_codes"], *([review["reason"]] if review["reason"] else [])])
+        return say("patch.review_returned", round=review["round"], on=review["last_review_on"], reasons=reasons)
+    return say("patch.review_approved", round=review["round"], on=review["last_review_on"])
 
 
 @cli.group()
@@ -28,8 +39,9 @@ def patches():
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
 @click.option("--no-attributes", is_flag=True, help="Leave the bureau's own attributes (attrs) out of json/geojson/csv.")
+@click.option("--returned", is_flag=True, help="Only patches whose last review returned them (退回), not yet resubmitted.")
 @click.pass_obj
-def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt, output, no_attributes):
+def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt, output, no_attributes, returned):
     """List current patches with their village.
 
     Example:
@@ -39,6 +51,11 @@ def list_(app: AppContext, batch, village, status, source, as_of, known_at, fmt,
     with app.open_store() as store:
         frame = list_patches(store, batch=batch, village=village, status=status, source=source,
                              as_of=as_of.date() if as_of else None, known_at=_utc(known_at))
+        if returned:
+            from ..services.review import review_frame
+
+            states = review_frame(store, [int(x) for x in frame["lineage_id"]], as_of.date() if as_of else None)
+            frame = frame[[states.get(int(x)) is not None and states[int(x)].returned for x in frame["lineage_id"]]]
         if fmt != "table" and not no_attributes:
             frame = with_attributes(store, frame)
     if fmt == "table":
@@ -114,6 +131,8 @@ def show(app: AppContext, ref, as_of, known_at, as_json):
                   deadline=data["deadline"] or "-", overdue=say("patch.overdue") if data["overdue"] else "",
                   cases=joined(data["case_numbers"]) or "-",
                   relapse=say("patch.relapse", codes=joined(data["relapse_of"])) if data["relapse_of"] else ""))
+    if data.get("review"):
+        out.print(_review_line(data["review"]))
     out.print(say("patch.area", area=data["area_mu"], issued=_num(data["issued_area_mu"]),
                   cultivated=_num(data["cultivated_mu"])))
     if data["outside"]:
@@ -148,3 +167,24 @@ def rematch(app: AppContext, batch):
     with app.open_store() as store:
         counts = rematch_patches(store, batch)
     click.echo(say("patch.rematched", **counts))
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The Word file to write (.docx).")
+@click.pass_obj
+def dossier(app: AppContext, ref, output):
+    """Write a patch's dossier (举证材料) for the county's review before 销号: its facts, a map,
+    the bureau's attributes, verification, rectification, cases, photos and review history.
+
+    Example:
+
+        geo-tracker patches dossier 2023年第2批/500109202302001 -o 500109202302001举证材料.docx
+    """
+    # matplotlib and python-docx load only for this command, not for every `patches` one
+    from ..services.dossier import write_dossier
+
+    with app.open_store() as store:
+        done = write_dossier(store, ref, output)
+    click.echo(say("dossier.written", path=output, sections=len(done["sections"]), photos=done["photos"]))

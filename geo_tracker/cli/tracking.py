@@ -1,4 +1,4 @@
-"""``patches verify | rectify | close | void | history | deadline | overdue | relapses | export``:
+"""``patches verify | rectify | close | submit | review | void | history | deadline | overdue | relapses | export``:
 a patch's life after its import (核查, 整改, 销号) and what it yields."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import click
 
 from ..catalogue import msg
 from ..core.lifecycle import MEASURE_LABELS, MEASURES, STATUS_LABELS
+from ..core.review import LEVELS
 from ..services import tracking
 from .app import USER, AppContext, DATE, console, echo_json, event_word, joined, language, say, status_word, table
 from .words import WORDS
@@ -82,17 +83,68 @@ def rectify(app: AppContext, ref, on, measure, area_mu, full, geometry, cultivat
 @click.argument("ref")
 @click.option("--on", "on", type=DATE, required=True)
 @click.option("--note")
+@click.option("--approval-ref", help="The county's approval of the 销号 (批准文号).")
 @USER
 @click.pass_obj
-def close(app: AppContext, ref, on, note, user):
-    """Close a patch (销号): legal, no change, or fully rectified.
+def close(app: AppContext, ref, on, note, approval_ref, user):
+    """Close a patch (销号): legal, no change, or fully rectified (where no review policy applies).
 
     Example:
 
-        geo-tracker patches close 500109202302001 --on 2023-12-20
+        geo-tracker patches close 500109202302001 --on 2023-12-20 --approval-ref 渝北自然资销〔2023〕12号
     """
     with app.open_store() as store:
-        _print_change(tracking.close_patch(store, ref, on.date(), note=note, user=user))
+        _print_change(tracking.close_patch(store, ref, on.date(), note=note, approval_ref=approval_ref, user=user))
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--on", "on", type=DATE, required=True, help="Date of the application (申请销号).")
+@click.option("--note")
+@click.option("--evidence", type=click.Path(exists=True, dir_okay=False), multiple=True, help="Photos, documents.")
+@USER
+@click.pass_obj
+def submit(app: AppContext, ref, on, note, evidence, user):
+    """Submit a patch for the county's review before 销号 (legal, no change or rectified).
+
+    Example:
+
+        geo-tracker patches submit 500109202302001 --on 2023-12-10 --evidence 拆除后.jpg
+    """
+    from ..services import accounts, review
+
+    with app.open_store() as store:
+        accounts.check_account_may(store, user, "track")
+        _print_change(review.submit_patch(store, ref, on.date(), note=note, evidence=list(evidence), user=user))
+
+
+@patches.command()
+@click.argument("ref")
+@click.option("--approve", "decision", flag_value="approve", help="Approve (the last level's approval closes it).")
+@click.option("--return", "decision", flag_value="return", help="Return it to the township, with a reason.")
+@click.option("--reason", help="Why it is returned, or a remark.")
+@click.option("--reason-code", "reason_codes", multiple=True, help="From the list `geo-tracker vocab list` shows "
+                                                                     "(照片不清晰, 未完全拆除, 缺少审批文件 …).")
+@click.option("--on", "on", type=DATE, required=True)
+@USER
+@click.pass_obj
+def review(app: AppContext, ref, decision, reason, reason_codes, on, user):
+    """Answer a submitted patch at its pending level: --approve or --return --reason TEXT.
+
+    Example:
+
+        geo-tracker patches review 500109202302001 --return --reason-code 未完全拆除 --reason 东侧棚房未拆 --on 2023-12-15
+    """
+    from ..services import accounts
+    from ..services import review as reviews
+
+    if decision is None:
+        raise click.UsageError(say("review.decision_needed"))
+    with app.open_store() as store:
+        accounts.check_account_may(store, user, "review")
+        _print_change(reviews.review_patch(store, ref, decision, on.date(), reason=reason,
+                                           reason_codes=list(reason_codes), user=user,
+                                           levels=accounts.account_review_levels(store, user)))
 
 
 @patches.command()
@@ -140,12 +192,22 @@ def _details(details: dict) -> str:
     return "；".join(filter(None, (_detail(k, v) for k, v in details.items() if k != "measure_label")))
 
 
+#: How a review_approved event's outcome reads.
+REVIEW_OUTCOMES = ("final", "level")
+
+
 def _detail(key: str, value) -> str:
     label = say(f"detail.{key}") if f"detail.{key}" in WORDS else key
     if isinstance(value, bool):
         return label if value else ""
-    if key in ("result", "target_kind"):
+    if key in ("result", "target_kind", "from_status"):
         value = STATUS_LABELS.get(value, event_word(value) if key == "target_kind" else value)
+    elif key in ("level", "next_level"):
+        value = LEVELS.get(value, value)
+    elif key == "levels":
+        value = joined(LEVELS.get(v, v) for v in value)
+    elif key == "outcome" and value in REVIEW_OUTCOMES:
+        value = say(f"review.outcome.{value}")
     elif key == "measure":
         value = MEASURE_LABELS.get(value, value)
     elif isinstance(value, float):

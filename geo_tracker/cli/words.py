@@ -9,6 +9,42 @@ in both (stable keys for scripts).
 from __future__ import annotations
 
 WORDS: dict[str, tuple[str, str]] = {
+    # --- the county's review before 销号 --------------------------------------------------------
+    "col.patch": ("图斑", "patch"), "col.review_levels": ("审核层级", "review levels"),
+    "col.review_days": ("审核期限（天）", "review days"), "col.review_level": ("待审层级", "level"),
+    "col.review_round": ("轮次", "round"), "col.review_submitted": ("提交日期", "submitted"),
+    "col.review_waiting": ("已等待（天）", "days waiting"), "col.review_due": ("审核期限", "due"),
+    "col.review_returned_on": ("退回日期", "returned"), "col.review_reason": ("退回原因", "reason"),
+    "patch.review_pending": ("  审核：待{level}审核（第{round}轮，{since}提交）",
+                             "  review: waiting for the {level} review (round {round}, submitted {since})"),
+    "patch.review_returned": ("  [red]审核：第{round}轮退回（{on}）：{reasons}[/]",
+                              "  [red]review: returned in round {round} ({on}): {reasons}[/]"),
+    "patch.review_approved": ("  审核：第{round}轮审核通过（{on}）", "  review: approved in round {round} ({on})"),
+    "review.none": ("不审核（乡镇直接销号）", "none (the township closes)"),
+    "review.overdue": ("（已超期）", " (overdue)"),
+    "review.levels_needed": ("请用 {option} 给出审核层级：{choices}", "give {option}: {choices}"),
+    "review.decision_needed": ("请给出 --approve 或 --return", "give --approve or --return"),
+    # --- backup and restore -------------------------------------------------------------------
+    "backup.one_target": ("请给出 -o 文件 或 --to-dir 文件夹 二者之一", "give one of -o FILE or --to-dir FOLDER"),
+    "backup.writing": ("正在备份", "Backing up"),
+    "backup.checking": ("正在校验", "Checking"),
+    "backup.done": ("已备份到{path}（{size}）：{patches}个图斑、{events}条记录、{files}个举证文件，用时{seconds}秒",
+                    "Backed up to {path} ({size}): {patches} patches, {events} events, {files} evidence files "
+                    "in {seconds} s"),
+    "backup.missing_file": ("[yellow]提示：[/]举证文件{path}已不在磁盘上，未能备份",
+                            "[yellow]warning:[/] evidence file {path} is no longer on disk and was not backed up"),
+    "backup.verified": ("备份{path}完好：{files}个文件校验和一致，{patches}个图斑、{events}条记录与清单相符"
+                        "（结构版本{revision}，备份于{created}）",
+                        "Backup {path} is sound: {files} files match their checksums, {patches} patches and "
+                        "{events} events match the manifest (schema {revision}, taken {created})"),
+    "backup.checksums_only": ("PostGIS备份只核对了校验和；如需核对其中数据，请用 --scratch-db 给出可建临时库的PostgreSQL",
+                              "a PostGIS backup was checked by checksum only; give --scratch-db (a PostgreSQL "
+                              "server where a temporary database may be made) to check its data too"),
+    "restore.replaced": ("原有数据已先备份到{path}", "What the database held was backed up first to {path}"),
+    "restore.done": ("已恢复到{url}：{patches}个图斑、{events}条记录、{files}个举证文件，与备份清单相符",
+                     "Restored into {url}: {patches} patches, {events} events, {files} evidence files, as the "
+                     "manifest says"),
+    "restore.upgraded": ("数据库结构已由{before}升级到{after}", "The schema was upgraded from {before} to {after}"),
     # --- batches import -----------------------------------------------------------------------
     "import.identical": ("{file}：与已导入批次{batch}（{source}）的文件相同，未作任何改动。",
                          "{file}: identical to the file already imported into batch {batch} ({source}); "
@@ -93,6 +129,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "patch.version_superseded": ("（已被新版取代）", " (superseded)"),
     "patch.rematched": ("已重新匹配{patches}个图斑：{matched}个落在村内（{straddles}个跨村），{outside}个在村界外",
                         "{patches} patches matched: {matched} in a village ({straddles} straddling), {outside} outside"),
+    # --- dossier (举证材料) -------------------------------------------------------------------
+    "dossier.written": ("已写出举证材料{path}（{sections}个部分，照片{photos}张）",
+                        "wrote the dossier {path} ({sections} sections, {photos} photos)"),
+    "dossier.batch_written": ("已写出{path}：批次{batch}的{patches}个图斑各一份举证材料（照片共{photos}张）",
+                              "wrote {path}: a dossier for each of the {patches} patches of batch {batch} "
+                              "({photos} photos)"),
     # --- tracking -----------------------------------------------------------------------------
     "change": ("{patch}：{before} → [bold]{status}[/]（{on}）；已整改{rectified:.4f}亩（事件{event}）",
                "{patch}: {before} -> [bold]{status}[/] ({status_label}) on {on}; rectified {rectified:.4f} 亩 "
@@ -116,6 +158,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "detail.category": ("类别", "category"), "detail.patrol_id": ("巡查编号", "patrol_id"),
     "detail.fine_yuan": ("罚款（元）", "fine_yuan"), "detail.violation": ("违法类型", "violation"),
     "detail.act": ("违法行为", "act"), "detail.outcome": ("处理结果", "outcome"),
+    "detail.levels": ("须审层级", "levels"), "detail.level": ("审核级别", "level"), "detail.round": ("轮次", "round"),
+    "detail.from_status": ("申请时状态", "from_status"), "detail.reason_codes": ("退回原因", "reason_codes"),
+    "detail.next_level": ("转至", "next_level"), "detail.approval_ref": ("批准文号", "approval_ref"),
+    "review.outcome.final": ("审核通过，销号", "approved, closed"),
+    "review.outcome.level": ("通过，转上级审核", "approved, to the next level"),
     "deadline_set": ("{patch}：整改期限{deadline}", "{patch}: deadline {deadline}"),
     "exported": ("已将{patches}个图斑写入{file}", "wrote {patches} patches to {file}"),
     # --- boundaries ---------------------------------------------------------------------------
@@ -175,6 +222,26 @@ WORDS: dict[str, tuple[str, str]] = {
     "db.upgraded": ("{url}（{backend}）：数据库结构 {before} → {after}", "{url} ({backend}): schema {before} -> {after}"),
     "db.empty": ("空", "empty"),
     "db.current": ("{url}（{backend}）：数据库结构 {revision} 已是最新", "{url} ({backend}): schema {revision} is up to date"),
+    # --- move ----------------------------------------------------------------------------------
+    "move.table": ("  {table}：{rows}行，用时{seconds}秒", "  {table}: {rows} rows in {seconds} s"),
+    "move.done": ("已将台账{ledger}从{source}迁移到{target}：{tables}张表共{rows}行，复制举证文件{files}个；"
+                  "登录会话{sessions}个未迁移（用户须重新登录）；用时{seconds}秒",
+                  "Moved ledger {ledger} from {source} to {target}: {rows} rows in {tables} tables, {files} "
+                  "evidence files copied; {sessions} login sessions left behind (users log in again); {seconds} s"),
+    "move.already": ("{target}已有台账{ledger}，与{source}一致，未作任何改动。",
+                     "{target} already holds ledger {ledger}, the same as in {source}; nothing changed."),
+    "move.rows_compared": ("各表行数：迁出与迁入", "Rows per table, source and target"),
+    "move.totals_compared": ("统计合计（截至{as_of}）：迁出与迁入", "Stats totals as of {as_of}, source and target"),
+    "col.what": ("核对项", "what"), "col.moved_from": ("迁出", "source"), "col.moved_to": ("迁入", "target"),
+    "col.same": ("一致", "same"),
+    "table.ledger": ("台账编号", "ledger"), "table.landuse_parcels": ("地类图斑", "landuse_parcels"),
+    "table.patch_matches": ("图斑所在村", "patch_matches"), "table.patch_villages": ("图斑跨村占比", "patch_villages"),
+    "table.patch_relapses": ("复发图斑", "patch_relapses"), "table.case_patches": ("案件图斑", "case_patches"),
+    "table.evidence": ("举证文件", "evidence"), "table.vocabulary": ("词表", "vocabulary"),
+    "table.patrol_villages": ("巡查所到村", "patrol_villages"), "table.patrol_findings": ("巡查发现问题", "patrol_findings"),
+    "table.user_units": ("账户管辖范围", "user_units"), "table.api_tokens": ("接口令牌", "api_tokens"),
+    "table.backups": ("备份记录", "backups"), "table.review_policies": ("审核规则", "review_policies"),
+    "figure.illegal_cultivated_mu": ("违法占用耕地（亩）", "illegal_cultivated_mu"),
     "info.geo_tracker": ("geo_tracker 版本", "geo_tracker"), "info.database": ("数据库", "database"),
     "info.backend": ("后端", "backend"), "info.schema_revision": ("数据库结构版本", "schema_revision"),
     "info.rows": ("{table}（行）", "{table} rows"),
@@ -210,7 +277,7 @@ WORDS: dict[str, tuple[str, str]] = {
                       "serving {url} on http://{host}:{port}/ with {workers} process(es) (Ctrl-C or SIGTERM stops)"),
     # --- roles ---------------------------------------------------------------------------------
     "role.viewer": ("查看者", "viewer"), "role.enforcer": ("执法队员", "enforcer"), "role.liaison": ("联络员", "liaison"),
-    "role.admin": ("管理员", "admin"),
+    "role.admin": ("管理员", "admin"), "role.reviewer": ("审核员", "reviewer"),
     # --- stats of patrols, complaints, cases ----------------------------------------------------
     "subject.patrols": ("巡查", "patrols"), "subject.complaints": ("投诉举报", "complaints"),
     "subject.cases": ("案件", "cases"),

@@ -2,6 +2,13 @@
 
     issued ─► legal | no_change ─────────────────────────────► closed
            └► illegal ─► case_filed ─► rectifying ─► rectified ─► closed
+                                      legal | no_change | rectified ─► submitted ─► closed
+                                                          ▲             │ (returned)
+                                                          └─────────────┘
+
+Where the county reviews before 销号 (a review policy for the source), the township submits
+(申请销号) instead of closing; a return sends the patch back to the status it was submitted
+from, an approval at the last level closes it.
 
 The statuses and the steps between them are written once, in :data:`STATUS_TABLE`
 and :data:`STEPS`; the fold, history validation (:func:`validate_history`) and the
@@ -61,8 +68,11 @@ STATUS_TABLE = (
     Status("case_filed", "已立案", True, "lifecycle.next.case_filed"),
     Status("rectifying", "整改中", True, "lifecycle.next.rectifying"),
     Status("rectified", "整改到位", False, "lifecycle.next.rectified"),
+    Status("submitted", "待审核", False, "lifecycle.next.submitted"),
     Status("closed", "已销号", False, "lifecycle.next.closed"),
 )
+#: What a township may submit for 销号 (and where a return sends it back to).
+SUBMITTABLE = ("legal", "no_change", "rectified")
 #: Where rectification may be recorded: 违法, 已立案, 整改中.
 _WORKING = ("illegal", "case_filed", "rectifying")
 #: The lifecycle table. Rows of one event and outcome are tried in order (see :func:`next_status`).
@@ -74,7 +84,11 @@ STEPS = (
     Step("link_case", "case_linked", None, ("case_filed", "rectifying", "rectified"), None),
     Step("rectify", "rectified", "part", _WORKING, "rectifying"),
     Step("rectify", "rectified", "full", _WORKING, "rectified"),
-    Step("close", "closed", None, ("legal", "no_change", "rectified"), "closed"),
+    Step("close", "closed", None, SUBMITTABLE, "closed"),
+    Step("submit", "submitted", None, SUBMITTABLE, "submitted"),
+    *(Step("review", "review_returned", back, ("submitted",), back) for back in SUBMITTABLE),
+    Step("review", "review_approved", "final", ("submitted",), "closed"),
+    Step("review", "review_approved", "level", ("submitted",), None),
 )
 
 STATUSES = tuple(s.name for s in STATUS_TABLE)
@@ -110,6 +124,8 @@ EVENT_LABELS = {
     "reissued": ("重新下发", "re-issued"), "batch_imported": ("批次导入", "batch imported"),
     "case_opened": ("立案", "case opened"), "case_decided": ("作出决定", "case decided"),
     "case_executed": ("执行完毕", "decision executed"), "case_closed": ("结案", "case closed"),
+    "submitted": ("申请销号", "submitted for review"), "review_returned": ("审核退回", "returned by review"),
+    "review_approved": ("审核通过", "approved by review"),
 }
 #: Rectified area may exceed the patch area by this much (亩) before it is refused: rounding.
 AREA_EPSILON_MU = 1e-6
@@ -134,6 +150,10 @@ def event_outcome(kind: str, payload: dict, rectified_mu: float, area_mu: float)
         return payload["result"]
     if kind == "rectified":
         return "full" if rectified_mu >= area_mu - AREA_EPSILON_MU else "part"
+    if kind == "review_returned":
+        return payload["from_status"]
+    if kind == "review_approved":
+        return payload["outcome"]
     return None
 
 
@@ -272,14 +292,16 @@ def validate_history(events: pd.DataFrame, area_mu: float, cultivated_mu: float 
     """
     shown = visible_events(events[events["kind"].isin(LIFECYCLE_EVENTS)])
     shown = shown.sort_values(["occurred_on", "recorded_at", "id"], kind="stable")
-    status, rectified, rect_cult = "issued", 0.0, 0.0
+    status, rectified, rect_cult, submitted_from = "issued", 0.0, 0.0, None
     for kind, day, payload in zip(shown["kind"], shown["occurred_on"], shown["payload"]):
         if kind == "rectified":
             rectified += float(payload.get("area_mu", 0.0))
             rect_cult += float(payload.get("cultivated_mu") or 0.0)
         outcome = event_outcome(kind, payload, rectified, area_mu)
-        if not allows(kind, outcome, status):
+        if not allows(kind, outcome, status) or (kind == "review_returned" and outcome != submitted_from):
             raise TransitionError(msg("lifecycle.refused_on", day=day, **_refusal(_ACTION_OF[kind], status, label)))
+        if kind == "submitted":
+            submitted_from = status
         if kind == "rectified":
             _check_rectified(label, day, float(payload.get("area_mu", 0.0)), rectified, rect_cult, area_mu,
                              cultivated_mu)

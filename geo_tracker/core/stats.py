@@ -7,7 +7,11 @@ from ..units import M2_PER_MU
 #: Summed in the database, per group; everything else is derived from them.
 SUMS = ["patches", "area_mu", "cultivated_mu", "issued_area_mu", "verified", "legal", "no_change", "illegal",
         "illegal_area_mu", "illegal_cultivated_mu", "case_filed", "rectified", "closed", "rectified_mu",
-        "rectified_cultivated_mu", "demolished_mu", "overdue", "cases", "cases_closed", "fines_yuan"]
+        "rectified_cultivated_mu", "demolished_mu", "overdue", "cases", "cases_closed", "fines_yuan",
+        # the county's review before 销号: patches submitted (and rounds), returned (and returns), approved,
+        # waiting now; days the reviews took and how many there were (for the mean)
+        "review_submitted", "review_rounds", "review_returned", "review_returns", "review_approved",
+        "review_pending", "review_days", "reviews"]
 #: Figures printed with two decimals whose parts must add up to their total.
 ADDITIVE = ["area_mu", "cultivated_mu", "issued_area_mu", "illegal_area_mu", "illegal_cultivated_mu",
             "rectified_mu", "rectified_cultivated_mu", "demolished_mu", "demolished_m2", "fines_yuan", "fines_wan"]
@@ -34,7 +38,8 @@ def derive(sums: dict, approved_cultivated_mu: float | None = None) -> dict:
     """All figures of a group from its sums."""
     f = {k: (sums.get(k) or 0) for k in SUMS}
     for k in ("patches", "verified", "legal", "no_change", "illegal", "case_filed", "rectified", "closed",
-              "overdue", "cases", "cases_closed"):
+              "overdue", "cases", "cases_closed", "review_submitted", "review_rounds", "review_returned",
+              "review_returns", "review_approved", "review_pending", "review_days", "reviews"):
         f[k] = int(f[k])
     f["demolished_m2"] = f["demolished_mu"] * M2_PER_MU
     f["fines_wan"] = f["fines_yuan"] / 10000
@@ -42,6 +47,8 @@ def derive(sums: dict, approved_cultivated_mu: float | None = None) -> dict:
     f["rectification_rate_count"] = _rate(f["rectified"], f["illegal"])
     f["case_filing_rate"] = _rate(f["case_filed"], f["illegal"])                   # 立案率
     f["case_closing_rate"] = _rate(f["cases_closed"], f["cases"])                  # 结案率
+    f["review_approval_rate"] = _rate(f["review_approved"], f["review_submitted"])  # 审核通过率
+    f["review_mean_days"] = _rate(f["review_days"], f["reviews"])                   # 平均审核用时（天）
     if approved_cultivated_mu:
         share = f["illegal_cultivated_mu"] / approved_cultivated_mu
         f["illegal_cultivated_share"] = share                                       # 违法占用耕地比例 (15号令)

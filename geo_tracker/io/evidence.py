@@ -54,16 +54,21 @@ def read_exif(path: Path) -> tuple[str | None, float | None, float | None]:
     return taken_at, lon, lat
 
 
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, read in 1 MB pieces (evidence is stored, backed up and moved by it)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def store_evidence(path: str | Path, folder: Path) -> EvidenceFile:
     """Copy a file into ``folder`` under its SHA-256 (once, however often it is given)."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(msg("imports.evidence_missing", path=path))
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    sha = digest.hexdigest()
+    sha = file_sha256(path)
     target = folder / sha[:2] / (sha + path.suffix.lower())
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)

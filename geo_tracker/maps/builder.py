@@ -25,7 +25,8 @@ from ..errors import InvalidValueError
 
 STATIC = Path(__file__).parent / "static"
 COLORS = {"issued": "#adb5bd", "legal": "#74c0fc", "no_change": "#a5d8ff", "illegal": "#e03131",
-          "case_filed": "#f76707", "rectifying": "#fab005", "rectified": "#40c057", "closed": "#2b8a3e"}
+          "case_filed": "#f76707", "rectifying": "#fab005", "rectified": "#40c057", "submitted": "#7950f2",
+          "closed": "#2b8a3e"}
 BASEMAPS = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"),
     "tianditu": ("https://t0.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"

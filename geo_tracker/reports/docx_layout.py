@@ -271,9 +271,36 @@ def _insert(parent, child, successors: tuple[str, ...]) -> None:
     parent.append(child)
 
 
-def _cell(cell, text: str, style: DocumentStyle, align, width_mm: float, header: bool = False) -> None:
+def grid_table(doc, rows: int, widths_mm: list[float]):
+    """A centred table with the village table's look: fixed column widths (adding up to the text width),
+    single borders, narrow cell margins. Fill it with :func:`fill_cell`."""
+    table = doc.add_table(rows=rows, cols=len(widths_mm))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    _table_properties(table)
+    for i, width in enumerate(widths_mm):
+        table.columns[i].width = Mm(width)
+    return table
+
+
+def fill_cell(cell, text: str, style: DocumentStyle, align, width_mm: float, *, header: bool = False,
+              wrap: bool = False) -> None:
+    """Write ``text`` into a table cell as the report's tables do (a line per "\n"; headers in 黑体);
+    ``wrap`` lets a long value (a note, a name) break over lines instead of staying on one."""
+    _cell(cell, text, style, align, width_mm, header=header, wrap=wrap)
+
+
+def repeat_header(table) -> None:
+    """Repeat the table's first row at the top of every page it runs over."""
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+
+
+def _cell(cell, text: str, style: DocumentStyle, align, width_mm: float, header: bool = False,
+          wrap: bool = False) -> None:
     cell.width = Mm(width_mm)
-    cell._tc.get_or_add_tcPr().append(OxmlElement("w:noWrap"))    # before vAlign, as the schema orders them
+    if not wrap:
+        cell._tc.get_or_add_tcPr().append(OxmlElement("w:noWrap"))    # before vAlign, as the schema orders them
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     paragraph = cell.paragraphs[0]
     for i, line in enumerate(text.split("\n")):

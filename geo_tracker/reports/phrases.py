@@ -78,6 +78,20 @@ def forestry_sentence(f: dict, types: list[str], acts: list[str]) -> str:
     return text + "。"
 
 
+def review_sentence(f: dict, level: str, reasons: tuple[str, ...]) -> str:
+    """申请销号图斑18个，县级审核通过15个，退回3个（主要原因：未完全拆除），待审核2个。 Empty before any submission."""
+    if not f.get("review_submitted"):
+        return ""
+    text = f"申请销号图斑{f['review_submitted']}个，{level}审核通过{f['review_approved']}个"
+    if f["review_returned"]:
+        text += f"，退回{f['review_returned']}个"
+        if reasons:
+            text += f"（主要原因：{_join(list(reasons[:2]), '、')}）"
+    if f.get("review_pending"):
+        text += f"，待审核{f['review_pending']}个"
+    return text + "。"
+
+
 def cases_sentence(total: dict) -> str:
     """共立案行政处罚案件17宗，已办结4宗，已作出处罚决定尚未办结12宗，涉及行政罚款共7.80万元。
 

@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import time
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +23,7 @@ from ..config import ServiceSettings
 from ..maps.builder import STATIC as MAP_STATIC
 from ..store import Store
 from . import api, errors, ogc, ops, pages, tiles, uploads
+from .scheduler import BackupScheduler
 from .security import security_headers
 
 access_log = logging.getLogger("geo_tracker.access")
@@ -34,7 +36,7 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
     """The ASGI app for one database."""
     settings = settings or ServiceSettings()
     app = FastAPI(title="geo_tracker", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-                  description=DESCRIPTION)
+                  description=DESCRIPTION, lifespan=_daily_backups)
     app.state.store = store
     app.state.settings = settings
     errors.install(app, render_page=pages.html_error)
@@ -45,6 +47,16 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
     app.middleware("http")(_headers_and_log(settings))
     app.add_middleware(uploads.UploadLimit, limit=settings.max_upload_bytes)
     return app
+
+
+@asynccontextmanager
+async def _daily_backups(app: FastAPI):
+    """The ``[backup]`` schedule runs while the service does."""
+    scheduler = BackupScheduler(app.state.store, app.state.settings.backup).start()
+    try:
+        yield
+    finally:
+        scheduler.stop()
 
 
 def _headers_and_log(settings: ServiceSettings):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from .. import __version__
+from ..services.backup import backup_warning
 from ..store.failures import translate
 from . import errors
 from .deps import principal
@@ -42,7 +43,8 @@ def healthz():
 @router.get("/readyz", tags=["ops"])
 def readyz(request: Request):
     """The database answers, its schema is this version's, and the database's and the
-    evidence folders take a write (else 503, or 507 when a disk is full)."""
+    evidence folders take a write (else 503, or 507 when a disk is full). Ready, but with a
+    warning, when the last backup is older than two days."""
     store = request.app.state.store
     try:
         store.check_schema()
@@ -53,7 +55,11 @@ def readyz(request: Request):
             raise
         return JSONResponse({**errors.error_body(known, errors.answer_language(request)), "status": "not ready"},
                             status_code=known.http_status)
-    return {"status": "ready", "backend": store.backend}
+    answer = {"status": "ready", "backend": store.backend}
+    warning = backup_warning(store)
+    if warning is not None:
+        answer["warnings"] = [{"code": "backup_old", "message": warning.text(errors.answer_language(request), "api")}]
+    return answer
 
 
 @router.get("/api/v1/health", include_in_schema=False)

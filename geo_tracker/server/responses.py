@@ -27,3 +27,12 @@ def json_response(data: dict, media: str = "application/json", headers: dict | N
 def download(content: bytes, name: str, media: str) -> Response:
     return Response(content, media_type=media,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+def file_download(path, cleanup=None) -> Response:
+    """A file written for this answer (a backup), removed by ``cleanup`` once sent."""
+    from fastapi.responses import FileResponse
+    from starlette.background import BackgroundTask
+
+    return FileResponse(path, media_type="application/zip", filename=path.name,
+                        background=BackgroundTask(cleanup) if cleanup else None)

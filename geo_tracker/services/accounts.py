@@ -36,13 +36,14 @@ from ..store import events as events_repo
 from ..store.events import as_datetime
 from .logins import GUARD, LOCKOUT_NOTICE
 
-ROLES = ("viewer", "enforcer", "liaison", "admin")
+ROLES = ("viewer", "enforcer", "liaison", "admin", "reviewer")
 #: Which roles may take each kind of action.
 PERMISSIONS = {
     "read": set(ROLES),
     "track": {"enforcer", "admin"},     # 核查, 整改登记, 销号, 案件
     "import": {"liaison", "admin"},     # 批次导入, 行政区划导入
     "admin": {"admin"},                 # 用户, 配置
+    "review": {"reviewer"},             # 审核: the county's, never the township's own
 }
 ALL_UNITS = "*"
 MIN_PASSWORD = 8
@@ -407,6 +408,39 @@ def scope_units(store: Store, principal: Principal) -> "UnitScope | None":
     with store.engine.connect() as conn:
         version = repo.units_version(conn)
         return _units_under(store.display_url, version, principal.units, conn)
+
+
+def check_account_may(store: Store, username: str | None, action: str) -> None:
+    """On the command line, ``--user NAME`` of an account acts with that account's role: a
+    township's enforcer cannot review, a reviewer cannot submit (names that are no account,
+    such as the OS user of an office's own terminal, act as before)."""
+    if not username:
+        return
+    with store.engine.connect() as conn:
+        row = repo.user_row(conn, username=username)
+    if row is not None:
+        _principal(row).require(action)
+
+
+def review_levels(store: Store, principal: Principal) -> tuple[str, ...]:
+    """The review levels a reviewer answers for: the levels of their units (a county's code: the
+    county level); every level for an account of all units."""
+    from ..core.review import LEVELS
+
+    if principal.sees_all:
+        return tuple(LEVELS)
+    with store.engine.connect() as conn:
+        level_of = {code: level for code, _parent, level in repo.unit_tree(conn)}
+    return tuple(lv for lv in LEVELS if lv in {level_of.get(u) for u in principal.units})
+
+
+def account_review_levels(store: Store, username: str | None) -> tuple[str, ...] | None:
+    """On the command line: the levels of the reviewer ``--user`` names (None: no such account)."""
+    if not username:
+        return None
+    with store.engine.connect() as conn:
+        row = repo.user_row(conn, username=username)
+    return None if row is None else review_levels(store, _principal(row))
 
 
 def account_scope(store: Store, username: str | None) -> "UnitScope | None":

@@ -13,7 +13,7 @@ from ..store import cases as repo
 from ..store import events as events_repo
 from .tracking import actor, apply_event, check_event_date, folded_state
 
-VOCABULARY_KINDS = ("violation", "act", "category", "outcome")
+VOCABULARY_KINDS = ("violation", "act", "category", "outcome", "review_reason")
 
 
 def list_vocabulary(store: Store) -> dict[str, list[str]]:
@@ -32,7 +32,7 @@ def add_vocabulary(store: Store, kind: str, value: str) -> None:
             repo.insert_vocabulary(conn, kind, value.strip())
 
 
-def _check_vocabulary(conn, kind: str, value: str | None) -> None:
+def check_vocabulary(conn, kind: str, value: str | None) -> None:
     if value is None:
         return
     allowed = repo.vocabulary_values(conn, kind)
@@ -70,9 +70,9 @@ def open_case(store: Store, case_no: str, on: date, *, patches_refs: list[str] =
     if fine_yuan is not None and fine_yuan < 0:
         raise InvalidValueError(msg("cases.negative_fine", fine=fine_yuan), field="fine_yuan")
     with store.transaction() as conn:
-        _check_vocabulary(conn, "violation", violation)
-        _check_vocabulary(conn, "act", act)
-        _check_vocabulary(conn, "category", category)
+        check_vocabulary(conn, "violation", violation)
+        check_vocabulary(conn, "act", act)
+        check_vocabulary(conn, "category", category)
         if repo.case_row(conn, case_no) is not None:
             raise ConflictError(msg("cases.number_taken", case_no=case_no), field="case_no")
         case_id = repo.insert_case(conn, case_no=case_no, opened_on=on, violation=violation, act=act,
@@ -114,7 +114,7 @@ def decide_case(store: Store, case_no: str, on: date, *, fine_yuan: float | None
         raise InvalidValueError(msg("cases.negative_fine", fine=fine_yuan), field="fine_yuan")
     with store.transaction() as conn:
         case = _find_case(conn, case_no)
-        _check_vocabulary(conn, "outcome", outcome)
+        check_vocabulary(conn, "outcome", outcome)
         if on < case["opened_on"]:
             raise InvalidValueError(msg("cases.decision_before_opening", on=on, opened=case["opened_on"]))
         if case["executed_on"] and on > case["executed_on"]:

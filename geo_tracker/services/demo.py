@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +20,8 @@ from .maps import make_map
 from .patches import list_patches
 from .report import write_report
 from .stats import compute_stats
-from .tracking import close_patch, rectify_patch, verify_patch
+from .review import review_patch, set_policy, submit_patch
+from .tracking import rectify_patch, verify_patch
 from .database import database_info, init_database
 
 DEMO_DB_FILE = "geo_tracker_demo.sqlite"
@@ -58,7 +59,10 @@ FORESTRY_ACTS = ["建坟", "建房", "开路", "建坟", "开路", "建坟", "�
 
 
 def _demo_year(store) -> None:
-    """Verification, cases, rectification and closure as the township recorded them in 2023."""
+    """Verification, cases, rectification and closure as the township recorded them in 2023: the
+    county reviews both sources before 销号, so every closure is a submission the county approved."""
+    for source in ("natural-resources", "forestry"):
+        set_policy(store, source, "county", user="县自然资源局")
     nr = [row.patch_code for row in list_patches(store, batch=NR_BATCH).itertuples()]
     for i, code in enumerate(nr):
         result = "legal" if i >= 13 else "illegal"
@@ -71,10 +75,15 @@ def _demo_year(store) -> None:
         measure = "restore_farmland" if i in (1, 4, 9) else "demolition"
         rectify_patch(store, f"{NR_BATCH}/{code}", date(2023, 8 + i % 4, 5 + i), measure, full=True, user="执法队")
     for i in (13, 14):
-        close_patch(store, f"{NR_BATCH}/{nr[i]}", date(2023, 9, 1), note="设施农用地备案", user="县自然资源局")
+        _closed_by_review(store, f"{NR_BATCH}/{nr[i]}", date(2023, 8, 25), date(2023, 9, 1), note="设施农用地备案")
     for i in range(11):
         if i % 2 == 0:
-            close_patch(store, f"{NR_BATCH}/{nr[i]}", date(2023, 12, 15), user="县自然资源局")
+            _closed_by_review(store, f"{NR_BATCH}/{nr[i]}", date(2023, 12, 5), date(2023, 12, 15),
+                              returned_on=date(2023, 12, 8) if i == 4 else None)
+    submit_patch(store, f"{NR_BATCH}/{nr[3]}", date(2023, 12, 10), user="执法队")
+    review_patch(store, f"{NR_BATCH}/{nr[3]}", "return", date(2023, 12, 18), reason="西侧硬化地面未清除",
+                 reason_codes=["未完全拆除"], user="县自然资源局")
+    submit_patch(store, f"{NR_BATCH}/{nr[1]}", date(2023, 12, 22), note="已复耕", user="执法队")
     for case_no, *_ in NR_CASES[:4]:
         decide_case(store, case_no, date(2023, 8, 15), fine_yuan=12000.0)
         close_case(store, case_no, date(2023, 12, 20))
@@ -88,6 +97,17 @@ def _demo_year(store) -> None:
                   violation=violation, act=FORESTRY_ACTS[i], user="执法队")
         rectify_patch(store, ref, date(2023, 9, 1 + i), "regreen", full=True, user="执法队")
         decide_case(store, f"澄江镇林罚〔2023〕{i + 1}号", date(2023, 7, 15), fine_yuan=2000.0 + 500 * (i % 3))
+
+
+def _closed_by_review(store, ref: str, submitted_on: date, approved_on: date, *, note: str | None = None,
+                      returned_on: date | None = None) -> None:
+    """申请销号 by the township, 审核通过 by the county (after one return, when ``returned_on``)."""
+    submit_patch(store, ref, submitted_on, note=note, user="执法队")
+    if returned_on:
+        review_patch(store, ref, "return", returned_on, reason="整改后照片不清晰，请补拍", reason_codes=["照片不清晰"],
+                     user="县自然资源局")
+        submit_patch(store, ref, returned_on + timedelta(days=2), note="已补拍照片", user="执法队")
+    review_patch(store, ref, "approve", approved_on, user="县自然资源局")
 
 
 @dataclass
@@ -137,13 +157,15 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
         password = secrets.token_urlsafe(9)
         townships = list_boundaries(store, level="township")
         township = townships[0]["code"] if townships else None
-        people = _demo_accounts(store, password, township)
+        counties = list_boundaries(store, level="county")
+        people = _demo_accounts(store, password, township, counties[0]["code"] if counties else None)
         return DemoResult(boundaries, imports, list_batches(store), list_patches(store), database_info(store),
                           stats, files, people, password)
 
 
-def _demo_accounts(store, password: str, township: str | None) -> list[dict]:
-    """One account per role, all with the password the demo prints; the enforcer sees one township."""
+def _demo_accounts(store, password: str, township: str | None, county: str | None) -> list[dict]:
+    """One account per role, all with the password the demo prints; the enforcer sees one township,
+    the reviewer (the county's) the county."""
     from .accounts import add_user
 
     township = township or "*"
@@ -152,4 +174,5 @@ def _demo_accounts(store, password: str, township: str | None) -> list[dict]:
                 ("admin", "admin", ["*"], "管理员"),
                 ("liaison", "liaison", ["*"], "自然资源联络员"),
                 ("enforcer", "enforcer", [township], "执法队员"),
-                ("viewer", "viewer", ["*"], "查看者"))]
+                ("viewer", "viewer", ["*"], "查看者"),
+                ("reviewer", "reviewer", [county or "*"], "县自然资源局审核员"))]

@@ -18,6 +18,7 @@ from ..errors import InvalidValueError
 from ..store import Store
 from ..store.batches import patch_attrs
 from .patches import list_patches
+from .review import review_columns, review_frame as review_states_of
 from .stats import compute_stats, default_as_of
 
 FORMATS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".xlsx": "xlsx", ".csv": "CSV"}
@@ -29,6 +30,8 @@ ADDED = [
     ("rectified_cultivated_mu", "GT_ZGGD", "整改耕地（亩）"), ("village_code", "GT_CJDM", "村级代码"),
     ("village_name", "GT_CJMC", "村级名称"), ("case_numbers", "GT_AJBH", "案件编号"),
     ("deadline", "GT_ZGQX", "整改期限"), ("overdue", "GT_SFYQ", "是否逾期"),
+    ("review_status", "GT_SHZT", "审核状态"), ("review_opinion", "GT_SHYJ", "最近审核意见"),
+    ("review_on", "GT_SHRQ", "审核日期"),
 ]
 
 
@@ -68,6 +71,8 @@ def export_frame(store: Store, *, as_of: date | None = None, year: int | None = 
     with store.engine.connect() as conn:
         attrs = patch_attrs(conn, ids)
     original = pd.DataFrame([attrs.get(i, {}) for i in ids])
+    reviews = review_states_of(store, [int(x) for x in patches["lineage_id"]], export_day(year, as_of))
+    patches = patches.assign(**review_columns([reviews.get(int(x)) for x in patches["lineage_id"]]))
     added = pd.DataFrame({
         column: (patches[column] if column != "status_label" else patches["status"].map(STATUS_LABELS))
         for column, _, _ in ADDED

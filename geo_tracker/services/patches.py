@@ -14,6 +14,7 @@ from ..catalogue import msg
 from ..core.sources import split_ref
 from ..core.lifecycle import OPEN_STATUSES, STATE_COLUMNS, STATUSES, fold, is_overdue
 from ..core.matching import match_villages_as_of
+from ..core.review import review_states
 from ..core.values import plain
 from ..errors import ConflictError, InvalidValueError, NotFoundError
 from ..io.profiles import attribute_label
@@ -268,7 +269,10 @@ def show_patch(store: Store, ref: str, as_of: date | None = None, known_at: date
         history = repo.versions(conn, int(row["id"]), code)
         shares = repo.shares_with_names(conn, int(row["id"]))
         attrs, row_version = repo.attrs_and_version(conn, int(row["id"]))
+        lineage = int(row["lineage_id"])
+        review = review_states(events_repo.lineage_events(conn, [lineage]), as_of, known_at).get(lineage)
     data = {k: plain(row[k]) for k in row.index if k != "geometry"}
+    data["review"] = review.as_dict() if review else None       # 审核: round, pending level, a return's reasons
     attrs = decode_json(attrs) or {}
     data.update({"villages": shares, "history": history, "attrs": attrs,
                  "attribute_labels": {k: attribute_label(k) for k in attrs}, "row_version": row_version,

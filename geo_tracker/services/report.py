@@ -12,6 +12,7 @@ from ..reports.render import DocumentStyle, inline_images, render_text, write_do
 from ..store import Store
 from ..store import cases as cases_repo
 from ..store import patrols as patrols_repo
+from . import review
 from .cases import list_cases
 from .complaints import complaint_figures
 from .stats import compute_stats, default_as_of
@@ -75,7 +76,9 @@ def _sentences(store: Store, day: date, year: int | None, by_source: dict, villa
     patrols = _patrol_counts(store, day, year) if whole else (0, 0)
     return {
         "natural_resources": phrases.natural_resources_sentence(nr, *words["natural-resources"]),
+        "natural_resources_review": _review_sentence(store, "natural-resources", nr, day, year, villages),
         "forestry": phrases.forestry_sentence(fo, *words["forestry"]),
+        "forestry_review": _review_sentence(store, "forestry", fo, day, year, villages),
         "cases": phrases.cases_sentence(register),
         "case_categories": phrases.case_category_sentence(register) if whole else "",
         "patrols": phrases.patrol_sentence(*patrols) if whole else "",
@@ -86,9 +89,14 @@ def _sentences(store: Store, day: date, year: int | None, by_source: dict, villa
     }
 
 
+def _review_sentence(store: Store, source: str, figures: dict, day: date, year: int | None, villages) -> str:
+    reasons = review.main_reasons(store, source, day, villages=villages, year=year)
+    return phrases.review_sentence(figures, review.level_label(store, source), reasons)
+
+
 SECTIONS = (  # heading, the sentences it prints
-    ("自然资源图斑整改情况", ("natural_resources",)),
-    ("森林督查图斑整改情况", ("forestry",)),
+    ("自然资源图斑整改情况", ("natural_resources", "natural_resources_review")),
+    ("森林督查图斑整改情况", ("forestry", "forestry_review")),
     ("立案查处情况", ("cases", "case_categories")),
     ("日常巡查情况", ("patrols",)),
     ("投诉举报办理情况", ("complaints",)),

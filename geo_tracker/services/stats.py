@@ -21,6 +21,7 @@ RATE_PARTS = {
     "rectification_rate_count": ("rectified", "illegal"),
     "case_filing_rate": ("case_filed", "illegal"),
     "case_closing_rate": ("cases_closed", "cases"),
+    "review_approval_rate": ("review_approved", "review_submitted"),
 }
 
 
@@ -96,6 +97,8 @@ def _printed(groups: list[dict], total: dict) -> None:
     for item in [total, *groups]:
         for name, (part, whole) in RATE_PARTS.items():
             item["printed"][name] = format_rate(item[part], item[whole])
+        mean = item.get("review_mean_days")
+        item["printed"]["review_mean_days"] = "-" if mean is None else f"{mean:.1f}"
         if "illegal_cultivated_share" in item:
             item["printed"]["illegal_cultivated_share"] = f"{item['illegal_cultivated_share'] * 100:.2f}%"
         for name in SUMS:

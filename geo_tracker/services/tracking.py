@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import io
 import os
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import shapely
 from ..catalogue import Listing, msg
 from ..core.area import CGCS2000_GEOD, geodesic_area_mu
 from ..core.geometry import normalise_polygons
+from ..core.review import LEVELS, REVIEW_ANSWERS
 from ..core.lifecycle import (
     AREA_EPSILON_MU,
     LIFECYCLE_EVENTS,
@@ -35,7 +37,7 @@ from ..core.lifecycle import (
 )
 from ..errors import (
     BatchImportError, ConflictError, FieldMappingError, GeoTrackerError, InputFileError, InvalidValueError,
-    NotFoundError,
+    NotFoundError, PermissionDeniedError,
 )
 from ..io.encoding import decode_text
 from ..io.evidence import store_evidence
@@ -43,6 +45,7 @@ from ..io.readers import read_delivery
 from ..store import Store
 from ..store import events as repo
 from ..store import evidence as evidence_repo
+from ..store import review as review_repo
 
 #: A rectified-part geometry may stick out of its patch by this share of its area.
 OUTSIDE_TOLERANCE = 0.01
@@ -114,15 +117,22 @@ def _verify(conn, store, ref, result, on, note, cadre, user, expected_version) -
                        expected_version=expected_version)
 
 
-def close_patch(store: Store, ref: str, on: date, *, note: str | None = None, user: str | None = None,
-                expected_version: int | None = None) -> dict:
-    """Close (销号) a patch that is legal, unchanged or fully rectified."""
+def close_patch(store: Store, ref: str, on: date, *, note: str | None = None, approval_ref: str | None = None,
+                user: str | None = None, expected_version: int | None = None) -> dict:
+    """Close (销号) a patch that is legal, unchanged or fully rectified, where its source has no
+    review policy (else it is submitted: services/review.py); ``approval_ref`` is the county's
+    批准文号 for the 销号 this records."""
     with store.transaction() as conn:
         patch = repo.find_patch(conn, store, ref)
         check_event_date(patch, on)
+        levels = review_repo.levels(conn, patch["source"])
+        if levels:
+            raise ConflictError(msg("review.close_refused", label=patch["label"],
+                                    levels="、".join(LEVELS[lv] for lv in levels)))
         state = folded_state(conn, patch, as_of=on)
         check_transition("close", state["status"], patch["label"])
-        payload = {"note": note, "before": {"status": state["status"]}, "after": {"status": "closed"}}
+        payload = {"note": note, "approval_ref": (approval_ref or "").strip() or None,
+                   "before": {"status": state["status"]}, "after": {"status": "closed"}}
         return apply_event(conn, patch, kind="closed", on=on, user=user, payload=payload,
                            expected_version=expected_version)
 
@@ -242,8 +252,19 @@ def evidence_path(store: Store, sha256: str) -> Path | None:
     return Path(stored) if stored and Path(stored).is_file() else None
 
 
-def void_event(store: Store, event_id: int, reason: str, *, user: str | None = None) -> dict:
-    """Void a mistaken lifecycle event by a new one that says why; the original stays."""
+def require_void_right(event_id: int, may: Callable[[str], bool]) -> None:
+    """Who may void anything at all: those who track, and reviewers (for their own answers)."""
+    if not (may("track") or may("review")):
+        raise PermissionDeniedError(msg("tracking.void_role", event=event_id, action=msg("accounts.action.track")))
+
+
+def void_event(store: Store, event_id: int, reason: str, *, user: str | None = None,
+               may: Callable[[str], bool] | None = None) -> dict:
+    """Void a mistaken lifecycle event by a new one that says why; the original stays. ``may``
+    (an action -> allowed test of the caller's role) keeps the county's answers to reviewers and
+    the township's records to the township: voiding needs the role that may take the step."""
+    if may is not None:
+        require_void_right(event_id, may)
     if not reason or not reason.strip():
         raise InvalidValueError(msg("tracking.void_reason"), field="reason")
     with store.transaction() as conn:
@@ -254,6 +275,9 @@ def void_event(store: Store, event_id: int, reason: str, *, user: str | None = N
             raise ConflictError(msg("tracking.already_void", event=event_id, by=target["voided_by"]))
         if target["kind"] not in LIFECYCLE_EVENTS:
             raise ConflictError(msg("tracking.not_voidable", event=event_id, kind=target["kind"]))
+        needed = "review" if target["kind"] in REVIEW_ANSWERS else "track"
+        if may is not None and not may(needed):
+            raise PermissionDeniedError(msg("tracking.void_role", event=event_id, action=msg(f"accounts.action.{needed}")))
         void_id = repo.insert_event(conn, kind="void", occurred_on=date.today(), actor=actor(user),
                                     payload={"target": event_id, "target_kind": target["kind"], "reason": reason},
                                     patch_id=target["patch_id"], batch_id=target["batch_id"],

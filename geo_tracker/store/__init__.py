@@ -7,10 +7,23 @@
 
 from __future__ import annotations
 
+from sqlalchemy.engine import URL
+
 from .base import STORAGE_SRID, Store
 from .url import mask, parse_url, resolve_url
 
-__all__ = ["STORAGE_SRID", "Store", "open_store", "parse_url", "resolve_url", "mask"]
+__all__ = ["STORAGE_SRID", "Store", "open_store", "store_class", "parse_url", "resolve_url", "mask"]
+
+
+def store_class(url: str | None = None) -> tuple[type[Store], "URL"]:
+    """The Store subclass for ``url`` and the parsed URL, without connecting (for what acts on a
+    database before it can be opened: restoring into it, wiping it)."""
+    backend, sa_url = parse_url(resolve_url(url))
+    if backend == "spatialite":
+        from .spatialite import SpatiaLiteStore as cls
+    else:
+        from .postgis import PostGISStore as cls
+    return cls, sa_url
 
 
 def open_store(url: str | None = None, *, create: bool = False, check_schema: bool = True) -> Store:
@@ -20,11 +33,7 @@ def open_store(url: str | None = None, *, create: bool = False, check_schema: bo
     (only ``geo-tracker init`` does that). ``check_schema`` refuses a database whose
     schema is missing or at another revision, telling the user to run ``init``.
     """
-    backend, sa_url = parse_url(resolve_url(url))
-    if backend == "spatialite":
-        from .spatialite import SpatiaLiteStore as cls
-    else:
-        from .postgis import PostGISStore as cls
+    cls, sa_url = store_class(url)
     store = cls.open(sa_url, create=create)
     if check_schema:
         try:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.engine import URL
 
 from . import migrate
@@ -187,5 +187,100 @@ class Store(ABC):
     def timestamp_param(self, moment):
         """A timezone-aware UTC datetime as the driver must bind it to compare with stored times."""
 
+    @abstractmethod
+    def day_number(self, column: str) -> str:
+        """A date column as a whole number of days, so that two of them subtract to the days between."""
+
+    # --- snapshots (backup and restore) -------------------------------------------------
+
+    #: The database copy's name inside a backup archive.
+    snapshot_member: str = ""
+
+    @abstractmethod
+    def snapshot(self, path: Path) -> AbstractContextManager["Store"]:
+        """Write a consistent copy of the database to ``path`` while writers go on, and yield a
+        store that reads exactly that state (for the manifest's counts and totals)."""
+
+    @classmethod
+    @abstractmethod
+    def load_snapshot(cls, url: URL, path: Path) -> None:
+        """Make the empty database at ``url`` hold the copy at ``path`` (as written by :meth:`snapshot`)."""
+
+    @classmethod
+    @abstractmethod
+    def wipe(cls, url: URL) -> None:
+        """Remove the ledger at ``url`` (a restore with ``--replace``, after its backup): geo_tracker's
+        own tables and view in its schema, nothing else the database may hold."""
+
+    @classmethod
+    @abstractmethod
+    def remove(cls, url: URL) -> None:
+        """Remove a scratch database geo_tracker made itself (the one ``backup verify`` loads a dump into)."""
+
+    def other_tables(self, conn: Connection) -> list[str]:
+        """Tables of the store's schema that are neither geo_tracker's nor the spatial extension's:
+        a database holding them is someone else's, and a restore never clears it."""
+        from .schema import LEDGER_TABLES, NOT_COPIED
+
+        ours = {*LEDGER_TABLES, *NOT_COPIED, "alembic_version"}
+        return sorted(t for t in inspect(conn).get_table_names() if t not in ours and not self._spatial_table(t))
+
+    def _spatial_table(self, name: str) -> bool:
+        return False
+
     def table_counts(self, conn: Connection, tables: list[str]) -> dict[str, int]:
         return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+    # --- copying a ledger (geo-tracker move) ------------------------------------------
+
+    @contextmanager
+    def read_transaction(self) -> Iterator[Connection]:
+        """A connection in one read transaction that sees a single state of the database from its
+        first read to its end, while writers go on (SQLite under WAL: a deferred transaction)."""
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def bound_to(self, conn: Connection) -> "Store":
+        """This store seen through ``conn``: every ``engine.connect()`` of the view is ``conn`` itself,
+        its uncommitted rows included, so a service's reads (a summary, the stats) can check a copy
+        before it commits. For reading; the view's own ``transaction()`` is not available."""
+        from copy import copy
+
+        view = copy(self)
+        view.engine = _OneConnection(conn)
+        return view
+
+    @abstractmethod
+    def geometry_columns(self, conn: Connection) -> dict[str, dict[str, str]]:
+        """``{table: {column: kind}}`` of the registered geometry columns, kind as
+        :meth:`geometry_from_wkb` takes it (``MultiPolygon``, ``MultiLinestring``)."""
+
+    def after_explicit_ids(self, conn: Connection, table: str) -> None:
+        """After rows were inserted with their own ids: make the ids the database generates next
+        continue after the largest (SQLite's INTEGER PRIMARY KEY does by itself)."""
+
+    @contextmanager
+    def bulk_loading(self, conn: Connection, tables: list[str]) -> Iterator[None]:
+        """While inside (in ``conn``'s transaction), ``tables`` take many rows faster; on the way out
+        every index and foreign key holds again. Here: nothing changes."""
+        yield
+
+
+#: Geometry type names as :meth:`Store.geometry_from_wkb` takes them.
+GEOMETRY_KINDS = {"POINT": "Point", "LINESTRING": "Linestring", "POLYGON": "Polygon", "MULTIPOINT": "MultiPoint",
+                  "MULTILINESTRING": "MultiLinestring", "MULTIPOLYGON": "MultiPolygon"}
+
+
+class _OneConnection:
+    """Stands in for an engine whose every connection is one open connection, left open on exit."""
+
+    def __init__(self, conn: Connection):
+        self.conn, self.url, self.dialect = conn, conn.engine.url, conn.dialect
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        yield self.conn
+
+    def dispose(self) -> None:
+        pass

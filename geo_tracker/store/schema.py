@@ -198,6 +198,40 @@ complaints = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True)),
 )
 
+review_policies = sa.Table(
+    "review_policies", metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("levels", sa.Text),
+    sa.Column("review_days", sa.Integer),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_by", sa.Text),
+)
+
+ledger = sa.Table(
+    "ledger", metadata,
+    sa.Column("ledger_id", sa.String(36), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+
+backups = sa.Table(
+    "backups", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("taken_at", sa.DateTime(timezone=True)),
+    sa.Column("file_name", sa.Text),
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("trigger", sa.String(16)),
+    sa.Column("actor", sa.Text),
+)
+
+#: Every table of a ledger, parents before children (the order a copy inserts in); a test holds
+#: it to the tables the migrations make. ``sessions`` are logins of one server, never copied.
+LEDGER_TABLES = ["ledger", "admin_units", "landuse_parcels", "batches", "batch_imports", "patches", "patch_matches",
+                 "patch_villages", "patch_relapses", "cases", "case_patches", "events", "evidence", "vocabulary",
+                 "patrols", "patrol_villages", "patrol_findings", "complaints", "users", "user_units", "api_tokens",
+                 "backups", "review_policies"]
+NOT_COPIED = ["sessions"]
+
 #: Tables whose row counts `geo-tracker info` prints.
 COUNTED_TABLES = ["admin_units", "batches", "batch_imports", "patches", "events", "cases"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from sqlalchemy.engine import URL
 
 from ..catalogue import msg
 from ..errors import DatabaseURLError, SchemaNotInitialisedError, SpatialExtensionError
-from .base import WRITE_OPTION, Store
+from .base import GEOMETRY_KINDS, WRITE_OPTION, Store
 
 SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 DEBIAN_PACKAGE = "libsqlite3-mod-spatialite"
@@ -99,6 +100,10 @@ def spatialite_blobs(geoms: Sequence, srid: int = 4490) -> list[bytes]:
     ]
 
 
+#: Names of the tables SpatiaLite and SQLite make for themselves (lower case).
+SPATIALITE_PREFIXES = ("idx_", "sqlite_", "spatial", "views_", "virts_", "sql_statements", "data_licenses",
+                       "elementarygeometries")
+
 #: One write lock per database file, shared by every store of this process.
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
 
@@ -155,6 +160,48 @@ class SpatiaLiteStore(Store):
             with super().transaction() as conn:
                 yield conn
 
+    snapshot_member = "database/ledger.sqlite"
+
+    @contextmanager
+    def snapshot(self, path: Path) -> Iterator["SpatiaLiteStore"]:
+        """SQLite's online backup API in one step: one read transaction, so writers under WAL go
+        on and the copy is whole (a page copy: three times as fast as ``VACUUM INTO`` here)."""
+        raw = self.engine.raw_connection()
+        copy = sqlite_module().connect(str(path))
+        try:
+            raw.driver_connection.backup(copy)
+        finally:
+            copy.close()
+            raw.close()
+        copy = type(self).open(URL.create("sqlite", database=str(path)))
+        try:
+            yield copy
+        finally:
+            copy.close()
+
+    @classmethod
+    def load_snapshot(cls, url: URL, path: Path) -> None:
+        target = Path(url.database)
+        partial = target.with_name(target.name + ".restoring")
+        shutil.copyfile(path, partial)
+        partial.replace(target)
+
+    @classmethod
+    def wipe(cls, url: URL) -> None:
+        """The file holds one ledger and nothing else (a restore refuses a file with other tables)."""
+        cls.remove(url)
+
+    @classmethod
+    def remove(cls, url: URL) -> None:
+        database = Path(url.database)
+        for suffix in ("", "-wal", "-shm"):
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
+
+    def _spatial_table(self, name: str) -> bool:
+        """SpatiaLite's metadata, the R*Trees of spatial indexes and SQLite's own tables."""
+        lowered = name.lower()
+        return lowered.startswith(SPATIALITE_PREFIXES) or "geometry" in lowered or lowered in ("knn", "knn2")
+
     def _default_evidence_dir(self) -> Path:
         database = Path(self.url.database)
         return database.with_name(database.stem + "_evidence")
@@ -184,6 +231,9 @@ class SpatiaLiteStore(Store):
 
     def json_text(self, column: str, key: str) -> str:
         return f"json_extract({column}, '$.{key}')"
+
+    def day_number(self, column: str) -> str:
+        return f"CAST(julianday({column}) AS INTEGER)"
 
     def geometry_as_wkb(self, column: str) -> str:
         return f"AsBinary({column})"
@@ -259,3 +309,29 @@ class SpatiaLiteStore(Store):
             "sqlite3 module": sqlite_module().__name__,
         }
 
+    # --- copying a ledger (geo-tracker move) ------------------------------------------
+
+    def geometry_columns(self, conn: Connection) -> dict[str, dict[str, str]]:
+        """From SpatiaLite's ``geometry_columns``, whose type is a code (6 MULTIPOLYGON; +1000 per dimension)."""
+        codes = {1: "POINT", 2: "LINESTRING", 3: "POLYGON", 4: "MULTIPOINT", 5: "MULTILINESTRING", 6: "MULTIPOLYGON"}
+        found: dict[str, dict[str, str]] = {}
+        for table, column, code in conn.execute(text(
+                "SELECT f_table_name, f_geometry_column, geometry_type FROM geometry_columns")):
+            found.setdefault(table.lower(), {})[column.lower()] = GEOMETRY_KINDS[codes[int(code) % 1000]]
+        return found
+
+    @contextmanager
+    def bulk_loading(self, conn: Connection, tables: list[str]) -> Iterator[None]:
+        """The secondary (not unique) indexes of ``tables`` are dropped, and made again from their own
+        SQL once the rows are in: one sort per index instead of a B-tree insert per row. Unique
+        indexes and the R*Trees (which ``bulk_insert`` fills in one statement) stay. In the caller's
+        transaction, like the rest of the load."""
+        marks = ", ".join("?" for _ in tables)
+        indexes = conn.exec_driver_sql(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks}) "
+            "AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name", tuple(tables)).all()
+        for name, _sql in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        yield
+        for _name, sql in indexes:
+            conn.exec_driver_sql(sql)

@@ -35,7 +35,10 @@ def _mark(event: str, outcome: str | None) -> str:
         return f"verified = {sql_list([outcome])}"
     if event == "rectified":
         return f"rectified_raw >= area_mu - {AREA_EPSILON_MU}" if outcome == "full" else "rectified_raw > 0"
-    return {"case_linked": "has_case = 1", "closed": "closed = 1"}[event]
+    if event in ("submitted", "review_approved") and outcome != "final":
+        return "submitted_n > returned_n"          # submitted, and not returned since (a step back)
+    return {"case_linked": "has_case = 1", "closed": "closed = 1", "review_approved": "closed = 1",
+            "review_returned": "returned_n > 0"}[event]
 
 
 #: The status of a patch in ``p``, generated from the lifecycle table.
@@ -53,8 +56,57 @@ def _known(store: Store, known_at: datetime | None) -> tuple[str, str, dict]:
 _NO_EVENTS = """
     WITH ev AS (
       SELECT CAST(NULL AS INTEGER) AS lineage_id, CAST(NULL AS TEXT) AS verified, 0 AS has_case, 0 AS closed,
+        0 AS submitted_n, 0 AS returned_n,
         CAST(0 AS DOUBLE PRECISION) AS rectified_mu, CAST(0 AS DOUBLE PRECISION) AS rectified_cultivated_mu,
         CAST(0 AS DOUBLE PRECISION) AS demolished_mu FROM batches WHERE 1 = 0
+    ),
+    rvs AS (
+      SELECT CAST(NULL AS INTEGER) AS lineage_id, 0 AS review_days, 0 AS reviews_n, 0 AS review_approved
+      FROM batches WHERE 1 = 0
+    ),"""
+
+
+def _events_sql(store: Store, known: str, not_void: str, known_at: datetime | None) -> str:
+    """The CTEs ``ev`` (per patch: verification, case, closure, rectified areas, submissions and
+    returns) and ``rvs`` (the days its reviews took, and whether the last level approved)."""
+    j_num = lambda key: store.json_number("e.payload", key)  # noqa: E731
+    j_txt = lambda key: store.json_text("e.payload", key)  # noqa: E731
+    rectified = "e.kind = 'rectified'"
+    day = store.day_number
+    start = "kind = 'submitted' OR (kind = 'review_approved' AND outcome = 'level')"
+    return f"""
+    WITH er AS (
+      SELECT e.id, e.patch_id, e.kind, e.occurred_on,
+        CASE WHEN e.kind = 'verified' THEN {j_txt('result')} END AS result,
+        CASE WHEN {rectified} THEN {j_num('area_mu')} END AS area,
+        CASE WHEN {rectified} THEN {j_num('cultivated_mu')} END AS cultivated,
+        CASE WHEN {rectified} THEN {j_txt('measure')} END AS measure,
+        CASE WHEN e.kind = 'review_approved' THEN {j_txt('outcome')} END AS outcome
+      FROM events e {"LEFT JOIN events v ON v.id = e.voided_by" if known_at is not None else ""}
+      WHERE e.occurred_on <= :as_of {known} AND {not_void}
+    ),
+    ev AS (
+      SELECT patch_id AS lineage_id, MAX(result) AS verified,
+        MAX(CASE WHEN kind = 'case_linked' THEN 1 ELSE 0 END) AS has_case,
+        MAX(CASE WHEN kind = 'closed' OR (kind = 'review_approved' AND outcome = 'final') THEN 1 ELSE 0 END)
+          AS closed,
+        SUM(CASE WHEN kind = 'submitted' THEN 1 ELSE 0 END) AS submitted_n,
+        SUM(CASE WHEN kind = 'review_returned' THEN 1 ELSE 0 END) AS returned_n,
+        SUM(coalesce(area, 0)) AS rectified_mu, SUM(coalesce(cultivated, 0)) AS rectified_cultivated_mu,
+        SUM(CASE WHEN measure = 'demolition' THEN area ELSE 0 END) AS demolished_mu
+      FROM er GROUP BY patch_id
+    ),
+    rv AS (
+      SELECT patch_id, kind, outcome, {day('occurred_on')} - MAX(CASE WHEN {start} THEN {day('occurred_on')} END)
+        OVER (PARTITION BY patch_id ORDER BY occurred_on, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        AS waited
+      FROM er WHERE kind IN ('submitted', 'review_returned', 'review_approved')
+    ),
+    rvs AS (
+      SELECT patch_id AS lineage_id, SUM(CASE WHEN kind <> 'submitted' THEN waited ELSE 0 END) AS review_days,
+        SUM(CASE WHEN kind <> 'submitted' THEN 1 ELSE 0 END) AS reviews_n,
+        MAX(CASE WHEN kind = 'review_approved' AND outcome = 'final' THEN 1 ELSE 0 END) AS review_approved
+      FROM rv GROUP BY patch_id
     ),"""
 
 
@@ -66,28 +118,7 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
     status), which is most of the cost.
     """
     known, not_void, params = _known(store, known_at)
-    j_num = lambda key: store.json_number("e.payload", key)  # noqa: E731
-    j_txt = lambda key: store.json_text("e.payload", key)  # noqa: E731
-    rectified = "e.kind = 'rectified'"
-    events_cte = f"""
-    WITH er AS (
-      SELECT e.patch_id, e.kind,
-        CASE WHEN e.kind = 'verified' THEN {j_txt('result')} END AS result,
-        CASE WHEN {rectified} THEN {j_num('area_mu')} END AS area,
-        CASE WHEN {rectified} THEN {j_num('cultivated_mu')} END AS cultivated,
-        CASE WHEN {rectified} THEN {j_txt('measure')} END AS measure
-      FROM events e {"LEFT JOIN events v ON v.id = e.voided_by" if known_at is not None else ""}
-      WHERE e.occurred_on <= :as_of {known} AND {not_void}
-    ),
-    ev AS (
-      SELECT patch_id AS lineage_id, MAX(result) AS verified,
-        MAX(CASE WHEN kind = 'case_linked' THEN 1 ELSE 0 END) AS has_case,
-        MAX(CASE WHEN kind = 'closed' THEN 1 ELSE 0 END) AS closed,
-        SUM(coalesce(area, 0)) AS rectified_mu, SUM(coalesce(cultivated, 0)) AS rectified_cultivated_mu,
-        SUM(CASE WHEN measure = 'demolition' THEN area ELSE 0 END) AS demolished_mu
-      FROM er GROUP BY patch_id
-    ),"""
-    sql = (events_cte if with_events else _NO_EVENTS) + f"""
+    sql = (_events_sql(store, known, not_void, known_at) if with_events else _NO_EVENTS) + f"""
     wd AS (
       SELECT patch_id AS lineage_id, MIN(occurred_on) AS withdrawn_on FROM events
       WHERE kind = 'withdrawn' GROUP BY patch_id
@@ -98,6 +129,9 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
         m.village_code, m.village_name, coalesce(i.issued_on, b.issued_on) AS issued_on,
         coalesce(pt.deadline, b.deadline) AS deadline, ev.verified, coalesce(ev.has_case, 0) AS has_case,
         coalesce(ev.closed, 0) AS closed, coalesce(ev.rectified_mu, 0) AS rectified_raw,
+        coalesce(ev.submitted_n, 0) AS submitted_n, coalesce(ev.returned_n, 0) AS returned_n,
+        coalesce(rvs.review_days, 0) AS review_days, coalesce(rvs.reviews_n, 0) AS reviews_n,
+        coalesce(rvs.review_approved, 0) AS review_approved,
         coalesce(ev.rectified_cultivated_mu, 0) AS rectified_cultivated_mu,
         coalesce(ev.demolished_mu, 0) AS demolished_mu, c.id AS case_id, c.violation
       FROM patches pt
@@ -105,6 +139,7 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
       LEFT JOIN batch_imports i ON i.id = pt.import_id
       LEFT JOIN patch_matches m ON m.patch_id = pt.id
       LEFT JOIN ev ON ev.lineage_id = pt.lineage_id
+      LEFT JOIN rvs ON rvs.lineage_id = pt.lineage_id
       LEFT JOIN wd ON wd.lineage_id = pt.lineage_id
       LEFT JOIN case_patches cp ON cp.patch_id = pt.lineage_id AND cp.linked_on <= :as_of
       LEFT JOIN cases c ON c.id = cp.case_id
@@ -155,7 +190,11 @@ def grouped_figures(conn: Connection, store: Store, *, by: list[str], as_of: dat
       SUM(CASE WHEN p.closed = 1 THEN 1 ELSE 0 END) AS closed,
       SUM(p.rectified_mu) AS rectified_mu, SUM(p.rectified_cultivated_mu) AS rectified_cultivated_mu,
       SUM(p.demolished_mu) AS demolished_mu,
-      SUM(CASE WHEN p.deadline < :as_of AND p.status IN ({sql_list(OPEN_STATUSES)}) THEN 1 ELSE 0 END) AS overdue
+      SUM(CASE WHEN p.deadline < :as_of AND p.status IN ({sql_list(OPEN_STATUSES)}) THEN 1 ELSE 0 END) AS overdue,
+      SUM(CASE WHEN p.submitted_n > 0 THEN 1 ELSE 0 END) AS review_submitted, SUM(p.submitted_n) AS review_rounds,
+      SUM(CASE WHEN p.returned_n > 0 THEN 1 ELSE 0 END) AS review_returned, SUM(p.returned_n) AS review_returns,
+      SUM(p.review_approved) AS review_approved, SUM(CASE WHEN p.status = 'submitted' THEN 1 ELSE 0 END)
+        AS review_pending, SUM(p.review_days) AS review_days, SUM(p.reviews_n) AS reviews
     FROM p {group_by}
     """
     return [dict(r) for r in conn.execute(sa.text(sql), {**params, **extra, "as_of": as_of}).mappings()]

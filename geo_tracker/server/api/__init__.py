@@ -8,8 +8,8 @@ every patch they read or change (a patch outside them answers 404, as if absent)
 
 from fastapi import APIRouter
 
-from . import accounts, batches, cases, figures, patches
+from . import accounts, backups, batches, cases, figures, patches, review
 
 router = APIRouter(prefix="/api/v1")
-for _module in (accounts, batches, patches, cases, figures):
+for _module in (accounts, backups, batches, patches, cases, figures, review):
     router.include_router(_module.router)

@@ -1,21 +1,23 @@
-"""Patches (图斑) and their tracking: 核查, 整改, 销号, and voiding a mistaken record."""
+"""Patches (图斑) and their tracking: 核查, 整改, 销号, 申请销号 and 审核, and voiding a mistaken record."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from ...services import accounts, tracking
+from ...services import accounts, review, tracking
+from ...services.dossier import dossier_bytes
 from ...services.patches import list_patches, patches_geojson, show_patch
 from .. import uploads
 from ..deps import Caller, drawn_part, need
-from ..responses import plain
+from ..responses import MEDIA, download, plain
 
 MAX_ID = 2**31 - 1
 router = APIRouter()
-reader, tracker = need("read"), need("track")
+reader, tracker, reviewer = need("read"), need("track"), need("review")
 
 
 class VerifyBody(BaseModel):
@@ -30,6 +32,15 @@ class VerifyBody(BaseModel):
 class CloseBody(BaseModel):
     on: date
     note: str | None = None
+    approval_ref: str | None = Field(None, description="the county's 批准文号 (where no review policy applies)")
+    expected_version: int | None = Field(None, ge=0, le=MAX_ID)
+
+
+class ReviewBody(BaseModel):
+    decision: str = Field(description="approve | return (通过/退回)")
+    on: date
+    reason: str | None = Field(None, description="why it is returned (required for a return without codes)")
+    reason_codes: list[str] = Field(default=[], description="from the vocabulary review_reason (照片不清晰 …)")
     expected_version: int | None = Field(None, ge=0, le=MAX_ID)
 
 
@@ -47,6 +58,15 @@ def patches(batch: str | None = None, village: str | None = None, status: str | 
     frame = list_patches(who.store, batch=batch, village=village, status=status, source=source,
                          as_of=as_of, villages=who.villages, limit=limit, offset=offset)
     return patches_geojson(frame)
+
+
+@router.get("/patches/{ref:path}/dossier.docx", tags=["patches"], response_class=Response,
+            responses={200: {"content": {MEDIA["docx"]: {}}, "description": "the dossier (举证材料)"}})
+def dossier(ref: str, who: Caller = Depends(reader)):
+    """The patch's dossier (举证材料) for the county's review, as a Word file: facts, map, the bureau's
+    attributes, verification, rectification, cases, photos with time, place and distance, review history."""
+    content, name = dossier_bytes(who.store, who.patch(ref), villages=who.villages)
+    return download(content, name, MEDIA["docx"])
 
 
 @router.get("/patches/{ref:path}", tags=["patches"])
@@ -84,12 +104,35 @@ def rectify(ref: str, on: date = Form(...), measure: str = Form(...),
 @router.post("/patches/{ref:path}/close", tags=["tracking"])
 def close(ref: str, body: CloseBody, who: Caller = Depends(tracker)):
     """销号."""
-    return plain(tracking.close_patch(who.store, who.patch(ref), body.on, note=body.note, user=who.username,
+    return plain(tracking.close_patch(who.store, who.patch(ref), body.on, note=body.note,
+                                      approval_ref=body.approval_ref, user=who.username,
                                       expected_version=body.expected_version))
 
 
+@router.post("/patches/{ref:path}/submit", tags=["review"])
+def submit(ref: str, on: date = Form(...), note: str | None = Form(None),
+           expected_version: int | None = Form(None, ge=0, le=MAX_ID), evidence: list[UploadFile] = File(default=[]),
+           who: Caller = Depends(tracker)):
+    """申请销号: to the first level of the source's review policy, with photos or documents."""
+    ref = who.patch(ref)
+    with uploads.rectification_files(who.settings.upload_dir, evidence, None) as (photos, _part):
+        return plain(review.submit_patch(who.store, ref, on, note=note, evidence=photos, user=who.username,
+                                         expected_version=expected_version))
+
+
+@router.post("/patches/{ref:path}/review", tags=["review"])
+def review_answer(ref: str, body: ReviewBody, who: Caller = Depends(reviewer)):
+    """审核: approve (the last level's approval closes the patch) or return with reasons."""
+    return plain(review.review_patch(who.store, who.patch(ref), body.decision, body.on, reason=body.reason,
+                                     reason_codes=body.reason_codes, user=who.username,
+                                     expected_version=body.expected_version,
+                                     levels=accounts.review_levels(who.store, who.user)))
+
+
 @router.post("/events/{event_id}/void", tags=["tracking"])
-def void(body: VoidBody, event_id: int = Path(ge=1, le=MAX_ID), who: Caller = Depends(tracker)):
-    """Void a mistaken event by a new one that says why; the original stays in the history."""
+def void(body: VoidBody, event_id: int = Path(ge=1, le=MAX_ID), who: Caller = Depends(reader)):
+    """Void a mistaken event by a new one that says why; the original stays in the history. A
+    review's answer is voided by a reviewer, the township's records by those who may track."""
+    tracking.require_void_right(event_id, who.user.can)            # before the scope, as any refused role
     accounts.check_event_scope(who.store, who.user, event_id)
-    return plain(tracking.void_event(who.store, event_id, body.reason, user=who.username))
+    return plain(tracking.void_event(who.store, event_id, body.reason, user=who.username, may=who.user.can))

@@ -1,5 +1,6 @@
 """The patch list, a patch's page with its history and map, its evidence files, and the
-tracking forms (核查, 整改, 销号). A refused action re-renders the page with the reason."""
+tracking forms (核查, 整改, 销号, or 申请销号 where the county reviews: see review.py). A refused
+action re-renders the page with the reason."""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ from ...maps.builder import script_json
 from ...services import tracking
 from ...services.batches import list_batches
 from ...services.boundaries import village_units
+from ...services.dossier import dossier_bytes
 from ...services.patches import DUE_SOON_DAYS, due_soon, list_patches, show_patch
+from ...services.review import submit_patch
 from .. import uploads
 from ..deps import Caller, drawn_part, need, number, optional_date, required_date, signed_in
+from ..responses import MEDIA, download
 from .render import back, error_text, render
+from .review import patch_review
 
 router = APIRouter(include_in_schema=False)
 tracker = need("track")
@@ -87,12 +92,14 @@ def _patch_context(who: Caller, ref: str) -> dict:
     shape = {"patch": {"type": "Feature", "geometry": patch["geometry"], "properties": {}},
              "villages": _village_shapes(who.store, patch)}
     may_track, status = who.user.can("track"), patch["status"]
-    return {"patch": patch, "label": label, "events": tracking.patch_history(who.store, label),
+    events = tracking.patch_history(who.store, label)
+    reviewed = patch_review(who.store, patch, events, may_track)     # 审核: banner, note, 申请销号
+    return {"patch": patch, "label": label, "events": events, **reviewed,
             "href": f"/patches/{quote(patch['batch'], safe='')}/{quote(patch['patch_code'], safe='')}",
             "shape": script_json(shape),
             "can_verify": may_track and status in ALLOWED["verify"],
             "can_rectify": may_track and status in ALLOWED["rectify"],
-            "can_close": may_track and status in ALLOWED["close"],
+            "can_close": may_track and status in ALLOWED["close"] and not reviewed["policy_levels"],
             "results": VERIFY_RESULTS, "measure_keys": MEASURES,
             "remaining": max(patch["area_mu"] - (patch["rectified_mu"] or 0), 0), "today": date.today()}
 
@@ -116,6 +123,13 @@ def _evidence_file(path, name: str) -> FileResponse:
         media = "application/octet-stream"
     return FileResponse(path, media_type=media, filename=name,
                         content_disposition_type="inline" if media.startswith("image/") else "attachment")
+
+
+@router.get("/patches/{ref:path}/dossier.docx")
+def dossier(ref: str, who: Caller = Depends(signed_in)):
+    """The patch's dossier (举证材料) as a Word file, for whoever may see the patch (404 for any other)."""
+    content, name = dossier_bytes(who.store, who.patch(ref), villages=who.villages)
+    return download(content, name, MEDIA["docx"])
 
 
 @router.get("/patches/{ref:path}")
@@ -158,6 +172,18 @@ def rectify(request: Request, ref: str, on: str = Form(""), measure: str = Form(
 
 
 @router.post("/patches/{ref:path}/close")
-def close(request: Request, ref: str, on: str = Form(""), note: str = Form(""), who: Caller = Depends(tracker)):
+def close(request: Request, ref: str, on: str = Form(""), note: str = Form(""), approval_ref: str = Form(""),
+          who: Caller = Depends(tracker)):
     return _patch_action(request, who, ref, lambda ref: tracking.close_patch(
-        who.store, ref, required_date(on), note=note or None, user=who.username))
+        who.store, ref, required_date(on), note=note or None, approval_ref=approval_ref or None,
+        user=who.username))
+
+
+@router.post("/patches/{ref:path}/submit")
+def submit(request: Request, ref: str, on: str = Form(""), note: str = Form(""),
+           evidence: list[UploadFile] = File(default=[]), who: Caller = Depends(tracker)):
+    """申请销号, with the photos of the rectified site, where the source's policy has the county review."""
+    def act(ref):
+        with uploads.rectification_files(who.settings.upload_dir, evidence, None) as (photos, _part):
+            submit_patch(who.store, ref, required_date(on), note=note or None, evidence=photos, user=who.username)
+    return _patch_action(request, who, ref, act)

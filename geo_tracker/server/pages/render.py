@@ -27,6 +27,7 @@ env = Environment(loader=PackageLoader("geo_tracker.server.pages", "templates"),
 env.filters["mu"] = lambda v, d=2: "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{d}f}"
 env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.2f}%"
 env.filters["urlpart"] = lambda v: quote(str(v), safe="")
+env.filters["localtime"] = lambda v: "-" if v is None else v.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def error_text(request: Request, error: BaseException) -> str:

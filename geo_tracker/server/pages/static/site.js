@@ -31,7 +31,10 @@
   var source = document.getElementById("patch-geojson");
   if (box && source && window.L) {
     var data = JSON.parse(source.textContent);
-    var map = L.map(box, { attributionControl: false, scrollWheelZoom: false });
+    var map = L.map(box, { attributionControl: false, scrollWheelZoom: false, zoomControl: false });
+    // The zoom buttons' titles in the page's language (data-zoom-in / data-zoom-out from messages.py).
+    L.control.zoom({ zoomInTitle: box.getAttribute("data-zoom-in") || "Zoom in",
+                     zoomOutTitle: box.getAttribute("data-zoom-out") || "Zoom out" }).addTo(map);
     var villages = L.geoJSON(data.villages, { style: { color: "#495057", weight: 1, fill: false, dashArray: "4 3" } });
     villages.addTo(map);
     var patch = L.geoJSON(data.patch, { style: { color: "#b3261e", weight: 2, fillOpacity: 0.3 } }).addTo(map);
