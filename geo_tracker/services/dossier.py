@@ -27,15 +27,13 @@ from ..io.profiles import labelled_attributes
 from ..reports.dossier import write_dossier_docx
 from ..store import Store
 from ..store import admin_units as units_repo
+from ..core.review import REVIEW_EVENTS
 from . import tracking
 from .batches import show_batch
 from .boundaries import village_units
 from .cases import list_cases
 from .patches import list_patches, show_patch
 
-#: Event kinds of the county's review (审核); the review workflow records them.
-SUBMITTED = "submitted"
-REVIEW_PREFIX = "review_"
 #: Villages this close to the patch's own (degrees, ~10 m) count as its neighbours on the map.
 NEIGHBOUR_DEGREES = 1e-4
 #: Characters a file name on an office PC may not hold, replaced in the zip's member names.
@@ -50,18 +48,13 @@ class Surroundings:
     townships: dict[str, str]
 
 
-def is_review_event(kind: str) -> bool:
-    """A step of the county's review: the township's submission, a return or an approval."""
-    return kind == SUBMITTED or kind.startswith(REVIEW_PREFIX)
-
-
 def review_history(store: Store, ref: str, *, villages: Collection[str] | None = None) -> list[dict]:
     """The patch's review events (``submitted``, ``review_returned``, ``review_approved`` …), oldest first.
 
     Each is a :func:`~.tracking.patch_history` entry; the payload carries ``level``, ``reason``,
     ``reason_codes`` and ``round``. Voided ones are left out.
     """
-    return [e for e in _standing_events(store, _label(store, ref, villages)) if is_review_event(e["kind"])]
+    return [e for e in _standing_events(store, _label(store, ref, villages)) if e["kind"] in REVIEW_EVENTS]
 
 
 def _label(store: Store, ref: str, villages) -> str:
@@ -107,7 +100,7 @@ def dossier_context(store: Store, ref: str, *, villages: Collection[str] | None 
         "rectifications": [_rectification(e) for e in events if e["kind"] == "rectified"],
         "photos": _photos(store, events),
         "cases": _cases(store, patch, villages),
-        "reviews": [e for e in events if is_review_event(e["kind"])],
+        "reviews": [e for e in events if e["kind"] in REVIEW_EVENTS],
         "issuer": _issuer(patch, around),
         "day": day or date.today(),
     }

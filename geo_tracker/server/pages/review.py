@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 
 from ...core.lifecycle import ALLOWED
+from ...core.review import REVIEW_EVENTS
 from ...core.sources import SOURCES
 from ...errors import GeoTrackerError, NotFoundError
 from ...maps.builder import script_json
@@ -26,8 +27,6 @@ from .render import back, error_text, render
 
 router = APIRouter(include_in_schema=False)
 reviewer = need("review")
-#: The events a review page lists as the review history (申请销号, 审核退回, 审核通过).
-REVIEW_KINDS = ("submitted", "review_returned", "review_approved")
 
 
 def patch_href(batch: str, code: str) -> str:
@@ -99,7 +98,7 @@ def _review_context(who: Caller, ref: str) -> dict:
     return {"patch": patch, "label": label, "events": events, "href": patch_href(patch["batch"], patch["patch_code"]),
             "action": f"/review/{quote(patch['batch'], safe='')}/{quote(patch['patch_code'], safe='')}",
             "shape": script_json(shape), "review_note": review_note(patch, events, date.today()),
-            "history": [e for e in events if e["kind"] in REVIEW_KINDS],
+            "history": [e for e in events if e["kind"] in REVIEW_EVENTS],
             "pending": bool(state.get("pending_level")), "today": date.today(),
             "reason_codes": sorted(cases.list_vocabulary(who.store).get("review_reason", []), key=lambda c: c == "其他")}
 
