@@ -15,16 +15,19 @@ class GeoTrackerError(Exception):
     ``field`` names the input at fault (an option, a form field, an attribute) when
     there is one; the service returns it beside the message. ``hint`` says what to do,
     in words that fit every interface (no option names, no page buttons); it is kept
-    beside the message, never inside it, so ``str(error)`` is the message alone.
+    beside the message, never inside it, so ``str(error)`` is the message alone. ``details`` are
+    values a client acts on (how many bytes of an upload arrived), answered beside the message.
     """
 
     exit_code = 2
     http_status = 422
 
-    def __init__(self, message="", *, field: str | None = None, hint: str | None = None):
+    def __init__(self, message="", *, field: str | None = None, hint: str | None = None,
+                 details: dict | None = None):
         super().__init__(message)
         self.field = field
         self.hint = hint
+        self.details = details
 
     def text(self, lang: str = "en", interface: str = "cli") -> str:
         """The message in ``lang`` ("zh", "en") with the hint for ``interface`` ("cli", "web", "api");

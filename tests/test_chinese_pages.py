@@ -94,7 +94,7 @@ def pages_of(ref: str, batch: str, case_no: str | None) -> list[str]:
                  f"/patches/{quote(ref)}", "/cases", "/reports", "/account", "/import",
                  f"/batches/{quote(batch, safe='')}", "/patches/没有这个图斑", "/no-such-page",
                  "/review", f"/review/{quote(PENDING)}", f"/review/{quote(ref)}", "/returned",
-                 f"/patches/{quote(PENDING)}", f"/patches/{quote(RETURNED)}"]
+                 f"/patches/{quote(PENDING)}", f"/patches/{quote(RETURNED)}", "/field"]
     return reachable + ([f"/cases/{quote(case_no)}"] if case_no else [])
 
 

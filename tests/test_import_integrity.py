@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 import bureau_files as bf
+from state_check import assert_stored_state_is_the_fold
 from geo_tracker.cli import cli
 from geo_tracker.errors import BatchImportError, CRSDetectionError, DuplicateDeliveryError, LayerSelectionError
 from geo_tracker.services.batches import ImportOptions, import_batch
@@ -117,6 +118,7 @@ def test_a_reissue_that_edits_remarks_keeps_everything_and_names_the_two_moved(t
     moved_now = show_patch(store, moved[0])
     assert "recheck" in moved_now["flags"] and moved_now["status"] == "rectified"
     assert current_count(store) == 15
+    assert assert_stored_state_is_the_fold(store) == 15
 
 
 def test_a_reissue_that_shrinks_a_rectified_patch_caps_and_flags_it(township, tmp_path):
@@ -131,6 +133,8 @@ def test_a_reissue_that_shrinks_a_rectified_patch_caps_and_flags_it(township, tm
     assert report.diff["changed"] == 1 and report.diff["unchanged"] == 14
     shown = show_patch(store, code)
     assert "rectified_capped" in shown["flags"] and shown["rectified_mu"] == pytest.approx(shown["area_mu"])
+    assert list_patches(store, codes=[code]).iloc[0]["rectified_mu"] == pytest.approx(shown["area_mu"])
+    assert assert_stored_state_is_the_fold(store) == 15
 
 
 def test_a_repeated_code_is_refused_or_skipped_with_every_feature_named(store, tmp_path):

@@ -346,6 +346,10 @@ def importers(status: int, other: int | None = None) -> dict:
             "reviewer": (403, 403)}
 
 
+def field_kit() -> dict:
+    return {**trackers(200), "enforcer": (200, 200), "admin": (200, 200)}
+
+
 def all_roles(status: int) -> dict:
     return {r: (status, status) for r in ROLES}
 
@@ -403,6 +407,10 @@ MATRIX = [
     ("add user", "POST", "/api/v1/users",
      {"json": {"username": "u{n}", "password": PASSWORD, "role": "admin", "units": ["*"]}}, all_roles(403)),
     ("batch", "GET", "/api/v1/batches/B", {}, all_roles(200)),
+    # The field kit: a package and a sync answer 200 inside the user's scope and hold nothing outside it
+    # (test_field_sync.py checks what they hold); only those who track may take one.
+    ("field package", "GET", "/api/v1/field/package", {}, field_kit()),
+    ("field sync", "POST", "/api/v1/field/sync", {"json": {"actions": []}}, field_kit()),
 ]
 
 

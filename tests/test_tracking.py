@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 import bureau_files as bf
+from state_check import assert_stored_state_is_the_fold
 from geo_tracker.cli import cli
 from geo_tracker.core.lifecycle import TransitionError
 from geo_tracker.errors import BatchImportError, GeoTrackerError, InvalidValueError, StaleRowError
@@ -76,6 +77,35 @@ def test_full_life_of_a_patch(batch, tmp_path):
     listed = cases.list_cases(store)
     assert listed[0]["status"] == "closed" and listed[0]["decided_fine_yuan"] == 2500 and listed[0]["patches"] == [CODE]
     assert cases.list_cases(store, as_of=date(2023, 7, 31))[0]["status"] == "open"
+
+
+def test_every_action_and_void_leaves_the_stored_state_equal_to_the_fold(batch):
+    """Listings, OGC pages and SQL sorting read each patch's state from its row; every path that
+    writes an event must keep that row equal to the fold of the events, voids included."""
+    store = batch
+    codes = sorted(list_patches(store)["patch_code"])[:4]
+    for code in codes:
+        tracking.verify_patch(store, code, "illegal", date(2023, 7, 5))
+    opened = cases.open_case(store, "X镇综执罚〔2023〕7号", date(2023, 7, 20), patches_refs=codes[:2],
+                             violation="非法占用土地", act="建房")
+    first = tracking.rectify_patch(store, codes[0], date(2023, 8, 1), "demolition", area_mu=area_of(store, codes[0]) / 3)
+    tracking.rectify_patch(store, codes[0], date(2023, 8, 9), "restore_farmland", area_mu=area_of(store, codes[0]) / 3)
+    tracking.rectify_patch(store, codes[1], date(2023, 8, 2), "demolition", full=True)
+    tracking.rectify_patch(store, codes[2], date(2023, 7, 30), "demolition", full=True)
+    tracking.close_patch(store, codes[2], date(2023, 9, 1))
+    assert_stored_state_is_the_fold(store)
+    tracking.void_event(store, first["event_id"], "面积量错")
+    linked = next(h["id"] for h in tracking.patch_history(store, codes[1]) if h["kind"] == "case_linked")
+    tracking.void_event(store, linked, "关联错案件")
+    closed = next(h["id"] for h in tracking.patch_history(store, codes[2]) if h["kind"] == "closed")
+    tracking.void_event(store, closed, "误销号")
+    assert assert_stored_state_is_the_fold(store) == 6
+    listed = list_patches(store, codes=codes).set_index("patch_code")
+    assert listed.loc[codes[0], "rectified_mu"] == pytest.approx(area_of(store, codes[0]) / 3)
+    assert listed.loc[codes[1], "case_numbers"] == [] and listed.loc[codes[0], "case_numbers"] == [opened["case_no"]]
+    assert listed.loc[codes[2], "status"] == "rectified" and listed.loc[codes[3], "verified"] == "illegal"
+    by_area = list_patches(store, sortby="-rectified_mu", limit=2)["patch_code"].tolist()
+    assert by_area == [codes[1], codes[2]] or by_area == [codes[2], codes[1]]
 
 
 def test_partial_rectifications_sum_to_the_area_and_one_more_is_refused(batch):
@@ -317,3 +347,33 @@ def test_cli_tracking_commands(db_url, tmp_path):
     assert listed[0]["patches"] == [CODE]
     overdue = json.loads(run("patches", "overdue", "--as-of", "2024-01-15", "--json").output)
     assert CODE in [r["patch_code"] for r in overdue]
+
+
+def test_migration_0011_folds_the_existing_events_into_the_rows(batch):
+    """A database from before 0011 (downgraded here, its events kept) gets every patch's state on its row."""
+    from alembic import command
+
+    from geo_tracker.store import migrate
+
+    store = batch
+    codes = sorted(list_patches(store)["patch_code"])[:3]
+    for code in codes:
+        tracking.verify_patch(store, code, "illegal", date(2023, 7, 5))
+    cases.open_case(store, "X镇综执罚〔2023〕9号", date(2023, 7, 20), patches_refs=[codes[1]])
+    half = tracking.rectify_patch(store, codes[0], date(2023, 8, 1), "demolition", area_mu=area_of(store, codes[0]) / 2)
+    tracking.rectify_patch(store, codes[0], date(2023, 8, 5), "demolition", area_mu=0.01)
+    tracking.void_event(store, half["event_id"], "量错")
+    tracking.rectify_patch(store, codes[2], date(2023, 8, 2), "demolition", full=True)
+    before = list_patches(store).set_index("patch_code")
+    with store.transaction() as conn:
+        command.downgrade(migrate._config(conn), "0010")
+    with store.engine.connect() as conn:
+        assert "rectified_mu" not in conn.execute(sa.text("SELECT * FROM patches LIMIT 0")).keys()
+    with store.transaction() as conn:
+        migrate.upgrade(conn)
+    after = list_patches(store).set_index("patch_code")
+    assert after.loc[codes[0], "rectified_mu"] == pytest.approx(0.01)
+    assert after.loc[codes[2], "rectified_mu"] == pytest.approx(after.loc[codes[2], "area_mu"])
+    assert after.loc[codes[1], "case_numbers"] == ["X镇综执罚〔2023〕9号"]
+    assert after["verified"].tolist() == before["verified"].tolist()
+    assert assert_stored_state_is_the_fold(store) == 6

@@ -81,6 +81,9 @@ MESSAGES: dict[str, Entry] = {
     "tracking.drawn_outside": Entry(
         zh="所画的整改范围与图斑{label}不重叠", en="the drawn part does not overlap patch {label}",
         hints={"any": ("请在图斑范围内画", "draw over the patch")}),
+    "tracking.photo_not_uploaded": Entry(
+        zh="图斑{label}的照片{sha}尚未上传完成", en="photo {sha} of patch {label} has not been uploaded yet",
+        hints={"any": ("请先上传照片，再同步这条记录", "upload the photo first, then sync this record")}),
     "tracking.bad_measure": Entry(
         zh="整改措施“{measure}”无效，应为：{choices}", en="--measure {measure!r} is not one of {choices}"),
     "tracking.one_amount": Entry(

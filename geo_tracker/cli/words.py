@@ -241,6 +241,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "table.patrol_villages": ("巡查所到村", "patrol_villages"), "table.patrol_findings": ("巡查发现问题", "patrol_findings"),
     "table.user_units": ("账户管辖范围", "user_units"), "table.api_tokens": ("接口令牌", "api_tokens"),
     "table.backups": ("备份记录", "backups"), "table.review_policies": ("审核规则", "review_policies"),
+    "table.action_keys": ("外业记录编号", "action_keys"),
     "figure.illegal_cultivated_mu": ("违法占用耕地（亩）", "illegal_cultivated_mu"),
     "info.geo_tracker": ("geo_tracker 版本", "geo_tracker"), "info.database": ("数据库", "database"),
     "info.backend": ("后端", "backend"), "info.schema_revision": ("数据库结构版本", "schema_revision"),

@@ -66,6 +66,7 @@ def error_body(error: e.GeoTrackerError, lang: str = "en") -> dict:
     problems = getattr(error, "problems", None)
     if problems:
         body["problems"] = in_language(problems[:200], lang, "api")
+    body.update({k: v for k, v in (getattr(error, "details", None) or {}).items() if k not in body})
     return body
 
 

@@ -22,20 +22,14 @@ from fastapi import UploadFile
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..catalogue import Message, msg
-from ..errors import ConfigurationError, InputFileError, NotFoundError, UploadTooLargeError, UploadTypeError
+from ..errors import ConfigurationError, InputFileError, NotFoundError, UploadTooLargeError
+from ..io.evidence import evidence_media_type
 from ..io.readers import MAIN_SUFFIXES
 from .errors import error_response, scope_language
 
 CHUNK = 1024 * 1024
-#: Evidence (举证) files: what their first bytes must look like.
-EVIDENCE_SIGNATURES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "application/pdf": (b"%PDF-",),
-}
 STAGING_HOURS = 2
 STAGING_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
-HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"}
 
 
 class UploadLimit:
@@ -201,11 +195,4 @@ def rectification_files(upload_dir: str | None, evidence: list[UploadFile],
 
 def evidence_type(path: Path) -> str:
     """The media type of an evidence file by its content; anything else is refused."""
-    with path.open("rb") as f:
-        head = f.read(32)
-    for media, signatures in EVIDENCE_SIGNATURES.items():
-        if any(head.startswith(s) for s in signatures):
-            return media
-    if head[4:8] == b"ftyp" and head[8:12] in HEIC_BRANDS:
-        return "image/heic"
-    raise UploadTypeError(msg("upload.evidence_type", file=path.name), field="evidence")
+    return evidence_media_type(path)

@@ -361,8 +361,7 @@ def create_token(store: Store, username: str, name: str, *, days: float | None =
 
 def token_principal(store: Store, token: str) -> Principal:
     with store.engine.connect() as conn:
-        found = repo.token_owner(conn, digest(token))
-        row = repo.user_row(conn, user_id=found["user_id"]) if found else None
+        found, row = repo.secret_holder(conn, "token", digest(token)) or (None, None)
     if (found is None or found["revoked"] or row is None or row["disabled"]
             or (found["expires_at"] is not None and as_datetime(found["expires_at"]) < now_utc())):
         raise AuthenticationError(msg("accounts.bad_token"))
@@ -383,8 +382,7 @@ def start_session(store: Store, principal: Principal, hours: float) -> tuple[str
 def session_principal(store: Store, token: str) -> tuple[Principal, str]:
     """(user, CSRF token) of a live session."""
     with store.engine.connect() as conn:
-        found = repo.session_row(conn, digest(token))
-        row = repo.user_row(conn, user_id=found["user_id"]) if found else None
+        found, row = repo.secret_holder(conn, "session", digest(token)) or (None, None)
     if found is None or row is None or row["disabled"] or as_datetime(found["expires_at"]) < now_utc():
         raise AuthenticationError(msg("accounts.session_ended"))
     return _principal(row), found["csrf_token"]

@@ -657,4 +657,16 @@ def _write_new_versions(store, conn, batch_id: int, import_id: int, table: pd.Da
         table["lineage_id"] = pd.array([None if pd.isna(v) else int(v) for v in previous["lineage_id"]],
                                        dtype="Int64")
         table["deadline"] = [None if pd.isna(d) else d for d in previous["deadline"]]
+        _carry_state(table, previous)
     repo.insert_patches(store, conn, table)
+
+
+def _carry_state(table: pd.DataFrame, previous: pd.DataFrame) -> None:
+    """A new version keeps its patch's folded state; the rectified area stays capped at the
+    patch's area, now the new version's (as :func:`~geo_tracker.core.lifecycle.fold` caps it)."""
+    rectified = previous["rectified_mu"].fillna(0.0).to_numpy(dtype=float)
+    table["rectified_mu"] = np.minimum(rectified, table["area_mu"].to_numpy(dtype=float))
+    table["rectified_cultivated_mu"] = previous["rectified_cultivated_mu"].fillna(0.0).to_numpy(dtype=float)
+    table["verified"] = [None if pd.isna(v) else v for v in previous["verified"]]
+    table["case_numbers"] = [json.dumps(c if isinstance(c, list) else [], ensure_ascii=False)
+                             for c in previous["case_numbers"]]

@@ -162,14 +162,15 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
         where, params = _current_filters(store, status=status, **common)
     else:
         where, params = _current_filters(store, include_withdrawn=True, issued_by=as_of, **common)
+    stored = as_of is None and known_at is None
     with store.engine.connect() as conn:
-        rows = repo.rows(conn, store, where, params, limit=limit if as_of is None else None, offset=offset,
-                         sortby=sort if as_of is None else None)
-        lineages = [r["lineage_id"] for r in rows]
-        shares = repo.village_shares(conn, [r["id"] for r in rows])
-        relapse_of = repo.relapse_codes(conn, lineages)
-        events = events_repo.lineage_events(conn, lineages) if rows else pd.DataFrame()
-    frame = _frame(rows, shares, relapse_of)
+        records, rows = _read(conn, store, where, params, limit=limit if as_of is None else None, offset=offset,
+                              sortby=sort if as_of is None else None, today=date.today() if stored else None)
+        lineages = [r["lineage_id"] for r in records]
+        events = events_repo.lineage_events(conn, lineages) if rows and not stored else pd.DataFrame()
+    frame = pd.DataFrame.from_records(records, columns=_RECORD_COLUMNS)
+    if stored:
+        return _listing(frame, rows)
     if as_of is not None and len(frame):
         withdrawn_on = _withdrawn_on(events)
         keep = [not w or (withdrawn_on.get(lid) is not None and withdrawn_on[lid] > as_of)
@@ -179,9 +180,7 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     state = fold(events, frame.rename(columns={"lineage_id": "patch"}), as_of, known_at)
     for column in STATE_COLUMNS:
         frame[column] = state[column].to_numpy() if len(frame) else []
-    frame["case_numbers"] = [list(c) for c in frame["case_numbers"]]
-    day = as_of or date.today()
-    frame["overdue"] = [is_overdue(s, d, day) for s, d in zip(frame["status"], frame["deadline"])]
+    frame = _with_overdue(frame, as_of or date.today())
     if status is not None and as_of is not None:
         mask = (frame["status"] == status).to_numpy()
         frame, rows = frame[mask], [r for r, k in zip(rows, mask) if k]
@@ -190,8 +189,20 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
         frame, rows = frame.iloc[order], [rows[i] for i in order]
     if as_of is not None and limit is not None:
         frame, rows = frame.iloc[offset:offset + limit], rows[offset:offset + limit]
+    return _listing(frame, rows)
+
+
+def _with_overdue(frame: pd.DataFrame, day: date) -> pd.DataFrame:
+    """``frame`` with 逾期 (overdue) judged on ``day`` from its status and deadline."""
+    frame["overdue"] = [is_overdue(s, d, day) for s, d in zip(frame["status"], frame["deadline"])]
+    return frame
+
+
+def _listing(frame: pd.DataFrame, rows: list) -> gpd.GeoDataFrame:
+    """The listing's columns and geometries."""
+    frame["case_numbers"] = [list(c) for c in frame["case_numbers"]]
     geometry = shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows else []
-    frame = frame[["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES, "lineage_id", "version", "verified"]]
+    frame = frame[["id", *PATCH_PROPERTIES, *EXTRA_PROPERTIES, "lineage_id", "version", "row_version", "verified"]]
     return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=list(geometry), crs=4490)
 
 
@@ -200,24 +211,51 @@ def _filter(cql2):
     return parse_filter(cql2) if isinstance(cql2, str) else cql2
 
 
-def _frame(rows, shares: dict, relapse_of: dict) -> pd.DataFrame:
-    """The SQL rows as the listing's columns (before the folded state is added)."""
-    records = []
-    for r in rows:
-        item = {k: r[k] for k in r.keys() if k not in ("wkb",)}
-        item["issued_on"] = units_repo.as_date(item["issued_on"])
-        item["deadline"] = units_repo.as_date(item["deadline"])
-        item["outside"] = bool(item["outside"]) if r["village_code"] or r["outside"] else None
-        item["straddles"] = bool(item["straddles"])
-        item["village_shares"] = shares.get(r["id"], {})
-        item["flags"] = sorted(decode_json(item["flags"]) or {})
-        item["relapse_of"] = relapse_of.get(r["lineage_id"], [])
-        records.append(item)
-    return pd.DataFrame.from_records(records, columns=[
-        "id", "lineage_id", "patch_code", "batch", "source", "issued_on", "area_mu", "issued_area_mu",
-        "cultivated_mu", "cultivated_source", "forest_mu", "village_code", "village_name", "outside", "straddles",
-        "nearest_code", "nearest_distance_m", "withdrawn", "flags", "version", "deadline", "village_shares",
-        "relapse_of"])
+def current_page(store: Store, *, limit: int, offset: int = 0, sortby=None, cql2=None,
+                 **filters) -> tuple[list[dict], list[bytes]]:
+    """A page of current patches as plain records (``id`` and every exported property) and their WKB.
+
+    What :func:`list_patches` lists without a date, read from each patch's stored state
+    without pandas or folding: a page of OGC items or of the API costs its queries.
+    """
+    sort = parse_sortby(sortby) if isinstance(sortby, str) else sortby
+    where, params = _current_filters(store, cql2=_filter(cql2), **filters)
+    with store.engine.connect() as conn:
+        records, rows = _read(conn, store, where, params, limit=limit, offset=offset, sortby=sort,
+                              today=date.today())
+    return records, [bytes(r["wkb"]) for r in rows]
+
+
+#: The columns of a listing's records, before the geometry.
+_RECORD_COLUMNS = ["id", "lineage_id", "patch_code", "batch", "source", "issued_on", "area_mu", "issued_area_mu",
+                   "cultivated_mu", "cultivated_source", "forest_mu", "village_code", "village_name", "outside",
+                   "straddles", "nearest_code", "nearest_distance_m", "withdrawn", "flags", "version", "row_version",
+                   "deadline", "village_shares", "relapse_of", *STATE_COLUMNS, "overdue"]
+
+
+def _read(conn, store: Store, where: str, params: dict, *, limit, offset, sortby, today: date | None):
+    """(records, rows): the listing's rows and their records, with the stored state and, given
+    ``today``, 逾期 judged on it (without, the caller folds the state of another date)."""
+    rows = repo.rows(conn, store, where, params, limit=limit, offset=offset, sortby=sortby)
+    shares = repo.village_shares(conn, [r["id"] for r in rows])
+    relapse_of = repo.relapse_codes(conn, [r["lineage_id"] for r in rows])
+    return [_record(r, shares, relapse_of, today) for r in rows], rows
+
+
+def _record(row, shares: dict, relapse_of: dict, today: date | None) -> dict:
+    """One SQL row as the listing's record: the one rule for what a listed patch's values are."""
+    item = {k: row[k] for k in row.keys() if k != "wkb"}
+    for key in ("issued_on", "deadline", "status_on"):
+        item[key] = units_repo.as_date(item[key])
+    item["outside"] = bool(item["outside"]) if row["village_code"] or row["outside"] else None
+    item["straddles"] = bool(item["straddles"])
+    item["withdrawn"] = bool(item["withdrawn"])
+    item["village_shares"] = shares.get(row["id"], {})
+    item["flags"] = sorted(decode_json(item["flags"]) or {})
+    item["relapse_of"] = relapse_of.get(row["lineage_id"], [])
+    item["case_numbers"] = list(decode_json(item["case_numbers"]) or [])
+    item["overdue"] = is_overdue(item["status"], item["deadline"], today) if today else None
+    return item
 
 
 def _sorted_positions(frame: pd.DataFrame, sort) -> list[int]:

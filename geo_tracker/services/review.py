@@ -69,7 +69,7 @@ def _policy(source: str, row: dict | None) -> Policy:
 
 
 def submit_patch(store: Store, ref: str, on: date, *, note: str | None = None, evidence=(),
-                 user: str | None = None, expected_version: int | None = None) -> dict:
+                 user: str | None = None, expected_version: int | None = None, action_key: str | None = None) -> dict:
     """申请销号: a legal, unchanged or rectified patch goes to the first level of its policy."""
     with store.transaction() as conn:
         patch = events_repo.find_patch(conn, store, ref)
@@ -85,7 +85,7 @@ def submit_patch(store: Store, ref: str, on: date, *, note: str | None = None, e
                    "note": note, "evidence": stored, "before": {"status": state["status"]},
                    "after": {"status": "submitted"}}
         return apply_event(conn, patch, kind="submitted", on=on, user=user, payload=payload,
-                           expected_version=expected_version)
+                           expected_version=expected_version, action_key=action_key)
 
 
 def review_patch(store: Store, ref: str, decision: str, on: date, *, reason: str | None = None,

@@ -45,6 +45,7 @@ from ..io.readers import read_delivery
 from ..store import Store
 from ..store import events as repo
 from ..store import evidence as evidence_repo
+from ..store import field as field_repo
 from ..store import review as review_repo
 
 #: A rectified-part geometry may stick out of its patch by this share of its area.
@@ -83,38 +84,45 @@ def check_event_date(patch: dict, on: date) -> None:
 
 
 def apply_event(conn, patch: dict, *, kind: str, on: date, user: str | None, payload: dict,
-                expected_version: int | None, case_id: int | None = None) -> dict:
-    """Record one lifecycle event on the patch, check the history it makes, store the new status."""
+                expected_version: int | None, case_id: int | None = None, action_key: str | None = None) -> dict:
+    """Record one lifecycle event on the patch, check the history it makes, store the new state.
+    ``action_key`` (the field app's id of an offline action) is bound to the event here, so an
+    action sent twice is recorded once."""
     before = folded_state(conn, patch)
     event_id = repo.insert_event(conn, kind=kind, occurred_on=on, actor=actor(user), payload=payload,
                                  patch_id=patch["lineage_id"], batch_id=patch["batch_id"], case_id=case_id)
+    if action_key:
+        field_repo.claim(conn, action_key, event_id, actor(user))
     _validate(conn, patch)
     after = folded_state(conn, patch)
-    repo.update_state(conn, patch, after["status"], after["status_on"], expected_version)
+    repo.update_state(conn, patch, after, expected_version)
     return {"event_id": event_id, "patch": patch["label"], "before": before["status"], "status": after["status"],
             "status_on": after["status_on"], "rectified_mu": after["rectified_mu"],
             "rectified_cultivated_mu": after["rectified_cultivated_mu"]}
 
 
 def verify_patch(store: Store, ref: str, result: str, on: date, *, note: str | None = None,
-                 cadre: str | None = None, user: str | None = None, expected_version: int | None = None) -> dict:
+                 cadre: str | None = None, user: str | None = None, expected_version: int | None = None,
+                 evidence=(), action_key: str | None = None) -> dict:
     """Record the field verification (核查) of a patch: legal, no_change or illegal."""
     result = RESULT_WORDS.get(str(result).strip(), result)
     if result not in VERIFY_RESULTS:
         raise InvalidValueError(msg("tracking.bad_result", result=result, choices=", ".join(VERIFY_RESULTS)))
     with store.transaction() as conn:
-        return _verify(conn, store, ref, result, on, note, cadre, user, expected_version)
+        return _verify(conn, store, ref, result, on, note, cadre, user, expected_version, evidence, action_key)
 
 
-def _verify(conn, store, ref, result, on, note, cadre, user, expected_version) -> dict:
+def _verify(conn, store, ref, result, on, note, cadre, user, expected_version, evidence=(), action_key=None) -> dict:
     patch = repo.find_patch(conn, store, ref)
     check_event_date(patch, on)
     state = folded_state(conn, patch, as_of=on)
     check_transition("verify", state["status"], patch["label"])
     payload = {"result": result, "note": note, "cadre": cadre,
                "before": {"status": state["status"]}, "after": {"status": result}}
+    if evidence:
+        payload["evidence"] = [record_evidence(conn, store, f, patch) for f in evidence]
     return apply_event(conn, patch, kind="verified", on=on, user=user, payload=payload,
-                       expected_version=expected_version)
+                       expected_version=expected_version, action_key=action_key)
 
 
 def close_patch(store: Store, ref: str, on: date, *, note: str | None = None, approval_ref: str | None = None,
@@ -172,8 +180,8 @@ def _drawn_area(drawn: dict, patch: dict) -> tuple[float, str]:
 
 def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: float | None = None,
                   full: bool = False, geometry: str | Path | None = None, drawn: dict | None = None,
-                  cultivated_mu: float | None = None, evidence: list[str | Path] = (), note: str | None = None,
-                  user: str | None = None, expected_version: int | None = None) -> dict:
+                  cultivated_mu: float | None = None, evidence=(), note: str | None = None,
+                  user: str | None = None, expected_version: int | None = None, action_key: str | None = None) -> dict:
     """Record rectification (整改) of part or all of a patch, with its evidence.
 
     ``full`` rectifies everything not yet rectified, its cultivated land (耕地) included;
@@ -225,24 +233,49 @@ def rectify_patch(store: Store, ref: str, on: date, measure: str, *, area_mu: fl
                    "evidence": stored, "note": note, "before": {"rectified_mu": current["rectified_mu"]},
                    "after": {"rectified_mu": current["rectified_mu"] + area_mu}}
         return apply_event(conn, patch, kind="rectified", on=on, user=user, payload=payload,
-                           expected_version=expected_version)
+                           expected_version=expected_version, action_key=action_key)
 
 
-def record_evidence(conn, store: Store, path, patch: dict) -> dict:
-    """Keep an evidence file for the patch, with where it was taken and how far that is from the patch."""
-    item = store_evidence(path, store.evidence_dir)
-    evidence_repo.record(conn, item.__dict__)
-    distance = None
-    if item.lon is not None and item.lat is not None:
-        point = shapely.Point(item.lon, item.lat)
-        if patch["geom"].contains(point):
-            distance = 0.0
-        else:
-            near = shapely.shortest_line(point, patch["geom"])
-            (x0, y0), (x1, y1) = near.coords
-            distance = float(CGCS2000_GEOD.inv(x0, y0, x1, y1)[2])
-    return {"sha256": item.sha256, "file_name": item.file_name, "taken_at": item.taken_at,
-            "lon": item.lon, "lat": item.lat, "distance_to_patch_m": distance}
+#: A photo taken farther than this from its patch is marked (拍摄位置距图斑过远).
+FAR_PHOTO_M = 100.0
+
+
+def record_evidence(conn, store: Store, item, patch: dict) -> dict:
+    """Keep an evidence file for the patch, with where it was taken and how far that is from the patch.
+
+    ``item`` is a file, or a photo already uploaded (:mod:`.field_uploads`) given as a dict with its
+    ``sha256`` and what the phone knew when it was taken (``taken_at``, ``lon``, ``lat``,
+    ``accuracy_m``, ``heading``), which wins over the file's EXIF.
+    """
+    if isinstance(item, dict):
+        return _cite_photo(conn, item, patch)
+    stored = store_evidence(item, store.evidence_dir)
+    evidence_repo.record(conn, stored.__dict__)
+    return {"sha256": stored.sha256, "file_name": stored.file_name, "taken_at": stored.taken_at,
+            "lon": stored.lon, "lat": stored.lat, "distance_to_patch_m": distance_to_patch(stored.lon, stored.lat, patch)}
+
+
+def _cite_photo(conn, photo: dict, patch: dict) -> dict:
+    row = evidence_repo.row(conn, str(photo.get("sha256") or ""))
+    if row is None:
+        raise InvalidValueError(msg("tracking.photo_not_uploaded", sha=photo.get("sha256"), label=patch["label"]),
+                                field="photos")
+    lon, lat = photo.get("lon", row["lon"]), photo.get("lat", row["lat"])
+    distance = distance_to_patch(lon, lat, patch)
+    return {"sha256": row["sha256"], "file_name": row["file_name"], "taken_at": photo.get("taken_at") or row["taken_at"],
+            "lon": lon, "lat": lat, "accuracy_m": photo.get("accuracy_m"), "heading": photo.get("heading"),
+            "distance_to_patch_m": distance, "far": distance is not None and distance > FAR_PHOTO_M}
+
+
+def distance_to_patch(lon: float | None, lat: float | None, patch: dict) -> float | None:
+    """Metres on the CGCS2000 ellipsoid from a place to the patch (0 inside it), None without a place."""
+    if lon is None or lat is None:
+        return None
+    point = shapely.Point(lon, lat)
+    if patch["geom"].contains(point):
+        return 0.0
+    (x0, y0), (x1, y1) = shapely.shortest_line(point, patch["geom"]).coords
+    return float(CGCS2000_GEOD.inv(x0, y0, x1, y1)[2])
 
 
 def evidence_path(store: Store, sha256: str) -> Path | None:
@@ -290,7 +323,7 @@ def void_event(store: Store, event_id: int, reason: str, *, user: str | None = N
             patch = repo.find_patch_by_lineage(conn, store, target["patch_id"])
             _validate(conn, patch)
             after = folded_state(conn, patch)
-            repo.update_state(conn, patch, after["status"], after["status_on"])
+            repo.update_state(conn, patch, after)
             result.update(patch=patch["label"], status=after["status"])
         return result
 

@@ -56,20 +56,28 @@ def insert_token(conn: Connection, *, digest: str, user_id: int, name: str, crea
                                               created_at=created_at, expires_at=expires_at, revoked=False))
 
 
-def token_owner(conn: Connection, digest: str) -> dict | None:
-    row = conn.execute(sa.select(api_tokens).where(api_tokens.c.token_sha256 == digest)).mappings().first()
-    return dict(row) if row else None
+def secret_holder(conn: Connection, kind: str, digest: str) -> tuple[dict, dict] | None:
+    """(the API token's or session's row, its user's row with units), in one query: every
+    request signed with a token or a session cookie asks this."""
+    secret = {"token": api_tokens, "session": sessions}[kind]
+    rows = conn.execute(
+        sa.select(secret, *(c.label(f"user__{c.name}") for c in users.c), user_units.c.unit_code)
+        .select_from(secret.join(users, users.c.id == secret.c.user_id)
+                     .outerjoin(user_units, user_units.c.user_id == users.c.id))
+        .where(secret.c.token_sha256 == digest).order_by(user_units.c.unit_code)).mappings().all()
+    if not rows:
+        return None
+    first = rows[0]
+    found = {c.name: first[c.name] for c in secret.c}
+    user = {c.name: first[f"user__{c.name}"] for c in users.c}
+    user["units"] = tuple(r["unit_code"] for r in rows if r["unit_code"] is not None)
+    return found, user
 
 
 def insert_session(conn: Connection, *, digest: str, user_id: int, csrf_token: str, created_at: datetime,
                    expires_at: datetime) -> None:
     conn.execute(sa.insert(sessions).values(token_sha256=digest, user_id=user_id, csrf_token=csrf_token,
                                             created_at=created_at, expires_at=expires_at))
-
-
-def session_row(conn: Connection, digest: str) -> dict | None:
-    row = conn.execute(sa.select(sessions).where(sessions.c.token_sha256 == digest)).mappings().first()
-    return dict(row) if row else None
 
 
 def delete_session(conn: Connection, digest: str) -> None:

@@ -75,10 +75,12 @@ def update_batch_deadline(conn: Connection, batch_id: int, deadline: date | None
 def current_patches(conn: Connection, batch_id: int) -> pd.DataFrame:
     """The current, not withdrawn version of every patch in a batch."""
     columns = ["id", "patch_code", "version", "fingerprint", "status", "status_on", "lineage_id", "deadline",
-               "issued_area_mu", "area_mu"]
+               "issued_area_mu", "area_mu", "rectified_mu", "rectified_cultivated_mu", "verified", "case_numbers"]
     query = sa.select(*(patches.c[c] for c in columns)).where(
         patches.c.batch_id == batch_id, patches.c.is_current, sa.not_(patches.c.withdrawn))
-    return pd.DataFrame(conn.execute(query).all(), columns=columns)
+    frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
+    frame["case_numbers"] = [decode_json(c) or [] for c in frame["case_numbers"]]
+    return frame
 
 
 def insert_import(conn: Connection, **values) -> int:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import shapely
 from pygeofilter import ast, values
@@ -39,24 +38,17 @@ FILTER_LANGS = ("cql2-text", "cql2-json")
 
 @dataclass(frozen=True)
 class Queryable:
-    """A property a filter or sortby may name: its CQL2 type and its SQL over p, b, i, m (or a function
-    of the store giving it). ``state``: part of the current state, which differs at a past date."""
+    """A property a filter or sortby may name: its CQL2 type and its SQL over p, b, i, m.
+    ``state``: part of the current state, which differs at a past date."""
 
     type: str
-    sql: str | Callable
+    sql: str
     state: bool = False
 
 
-def _rectified(key: str, cap: bool = False) -> Callable:
-    """What :func:`~geo_tracker.core.lifecycle.fold` sums: every rectification not voided (capped at the area)."""
-    def sql(store) -> str:
-        total = (f"(SELECT coalesce(SUM({store.json_number('re.payload', key)}), 0) FROM events re "
-                 "WHERE re.patch_id = p.lineage_id AND re.kind = 'rectified' AND re.voided_by IS NULL)")
-        return f"(CASE WHEN {total} < p.area_mu THEN {total} ELSE p.area_mu END)" if cap else total
-    return sql
-
-
 _DEADLINE = "coalesce(p.deadline, b.deadline)"
+#: When the current status began: its event's date, else (still 下发) the issue date, as the fold says.
+STATUS_ON = "coalesce(p.status_on, i.issued_on, b.issued_on)"
 _QUERYABLES: dict[str, Queryable] = {
     "patch_code": Queryable("string", "p.patch_code"),
     "batch": Queryable("string", "b.name"),
@@ -76,11 +68,11 @@ _QUERYABLES: dict[str, Queryable] = {
     "nearest_code": Queryable("string", "m.nearest_code"),
     "nearest_distance_m": Queryable("number", "m.nearest_distance_m"),
     "deadline": Queryable("date", _DEADLINE),
-    # the stored current status, kept by every recorded event (the same as the fold of them)
+    # the stored current state, kept by every recorded event (the fold of them: migration 0011)
     "status": Queryable("string", "p.status", state=True),
-    "status_on": Queryable("date", "p.status_on", state=True),
-    "rectified_mu": Queryable("number", _rectified("area_mu", cap=True), state=True),
-    "rectified_cultivated_mu": Queryable("number", _rectified("cultivated_mu"), state=True),
+    "status_on": Queryable("date", STATUS_ON, state=True),
+    "rectified_mu": Queryable("number", "p.rectified_mu", state=True),
+    "rectified_cultivated_mu": Queryable("number", "p.rectified_cultivated_mu", state=True),
     "overdue": Queryable("boolean", f"({_DEADLINE} IS NOT NULL AND {_DEADLINE} < :cql_today "
                                     f"AND p.status IN ({sql_list(OPEN_STATUSES)}))", state=True),
     "geometry": Queryable("geometry", "p.geom"),
@@ -96,7 +88,7 @@ SUPPORTED = ("=, <>, <, <=, >, >=, AND, OR, NOT, IS NULL, IN, BETWEEN, LIKE, ILI
 
 def _sql_of(store, name: str) -> str:
     q = _QUERYABLES[name]
-    return q.sql(store) if callable(q.sql) else q.sql
+    return q.sql
 
 
 # --- parsing ----------------------------------------------------------------------------

@@ -123,18 +123,26 @@ def unlink_case(conn: Connection, case_id: int, patch_id: int) -> None:
     conn.execute(sa.text("DELETE FROM case_patches WHERE case_id = :c AND patch_id = :p"), {"c": case_id, "p": patch_id})
 
 
-def update_state(conn: Connection, patch: dict, status: str, status_on: date | None,
-                 expected_version: int | None = None) -> int:
-    """Write the patch's current status; refuse if someone changed the row meanwhile."""
+def update_state(conn: Connection, patch: dict, state: dict, expected_version: int | None = None) -> int:
+    """Write the patch's current state (:data:`~geo_tracker.core.lifecycle.STATE_COLUMNS`, as folded
+    from its events); refuse if someone changed the row meanwhile."""
     expected = patch["row_version"] if expected_version is None else expected_version
     result = conn.execute(
         sa.update(patches)
         .where(patches.c.id == patch["id"], patches.c.row_version == expected)
-        .values(status=status, status_on=status_on, row_version=patches.c.row_version + 1)
+        .values(**stored_state(state), row_version=patches.c.row_version + 1)
     )
     if result.rowcount != 1:
         raise StaleRowError(msg("storage.patch_stale", label=patch["label"], version=expected))
     return expected + 1
+
+
+def stored_state(state: dict) -> dict:
+    """The state columns of a patch row from a folded state."""
+    return {"status": state["status"], "status_on": state["status_on"],
+            "rectified_mu": float(state["rectified_mu"]),
+            "rectified_cultivated_mu": float(state["rectified_cultivated_mu"]),
+            "verified": state["verified"], "case_numbers": list(state["case_numbers"])}
 
 
 def set_deadline(conn: Connection, patch: dict, deadline: date) -> None:

@@ -14,6 +14,11 @@ def record(conn: Connection, values: dict) -> None:
         conn.execute(sa.insert(evidence).values(**values))
 
 
+def row(conn: Connection, sha256: str) -> dict | None:
+    found = conn.execute(sa.select(evidence).where(evidence.c.sha256 == sha256)).mappings().first()
+    return dict(found) if found else None
+
+
 def stored_path(conn: Connection, sha256: str) -> str | None:
     return conn.execute(sa.select(evidence.c.stored_path).where(evidence.c.sha256 == sha256)).scalar()
 

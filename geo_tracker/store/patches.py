@@ -73,7 +73,7 @@ _LISTING_ORDER = "b.issued_on, b.name, p.patch_code, p.id"
 
 def rows(conn: Connection, store: Store, where: str, params: dict, *, limit: int | None = None,
          offset: int = 0, sortby=None) -> list:
-    """The patch rows with batch, import date, main village and WKB, in listing order
+    """The patch rows with batch, import date, main village, stored current state and WKB, in listing order
     (or by ``sortby``, parsed by :func:`.cql2.parse_sortby`, then by id; an empty ``sortby``
     is id order alone, which the primary key serves without sorting the whole table)."""
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
@@ -83,8 +83,9 @@ def rows(conn: Connection, store: Store, where: str, params: dict, *, limit: int
         "coalesce(i.issued_on, b.issued_on) AS issued_on, p.area_mu, p.issued_area_mu, p.cultivated_mu, "
         "p.cultivated_source, p.forest_mu, m.village_code, m.village_name, "
         "coalesce(m.outside, false) AS outside, coalesce(m.straddles, false) AS straddles, "
-        "m.nearest_code, m.nearest_distance_m, p.withdrawn, p.flags, p.version, "
+        "m.nearest_code, m.nearest_distance_m, p.withdrawn, p.flags, p.version, p.row_version, "
         "coalesce(p.deadline, b.deadline) AS deadline, "
+        f"p.status, {cql2_sql.STATUS_ON} AS status_on, p.rectified_mu, p.rectified_cultivated_mu, p.verified, p.case_numbers, "
         f"{store.geometry_as_wkb('p.geom')} AS wkb {_FROM} "
         f"WHERE {where} ORDER BY {order}{page}"), {**params, **order_params}).mappings().all()
 

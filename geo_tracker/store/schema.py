@@ -60,6 +60,10 @@ patches = sa.Table(
     sa.Column("lineage_id", sa.Integer),
     sa.Column("deadline", sa.Date),
     sa.Column("status_on", sa.Date),
+    sa.Column("rectified_mu", sa.Float),
+    sa.Column("rectified_cultivated_mu", sa.Float),
+    sa.Column("verified", sa.String(16)),
+    sa.Column("case_numbers", JSON),
 )
 
 batch_imports = sa.Table(
@@ -229,11 +233,19 @@ backups = sa.Table(
 LEDGER_TABLES = ["ledger", "admin_units", "landuse_parcels", "batches", "batch_imports", "patches", "patch_matches",
                  "patch_villages", "patch_relapses", "cases", "case_patches", "events", "evidence", "vocabulary",
                  "patrols", "patrol_villages", "patrol_findings", "complaints", "users", "user_units", "api_tokens",
-                 "backups", "review_policies"]
+                 "backups", "review_policies", "action_keys"]
 NOT_COPIED = ["sessions"]
 
 #: Tables whose row counts `geo-tracker info` prints.
 COUNTED_TABLES = ["admin_units", "batches", "batch_imports", "patches", "events", "cases"]
+
+action_keys = sa.Table(
+    "action_keys", metadata,
+    sa.Column("action_key", sa.String(64), primary_key=True),
+    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id")),
+    sa.Column("actor", sa.Text),
+    sa.Column("recorded_at", sa.DateTime(timezone=True)),
+)
 
 users = sa.Table(
     "users", metadata,

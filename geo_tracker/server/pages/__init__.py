@@ -8,11 +8,11 @@ action re-renders its page with the reason; every other error is a page too
 
 from fastapi import APIRouter
 
-from . import account, backups, batches, cases, dashboard, imports, maps, patches, review
+from . import account, backups, batches, cases, dashboard, field, imports, maps, patches, review
 from .render import STATIC, html_error
 
 router = APIRouter(include_in_schema=False)
-for _module in (account, dashboard, maps, patches, batches, imports, cases, backups, review):
+for _module in (account, dashboard, maps, patches, batches, imports, cases, backups, review, field):
     router.include_router(_module.router)
 
 __all__ = ["STATIC", "html_error", "router"]

@@ -1,0 +1,41 @@
+"""The field kit's API: work packages to take out of signal, and the actions brought back (sync)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from ...services import field
+from ..deps import Caller, need
+from ..errors import scope_language
+from ..responses import json_response
+
+router = APIRouter()
+reader, tracker = need("read"), need("track")
+
+
+class SyncBody(BaseModel):
+    actions: list[dict] = Field(description="the outbox in order: key, kind (verify|rectify|submit), ref, patch_id, "
+                                            "row_version, on (the day it was taken), captured_at, and the action's "
+                                            "values (result, measure, area_mu|full|drawn, note, photos[])",
+                                max_length=500)
+
+
+@router.get("/field/package")
+def package(who: Caller = Depends(tracker), village: list[str] = Query(default=[]), batch: str | None = None,
+            source: str | None = None, status: list[str] = Query(default=[]), since: str | None = None):
+    """A work package (工作包): the patches of the chosen villages not yet closed (or of ``status``),
+    their history and the villages' boundaries; with ``since`` only what changed after that version."""
+    data = field.work_package(who.store, villages=village or None, batch=batch, source=source,
+                              statuses=status or None, scope=who.villages, since=since)
+    response = json_response(data)
+    response.headers["X-Package-Bytes"] = str(len(response.body))
+    return response
+
+
+@router.post("/field/sync")
+def sync(body: SyncBody, who: Caller = Depends(tracker)):
+    """Apply the outbox in order; one answer per action: done, conflict (with the server's patch) or refused."""
+    answers = field.sync_actions(who.store, body.actions, user=who.username, may=who.user.can,
+                                 in_scope=who.patch, lang=scope_language(who.request.scope))
+    return json_response({"results": answers})

@@ -1,0 +1,326 @@
+"""外业 (/field), the offline app for enforcers' phones, in Debian's Chromium against a real server.
+
+Both backends, on the demo township plus a batch of two patches still to verify: the enforcer
+downloads the work package, goes into airplane mode, reloads (the service worker serves the
+shell, IndexedDB the patches), records a verification and a rectification, reloads offline
+again, comes back online (the ``online`` event syncs) and the server holds both events on the
+days the phone gave. Then the conflicts: the server changes two patches between recording and
+sync; the page shows the server's state beside the phone's, 重新提交 records one, the other
+(no longer verifiable) is refused with the reason and stays until 放弃. At 360x740 with touch:
+the map takes the screen, nothing scrolls sideways, no request leaves the server, no console
+error. Also: who may open /field, and what the worker, the manifest and the icons answer.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import httpx
+import pytest
+import shapely.affinity
+
+from live_server import form_login, running_server
+from test_chinese_pages import english_words
+from test_web import Tab, shots  # noqa: F401  (shots is a fixture used here)
+from geo_tracker.services import tracking
+from geo_tracker.services.batches import ImportOptions, import_batch
+from geo_tracker.services.demo import run_demo
+from geo_tracker.services.patches import list_patches
+from geo_tracker.store import open_store
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+NR = "2023年卫片执法第2批"
+FIELD_BATCH = "2024年外业核查"
+TO_VERIFY, TO_REFUSE = f"{FIELD_BATCH}/WY-01", f"{FIELD_BATCH}/WY-02"
+TO_RECTIFY, TO_CONFLICT = f"{NR}/500109202302012", f"{NR}/500109202302013"   # the demo's two 已立案
+
+
+@pytest.fixture
+def township(db_url, tmp_path):
+    """The demo's year and a batch of two patches to verify (beside two of the demo's, in the
+    enforcer's township), served by a real `geo-tracker serve`."""
+    result = run_demo(db_url)
+    with open_store(db_url) as store:
+        frame = list_patches(store)
+        frame = frame[frame["patch_code"].isin(["LC2023-03", "LC2023-07"])][["geometry"]].copy()
+        frame["geometry"] = [shapely.affinity.translate(g, 0.003, 0) for g in frame.geometry]
+        frame["JCBH"] = ["WY-01", "WY-02"]
+        path = tmp_path / "field.geojson"
+        frame.to_file(path, driver="GeoJSON")
+        import_batch(store, path, ImportOptions(source="natural-resources", batch=FIELD_BATCH,
+                                                issued_on=date(2024, 3, 1)))
+    with running_server(db_url, tmp_path / "server.log") as base:
+        yield base, result.password
+
+
+def events_of(db_url: str, ref: str, kind: str) -> list[dict]:
+    with open_store(db_url) as store:
+        return [e for e in tracking.patch_history(store, ref) if e["kind"] == kind and e["voided_by"] is None]
+
+
+def open_app(tab: Tab):
+    tab.page.goto(f"{tab.base}/field")
+    tab.page.wait_for_function("() => window.fieldApp && window.fieldApp.ready", timeout=15000)
+
+
+def menu(page):
+    if page.locator("#field-panel").is_hidden():
+        page.locator("#field-menu").click()
+    return page.locator("#field-panel")
+
+
+def tap_patch(page, ref: str, zoom: bool = False):
+    """Tap the patch where it is drawn, over all the package (a dot there) or zoomed to it."""
+    if page.locator("#field-sheet").is_visible():
+        page.locator("#field-sheet").get_by_role("button", name="关闭").click()
+    page.evaluate(f"fieldApp.zoomTo({ref!r})" if zoom else "fieldApp.fit()")
+    point = page.evaluate(f"fieldApp.pointOf({ref!r})")
+    tap(page, point["x"], point["y"])
+    page.wait_for_function(f"() => fieldApp.selected() === {ref!r}", timeout=15000)
+    assert page.locator("#sheet-code").inner_text() == ref.split("/")[1]
+
+
+def tap(page, x: float, y: float):
+    """A finger's tap, slower than a double tap (which zooms the map, as it should)."""
+    page.wait_for_timeout(700)
+    page.touchscreen.tap(x, y)
+
+
+def dots(page, refs: list[str]) -> dict[str, tuple[float, float]]:
+    page.evaluate("fieldApp.fit()")
+    points = page.evaluate("refs => refs.map(r => fieldApp.pointOf(r))", refs)
+    return {r: (p["x"], p["y"]) for r, p in zip(refs, points)}
+
+
+def tap_beside(page, refs: list[str], away: float = 30) -> str:
+    """At the overview zoom, tap ``away`` pixels off a patch's dot where every other dot is farther
+    (a finger's width off still picks it); the patch tapped."""
+    where = dots(page, refs)
+    for ref, (x, y) in where.items():
+        others = [p for r, p in where.items() if r != ref]
+        for dx, dy in ((away, 0), (-away, 0), (0, away), (0, -away)):
+            if 60 < y + dy < 700 and 10 < x + dx < 350 and all(math.dist((x + dx, y + dy), p) > away + 12 for p in others):
+                tap(page, x + dx, y + dy)
+                return ref
+    raise AssertionError(f"no patch stands alone enough at the overview: {where}")
+
+
+def tap_nowhere(page, refs: list[str]):
+    """Tap the map just beyond a finger's width (44 px, plus the few pixels a patch is across at the
+    overview) from the nearest patch's dot."""
+    where = dots(page, refs).values()
+    for x in range(20, 340, 4):
+        for y in range(80, 700, 4):
+            if 56 < min(math.dist((x, y), p) for p in where) < 64:
+                tap(page, x, y)
+                return
+    raise AssertionError("the map has no place just beside a patch")
+
+
+def record_verify(page, result: str, on: date, note: str):
+    page.locator("#sheet-verify").click()
+    form = page.locator("#verify-form")
+    form.get_by_label("核查结论").select_option(result)
+    form.get_by_label("日期").fill(on.isoformat())
+    form.get_by_label("说明").fill(note)
+    form.get_by_role("button", name="保存（待同步）").click()
+    form.wait_for(state="hidden")
+
+
+def record_rectify(page, area: str, on: date):
+    page.locator("#sheet-rectify").click()
+    form = page.locator("#rectify-form")
+    form.get_by_label("整改措施").select_option("demolition")
+    form.get_by_label("本次整改面积（亩）").fill(area)
+    form.get_by_label("日期").fill(on.isoformat())
+    form.get_by_role("button", name="保存（待同步）").click()
+
+
+def badge(page) -> str:
+    return page.locator("#field-badge").inner_text().strip()
+
+
+def layout(page) -> dict:
+    return page.evaluate("""() => { const r = document.getElementById('field-map').getBoundingClientRect();
+        const w = Math.min(r.right, innerWidth) - Math.max(r.left, 0), h = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+        return {share: (w * h) / (innerWidth * innerHeight), scroll: document.documentElement.scrollWidth,
+                width: innerWidth, menu: document.getElementById('field-menu').getBoundingClientRect().height}; }""")
+
+
+def test_an_enforcer_works_offline_and_syncs(browser, township, shots, db_url):  # noqa: F811
+    base, password = township
+    tab = Tab(browser, base, **PHONE)
+    page = tab.page
+    tab.login("enforcer", password)
+    package = tab.context.request.get(f"{base}/api/v1/field/package").json()
+    expected = len(package["patches"])
+    assert expected >= 4 and {TO_VERIFY, TO_REFUSE, TO_RECTIFY} <= {p["ref"] for p in package["patches"]}
+
+    open_app(tab)
+    assert page.evaluate("fieldApp.patchCount()") == 0
+    assert page.evaluate("fieldApp.offlineReady()") is True
+    assert english_words(page.content()) == []
+    menu(page).get_by_role("button", name="下载").click()
+    page.wait_for_function(f"() => fieldApp.patchCount() === {expected}", timeout=15000)
+    assert page.locator("#field-panel").is_hidden()
+
+    tab.context.set_offline(True)
+    open_app(tab)
+    assert page.evaluate("fieldApp.patchCount()") == expected
+    assert page.locator("#field-net").is_visible()
+    sizes = layout(page)
+    assert sizes["share"] >= 0.7 and sizes["scroll"] <= sizes["width"] and sizes["menu"] >= 44
+
+    verified_on, rectified_on = date.today() - timedelta(days=3), date.today() - timedelta(days=2)
+    refs = [p["ref"] for p in package["patches"]]
+    # at the overview every patch is a dot (drawn once the map has settled on the package)
+    page.wait_for_function(f"() => fieldApp.dotCount() === {expected}", timeout=15000)
+    alone = tap_beside(page, refs)
+    page.wait_for_function(f"() => fieldApp.selected() === {alone!r}", timeout=15000)
+    tap_nowhere(page, refs)                                      # farther than 44 px: nothing is chosen
+    page.wait_for_function("() => fieldApp.selected() === null", timeout=15000)
+    tap_patch(page, TO_VERIFY)
+    record_verify(page, "illegal", verified_on, "现场已硬化")
+    assert badge(page) == "1"
+    tap_patch(page, TO_RECTIFY, zoom=True)
+    left = float(page.locator("#sheet-facts .fact-area").inner_text()) - \
+        float(page.locator("#sheet-facts .fact-rectified").inner_text())
+    record_rectify(page, f"{left + 1:.2f}", rectified_on)
+    refusal = page.locator("#rectify-form .field-problem")
+    assert refusal.is_visible() and "不能超过剩余面积" in refusal.inner_text()
+    assert badge(page) == "1"
+    page.locator("#rectify-form").get_by_label("本次整改面积（亩）").fill("2.5")
+    page.locator("#rectify-form").get_by_role("button", name="保存（待同步）").click()
+    page.locator("#rectify-form").wait_for(state="hidden")
+    assert badge(page) == "2"
+    assert tab.unlabelled() == []
+    page.screenshot(path=str(shots / "field-phone-sheet.png"))
+    page.locator("#field-sheet").get_by_role("button", name="关闭").click()
+    page.evaluate("fieldApp.fit()")
+    page.screenshot(path=str(shots / "field-phone.png"))
+
+    open_app(tab)                                     # still offline: the outbox is on the phone
+    assert badge(page) == "2" and page.evaluate("fieldApp.patchCount()") == expected
+    assert menu(page).locator("#field-outbox li").count() == 2
+    assert events_of(db_url, TO_VERIFY, "verified") == []
+
+    tab.context.set_offline(False)                    # the online event syncs by itself
+    page.wait_for_function("() => fieldApp.outboxCount() === 0", timeout=15000)
+    assert badge(page) == "0"
+    [verified] = events_of(db_url, TO_VERIFY, "verified")
+    assert verified["occurred_on"] == verified_on and verified["payload"]["result"] == "illegal"
+    assert verified["payload"]["note"] == "现场已硬化" and verified["actor"] == "enforcer"
+    rectified = [e for e in events_of(db_url, TO_RECTIFY, "rectified") if e["occurred_on"] == rectified_on]
+    assert [e["payload"]["area_mu"] for e in rectified] == [2.5]
+    assert page.locator("#field-net").is_hidden()
+    sizes = layout(page)
+    assert sizes["scroll"] <= sizes["width"]
+    assert page.evaluate("window.__csp") == []
+    tab.check_clean()
+    tab.close()
+
+
+def test_a_conflict_is_shown_and_sent_again_or_dropped(browser, township, shots, db_url):  # noqa: F811
+    base, password = township
+    tab = Tab(browser, base, **PHONE)
+    page = tab.page
+    tab.login("enforcer", password)
+    open_app(tab)
+    menu(page).get_by_role("button", name="下载").click()
+    page.wait_for_function("() => fieldApp.patchCount() > 0", timeout=15000)
+    on = date.today() - timedelta(days=1)
+    tap_patch(page, TO_CONFLICT)
+    record_rectify(page, "1.0", on)
+    page.locator("#rectify-form").wait_for(state="hidden")
+    tap_patch(page, TO_REFUSE)
+    record_verify(page, "illegal", on, "")
+    assert badge(page) == "2"
+
+    with open_store(db_url) as store:                 # meanwhile, in the office
+        tracking.rectify_patch(store, TO_CONFLICT, date.today(), "demolition", area_mu=0.5, user="office")
+        tracking.verify_patch(store, TO_REFUSE, "legal", date.today(), user="office")
+    menu(page).get_by_role("button", name="同步").click()
+    conflicts = page.locator("#field-outbox li.conflict")
+    conflicts.first.wait_for()
+    assert conflicts.count() == 2 and badge(page) == "2"
+    first = page.locator("#field-outbox li", has_text=TO_CONFLICT.split("/")[1])
+    assert "服务器上" in first.inner_text() and "我的记录" in first.inner_text()
+    assert "0.50" in first.locator(".field-compare > div").first.inner_text()     # theirs: 0.5 mu rectified
+    assert "1.00" in first.locator(".field-compare > div").last.inner_text()      # mine: 1 mu
+    page.screenshot(path=str(shots / "field-phone-conflict.png"))
+    assert [e["actor"] for e in events_of(db_url, TO_CONFLICT, "rectified")].count("enforcer") == 0
+
+    first.get_by_role("button", name="重新提交").click()
+    page.wait_for_function("() => fieldApp.outboxCount() === 1", timeout=15000)
+    office, phone = sorted(events_of(db_url, TO_CONFLICT, "rectified"), key=lambda e: e["id"])[-2:]
+    assert (office["payload"]["area_mu"], office["actor"]) == (0.5, "office")
+    assert (phone["payload"]["area_mu"], phone["occurred_on"], phone["actor"]) == (1.0, on, "enforcer")
+
+    other = page.locator("#field-outbox li", has_text=TO_REFUSE.split("/")[1])
+    other.get_by_role("button", name="重新提交").click()
+    other = page.locator("#field-outbox li.refused")
+    other.wait_for()
+    assert "未被接受" in other.inner_text() and other.locator(".field-problem").inner_text().strip()
+    assert badge(page) == "1"                         # a refusal stays until dropped
+    open_app(tab)
+    assert badge(page) == "1" and menu(page).locator("#field-outbox li.refused").count() == 1
+    page.locator("#field-outbox li.refused").get_by_role("button", name="放弃").click()
+    page.wait_for_function("() => fieldApp.outboxCount() === 0")
+    assert [e["payload"]["result"] for e in events_of(db_url, TO_REFUSE, "verified")] == ["legal"]
+    tab.check_clean()
+    tab.close()
+
+
+def test_a_patch_verified_and_rectified_in_one_visit_syncs_both(browser, township, db_url):
+    """The rectification was recorded knowing of the verification: it is sent once the verification
+    is recorded, against the row that left, not answered as a conflict with the phone's own action."""
+    base, password = township
+    tab = Tab(browser, base, **PHONE)
+    page = tab.page
+    tab.login("enforcer", password)
+    open_app(tab)
+    menu(page).get_by_role("button", name="下载").click()
+    page.wait_for_function("() => fieldApp.patchCount() > 0", timeout=15000)
+    tab.context.set_offline(True)
+    tap_patch(page, TO_VERIFY, zoom=True)
+    assert page.locator("#sheet-rectify").is_disabled()          # 下发: to verify first
+    record_verify(page, "illegal", date.today(), "")
+    assert page.locator("#sheet-rectify").is_enabled()           # 违法 once the outbox is synced
+    record_rectify(page, "0.4", date.today())
+    page.locator("#rectify-form").wait_for(state="hidden")
+    record_rectify(page, "0.6", date.today())
+    page.locator("#rectify-form").wait_for(state="hidden")
+    assert badge(page) == "3"
+    tab.context.set_offline(False)
+    page.wait_for_function("() => fieldApp.outboxCount() === 0", timeout=15000)
+    assert [e["payload"]["result"] for e in events_of(db_url, TO_VERIFY, "verified")] == ["illegal"]
+    assert sorted(e["payload"]["area_mu"] for e in events_of(db_url, TO_VERIFY, "rectified")) == [0.4, 0.6]
+    assert "1.00" in page.locator("#sheet-facts .fact-rectified").inner_text()
+    tab.check_clean()
+    tab.close()
+
+
+def test_who_may_open_the_field_app_and_what_it_is_made_of(township):
+    base, password = township
+    with httpx.Client(base_url=base, headers={"Accept": "text/html"}) as anonymous:
+        assert anonymous.get("/field").headers["location"].startswith("/login?next=")
+        worker = anonymous.get("/field/sw.js")
+        assert worker.headers["content-type"].startswith("application/javascript")
+        assert worker.headers["service-worker-allowed"] == "/field"
+        for path in ("/field", "/static/field/field.js", "/lib/leaflet/leaflet.js"):
+            assert f'"{path}"' in worker.text
+        manifest = anonymous.get("/field/manifest.webmanifest")
+        assert manifest.headers["content-type"].startswith("application/manifest+json")
+        body = manifest.json()
+        assert (body["name"], body["start_url"], body["display"]) == ("图斑外业", "/field", "standalone")
+        for icon in body["icons"]:
+            answer = anonymous.get(icon["src"])
+            assert answer.status_code == 200 and answer.headers["content-type"] == icon["type"]
+        assert anonymous.get("/field/icon-192.png").content[:8] == b"\x89PNG\r\n\x1a\n"
+    for username, status in (("enforcer", 200), ("admin", 200), ("viewer", 403), ("reviewer", 403)):
+        with httpx.Client(base_url=base, headers={"Accept": "text/html"}) as client:
+            assert form_login(client, username, password).status_code == 303
+            page = client.get("/field")
+            assert page.status_code == status, username
+            assert ("field-data" in page.text) == (status == 200)
