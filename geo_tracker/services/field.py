@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from ..catalogue import msg, text_of
+from ..core.sources import split_ref
 from ..core.lifecycle import EVENT_LABELS, LIFECYCLE_EVENTS, STATUS_LABELS, STATUSES
 from ..core.values import plain
 from ..errors import GeoTrackerError, InvalidValueError, PermissionDeniedError, StaleRowError
@@ -188,7 +189,8 @@ def _check_action(action: dict) -> None:
 
 def _theirs(store: Store, ref: str) -> dict:
     """The patch as the server has it now: what a conflict shows beside the phone's action."""
-    row = list_patches(store, codes=[ref.split("/")[-1]], batch=ref.rsplit("/", 1)[0] if "/" in ref else None)
+    batch, code = split_ref(ref)
+    row = list_patches(store, codes=[code], batch=batch)
     if not len(row):
         return {"id": None, "row_version": None}
     listed = row.iloc[[0]]
