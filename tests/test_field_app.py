@@ -13,6 +13,7 @@ error. Also: who may open /field, and what the worker, the manifest and the icon
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import date, timedelta
 
@@ -22,12 +23,12 @@ import shapely.affinity
 
 from live_server import form_login, running_server
 from test_chinese_pages import english_words
-from test_web import Tab, shots  # noqa: F401  (shots is a fixture used here)
+from test_web import Tab, shots, total_rectified  # noqa: F401  (shots is a fixture used here)
 from geo_tracker.services import tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.demo import run_demo
 from geo_tracker.services.patches import list_patches
-from geo_tracker.store import open_store
+from geo_tracker.store import evidence as evidence_repo, open_store
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 NR = "2023年卫片执法第2批"
@@ -39,11 +40,12 @@ TO_RECTIFY, TO_CONFLICT = f"{NR}/500109202302012", f"{NR}/500109202302013"   # t
 @pytest.fixture
 def township(db_url, tmp_path):
     """The demo's year and a batch of two patches to verify (beside two of the demo's, in the
-    enforcer's township), served by a real `geo-tracker serve`."""
+    enforcer's township: WY-01 in 温泉社区 with the 已立案 TO_RECTIFY, WY-02 in 运河村), served by
+    a real `geo-tracker serve`."""
     result = run_demo(db_url)
     with open_store(db_url) as store:
         frame = list_patches(store)
-        frame = frame[frame["patch_code"].isin(["LC2023-03", "LC2023-07"])][["geometry"]].copy()
+        frame = frame.set_index("patch_code").loc[["LC2023-09", "LC2023-07"], ["geometry"]].reset_index(drop=True)
         frame["geometry"] = [shapely.affinity.translate(g, 0.003, 0) for g in frame.geometry]
         frame["JCBH"] = ["WY-01", "WY-02"]
         path = tmp_path / "field.geojson"
@@ -110,8 +112,10 @@ def tap_nowhere(page, refs: list[str]):
     """Tap the map just beyond a finger's width (44 px, plus the few pixels a patch is across at the
     overview) from the nearest patch's dot."""
     where = dots(page, refs).values()
+    sheet = page.locator("#field-sheet")
+    below = sheet.bounding_box()["y"] - 8 if sheet.is_visible() else 700
     for x in range(20, 340, 4):
-        for y in range(80, 700, 4):
+        for y in range(80, int(below), 4):
             if 56 < min(math.dist((x, y), p) for p in where) < 64:
                 tap(page, x, y)
                 return
@@ -150,20 +154,28 @@ def layout(page) -> dict:
 
 def test_an_enforcer_works_offline_and_syncs(browser, township, shots, db_url):  # noqa: F811
     base, password = township
-    tab = Tab(browser, base, **PHONE)
+    tab = Tab(browser, base, permissions=["geolocation"], geolocation={"latitude": 0, "longitude": 0}, **PHONE)
     page = tab.page
     tab.login("enforcer", password)
-    package = tab.context.request.get(f"{base}/api/v1/field/package").json()
+    page.goto(f"{base}/dashboard?year=2023&as_of={date.today().isoformat()}")    # the demo issued in 2023
+    rectified_before = float(total_rectified(page))
+    village = next(v for v in tab.context.request.get(f"{base}/api/v1/field/choices").json()["villages"]
+                   if v["name"] == "温泉社区")
+    package = tab.context.request.get(f"{base}/api/v1/field/package?village={village['code']}").json()
     expected = len(package["patches"])
-    assert expected >= 4 and {TO_VERIFY, TO_REFUSE, TO_RECTIFY} <= {p["ref"] for p in package["patches"]}
+    refs = [p["ref"] for p in package["patches"]]
+    assert expected == village["patches"] >= 3 and {TO_VERIFY, TO_RECTIFY} <= set(refs) and TO_REFUSE not in refs
 
     open_app(tab)
     assert page.evaluate("fieldApp.patchCount()") == 0
     assert page.evaluate("fieldApp.offlineReady()") is True
     assert english_words(page.content()) == []
-    menu(page).get_by_role("button", name="下载").click()
+    choose_one_village(page, "温泉社区", expected)
+    menu(page).get_by_role("button", name="按所选下载").click()
     page.wait_for_function(f"() => fieldApp.patchCount() === {expected}", timeout=15000)
     assert page.locator("#field-panel").is_hidden()
+    assert "温泉社区" in menu(page).locator("#field-package").inner_text()
+    menu(page).get_by_role("button", name="关闭").first.click()
 
     tab.context.set_offline(True)
     open_app(tab)
@@ -173,26 +185,24 @@ def test_an_enforcer_works_offline_and_syncs(browser, township, shots, db_url): 
     assert sizes["share"] >= 0.7 and sizes["scroll"] <= sizes["width"] and sizes["menu"] >= 44
 
     verified_on, rectified_on = date.today() - timedelta(days=3), date.today() - timedelta(days=2)
-    refs = [p["ref"] for p in package["patches"]]
-    # at the overview every patch is a dot (drawn once the map has settled on the package)
-    page.wait_for_function(f"() => fieldApp.dotCount() === {expected}", timeout=15000)
-    alone = tap_beside(page, refs)
-    page.wait_for_function(f"() => fieldApp.selected() === {alone!r}", timeout=15000)
-    tap_nowhere(page, refs)                                      # farther than 44 px: nothing is chosen
-    page.wait_for_function("() => fieldApp.selected() === null", timeout=15000)
     tap_patch(page, TO_VERIFY)
     record_verify(page, "illegal", verified_on, "现场已硬化")
     assert badge(page) == "1"
+    target = next(p for p in package["patches"] if p["ref"] == TO_RECTIFY)
+    tab.context.set_geolocation(east_of(shapely.from_geojson(target["geometry"]).__geo_interface__, 20))
     tap_patch(page, TO_RECTIFY, zoom=True)
     left = float(page.locator("#sheet-facts .fact-area").inner_text()) - \
         float(page.locator("#sheet-facts .fact-rectified").inner_text())
     record_rectify(page, f"{left + 1:.2f}", rectified_on)
-    refusal = page.locator("#rectify-form .field-problem")
+    form = page.locator("#rectify-form")
+    refusal = form.locator(".field-problem")
     assert refusal.is_visible() and "不能超过剩余面积" in refusal.inner_text()
     assert badge(page) == "1"
-    page.locator("#rectify-form").get_by_label("本次整改面积（亩）").fill("2.5")
-    page.locator("#rectify-form").get_by_role("button", name="保存（待同步）").click()
-    page.locator("#rectify-form").wait_for(state="hidden")
+    form.get_by_label("本次整改面积（亩）").fill("2.5")
+    form.get_by_label("照片（拍照）").set_input_files({"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg(3)})
+    form.locator("[data-photos] li").first.wait_for()
+    form.get_by_role("button", name="保存（待同步）").click()
+    form.wait_for(state="hidden")
     assert badge(page) == "2"
     assert tab.unlabelled() == []
     page.screenshot(path=str(shots / "field-phone-sheet.png"))
@@ -211,14 +221,32 @@ def test_an_enforcer_works_offline_and_syncs(browser, township, shots, db_url): 
     [verified] = events_of(db_url, TO_VERIFY, "verified")
     assert verified["occurred_on"] == verified_on and verified["payload"]["result"] == "illegal"
     assert verified["payload"]["note"] == "现场已硬化" and verified["actor"] == "enforcer"
-    rectified = [e for e in events_of(db_url, TO_RECTIFY, "rectified") if e["occurred_on"] == rectified_on]
-    assert [e["payload"]["area_mu"] for e in rectified] == [2.5]
+    [rectified] = [e for e in events_of(db_url, TO_RECTIFY, "rectified") if e["occurred_on"] == rectified_on]
+    assert rectified["payload"]["area_mu"] == 2.5
+    [photo] = rectified["payload"]["evidence"]
+    assert photo["sha256"] == hashlib.sha256(jpeg(3)).hexdigest() and not photo["far"]
+    assert photo["lon"] and photo["lat"] and photo["accuracy_m"] is not None and 20 <= photo["distance_to_patch_m"] < 100
     assert page.locator("#field-net").is_hidden()
     sizes = layout(page)
     assert sizes["scroll"] <= sizes["width"]
     assert page.evaluate("window.__csp") == []
+    page.goto(f"{base}/dashboard?year=2023&as_of={date.today().isoformat()}")
+    assert round(float(total_rectified(page)) - rectified_before, 2) == 2.5
     tab.check_clean()
     tab.close()
+
+
+def choose_one_village(page, name: str, patches: int):
+    """Open 选择下载范围, keep only ``name`` ticked, and see the size the server gives for it."""
+    menu(page).locator("#field-choose summary").click()
+    boxes = page.locator("#choose-villages input")
+    boxes.first.wait_for()
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        if (box.get_attribute("data-label") or "").startswith(name + "（") != box.is_checked():
+            box.click()
+    page.wait_for_function(f"() => /^{patches}个图斑，约\\d+ KB。$/.test(document.getElementById('choose-size').textContent)",
+                           timeout=15000)
 
 
 def test_a_conflict_is_shown_and_sent_again_or_dropped(browser, township, shots, db_url):  # noqa: F811
@@ -229,6 +257,13 @@ def test_a_conflict_is_shown_and_sent_again_or_dropped(browser, township, shots,
     open_app(tab)
     menu(page).get_by_role("button", name="下载").click()
     page.wait_for_function("() => fieldApp.patchCount() > 0", timeout=15000)
+    refs = page.evaluate("fieldApp.refs()")
+    # over the whole township every patch is a dot (drawn once the map has settled on the package)
+    page.wait_for_function(f"() => fieldApp.dotCount() === {len(refs)}", timeout=15000)
+    alone = tap_beside(page, refs)
+    page.wait_for_function(f"() => fieldApp.selected() === {alone!r}", timeout=15000)
+    tap_nowhere(page, refs)                                      # farther than 44 px: nothing is chosen
+    page.wait_for_function("() => fieldApp.selected() === null", timeout=15000)
     on = date.today() - timedelta(days=1)
     tap_patch(page, TO_CONFLICT)
     record_rectify(page, "1.0", on)
@@ -324,3 +359,94 @@ def test_who_may_open_the_field_app_and_what_it_is_made_of(township):
             page = client.get("/field")
             assert page.status_code == status, username
             assert ("field-data" in page.text) == (status == 200)
+
+
+def jpeg(seed: int) -> bytes:
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (80, 60), (40 + seed, 120, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def east_of(geometry: dict, metres: float) -> dict:
+    """Where the phone says it is: ``metres`` east of the patch's eastern edge, at its middle latitude."""
+    west, south, east, north = shapely.geometry.shape(geometry).bounds
+    lat = (south + north) / 2
+    return {"latitude": lat, "longitude": east + metres / (111_320 * math.cos(math.radians(lat)))}
+
+
+def where_metres(page) -> int:
+    import re
+    text = page.locator("#sheet-where").inner_text()
+    found = re.search(r"距图斑(\d+)米，方向(\S+?)（(\d+)°）", text)
+    assert found, text
+    return int(found.group(1)), found.group(2), int(found.group(3))
+
+
+def test_the_phone_knows_where_it_is_and_marks_a_far_photo_and_an_upload_resumes(browser, township, shots, db_url):  # noqa: F811
+    base, password = township
+    tab = Tab(browser, base, permissions=["geolocation"], geolocation={"latitude": 0, "longitude": 0}, **PHONE)
+    page = tab.page
+    tab.login("enforcer", password)
+    package = tab.context.request.get(f"{base}/api/v1/field/package").json()
+    target = next(p for p in package["patches"] if p["ref"] == TO_VERIFY)
+    geometry = shapely.from_geojson(target["geometry"]).__geo_interface__
+    open_app(tab)
+    menu(page).get_by_role("button", name="下载").click()
+    page.wait_for_function("() => fieldApp.patchCount() > 0", timeout=15000)
+    tab.context.set_offline(True)
+    tab.context.set_geolocation(east_of(geometry, 50))
+    tap_patch(page, TO_VERIFY, zoom=True)
+    page.wait_for_function("() => /距图斑50米|距图斑49米|距图斑51米/.test(document.getElementById('sheet-where').textContent)",
+                           timeout=15000)
+    metres, direction, bearing = where_metres(page)
+    assert 49 <= metres <= 51 and direction == "西" and 265 <= bearing <= 275
+    page.locator("#sheet-verify").click()
+    form = page.locator("#verify-form")
+    form.get_by_label("照片（拍照）").set_input_files({"name": "near.jpg", "mimeType": "image/jpeg", "buffer": jpeg(1)})
+    form.locator("[data-photos] li").first.wait_for()
+    near = form.locator("[data-photos] li").first
+    assert "far" not in (near.get_attribute("class") or "") and "距图斑50米" in near.inner_text()
+    tab.context.set_geolocation(east_of(geometry, 150))
+    page.wait_for_function("() => /距图斑1(49|50|51)米/.test(document.getElementById('sheet-where').textContent)",
+                           timeout=15000)
+    form.get_by_label("照片（拍照）").set_input_files({"name": "far.jpg", "mimeType": "image/jpeg", "buffer": jpeg(2)})
+    form.locator("[data-photos] li.far").wait_for()
+    assert "超过100米" in form.locator("[data-photos] li.far").inner_text()
+    form.get_by_label("核查结论").select_option("illegal")
+    page.screenshot(path=str(shots / "field-phone-photos.png"))
+    form.get_by_role("button", name="保存（待同步）").click()
+    form.wait_for(state="hidden")
+    assert badge(page) == "1"
+
+    broken = []
+
+    def once(route):
+        if route.request.method == "PUT" and not broken:
+            broken.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+    page.route("**/api/v1/field/uploads/**", once)
+    tab.context.set_offline(False)                     # the first sync breaks on the photo's upload
+    page.wait_for_function("() => !document.getElementById('field-problem').hidden", timeout=15000)
+    assert broken and page.evaluate("fieldApp.outboxCount()") == 1
+    assert events_of(db_url, TO_VERIFY, "verified") == []
+    menu(page).get_by_role("button", name="同步").click()
+    page.wait_for_function("() => fieldApp.outboxCount() === 0", timeout=15000)
+    [verified] = events_of(db_url, TO_VERIFY, "verified")
+    photos = verified["payload"]["evidence"]
+    assert [p["far"] for p in photos] == [False, True]
+    assert [round(p["distance_to_patch_m"]) for p in photos] == [50, 150]
+    assert [p["sha256"] for p in photos] == [hashlib.sha256(jpeg(1)).hexdigest(), hashlib.sha256(jpeg(2)).hexdigest()]
+    assert all(p["lon"] and p["lat"] and p["taken_at"] for p in photos)
+    with open_store(db_url) as store:
+        with store.engine.connect() as conn:
+            assert sorted(sha for sha, _ in evidence_repo.stored_files(conn)) == sorted(p["sha256"] for p in photos)
+    assert page.evaluate("window.__csp") == []
+    assert tab.errors == ["Failed to load resource: net::ERR_FAILED"]   # the upload the test broke, once
+    tab.errors.clear()
+    tab.check_clean()
+    tab.close()

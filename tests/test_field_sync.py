@@ -15,7 +15,7 @@ from PIL import Image
 import bureau_files as bf
 from geo_tracker.io.evidence import store_evidence
 from geo_tracker.server.app import create_app
-from geo_tracker.services import accounts, tracking
+from geo_tracker.services import accounts, review, tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
 from geo_tracker.services.patches import list_patches
@@ -87,6 +87,25 @@ def test_a_package_holds_the_open_patches_their_history_and_the_villages(office)
     village = first["village_code"]
     own = client(office).get("/api/v1/field/package", params={"village": [village]}).json()
     assert own["patches"] and {p["village_code"] for p in own["patches"]} == {village}
+
+
+def test_choices_name_the_villages_and_batches_and_the_size_before_download(office):
+    team = client(office)
+    everything = team.get("/api/v1/field/package")
+    choices = team.get("/api/v1/field/choices").json()
+    assert choices["package"] == {"patches": len(everything.json()["patches"]), "bytes": len(everything.content)}
+    assert sum(v["patches"] for v in choices["villages"]) == len(list_patches(office).dropna(subset=["village_code"]))
+    assert [(b["batch"], b["source"]) for b in choices["batches"]] == [("B", "natural-resources")]
+    assert choices["statuses"]["issued"] == "下发" and "closed" not in choices["statuses"]
+    village = choices["villages"][0]
+    one = team.get("/api/v1/field/choices", params={"village": [village["code"]]}).json()
+    cut = team.get("/api/v1/field/package", params={"village": [village["code"]]})
+    assert one["package"] == {"patches": village["patches"], "bytes": len(cut.content)}
+    assert one["package"]["bytes"] < choices["package"]["bytes"]
+    assert everything.json()["review_sources"] == []
+    review.set_policy(office, "natural-resources", "county", user="admin")
+    assert team.get("/api/v1/field/package").json()["review_sources"] == ["natural-resources"]
+    assert client(office, "look").get("/api/v1/field/choices").status_code == 403
 
 
 def test_a_refresh_brings_only_what_changed_and_names_what_left(office):

@@ -22,13 +22,15 @@ import pandas as pd
 import shapely
 
 from ..catalogue import msg, text_of
-from ..core.sources import split_ref
+from ..core.review import parse_levels
+from ..core.sources import SOURCE_SHORT_LABELS, split_ref
 from ..core.lifecycle import EVENT_LABELS, LIFECYCLE_EVENTS, STATUS_LABELS, STATUSES
 from ..core.values import plain
 from ..errors import GeoTrackerError, InvalidValueError, PermissionDeniedError, StaleRowError
 from ..store import Store
 from ..store import events as events_repo
 from ..store import field as repo
+from ..store import review as review_repo
 from . import review, tracking
 from .boundaries import village_units
 from .patches import list_patches
@@ -81,8 +83,27 @@ def work_package(store: Store, *, villages: Collection[str] | None = None, batch
             "filters": {"villages": list(villages or []), "batch": batch, "source": source, "statuses": list(statuses)},
             "since": since, "patches": _patches(listed, _histories(events)),
             "villages": [] if since else _boundaries(store, codes),
-            "removed": removed,
+            "removed": removed, "review_sources": _review_sources(store),
             "labels": {"status": dict(STATUS_LABELS), "event": {k: v[0] for k, v in EVENT_LABELS.items()}}}
+
+
+def _review_sources(store: Store) -> list[str]:
+    """Sources whose patches go to the county's review: only their patches offer 申请销号 on the phone."""
+    with store.engine.connect() as conn:
+        return sorted(p["source"] for p in review_repo.policies(conn) if parse_levels(p["levels"]))
+
+
+def package_choices(store: Store, *, scope: Collection[str] | None = None) -> dict:
+    """What a package may be cut by, within the user's villages: each village with its open
+    patches, the batches (with source) and the statuses, so the phone offers only real choices."""
+    listed = list_patches(store, villages=None if scope is None else sorted(scope))
+    listed = listed[listed["status"].isin(OPEN_FOR_FIELD)]
+    names = listed.dropna(subset=["village_code"]).groupby(["village_code", "village_name"]).size()
+    batches = listed.groupby(["batch", "source"]).size()
+    return {"villages": [{"code": c, "name": n, "patches": int(k)} for (c, n), k in names.items()],
+            "batches": [{"batch": b, "source": s, "patches": int(k)} for (b, s), k in batches.items()],
+            "sources": {s: SOURCE_SHORT_LABELS.get(s, s) for s in sorted(set(listed["source"]))},
+            "statuses": {s: STATUS_LABELS[s] for s in OPEN_FOR_FIELD}, "default_statuses": list(OPEN_FOR_FIELD)}
 
 
 def _statuses(statuses) -> tuple[str, ...]:

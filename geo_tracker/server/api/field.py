@@ -33,6 +33,18 @@ def package(who: Caller = Depends(tracker), village: list[str] = Query(default=[
     return response
 
 
+@router.get("/field/choices")
+def choices(who: Caller = Depends(tracker), village: list[str] = Query(default=[]), batch: str | None = None,
+            source: str | None = None, status: list[str] = Query(default=[])):
+    """What a package may be cut by (the user's villages, batches, statuses) and the size of the
+    package these filters make, so the phone shows it before anyone downloads over a weak signal."""
+    data = field.work_package(who.store, villages=village or None, batch=batch, source=source,
+                              statuses=status or None, scope=who.villages)
+    size = len(json_response(data).body)
+    return json_response({**field.package_choices(who.store, scope=who.villages),
+                          "package": {"patches": len(data["patches"]), "bytes": size}})
+
+
 @router.post("/field/sync")
 def sync(body: SyncBody, who: Caller = Depends(tracker)):
     """Apply the outbox in order; one answer per action: done, conflict (with the server's patch) or refused."""

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from ...core.lifecycle import ALLOWED, MEASURE_LABELS, STATUS_LABELS, VERIFY_RESULTS
 from ...maps.builder import STATIC as MAP_STATIC
 from ...maps.builder import script_json
+from ...services.tracking import FAR_PHOTO_M
 from ..deps import Caller, need
 from .messages import MESSAGES
 from .render import STATIC, language, render, words
@@ -31,7 +32,8 @@ tracker = need("track")
 FIELD_STATIC = STATIC / "field"
 TEMPLATE = STATIC.parent / "templates" / "field.html"
 #: What the service worker keeps for airplane mode (the page itself is refreshed whenever online).
-SHELL = ("/field", "/static/field/field.js", "/static/field/field.css", "/lib/leaflet/leaflet.js",
+SCRIPTS = ("field-geo.js", "field-photos.js", "field.js")
+SHELL = ("/field", *(f"/static/field/{name}" for name in SCRIPTS), "/static/field/field.css", "/lib/leaflet/leaflet.js",
          "/lib/leaflet/leaflet.css", "/field/manifest.webmanifest", "/field/icon.svg", "/field/icon-192.png")
 THEME = "#0b5cab"
 
@@ -48,7 +50,8 @@ def field_app(request: Request, who: Caller = Depends(tracker)):
     _ = words(request)
     data = {"words": _words(request), "user": who.username, "statuses": STATUS_LABELS,
             "measures": MEASURE_LABELS, "results": {r: _(f"result.{r}") for r in VERIFY_RESULTS},
-            "allowed": {a: sorted(ALLOWED[a]) for a in ("verify", "rectify")}}
+            "allowed": {a: sorted(ALLOWED[a]) for a in ("verify", "rectify", "submit")},
+            "far_photo_m": FAR_PHOTO_M}
     return render(request, "field.html", data=script_json(data), results=VERIFY_RESULTS)
 
 
@@ -70,7 +73,7 @@ def service_worker():
 
 def _shell_version() -> str:
     digest = hashlib.sha256()
-    for path in (FIELD_STATIC / "field.js", FIELD_STATIC / "field.css", FIELD_STATIC / "sw.js", TEMPLATE,
+    for path in (*(FIELD_STATIC / name for name in SCRIPTS), FIELD_STATIC / "field.css", FIELD_STATIC / "sw.js", TEMPLATE,
                  MAP_STATIC / "leaflet" / "leaflet.js", MAP_STATIC / "leaflet" / "leaflet.css"):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

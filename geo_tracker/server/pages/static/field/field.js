@@ -11,7 +11,10 @@
   var SYNC_CHUNK = 100;     // the server takes up to 500 actions a request
   var AREA_EPSILON = 1e-6;
 
-  var state = { pkg: null, patches: new Map(), outbox: [], selected: null, syncing: null };
+  var FORMS = ['verify', 'rectify', 'submit'];
+
+  var state = { pkg: null, patches: new Map(), outbox: [], selected: null, syncing: null, fix: null, heading: null,
+                staged: [], drawn: null, drawing: null };
   var $ = function (id) { return document.getElementById(id); };
 
   function t(key, values) {
@@ -26,12 +29,15 @@
 
   function db() {
     dbOpening = dbOpening || new Promise(function (resolve, reject) {
-      var request = indexedDB.open('geo_tracker_field', 1);
-      request.onupgradeneeded = function () {
+      var request = indexedDB.open('geo_tracker_field', 2);
+      request.onupgradeneeded = function (event) {
         var conn = request.result;
-        conn.createObjectStore('meta', { keyPath: 'name' });
-        conn.createObjectStore('patches', { keyPath: 'lineage_id' });
-        conn.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+        if (event.oldVersion < 1) {
+          conn.createObjectStore('meta', { keyPath: 'name' });
+          conn.createObjectStore('patches', { keyPath: 'lineage_id' });
+          conn.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+        }
+        if (event.oldVersion < 2) conn.createObjectStore('photos', { keyPath: 'sha256' });
       };
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
@@ -218,10 +224,95 @@
   }
 
   map.on('click', function (e) {
+    if (state.drawing) {
+      state.drawing.ring.push([e.latlng.lng, e.latlng.lat]);
+      return showDrawing();
+    }
     var d = nearest(e.containerPoint);
     if (d) select(d.patch.lineage_id); else closeSheet();
   });
   map.on('zoomend', showDots);
+
+  // --- where the phone is ---------------------------------------------------------------
+
+  var here = { dot: null, circle: null };
+
+  function onFix(position) {
+    var c = position.coords, at = L.latLng(c.latitude, c.longitude);
+    state.fix = { lon: c.longitude, lat: c.latitude, accuracy_m: Math.round(c.accuracy * 10) / 10 };
+    if (typeof c.heading === 'number' && !isNaN(c.heading)) state.heading = Math.round(c.heading);
+    if (!here.dot) {
+      here.circle = L.circle(at, { radius: c.accuracy, color: '#1a73e8', weight: 1, fillOpacity: 0.12,
+                                   interactive: false }).addTo(map);
+      here.dot = L.circleMarker(at, { radius: 8, color: '#fff', weight: 3, fillColor: '#1a73e8', fillOpacity: 1,
+                                      interactive: false }).addTo(map);
+    } else {
+      here.circle.setLatLng(at).setRadius(c.accuracy);
+      here.dot.setLatLng(at);
+    }
+    showWhere();
+    if (!$('field-panel').hidden) showNearby();
+  }
+
+  // A compass that says where north is (absolute), in degrees clockwise; iOS names it differently.
+  function onHeading(e) {
+    var h = typeof e.webkitCompassHeading === 'number' ? e.webkitCompassHeading
+      : (e.absolute && typeof e.alpha === 'number' ? (360 - e.alpha) % 360 : null);
+    if (h !== null) state.heading = Math.round(h);
+  }
+
+  function watchPosition() {
+    if (!navigator.geolocation) return;
+    navigator.geolocation.watchPosition(onFix, function () { showWhere(); },
+                                        { enableHighAccuracy: true, maximumAge: 5000, timeout: 60000 });
+    window.addEventListener('deviceorientationabsolute', onHeading);
+    window.addEventListener('deviceorientation', onHeading);
+  }
+
+  function toPatch(patch) {
+    return state.fix ? FieldGeo.toPatch([state.fix.lon, state.fix.lat], patch.geometry) : null;
+  }
+
+  function whereText(patch) {
+    var to = toPatch(patch);
+    if (!to) return t('no_fix');
+    var accuracy = Math.round(state.fix.accuracy_m);
+    if (to.inside) return t('where_inside', { accuracy: accuracy });
+    return t('where', { metres: Math.round(to.metres), direction: FieldGeo.compass(to.bearing),
+                        bearing: Math.round(to.bearing), accuracy: accuracy });
+  }
+
+  function showWhere() {
+    if (state.selected === null) return;
+    var patch = state.patches.get(state.selected), to = toPatch(patch), box = $('sheet-where');
+    box.textContent = whereText(patch);
+    box.classList.toggle('inside', !!(to && to.inside));
+  }
+
+  // The nearest patches first once the phone knows where it is; by code before that.
+  function showNearby() {
+    var list = $('field-nearby'), rows = [];
+    state.patches.forEach(function (patch) { rows.push({ patch: patch, to: toPatch(patch) }); });
+    rows.sort(function (a, b) {
+      return a.to && b.to ? a.to.metres - b.to.metres : String(a.patch.patch_code).localeCompare(b.patch.patch_code);
+    });
+    list.textContent = '';
+    rows.slice(0, 20).forEach(function (row) {
+      var text = row.to ? t('nearby_item', { code: row.patch.patch_code, metres: Math.round(row.to.metres),
+                                             direction: row.to.inside ? t('photo_inside') : FieldGeo.compass(row.to.bearing) })
+        : row.patch.patch_code;
+      var li = element('li'), button = itemButton(text, function () { select(row.patch.lineage_id, true); }, true);
+      li.appendChild(button);
+      list.appendChild(li);
+    });
+    if (!rows.length) list.appendChild(element('li', t('nearby_none'), 'field-muted'));
+  }
+
+  function locate() {
+    closePanel();
+    if (state.fix) map.setView([state.fix.lat, state.fix.lon], Math.max(map.getZoom(), 17), { animate: false });
+    else toast(t('no_fix'));
+  }
 
   // --- the patch sheet ------------------------------------------------------------------
 
@@ -274,16 +365,21 @@
   function statusAfterOutbox(patch) {
     return waitingFor(patch.lineage_id).reduce(function (status, item) {
       if (item.action.kind === 'verify') return item.action.result;
+      if (item.action.kind === 'submit') return 'submitted';
       return remainingOf(patch) <= AREA_EPSILON ? 'rectified' : 'rectifying';
     }, patch.status);
   }
 
+  // 申请销号 only where the county reviews the patch's source; elsewhere the township closes it online.
+  function reviewed(patch) { return !!state.pkg && (state.pkg.review_sources || []).indexOf(patch.source) >= 0; }
+
   function fillActions(patch) {
-    var status = statusAfterOutbox(patch);
-    var may = { verify: data.allowed.verify.indexOf(status) >= 0, rectify: data.allowed.rectify.indexOf(status) >= 0 };
-    $('sheet-verify').disabled = !may.verify;
-    $('sheet-rectify').disabled = !may.rectify;
-    var refused = ['verify', 'rectify'].filter(function (k) { return !may[k]; }).map(function (k) { return t(k); });
+    var status = statusAfterOutbox(patch), may = {};
+    FORMS.forEach(function (k) { may[k] = data.allowed[k].indexOf(status) >= 0; });
+    $('sheet-submit').hidden = !reviewed(patch);
+    FORMS.forEach(function (k) { $('sheet-' + k).disabled = !may[k]; });
+    var refused = FORMS.filter(function (k) { return !may[k] && (k !== 'submit' || reviewed(patch)); })
+      .map(function (k) { return t(k); });
     $('sheet-why').hidden = !refused.length;
     $('sheet-why').textContent = t('not_allowed', { status: data.statuses[status] || status, actions: refused.join('、') });
     var waiting = pendingFor(patch.lineage_id).length;
@@ -296,9 +392,10 @@
     fillFacts(patch);
     fillHistory(patch);
     fillActions(patch);
+    showWhere();
   }
 
-  function select(lineage) {
+  function select(lineage, zoom) {
     var patch = state.patches.get(lineage);
     if (!patch) return;
     state.selected = lineage;
@@ -308,6 +405,7 @@
     $('field-sheet').hidden = false;
     restyle();
     drawn.get(lineage).shape.bringToFront();
+    if (zoom) map.fitBounds(drawn.get(lineage).bounds, { maxZoom: 18, padding: [40, 40], animate: false });
     keepInSight(drawn.get(lineage));
   }
 
@@ -341,22 +439,108 @@
   }
 
   function hideForms() {
-    ['verify-form', 'rectify-form'].forEach(function (id) { $(id).hidden = true; });
+    FORMS.forEach(function (kind) { $(kind + '-form').hidden = true; });
   }
 
   function openForm(id) {
     var patch = state.patches.get(state.selected), form = $(id);
     hideForms();
     form.reset();
+    state.staged = [];
+    state.drawn = null;
+    showStaged(form, patch);
     form.elements.on.value = today();
     form.elements.on.max = today();
     form.elements.on.min = patch.issued_on || '';
     problem(form, null);
-    if (id === 'rectify-form') {
-      form.querySelector('[data-remaining]').textContent = t('remaining', { remaining: remainingOf(patch).toFixed(4) });
-    }
+    if (id === 'rectify-form') showHow(form, patch);
     form.hidden = false;
     form.scrollIntoView({ block: 'nearest' });
+  }
+
+  // The rectify form shows the field of the way its area is given: a figure, all of it, or a drawing.
+  function showHow(form, patch) {
+    var how = form.elements.how.value;
+    form.querySelectorAll('[data-how]').forEach(function (node) { node.hidden = node.dataset.how !== how; });
+    var remaining = remainingOf(patch).toFixed(4);
+    form.querySelector('[data-remaining]').textContent = how === 'full' ? t('full_area', { remaining: remaining })
+      : t('remaining', { remaining: remaining });
+    form.querySelector('[data-drawn]').textContent = state.drawn ? t('drawn_area', { area: state.drawn.area.toFixed(4) }) : '';
+  }
+
+  // --- photos -----------------------------------------------------------------------------
+
+  function photoText(photo, patch, n) {
+    var where = photo.lon === null ? null : FieldGeo.toPatch([photo.lon, photo.lat], patch.geometry);
+    var far = where && where.metres > data.far_photo_m;
+    var about = !where ? t('photo_no_fix') : where.inside ? t('photo_inside')
+      : t(far ? 'photo_far' : 'photo_near', { metres: Math.round(where.metres), limit: data.far_photo_m });
+    return { text: t('photo', { n: n }) + ' · ' + about, far: far };
+  }
+
+  function showStaged(form, patch) {
+    var list = form.querySelector('[data-photos]');
+    list.textContent = '';
+    state.staged.forEach(function (photo, i) {
+      var said = photoText(photo, patch, i + 1), li = element('li', said.text, said.far ? 'far' : '');
+      li.dataset.sha256 = photo.sha256;
+      li.appendChild(document.createTextNode(' '));
+      li.appendChild(itemButton(t('photo_remove'), function () {
+        state.staged = state.staged.filter(function (other) { return other !== photo; });
+        showStaged(form, patch);
+      }, true));
+      list.appendChild(li);
+    });
+  }
+
+  async function stagePhotos(form) {
+    var patch = state.patches.get(state.selected), files = Array.from(form.elements.photos.files || []);
+    for (var file of files) {
+      var photo = await FieldPhotos.take(file, state.fix, state.heading);
+      if (!state.staged.some(function (p) { return p.sha256 === photo.sha256; })) state.staged.push(photo);
+    }
+    form.elements.photos.value = '';
+    showStaged(form, patch);
+  }
+
+  async function keepPhotos(photos) {
+    for (var photo of photos) await idb.put('photos', Object.assign({ user: data.user, uploaded: false }, photo));
+    return photos.map(FieldPhotos.cited);
+  }
+
+  // --- drawing the rectified part -------------------------------------------------------
+
+  function startDrawing() {
+    state.drawing = { ring: [], line: L.polygon([], { color: '#ffd600', weight: 3, fillOpacity: 0.25, interactive: false }).addTo(map) };
+    $('field-sheet').hidden = true;
+    $('field-draw').hidden = false;
+    showDrawing();
+  }
+
+  function drawnArea(ring) {
+    return ring.length < 3 ? 0 : FieldGeo.areaWithinMu(ring.concat([ring[0]]), state.patches.get(state.selected).geometry);
+  }
+
+  function showDrawing() {
+    var ring = state.drawing.ring;
+    state.drawing.line.setLatLngs(ring.map(function (c) { return L.latLng(c[1], c[0]); }));
+    $('draw-hint').textContent = t('draw_hint', { area: drawnArea(ring).toFixed(4) });
+    $('draw-undo').disabled = !ring.length;
+  }
+
+  function stopDrawing(keep) {
+    var ring = state.drawing.ring, form = $('rectify-form'), patch = state.patches.get(state.selected);
+    map.removeLayer(state.drawing.line);
+    state.drawing = null;
+    $('field-draw').hidden = true;
+    $('field-sheet').hidden = false;
+    if (keep && ring.length >= 3) {
+      var closed = ring.concat([ring[0]]);
+      state.drawn = { geometry: { type: 'Polygon', coordinates: [closed] }, area: drawnArea(ring) };
+    } else if (keep) {
+      problem(form, t('draw_need'));
+    }
+    showHow(form, patch);
   }
 
   function problem(form, text) {
@@ -368,7 +552,7 @@
   // What is left to rectify as this phone sees it: the server's figure less what waits in the outbox.
   function remainingOf(patch) {
     var waiting = waitingFor(patch.lineage_id).filter(function (item) { return item.action.kind === 'rectify'; })
-      .reduce(function (sum, item) { return sum + Number(item.action.area_mu || 0); }, 0);
+      .reduce(function (sum, item) { return sum + Number(item.area_mu || item.action.area_mu || 0); }, 0);
     return Math.max(0, Number(patch.area_mu) - Number(patch.rectified_mu || 0) - waiting);
   }
 
@@ -383,24 +567,47 @@
     return checkDay(patch, form.elements.on.value) || values;
   }
 
-  function rectifyValues(form, patch) {
-    var measure = form.elements.measure.value, area = Number(form.elements.area_mu.value);
-    if (!measure) return t('need_choice', { what: t('measure') });
+  // The area as the phone sees it, and what the action sends: a figure, ``full`` or the drawing.
+  function rectifiedArea(form, patch) {
+    var how = form.elements.how.value, remaining = remainingOf(patch);
+    if (how === 'full') return remaining > AREA_EPSILON ? { area: remaining, send: { full: true } } : t('area_positive');
+    if (how === 'drawn') {
+      if (!state.drawn) return t('draw_need');
+      if (!(state.drawn.area > 0)) return t('draw_outside');
+      return { area: state.drawn.area, send: { drawn: state.drawn.geometry } };
+    }
+    var area = Number(form.elements.area_mu.value);
     if (!form.elements.area_mu.value || !(area > 0)) return t('area_positive');
-    var remaining = remainingOf(patch);
-    if (area > remaining + AREA_EPSILON) return t('over_remaining', { remaining: remaining.toFixed(4) });
-    return checkDay(patch, form.elements.on.value) || { measure: measure, area_mu: area };
+    return { area: area, send: { area_mu: area } };
   }
+
+  function rectifyValues(form, patch) {
+    var measure = form.elements.measure.value;
+    if (!measure) return t('need_choice', { what: t('measure') });
+    var got = rectifiedArea(form, patch), remaining = remainingOf(patch);
+    if (typeof got === 'string') return got;
+    if (got.area > remaining + AREA_EPSILON) return t('over_remaining', { remaining: remaining.toFixed(4) });
+    return checkDay(patch, form.elements.on.value) || Object.assign({ measure: measure, phone_area_mu: got.area }, got.send);
+  }
+
+  function submitValues(form, patch) { return checkDay(patch, form.elements.on.value) || {}; }
+
+  var VALUES = { verify: verifyValues, rectify: rectifyValues, submit: submitValues };
 
   async function record(kind, form) {
     var patch = state.patches.get(state.selected);
-    var values = (kind === 'verify' ? verifyValues : rectifyValues)(form, patch);
+    var values = VALUES[kind](form, patch);
     if (typeof values === 'string') return problem(form, values);
+    var phoneArea = values.phone_area_mu;
+    delete values.phone_area_mu;
     var action = Object.assign({ key: newKey(), kind: kind, ref: patch.ref, patch_id: patch.id,
                                  row_version: patch.row_version, on: form.elements.on.value,
                                  captured_at: new Date().toISOString(), note: form.elements.note.value.trim(),
-                                 photos: [] }, values);
-    var item = { user: data.user, state: 'pending', lineage_id: patch.lineage_id, code: patch.patch_code, action: action };
+                                 photos: await keepPhotos(state.staged) }, values);
+    var item = { user: data.user, state: 'pending', lineage_id: patch.lineage_id, code: patch.patch_code, action: action,
+                 area_mu: phoneArea === undefined ? null : phoneArea };
+    state.staged = [];
+    state.drawn = null;
     item.seq = await idb.put('outbox', item);
     state.outbox.push(item);
     form.hidden = true;
@@ -412,11 +619,16 @@
 
   // --- the outbox -----------------------------------------------------------------------
 
-  function actionText(action) {
-    var what = action.kind === 'verify'
-      ? t('result_short') + ' ' + (data.results[action.result] || action.result)
-      : (data.measures[action.measure] || action.measure) + ' ' + t('area_short') + ' ' + mu(action.area_mu) + t('mu');
-    return [t(action.kind), action.on, what, action.note].filter(Boolean).join(' · ');
+  function rectifiedText(action, area) {
+    var how = action.full ? ' ' + t('full_short') : action.drawn ? ' ' + t('drawn_short') : '';
+    return (data.measures[action.measure] || action.measure) + how + ' ' + t('area_short') + ' ' + mu(area) + t('mu');
+  }
+
+  function actionText(action, area) {
+    var what = action.kind === 'verify' ? t('result_short') + ' ' + (data.results[action.result] || action.result)
+      : action.kind === 'rectify' ? rectifiedText(action, area === undefined || area === null ? action.area_mu : area) : '';
+    var photos = (action.photos || []).length ? t('photo_count', { n: action.photos.length }) : '';
+    return [t(action.kind), action.on, what, photos, action.note].filter(Boolean).join(' · ');
   }
 
   function theirsText(theirs) {
@@ -436,7 +648,7 @@
 
   function compare(item) {
     var box = element('div', undefined, 'field-compare');
-    [[t('theirs'), theirsText(item.theirs)], [t('mine'), actionText(item.action)]].forEach(function (pair) {
+    [[t('theirs'), theirsText(item.theirs)], [t('mine'), actionText(item.action, item.area_mu)]].forEach(function (pair) {
       var side = element('div');
       side.appendChild(element('strong', pair[0]));
       side.appendChild(element('div', pair[1]));
@@ -448,7 +660,7 @@
   function outboxEntry(item) {
     var li = element('li', undefined, item.state);
     li.dataset.key = item.action.key;
-    li.appendChild(element('div', item.code + ' · ' + actionText(item.action)));
+    li.appendChild(element('div', item.code + ' · ' + actionText(item.action, item.area_mu)));
     var row = element('div', undefined, 'field-row');
     if (item.state === 'pending') li.appendChild(element('div', t('pending'), 'field-muted'));
     if (item.state === 'conflict') {
@@ -461,6 +673,7 @@
       li.appendChild(element('div', item.message || '', 'field-problem'));
     }
     if (item.state !== 'pending') row.appendChild(itemButton(t('drop'), function () { drop(item); }, true));
+    else row.appendChild(itemButton(t('delete'), function () { if (confirm(t('delete_confirm'))) drop(item); }, true));
     if (row.children.length) li.appendChild(row);
     return li;
   }
@@ -477,12 +690,40 @@
 
   function forget(item) {
     state.outbox = state.outbox.filter(function (other) { return other !== item; });
+    showOutbox();
     return idb.remove('outbox', item.seq);
   }
 
   async function drop(item) {
+    if (state.syncing && item.state === 'pending') return;
     await forget(item);
+    await forgetPhotos();
     afterOutboxChange();
+  }
+
+  // A photo stays on the phone while an action in the outbox cites it.
+  async function forgetPhotos() {
+    var cited = new Set();
+    state.outbox.forEach(function (item) { (item.action.photos || []).forEach(function (p) { cited.add(p.sha256); }); });
+    for (var photo of await idb.all('photos')) {
+      if (!cited.has(photo.sha256)) await idb.remove('photos', photo.sha256);
+    }
+  }
+
+  // Every photo the waiting actions cite, uploaded (or resumed) before any action is sent.
+  async function uploadPhotos(pending, csrf) {
+    var wanted = [];
+    pending.forEach(function (item) {
+      (item.action.photos || []).forEach(function (p) { if (wanted.indexOf(p.sha256) < 0) wanted.push(p.sha256); });
+    });
+    for (var i = 0; i < wanted.length; i++) {
+      var photo = await idb.get('photos', wanted[i]);
+      if (!photo || photo.uploaded) continue;
+      toast(t('uploading', { n: i + 1, total: wanted.length }));
+      await FieldPhotos.upload(photo, csrf);
+      photo.uploaded = true;
+      await idb.put('photos', photo);
+    }
   }
 
   // Sent again against the server's row as it is now, under a new key (the old key may be recorded).
@@ -605,13 +846,16 @@
     if (!navigator.onLine) return toast(t('wait_online'));
     busy(true, t('syncing'));
     try {
-      var done = await sendAll(pending, await session());
+      var csrf = await session();
+      await uploadPhotos(pending, csrf);
+      var done = await sendAll(pending, csrf);
       toast(t('synced', { done: done, left: state.outbox.length }));
       showProblem(null);
       if (state.outbox.length) openPanel();
     } catch (error) {
       showProblem(error.loginNeeded ? t('login_again') : t('sync_failed', { reason: error.message }), error.loginNeeded);
     } finally {
+      await forgetPhotos();
       busy(false);
       drawAll();
       afterOutboxChange();
@@ -630,29 +874,40 @@
     return items.map(function (item) { return Object.assign({}, item, { geometry: JSON.parse(item.geometry) }); });
   }
 
-  async function storePackage(pkg, bytes) {
+  async function storePackage(pkg, bytes, filters) {
     var patches = parsed(pkg.patches);
     var meta = { name: 'package', user: data.user, version: pkg.version, made_at: pkg.made_at, bytes: bytes,
-                 downloaded_at: new Date().toISOString(), villages: parsed(pkg.villages), labels: pkg.labels };
+                 downloaded_at: new Date().toISOString(), refreshed_at: null, villages: parsed(pkg.villages),
+                 labels: pkg.labels, review_sources: pkg.review_sources || [], filters: filters || {} };
     await idb.replaceAll('patches', patches);
     await idb.put('meta', meta);
     state.pkg = meta;
     state.patches = new Map(patches.map(function (p) { return [p.lineage_id, p]; }));
   }
 
-  async function download() {
+  function query(filters, since) {
+    var params = new URLSearchParams();
+    (filters.villages || []).forEach(function (v) { params.append('village', v); });
+    (filters.statuses || []).forEach(function (v) { params.append('status', v); });
+    if (filters.batch) params.set('batch', filters.batch);
+    if (filters.source) params.set('source', filters.source);
+    if (since) params.set('since', since);
+    var text = params.toString();
+    return text ? '?' + text : '';
+  }
+
+  async function getJson(path) {
+    return bodyOf(await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } }));
+  }
+
+  async function download(filters) {
+    filters = filters && filters.villages ? filters : {};
     busy(true, t('downloading'));
     try {
-      var response = await fetch('/api/v1/field/package', { credentials: 'same-origin',
-                                                             headers: { Accept: 'application/json' } });
-      await storePackage(await bodyOf(response), response.headers.get('X-Package-Bytes'));
-      closeSheet();
-      closePanel();
-      drawAll();
-      fit();
-      showPackage();
-      showProblem(null);
-      toast(t('downloaded', { n: state.patches.size }));
+      var response = await fetch('/api/v1/field/package' + query(filters), { credentials: 'same-origin',
+                                                                              headers: { Accept: 'application/json' } });
+      await storePackage(await bodyOf(response), response.headers.get('X-Package-Bytes'), filters);
+      afterPackage(t('downloaded', { n: state.patches.size }), true);
     } catch (error) {
       showProblem(error.loginNeeded ? t('login_again') : t('download_failed', { reason: error.message }), error.loginNeeded);
     } finally {
@@ -660,14 +915,141 @@
     }
   }
 
+  // Only what changed since the package's version: changed patches replace theirs, those that left go.
+  async function refresh() {
+    if (!state.pkg) return download();
+    busy(true, t('downloading'));
+    try {
+      var pkg = await getJson('/api/v1/field/package' + query(state.pkg.filters || {}, state.pkg.version));
+      for (var patch of parsed(pkg.patches)) {
+        state.patches.set(patch.lineage_id, patch);
+        await idb.put('patches', patch);
+      }
+      for (var gone of pkg.removed) {
+        state.patches.delete(gone);
+        await idb.remove('patches', gone);
+      }
+      Object.assign(state.pkg, { version: pkg.version, refreshed_at: new Date().toISOString(),
+                                 review_sources: pkg.review_sources || state.pkg.review_sources });
+      await idb.put('meta', state.pkg);
+      afterPackage(t('refreshed', { changed: pkg.patches.length, removed: pkg.removed.length }), false);
+    } catch (error) {
+      showProblem(error.loginNeeded ? t('login_again') : t('download_failed', { reason: error.message }), error.loginNeeded);
+    } finally {
+      busy(false);
+    }
+  }
+
+  function afterPackage(message, refit) {
+    closeSheet();
+    closePanel();
+    drawAll();
+    if (refit) fit();
+    showPackage();
+    showProblem(null);
+    toast(message);
+  }
+
   function when(iso) {
     var d = new Date(iso);
     return dayOf(d) + ' ' + two(d.getHours()) + ':' + two(d.getMinutes());
   }
 
+  function sizeText(bytes) {
+    var n = Number(bytes || 0);
+    return n >= 1048576 ? (n / 1048576).toFixed(1) + ' MB' : Math.max(1, Math.round(n / 1024)) + ' KB';
+  }
+
+  function scopeText(filters) {
+    var names = (filters.village_names || []).join('、');
+    return [names || t('scope_all'), filters.source_label, filters.batch].filter(Boolean).join(' · ');
+  }
+
   function showPackage() {
-    $('field-package').textContent = state.pkg
-      ? t('package_info', { n: state.patches.size, when: when(state.pkg.downloaded_at) }) : t('no_package');
+    if (!state.pkg) { $('field-package').textContent = t('no_package'); return; }
+    var parts = [t('package_info', { n: state.patches.size, when: when(state.pkg.downloaded_at) }),
+                 sizeText(state.pkg.bytes), t('package_scope', { scope: scopeText(state.pkg.filters || {}) })];
+    if (state.pkg.refreshed_at) parts.push(t('package_refreshed', { when: when(state.pkg.refreshed_at) }));
+    $('field-package').textContent = parts.join(' · ');
+  }
+
+  // --- choosing what to download ----------------------------------------------------------
+
+  function checkbox(name, value, label, checked) {
+    var box = element('label', undefined, 'field-check'), input = element('input');
+    input.type = 'checkbox';
+    input.name = name;
+    input.value = value;
+    input.checked = checked;
+    input.dataset.label = label;
+    box.appendChild(input);
+    box.appendChild(document.createTextNode(' ' + label));
+    return box;
+  }
+
+  function fillChoices(choices) {
+    var villages = $('choose-villages'), statuses = $('choose-statuses'), batch = $('choose-batch');
+    villages.querySelectorAll('label').forEach(function (n) { n.remove(); });
+    statuses.querySelectorAll('label').forEach(function (n) { n.remove(); });
+    choices.villages.forEach(function (v) { villages.appendChild(checkbox('village', v.code, v.name + '（' + v.patches + '）', true)); });
+    Object.keys(choices.statuses).forEach(function (k) {
+      statuses.appendChild(checkbox('status', k, choices.statuses[k], choices.default_statuses.indexOf(k) >= 0));
+    });
+    fillSelect($('choose-source'), Object.keys(choices.sources).map(function (k) { return [k, choices.sources[k]]; }));
+    fillSelect(batch, choices.batches.map(function (b) { return [b.batch, b.batch + '（' + b.patches + '）']; }));
+    showSize(choices.package);
+  }
+
+  function fillSelect(select, pairs) {
+    select.querySelectorAll('option:not([value=""])').forEach(function (n) { n.remove(); });
+    pairs.forEach(function (pair) {
+      var option = element('option', pair[1]);
+      option.value = pair[0];
+      select.appendChild(option);
+    });
+  }
+
+  function chosen() {
+    var ticked = function (id) { return Array.from($(id).querySelectorAll('input:checked')); };
+    var villages = ticked('choose-villages'), all = $('choose-villages').querySelectorAll('input').length;
+    var some = villages.length < all;
+    return { villages: some ? villages.map(function (i) { return i.value; }) : [],
+             village_names: some ? villages.map(function (i) { return i.dataset.label.replace(/（\d+）$/, ''); }) : [],
+             statuses: ticked('choose-statuses').map(function (i) { return i.value; }),
+             batch: $('choose-batch').value || null,
+             source_label: $('choose-source').value ? $('choose-source').selectedOptions[0].textContent : null,
+             source: $('choose-source').value || null };
+  }
+
+  function showSize(pkg) {
+    $('choose-size').textContent = t('choose_size', { n: pkg.patches, size: sizeText(pkg.bytes) });
+  }
+
+  async function loadChoices(first) {
+    if (!navigator.onLine) { $('choose-size').textContent = t('choose_offline'); return; }
+    try {
+      var answer = await getJson('/api/v1/field/choices' + (first ? '' : query(chosen())));
+      if (first) fillChoices(answer); else showSize(answer.package);
+    } catch (error) {
+      showProblem(error.loginNeeded ? t('login_again') : t('download_failed', { reason: error.message }), error.loginNeeded);
+    }
+  }
+
+  function downloadChosen() {
+    var filters = chosen();
+    filters.villages = filters.villages || [];
+    return download(filters);
+  }
+
+  // --- leaving: nothing of the package or the outbox stays for the next person on this phone ----
+
+  async function logoutWiping(event) {
+    event.preventDefault();
+    if (state.outbox.length && !confirm(t('wipe_confirm', { n: state.outbox.length }))) return;
+    var form = event.target;
+    try { form.elements.csrf_token.value = await session(); } catch (lapsed) { /* the page's token is tried */ }
+    for (var name of ['meta', 'patches', 'outbox', 'photos']) await run(name, 'readwrite', function (st) { return st.clear(); });
+    form.submit();
   }
 
   // --- the frame: menu, messages, network -----------------------------------------------
@@ -696,11 +1078,12 @@
   }
 
   function busy(on, text) {
-    ['field-download', 'field-sync'].forEach(function (id) { $(id).disabled = on; });
+    ['field-download', 'field-sync', 'field-refresh', 'choose-download'].forEach(function (id) { $(id).disabled = on; });
     if (on) toast(text);
   }
 
   function openPanel() {
+    showNearby();
     $('field-panel').hidden = false;
     $('field-menu').setAttribute('aria-expanded', 'true');
   }
@@ -718,7 +1101,27 @@
 
   function wire() {
     $('field-menu').addEventListener('click', togglePanel);
-    $('field-download').addEventListener('click', download);
+    $('field-download').addEventListener('click', function () { download(); });
+    $('field-refresh').addEventListener('click', refresh);
+    $('field-locate').addEventListener('click', locate);
+    $('field-choose').addEventListener('toggle', function () { if ($('field-choose').open) loadChoices(true); });
+    $('choose-check').addEventListener('click', function () { loadChoices(false); });
+    $('field-choose').addEventListener('change', function () { loadChoices(false); });
+    $('choose-download').addEventListener('click', downloadChosen);
+    $('field-logout').addEventListener('submit', logoutWiping);
+    $('sheet-submit').addEventListener('click', function () { openForm('submit-form'); });
+    $('draw-undo').addEventListener('click', function () { state.drawing.ring.pop(); showDrawing(); });
+    $('draw-done').addEventListener('click', function () { stopDrawing(true); });
+    $('draw-cancel').addEventListener('click', function () { stopDrawing(false); });
+    FORMS.forEach(function (kind) {
+      var form = $(kind + '-form');
+      form.elements.photos.addEventListener('change', function () { stagePhotos(form); });
+    });
+    $('rectify-form').elements.how.addEventListener('change', function () {
+      state.drawn = null;
+      showHow($('rectify-form'), state.patches.get(state.selected));
+    });
+    $('rectify-form').querySelector('[data-draw]').addEventListener('click', startDrawing);
     $('field-sync').addEventListener('click', function () { sync(); });
     $('field-fit').addEventListener('click', function () { fit(); togglePanel(); });
     $('sheet-verify').addEventListener('click', function () { openForm('verify-form'); });
@@ -727,8 +1130,9 @@
       b.addEventListener('click', function () { if (b.dataset.close === 'field-sheet') closeSheet(); else togglePanel(); });
     });
     document.querySelectorAll('[data-cancel]').forEach(function (b) { b.addEventListener('click', hideForms); });
-    $('verify-form').addEventListener('submit', function (e) { e.preventDefault(); record('verify', e.target); });
-    $('rectify-form').addEventListener('submit', function (e) { e.preventDefault(); record('rectify', e.target); });
+    FORMS.forEach(function (kind) {
+      $(kind + '-form').addEventListener('submit', function (e) { e.preventDefault(); record(kind, e.target); });
+    });
     window.addEventListener('online', function () { showNetwork(); sync(true); });
     window.addEventListener('offline', showNetwork);
   }
@@ -767,7 +1171,12 @@
   window.fieldApp = {
     ready: false, patchCount: function () { return drawn.size; }, outboxCount: function () { return state.outbox.length; },
     dotCount: function () { return Array.from(drawn.values()).filter(function (d) { return patchLayer.hasLayer(d.dot); }).length; },
-    pointOf: pointOf, offlineReady: offlineReady, sync: sync, download: download, fit: fit,
+    pointOf: pointOf, offlineReady: offlineReady, sync: sync, download: download, refresh: refresh, fit: fit,
+    pointAt: function (lon, lat) {
+      var p = map.latLngToContainerPoint(L.latLng(lat, lon)), box = $('field-map').getBoundingClientRect();
+      return { x: p.x + box.left, y: p.y + box.top };
+    },
+    refs: function () { return Array.from(state.patches.values()).map(function (p) { return p.ref; }); },
     selected: function () { return state.selected === null ? null : state.patches.get(state.selected).ref; },
     zoomTo: function (ref) {
       var d = drawnOf(ref);
@@ -784,6 +1193,7 @@
     fit();
     showPackage();
     showOutbox();
+    watchPosition();
     if (!state.pkg) openPanel();
     window.fieldApp.ready = true;
     if (navigator.onLine) sync(true);
