@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from datetime import date, timedelta
 
 import httpx
@@ -24,6 +25,7 @@ import shapely.affinity
 from live_server import form_login, running_server
 from test_chinese_pages import english_words
 from test_web import Tab, shots, total_rectified  # noqa: F401  (shots is a fixture used here)
+from geo_tracker.core.area import geodesic_area_mu
 from geo_tracker.services import tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.demo import run_demo
@@ -54,6 +56,16 @@ def township(db_url, tmp_path):
                                                 issued_on=date(2024, 3, 1)))
     with running_server(db_url, tmp_path / "server.log") as base:
         yield base, result.password
+
+
+def phone_with_package(browser, base: str, password: str, **context) -> Tab:
+    """The enforcer's phone, signed in, with the default package (下载) on it."""
+    tab = Tab(browser, base, **context, **PHONE)
+    tab.login("enforcer", password)
+    open_app(tab)
+    menu(tab.page).get_by_role("button", name="下载").click()
+    tab.page.wait_for_function("() => fieldApp.patchCount() > 0", timeout=15000)
+    return tab
 
 
 def events_of(db_url: str, ref: str, kind: str) -> list[dict]:
@@ -251,12 +263,8 @@ def choose_one_village(page, name: str, patches: int):
 
 def test_a_conflict_is_shown_and_sent_again_or_dropped(browser, township, shots, db_url):  # noqa: F811
     base, password = township
-    tab = Tab(browser, base, **PHONE)
+    tab = phone_with_package(browser, base, password)
     page = tab.page
-    tab.login("enforcer", password)
-    open_app(tab)
-    menu(page).get_by_role("button", name="下载").click()
-    page.wait_for_function("() => fieldApp.patchCount() > 0", timeout=15000)
     refs = page.evaluate("fieldApp.refs()")
     # over the whole township every patch is a dot (drawn once the map has settled on the package)
     page.wait_for_function(f"() => fieldApp.dotCount() === {len(refs)}", timeout=15000)
@@ -311,12 +319,8 @@ def test_a_patch_verified_and_rectified_in_one_visit_syncs_both(browser, townshi
     """The rectification was recorded knowing of the verification: it is sent once the verification
     is recorded, against the row that left, not answered as a conflict with the phone's own action."""
     base, password = township
-    tab = Tab(browser, base, **PHONE)
+    tab = phone_with_package(browser, base, password)
     page = tab.page
-    tab.login("enforcer", password)
-    open_app(tab)
-    menu(page).get_by_role("button", name="下载").click()
-    page.wait_for_function("() => fieldApp.patchCount() > 0", timeout=15000)
     tab.context.set_offline(True)
     tap_patch(page, TO_VERIFY, zoom=True)
     assert page.locator("#sheet-rectify").is_disabled()          # 下发: to verify first
@@ -332,6 +336,85 @@ def test_a_patch_verified_and_rectified_in_one_visit_syncs_both(browser, townshi
     assert [e["payload"]["result"] for e in events_of(db_url, TO_VERIFY, "verified")] == ["illegal"]
     assert sorted(e["payload"]["area_mu"] for e in events_of(db_url, TO_VERIFY, "rectified")) == [0.4, 0.6]
     assert "1.00" in page.locator("#sheet-facts .fact-rectified").inner_text()
+    tab.check_clean()
+    tab.close()
+
+
+def test_a_part_drawn_on_the_map_counts_only_what_lies_in_the_patch(browser, township, db_url):
+    """The enforcer outlines the demolished part with taps, partly beyond the patch's edge: the phone
+    shows about what lies inside, and the server records exactly that (never more than the patch)."""
+    base, password = township
+    tab = phone_with_package(browser, base, password)
+    page = tab.page
+    package = tab.context.request.get(f"{base}/api/v1/field/package").json()
+    patch = shapely.from_geojson(next(p for p in package["patches"] if p["ref"] == TO_RECTIFY)["geometry"])
+    tab.context.set_offline(True)
+    tap_patch(page, TO_RECTIFY, zoom=True)
+    page.locator("#sheet-rectify").click()
+    form = page.locator("#rectify-form")
+    form.get_by_label("整改措施").select_option("demolition")
+    form.get_by_label("面积来源").select_option("drawn")
+    form.get_by_role("button", name="开始画").click()
+    page.locator("#field-draw").wait_for()
+    west, south, east, north = patch.bounds
+    (left, top), (right, bottom) = [tuple(page.evaluate(f"fieldApp.pointAt({lon}, {lat})").values())
+                                    for lon, lat in ((west, north), (east, south))]
+    x0, x1 = left - 20, (left + right) / 2                  # from beyond the west edge to the middle
+    y0, y1 = max(top - 20, 160), min(bottom + 20, 720)
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    for x, y in corners:
+        tap(page, x, y)
+    ring = [page.evaluate(f"fieldApp.lonLatAt({x}, {y})") for x, y in corners]
+    inside = float(geodesic_area_mu([shapely.Polygon(ring).intersection(patch)])[0])
+    assert 0 < inside < float(geodesic_area_mu([patch])[0]) * 0.9
+    page.get_by_role("button", name="完成").click()
+    page.locator("#field-draw").wait_for(state="hidden")
+    phone = float(re.search(r"约([\d.]+)亩", form.locator("[data-drawn]").inner_text()).group(1))
+    assert phone == pytest.approx(inside, rel=0.05)
+    form.get_by_role("button", name="保存（待同步）").click()
+    form.wait_for(state="hidden")
+    tab.context.set_offline(False)
+    page.wait_for_function("() => fieldApp.outboxCount() === 0", timeout=15000)
+    [rectified] = [e for e in events_of(db_url, TO_RECTIFY, "rectified") if e["actor"] == "enforcer"
+                   and e["occurred_on"] == date.today()]
+    assert rectified["payload"]["area_mu"] == pytest.approx(inside, abs=0.002)
+    tab.check_clean()
+    tab.close()
+
+
+def test_packages_are_listed_refreshed_one_by_one_and_removed(browser, township, db_url):
+    """Two downloads are two packages on the phone, each with its date and scope; refreshing one
+    fetches what changed in it; removing one keeps the patches the other still holds."""
+    base, password = township
+    tab = phone_with_package(browser, base, password)
+    page = tab.page
+    everything = page.evaluate("fieldApp.patchCount()")
+    village = next(v for v in tab.context.request.get(f"{base}/api/v1/field/choices").json()["villages"]
+                   if v["name"] == "运河村")
+    choose_one_village(page, "运河村", village["patches"])
+    menu(page).get_by_role("button", name="按所选下载").click()
+    page.wait_for_function("() => document.querySelectorAll('#field-package li').length === 2", timeout=15000)
+    packages = menu(page).locator("#field-package li")
+    assert page.evaluate("fieldApp.patchCount()") == everything          # a patch in both is kept once
+    assert "我的全部村" in packages.nth(0).inner_text() and "运河村" in packages.nth(1).inner_text()
+    assert f"{village['patches']}个图斑" in packages.nth(1).inner_text() and "下载于" in packages.nth(1).inner_text()
+
+    with open_store(db_url) as store:                                    # meanwhile, in the office
+        tracking.verify_patch(store, TO_REFUSE, "legal", date.today(), user="office")
+    packages.nth(1).get_by_role("button", name="更新").click()
+    page.locator("#field-toast", has_text="已更新：1个图斑有变化").wait_for()
+    assert "更新于" in packages.nth(1).inner_text() and "更新于" not in packages.nth(0).inner_text()
+    tap_patch(page, TO_REFUSE, zoom=True)
+    assert "合法" in page.locator("#sheet-facts").inner_text()
+
+    page.evaluate("window.confirm = () => true")
+    menu(page).locator("#field-package li").nth(1).get_by_role("button", name="删除").click()
+    page.wait_for_function("() => document.querySelectorAll('#field-package li').length === 1", timeout=15000)
+    assert page.evaluate("fieldApp.patchCount()") == everything
+    tab.context.set_offline(True)
+    open_app(tab)
+    assert page.evaluate("fieldApp.patchCount()") == everything
+    assert page.locator("#field-package li").count() == 1
     tab.check_clean()
     tab.close()
 
@@ -378,7 +461,6 @@ def east_of(geometry: dict, metres: float) -> dict:
 
 
 def where_metres(page) -> int:
-    import re
     text = page.locator("#sheet-where").inner_text()
     found = re.search(r"距图斑(\d+)米，方向(\S+?)（(\d+)°）", text)
     assert found, text
@@ -387,15 +469,12 @@ def where_metres(page) -> int:
 
 def test_the_phone_knows_where_it_is_and_marks_a_far_photo_and_an_upload_resumes(browser, township, shots, db_url):  # noqa: F811
     base, password = township
-    tab = Tab(browser, base, permissions=["geolocation"], geolocation={"latitude": 0, "longitude": 0}, **PHONE)
+    tab = phone_with_package(browser, base, password, permissions=["geolocation"],
+                             geolocation={"latitude": 0, "longitude": 0})
     page = tab.page
-    tab.login("enforcer", password)
     package = tab.context.request.get(f"{base}/api/v1/field/package").json()
     target = next(p for p in package["patches"] if p["ref"] == TO_VERIFY)
     geometry = shapely.from_geojson(target["geometry"]).__geo_interface__
-    open_app(tab)
-    menu(page).get_by_role("button", name="下载").click()
-    page.wait_for_function("() => fieldApp.patchCount() > 0", timeout=15000)
     tab.context.set_offline(True)
     tab.context.set_geolocation(east_of(geometry, 50))
     tap_patch(page, TO_VERIFY, zoom=True)

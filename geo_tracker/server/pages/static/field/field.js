@@ -14,7 +14,7 @@
   var FORMS = ['verify', 'rectify', 'submit'];
 
   var state = { pkg: null, patches: new Map(), outbox: [], selected: null, syncing: null, fix: null, heading: null,
-                staged: [], drawn: null, drawing: null };
+                staged: [], drawn: null, drawing: null, packages: [] };
   var $ = function (id) { return document.getElementById(id); };
 
   function t(key, values) {
@@ -61,6 +61,8 @@
     all: function (s) { return run(s, 'readonly', function (st) { return st.getAll(); }); },
     put: function (s, value) { return run(s, 'readwrite', function (st) { return st.put(value); }); },
     remove: function (s, key) { return run(s, 'readwrite', function (st) { return st.delete(key); }); },
+    putAll: function (s, values) { return run(s, 'readwrite', function (st) { values.forEach(function (v) { st.put(v); }); }); },
+    removeAll: function (s, keys) { return run(s, 'readwrite', function (st) { keys.forEach(function (k) { st.delete(k); }); }); },
     replaceAll: function (s, values) {
       return run(s, 'readwrite', function (st) { st.clear(); values.forEach(function (v) { st.put(v); }); });
     }
@@ -68,10 +70,14 @@
 
   // A package downloaded by someone else on this phone is not shown to this user.
   async function load() {
-    var pkg = await idb.get('meta', 'package');
-    state.pkg = pkg && pkg.user === data.user ? pkg : null;
-    var patches = state.pkg ? await idb.all('patches') : [];
-    state.patches = new Map(patches.map(function (p) { return [p.lineage_id, p]; }));
+    var metas = (await idb.all('meta')).filter(function (m) { return m.user === data.user; });
+    var patches = metas.length ? await idb.all('patches') : [];
+    var single = metas.find(function (m) { return m.name === 'package'; });
+    if (single) metas = metas.filter(function (m) { return m !== single; }).concat([await adoptSingle(single, patches)]);
+    adopt(metas.filter(function (m) { return m.name.indexOf('package:') === 0; }));
+    var held = heldLineages();
+    state.patches = new Map(patches.filter(function (p) { return held.has(p.lineage_id); })
+      .map(function (p) { return [p.lineage_id, p]; }));
     state.outbox = (await idb.all('outbox')).filter(function (item) { return item.user === data.user; });
   }
 
@@ -874,15 +880,58 @@
     return items.map(function (item) { return Object.assign({}, item, { geometry: JSON.parse(item.geometry) }); });
   }
 
-  async function storePackage(pkg, bytes, filters) {
-    var patches = parsed(pkg.patches);
-    var meta = { name: 'package', user: data.user, version: pkg.version, made_at: pkg.made_at, bytes: bytes,
-                 downloaded_at: new Date().toISOString(), refreshed_at: null, villages: parsed(pkg.villages),
-                 labels: pkg.labels, review_sources: pkg.review_sources || [], filters: filters || {} };
-    await idb.replaceAll('patches', patches);
+  // Each download is kept as a package of its own (filters, version, date, the patches it holds);
+  // a patch two packages hold is stored once, and leaves the phone when no package holds it.
+  function packageKey(filters) { return 'package:' + (query(filters || {}) || '?'); }
+
+  function adopt(packages) {
+    state.packages = packages.sort(function (a, b) { return a.downloaded_at < b.downloaded_at ? -1 : 1; });
+    state.pkg = packages.length ? merged(packages) : null;
+  }
+
+  // What the map and the sheet need of all packages at once: every village once, every review source.
+  function merged(packages) {
+    var villages = new Map(), sources = new Set();
+    packages.forEach(function (p) {
+      (p.villages || []).forEach(function (v) { villages.set(v.code, v); });
+      (p.review_sources || []).forEach(function (s) { sources.add(s); });
+    });
+    return { villages: Array.from(villages.values()), review_sources: Array.from(sources) };
+  }
+
+  function heldLineages() {
+    var held = new Set();
+    state.packages.forEach(function (p) { p.lineages.forEach(function (id) { held.add(id); }); });
+    return held;
+  }
+
+  async function dropUnheld(lineages) {
+    var held = heldLineages(), gone = lineages.filter(function (id) { return !held.has(id); });
+    gone.forEach(function (id) { state.patches.delete(id); });
+    await idb.removeAll('patches', gone);
+  }
+
+  // A phone that kept one package before packages were listed keeps it as the first of its list.
+  async function adoptSingle(single, patches) {
+    await idb.remove('meta', 'package');
+    var meta = Object.assign({}, single, { name: packageKey(single.filters),
+                                           lineages: patches.map(function (p) { return p.lineage_id; }) });
     await idb.put('meta', meta);
-    state.pkg = meta;
-    state.patches = new Map(patches.map(function (p) { return [p.lineage_id, p]; }));
+    return meta;
+  }
+
+  async function storePackage(pkg, bytes, filters) {
+    var patches = parsed(pkg.patches), key = packageKey(filters);
+    var before = state.packages.find(function (p) { return p.name === key; });
+    var meta = { name: key, user: data.user, version: pkg.version, made_at: pkg.made_at, bytes: bytes,
+                 downloaded_at: new Date().toISOString(), refreshed_at: null, villages: parsed(pkg.villages),
+                 labels: pkg.labels, review_sources: pkg.review_sources || [], filters: filters || {},
+                 lineages: patches.map(function (p) { return p.lineage_id; }) };
+    await idb.putAll('patches', patches);
+    await idb.put('meta', meta);
+    patches.forEach(function (p) { state.patches.set(p.lineage_id, p); });
+    adopt(state.packages.filter(function (p) { return p !== before; }).concat([meta]));
+    if (before) await dropUnheld(before.lineages);
   }
 
   function query(filters, since) {
@@ -915,29 +964,51 @@
     }
   }
 
-  // Only what changed since the package's version: changed patches replace theirs, those that left go.
-  async function refresh() {
-    if (!state.pkg) return download();
+  // Only what changed since each package's version: changed patches replace theirs, those that left go.
+  async function refresh(only) {
+    if (!state.packages.length) return download();
     busy(true, t('downloading'));
     try {
-      var pkg = await getJson('/api/v1/field/package' + query(state.pkg.filters || {}, state.pkg.version));
-      for (var patch of parsed(pkg.patches)) {
-        state.patches.set(patch.lineage_id, patch);
-        await idb.put('patches', patch);
+      var changed = 0, removed = 0;
+      for (var pkg of only ? [only] : state.packages.slice()) {
+        var answer = await refreshOne(pkg);
+        changed += answer.patches.length;
+        removed += answer.removed.length;
       }
-      for (var gone of pkg.removed) {
-        state.patches.delete(gone);
-        await idb.remove('patches', gone);
-      }
-      Object.assign(state.pkg, { version: pkg.version, refreshed_at: new Date().toISOString(),
-                                 review_sources: pkg.review_sources || state.pkg.review_sources });
-      await idb.put('meta', state.pkg);
-      afterPackage(t('refreshed', { changed: pkg.patches.length, removed: pkg.removed.length }), false);
+      afterPackage(t('refreshed', { changed: changed, removed: removed }), false);
     } catch (error) {
       showProblem(error.loginNeeded ? t('login_again') : t('download_failed', { reason: error.message }), error.loginNeeded);
     } finally {
       busy(false);
     }
+  }
+
+  async function refreshOne(pkg) {
+    var answer = await getJson('/api/v1/field/package' + query(pkg.filters || {}, pkg.version));
+    var patches = parsed(answer.patches), lineages = new Set(pkg.lineages);
+    patches.forEach(function (p) { state.patches.set(p.lineage_id, p); lineages.add(p.lineage_id); });
+    answer.removed.forEach(function (id) { lineages.delete(id); });
+    await idb.putAll('patches', patches);
+    Object.assign(pkg, { version: answer.version, refreshed_at: new Date().toISOString(), lineages: Array.from(lineages),
+                         review_sources: answer.review_sources || pkg.review_sources });
+    await idb.put('meta', pkg);
+    adopt(state.packages);
+    await dropUnheld(answer.removed);
+    return answer;
+  }
+
+  // A package goes only when nothing waiting in the outbox needs a patch only it holds.
+  async function removePackage(pkg) {
+    var others = state.packages.filter(function (p) { return p !== pkg; });
+    var kept = new Set();
+    others.forEach(function (p) { p.lineages.forEach(function (id) { kept.add(id); }); });
+    var waiting = state.outbox.filter(function (item) { return !kept.has(item.lineage_id) && pkg.lineages.indexOf(item.lineage_id) >= 0; });
+    if (waiting.length) return showProblem(t('package_waiting', { n: waiting.length }));
+    if (!confirm(t('package_remove_confirm', { scope: scopeText(pkg.filters || {}) }))) return;
+    await idb.remove('meta', pkg.name);
+    adopt(others);
+    await dropUnheld(pkg.lineages);
+    afterPackage(t('package_removed'), true);
   }
 
   function afterPackage(message, refit) {
@@ -966,11 +1037,18 @@
   }
 
   function showPackage() {
-    if (!state.pkg) { $('field-package').textContent = t('no_package'); return; }
-    var parts = [t('package_info', { n: state.patches.size, when: when(state.pkg.downloaded_at) }),
-                 sizeText(state.pkg.bytes), t('package_scope', { scope: scopeText(state.pkg.filters || {}) })];
-    if (state.pkg.refreshed_at) parts.push(t('package_refreshed', { when: when(state.pkg.refreshed_at) }));
-    $('field-package').textContent = parts.join(' · ');
+    var box = $('field-package');
+    box.textContent = '';
+    if (!state.packages.length) { box.appendChild(element('li', t('no_package'), 'field-muted')); return; }
+    state.packages.forEach(function (pkg) {
+      var parts = [t('package_info', { n: pkg.lineages.length, when: when(pkg.downloaded_at) }), sizeText(pkg.bytes),
+                   t('package_scope', { scope: scopeText(pkg.filters || {}) })];
+      if (pkg.refreshed_at) parts.push(t('package_refreshed', { when: when(pkg.refreshed_at) }));
+      var li = element('li', parts.join(' · '));
+      li.appendChild(itemButton(t('refresh'), function () { refresh(pkg); }, true));
+      li.appendChild(itemButton(t('package_remove'), function () { removePackage(pkg); }, true));
+      box.appendChild(li);
+    });
   }
 
   // --- choosing what to download ----------------------------------------------------------
@@ -1177,6 +1255,10 @@
       return { x: p.x + box.left, y: p.y + box.top };
     },
     refs: function () { return Array.from(state.patches.values()).map(function (p) { return p.ref; }); },
+    lonLatAt: function (x, y) {
+      var box = $('field-map').getBoundingClientRect(), at = map.containerPointToLatLng(L.point(x - box.left, y - box.top));
+      return [at.lng, at.lat];
+    },
     selected: function () { return state.selected === null ? null : state.patches.get(state.selected).ref; },
     zoomTo: function (ref) {
       var d = drawnOf(ref);
