@@ -419,6 +419,37 @@ def test_packages_are_listed_refreshed_one_by_one_and_removed(browser, township,
     tab.close()
 
 
+def test_a_rectified_patch_is_put_to_the_county_from_the_field(browser, township, db_url):
+    """申请销号 offline, with a photo of the site: once synced the patch waits at the county's first
+    level, as if it had been submitted from the office."""
+    base, password = township
+    tab = phone_with_package(browser, base, password)
+    page = tab.page
+    done = f"{NR}/500109202302004"                                  # 整改到位, in the enforcer's 温泉社区
+    tab.context.set_offline(True)
+    tap_patch(page, done, zoom=True)
+    assert page.locator("#sheet-verify").is_disabled() and page.locator("#sheet-rectify").is_disabled()
+    page.locator("#sheet-submit").click()
+    form = page.locator("#submit-form")
+    form.get_by_label("说明").fill("已拆除复耕，申请销号")
+    form.get_by_label("照片（拍照）").set_input_files({"name": "site.jpg", "mimeType": "image/jpeg", "buffer": jpeg(4)})
+    form.locator("[data-photos] li").first.wait_for()
+    form.get_by_role("button", name="保存（待同步）").click()
+    form.wait_for(state="hidden")
+    assert badge(page) == "1" and [e for e in events_of(db_url, done, "submitted") if e["actor"] == "enforcer"] == []
+    tab.context.set_offline(False)
+    page.wait_for_function("() => fieldApp.outboxCount() === 0", timeout=15000)
+    [submitted] = [e for e in events_of(db_url, done, "submitted") if e["actor"] == "enforcer"]
+    assert submitted["occurred_on"] == date.today() and submitted["payload"]["note"] == "已拆除复耕，申请销号"
+    assert [p["sha256"] for p in submitted["payload"]["evidence"]] == [hashlib.sha256(jpeg(4)).hexdigest()]
+    with open_store(db_url) as store:
+        listed = list_patches(store)
+    [status] = listed[(listed["batch"] == NR) & (listed["patch_code"] == "500109202302004")]["status"]
+    assert status == "submitted"
+    tab.check_clean()
+    tab.close()
+
+
 def test_who_may_open_the_field_app_and_what_it_is_made_of(township):
     base, password = township
     with httpx.Client(base_url=base, headers={"Accept": "text/html"}) as anonymous:
