@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from urllib.parse import quote
 
@@ -22,6 +23,17 @@ def plain(data):
 
 def json_response(data: dict, media: str = "application/json", headers: dict | None = None) -> Response:
     return Response(json.dumps(data, ensure_ascii=False, default=str), media_type=media, headers=headers or {})
+
+
+def compressed(response: Response, accept_encoding: str | None) -> Response:
+    """The same answer gzipped when the client takes it: a work package is a fifth of its size on a
+    weak signal. Only for bodies built whole (not streams), so the length is known."""
+    if "gzip" not in (accept_encoding or "").lower() or len(response.body) < 1024:
+        return response
+    body = gzip.compress(response.body, compresslevel=6)
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(body, status_code=response.status_code, headers=headers, media_type=response.media_type)
 
 
 def download(content: bytes, name: str, media: str) -> Response:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field
 
 from ...services import field
 from ..deps import Caller, need
 from ..errors import scope_language
-from ..responses import json_response
+from ..responses import compressed, json_response
 
 router = APIRouter()
 reader, tracker = need("read"), need("track")
@@ -23,14 +23,15 @@ class SyncBody(BaseModel):
 
 @router.get("/field/package")
 def package(who: Caller = Depends(tracker), village: list[str] = Query(default=[]), batch: str | None = None,
-            source: str | None = None, status: list[str] = Query(default=[]), since: str | None = None):
+            source: str | None = None, status: list[str] = Query(default=[]), since: str | None = None,
+            accept_encoding: str | None = Header(default=None, include_in_schema=False)):
     """A work package (工作包): the patches of the chosen villages not yet closed (or of ``status``),
     their history and the villages' boundaries; with ``since`` only what changed after that version."""
     data = field.work_package(who.store, villages=village or None, batch=batch, source=source,
                               statuses=status or None, scope=who.villages, since=since)
     response = json_response(data)
     response.headers["X-Package-Bytes"] = str(len(response.body))
-    return response
+    return compressed(response, accept_encoding)
 
 
 @router.get("/field/choices")
