@@ -22,6 +22,7 @@ import shapely
 
 from ..catalogue import Listing, msg
 from ..core.area import CGCS2000_GEOD, geodesic_area_mu
+from ..core.clock import office_today
 from ..core.geometry import normalise_polygons
 from ..core.review import LEVELS, REVIEW_ANSWERS
 from ..core.lifecycle import (
@@ -76,10 +77,11 @@ def _validate(conn, patch: dict) -> None:
 
 
 def check_event_date(patch: dict, on: date) -> None:
-    """An event on a patch happens between its issue and today."""
+    """An event on a patch happens between its issue and today, the office's today (``GEO_TRACKER_TZ``,
+    Beijing time by default) or the server's if that is later."""
     if on < patch["issued_on"]:
         raise InvalidValueError(msg("tracking.before_issue", on=on, label=patch["label"], issued=patch["issued_on"]))
-    if on > date.today():
+    if on > max(date.today(), office_today(zone=os.environ.get("GEO_TRACKER_TZ"))):
         raise InvalidValueError(msg("tracking.in_future", on=on))
 
 
