@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ from datetime import date
 import pytest
 
 import bureau_files as bf
+from test_web import Tab, shots  # noqa: F401  (shots is a fixture used here)
 from geo_tracker.services import tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
@@ -254,3 +256,146 @@ def test_village_outlines_are_simplified_as_a_coverage():
     assert union.geom_type == "Polygon" and len(union.interiors) == 0  # neighbours still meet: no gaps
     overlaps = shapely.area(shapely.intersection(simplified[0], simplified[1]))
     assert overlaps < 1e-12
+
+
+# --- the online map page on a phone ------------------------------------------------------
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}   # as tests/test_field_app.py
+
+
+@pytest.fixture
+def served_demo(db_url, tmp_path):
+    """The demo township's year behind a real `geo-tracker serve`; the demo's password."""
+    from live_server import running_server
+    from geo_tracker.services.demo import run_demo
+
+    result = run_demo(db_url)
+    with running_server(db_url, tmp_path / "server.log") as base:
+        yield base, result.password
+
+
+def open_map(tab, query: str = ""):
+    tab.page.goto(f"{tab.base}/map{query}")
+    frame = tab.page.frame(url=re.compile(r".*/map/frame.*"))
+    frame.wait_for_function("window.geoTracker && window.geoTracker.ready", timeout=15000)
+    return frame
+
+
+def map_layout(page) -> dict:
+    return page.evaluate("""() => { const r = document.querySelector('iframe.map-frame').getBoundingClientRect();
+        const w = Math.min(r.right, innerWidth) - Math.max(r.left, 0), h = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+        return {share: (w * h) / (innerWidth * innerHeight), scroll: document.scrollingElement.scrollWidth,
+                width: innerWidth, top: r.top, left: r.left}; }""")
+
+
+def panels(frame) -> dict[str, dict]:
+    """Each folding panel (图层, 筛选, 图例): open or not, and its share of the map."""
+    return frame.evaluate("""() => { const m = document.querySelector('.leaflet-container').getBoundingClientRect();
+        return Object.fromEntries(Array.from(document.querySelectorAll('.gt-panel')).map(p => {
+          const r = p.getBoundingClientRect();
+          return [p.querySelector('.gt-toggle').textContent.replace(/（.*/, ''),
+                  {open: !p.classList.contains('gt-closed'), share: r.width * r.height / (m.width * m.height)}]; })); }""")
+
+
+def checkboxes(frame) -> dict[str, bool]:
+    return frame.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('input[data-filter]'))
+        .map(i => [i.getAttribute('data-filter') + ':' + i.value, i.checked]))""")
+
+
+def lone_patch(frame, away: float = 30) -> tuple[str, tuple[float, float]]:
+    """At the opening zoom, the patch whose dot stands farthest from every other (inside the map's
+    middle), and a step of ``away`` pixels off it that comes no nearer another patch's dot."""
+    codes = frame.evaluate("Array.from(new Set(JSON.parse(document.getElementById('gt-data').textContent)"
+                           ".patches.features.map(f => f.properties.patch_code)))")
+    where = {c: (p["x"], p["y"]) for c, p in zip(codes, frame.evaluate("cs => cs.map(c => geoTracker.pointOf(c))", codes))}
+    width, height = frame.evaluate("[innerWidth, innerHeight]")
+    inner = [c for c, (x, y) in where.items() if 60 < x < width - 60 and 120 < y < height - 100]
+
+    def room(code, dx=0, dy=0):
+        x, y = where[code]
+        return min(math.dist((x + dx, y + dy), p) for o, p in where.items() if o != code)
+    code = max(inner, key=room)
+    step = max(((away, 0), (-away, 0), (0, away), (0, -away)), key=lambda d: room(code, *d))
+    assert room(code) > away and room(code, *step) > away + 12, f"no patch stands alone at the opening zoom: {where}"
+    return code, step
+
+
+def finger(page, layout: dict, x: float, y: float):
+    """A tap at a point of the map frame, slower than a double tap (which zooms)."""
+    page.wait_for_timeout(700)
+    page.touchscreen.tap(layout["left"] + x, layout["top"] + y)
+
+
+def test_the_online_map_on_a_phone(browser, served_demo, shots):  # noqa: F811
+    base, password = served_demo
+    tab = Tab(browser, base, **PHONE)
+    page = tab.page
+    tab.login("enforcer", password)
+    frame = open_map(tab)
+    layout = map_layout(page)
+    assert layout["share"] >= 0.70, layout                      # the map starts high and takes the screen
+    assert layout["scroll"] <= layout["width"], layout          # nothing scrolls sideways
+    assert page.locator("details.map-filters").get_attribute("open") is None   # the page's filters: one line
+    assert page.get_by_text("筛选条件", exact=True).is_visible()
+
+    folded = panels(frame)
+    assert sorted(folded) == ["图例", "图层", "筛选"], folded
+    assert all(not p["open"] and p["share"] <= 0.15 for p in folded.values()), folded
+    assert frame.locator(".gt-filters input").first.is_hidden() and frame.locator(".gt-swatch").first.is_hidden()
+    before = checkboxes(frame)
+    assert before and all(before.values())
+    for name, inside in (("筛选", ".gt-filters input"), ("图层", ".leaflet-control-layers-list"), ("图例", ".gt-swatch")):
+        frame.get_by_role("button", name=name).tap()
+        assert frame.locator(inside).first.is_visible(), name
+        assert [n for n, p in panels(frame).items() if p["open"]] == [name]   # one panel at a time
+        frame.get_by_role("button", name=name).tap()
+        assert frame.locator(inside).first.is_hidden(), name
+        assert all(p["share"] <= 0.15 for p in panels(frame).values())
+
+    # At the opening zoom every patch is a dot a finger can hit; the tap opens its popup, not a control.
+    assert frame.evaluate("geoTracker.dotCount()") == frame.evaluate("geoTracker.patchCount") > 0
+    code, (dx, dy) = lone_patch(frame)
+    x, y = frame.evaluate(f"() => {{ const p = geoTracker.pointOf({code!r}); return [p.x, p.y]; }}")
+    finger(page, layout, x, y)
+    frame.wait_for_function(f"() => geoTracker.openCode() === {code!r}", timeout=5000)
+    popup = frame.locator(".leaflet-popup-content")
+    assert code in popup.inner_text() and popup.locator(".gt-patch-link").is_visible()
+    close = frame.locator(".leaflet-popup-close-button")
+    assert close.get_attribute("aria-label") == "关闭"
+    page.wait_for_timeout(600)                                     # the popup's fade and the map's pan end
+    frame.wait_for_function("""() => { const r = document.querySelector('.leaflet-popup-close-button').getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return hit && hit.closest('.leaflet-popup-close-button'); }""", timeout=5000)   # not under a control
+    page.screenshot(path=str(shots / "map-phone.png"))
+    close.tap()
+    frame.wait_for_function("() => geoTracker.openCode() === null", timeout=5000)
+
+    x, y = frame.evaluate(f"() => {{ const p = geoTracker.pointOf({code!r}); return [p.x, p.y]; }}")  # the popup panned the map
+    finger(page, layout, x + dx, y + dy)                           # a finger's width off still picks it
+    frame.wait_for_function(f"() => geoTracker.openCode() === {code!r}", timeout=5000)
+    assert checkboxes(frame) == before                            # no tap landed on a batch checkbox
+    assert frame.evaluate("geoTracker.visibleCount()") == frame.evaluate("geoTracker.patchCount")
+
+    scale = frame.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1 and re.fullmatch(r"\d+ k?m", scale.inner_text().strip())   # metric only
+    assert frame.locator(".leaflet-control-zoom-in").get_attribute("title") == "放大"
+    for f in page.frames:
+        assert f.evaluate("window.__csp || []") == [], f.url
+    tab.check_clean()
+    tab.close()
+
+
+def test_the_online_map_on_a_desktop_keeps_its_filters_open(browser, served_demo):
+    base, password = served_demo
+    tab = Tab(browser, base, viewport={"width": 1280, "height": 900})
+    page = tab.page
+    tab.login("enforcer", password)
+    frame = open_map(tab, "?source=forestry")
+    assert page.get_by_label("批次").is_visible() and page.get_by_role("button", name="查询").is_visible()
+    assert page.locator("details.map-filters summary").is_hidden()
+    assert frame.locator(".gt-filters input").first.is_visible() and frame.locator(".gt-legend .gt-swatch").first.is_visible()
+    assert frame.locator(".leaflet-control-layers-list").first.is_visible()
+    assert frame.locator(".gt-toggle").evaluate_all("els => els.filter(e => e.offsetParent).length") == 0
+    assert frame.evaluate("geoTracker.dotCount()") == 0                         # shapes only, as before
+    tab.check_clean()
+    tab.close()

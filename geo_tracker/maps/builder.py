@@ -94,10 +94,13 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
               lib: str = "lib") -> folium.Map:
     """The folium map with our layers; assets referenced under ``lib/`` next to the HTML.
 
+    The script adds the zoom buttons' Chinese titles and a metric scale bar (folium's would
+    show miles too).
+
     With ``data["tiles"]`` (a URL template) patches come from vector tiles instead of
     being embedded in the page.
     """
-    m = folium.Map(location=[30, 105], zoom_start=12, tiles=None, prefer_canvas=True, control_scale=True)
+    m = folium.Map(location=[30, 105], zoom_start=12, tiles=None, prefer_canvas=True)
     m.default_js = [("leaflet", f"{lib}/leaflet/leaflet.js"), ("geo_tracker_map", f"{lib}/geo_tracker_map.js")]
     if data.get("tiles"):
         m.default_js.append(("vectorgrid", f"{lib}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"))

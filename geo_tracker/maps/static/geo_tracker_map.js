@@ -1,4 +1,5 @@
-/* geo_tracker map layers: patches by status, villages, legend, search, fullscreen.
+/* geo_tracker map layers: patches by status, villages, legend, search, fullscreen; on a phone
+ * (at most 600 px wide) the panels fold into buttons and small patches get dots a finger can tap.
  * Every value from imported files reaches the page as text (textContent), never as HTML.
  * Exposes window.geoTracker for tests and for people who script the page. */
 (function () {
@@ -50,38 +51,131 @@
     return box;
   }
 
-  window.geoTrackerInit = function (map, data) {
-    var byCode = {};
-    var overlays = {};
-    var bounds = L.latLngBounds([]);
-    var patchGroup = L.featureGroup().addTo(map);
-    var shown = { status: {}, source: {}, batch: {} };
-    var villageLayer = L.geoJSON(data.villages, {
+  // A narrow map (a phone): the panels fold into buttons (CSS, at the same width), popups keep
+  // clear of the controls, and a tap picks the nearest patch within a finger's width.
+  var NARROW = "(max-width: 600px)";
+  var TAP_PX = 44;       // a finger: the nearest patch within this many pixels is the one tapped
+  var DOT_RADIUS = 12;   // a patch drawn smaller than its dot gets one, so it can be seen and tapped
+
+  function narrow() { return !!(window.matchMedia && window.matchMedia(NARROW).matches); }
+
+  // --- geometry in screen pixels ---------------------------------------------------------
+
+  function ringsOf(latlngs) {
+    if (!latlngs.length) return [];
+    if (L.LineUtil.isFlat(latlngs)) return [latlngs];
+    return latlngs.reduce(function (all, part) { return all.concat(ringsOf(part)); }, []);
+  }
+
+  function segmentDistance(p, a, b) {
+    var dx = b.x - a.x, dy = b.y - a.y, len = dx * dx + dy * dy;
+    var k = len ? Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / len)) : 0;
+    return Math.hypot(p.x - (a.x + k * dx), p.y - (a.y + k * dy));
+  }
+
+  // Pixels from the point to the outline, 0 inside it (even-odd over every ring).
+  function distanceTo(map, point, rings) {
+    var inside = false, best = Infinity;
+    rings.forEach(function (ring) {
+      var pts = ring.map(function (ll) { return map.latLngToContainerPoint(ll); });
+      for (var i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+        var a = pts[i], b = pts[j];
+        if ((a.y > point.y) !== (b.y > point.y) && point.x < (b.x - a.x) * (point.y - a.y) / (b.y - a.y) + a.x) inside = !inside;
+        best = Math.min(best, segmentDistance(point, a, b));
+      }
+    });
+    return inside ? 0 : best;
+  }
+
+  function pixelBox(map, bounds) {
+    return L.bounds(map.latLngToContainerPoint(bounds.getNorthWest()), map.latLngToContainerPoint(bounds.getSouthEast()));
+  }
+
+  // --- panels that fold into one button each --------------------------------------------
+
+  function setOpen(box, open) {
+    box.classList.toggle("gt-closed", !open);
+    box.querySelector(".gt-toggle").setAttribute("aria-expanded", String(open));
+  }
+
+  function closePanels(map, except) {
+    map.getContainer().querySelectorAll(".gt-panel").forEach(function (box) { if (box !== except) setOpen(box, false); });
+  }
+
+  // The control's box gets a button (shown by CSS on a narrow map only) that opens and closes it;
+  // one panel is open at a time.
+  function foldable(map, control, label) {
+    var box = control.getContainer();
+    var button = el("button", label, "gt-toggle");
+    button.type = "button";
+    box.classList.add("gt-panel");
+    if (control.getPosition().indexOf("bottom") === 0) box.appendChild(button);
+    else box.insertBefore(button, box.firstChild);
+    setOpen(box, false);
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    L.DomEvent.on(button, "click", function (e) {
+      L.DomEvent.stop(e);
+      var open = box.classList.contains("gt-closed");
+      closePanels(map, box);
+      setOpen(box, open);
+    });
+    return button;
+  }
+
+  // How far a popup keeps from the map's top and bottom edges: below the top controls, above the bottom ones.
+  function controlPadding(map) {
+    var box = map.getContainer().getBoundingClientRect(), pad = { top: 10, bottom: 10 };
+    map.getContainer().querySelectorAll(".leaflet-control").forEach(function (c) {
+      var r = c.getBoundingClientRect();
+      if (!r.height) return;
+      if (c.parentNode.classList.contains("leaflet-top")) pad.top = Math.max(pad.top, r.bottom - box.top + 8);
+      else pad.bottom = Math.max(pad.bottom, box.bottom - r.top + 8);
+    });
+    return pad;
+  }
+
+  // Every key each time: the map's one popup is reused, on a phone and after on a wider window.
+  function popupOptions(map) {
+    if (!narrow()) return { maxWidth: 420, maxHeight: null, autoPanPaddingTopLeft: null, autoPanPaddingBottomRight: null };
+    closePanels(map);
+    var pad = controlPadding(map), size = map.getSize();
+    // The popup is its content plus margins, the tip and the gap under it: about 70 px.
+    return { maxWidth: Math.min(420, size.x - 60), maxHeight: Math.max(120, size.y - pad.top - pad.bottom - 70),
+             autoPanPaddingTopLeft: L.point(8, pad.top), autoPanPaddingBottomRight: L.point(8, pad.bottom) };
+  }
+
+  // --- the layers -------------------------------------------------------------------------
+
+  function villageLayers(map, data) {
+    var outlines = L.geoJSON(data.villages, {
       style: function () { return { color: "#495057", weight: 1.5, fill: false, dashArray: "4 3" }; },
       onEachFeature: function (f, layer) {
         layer.bindTooltip(el("span", f.properties.name), { permanent: true, direction: "center", className: "gt-village-label" });
       }
     }).addTo(map);
+    // Not interactive: a tap inside a village goes to the map, which opens the nearest patch first.
     var choropleth = L.geoJSON(data.villages, {
+      interactive: false,
       style: function (f) {
         var r = f.properties.rate;
         var color = r === null ? "#ced4da" : r >= 0.9 ? "#2b8a3e" : r >= 0.6 ? "#94d82d" : r >= 0.3 ? "#fab005" : "#e03131";
         return { color: "#868e96", weight: 1, fillColor: color, fillOpacity: 0.35 };
-      },
-      onEachFeature: function (f, layer) {
-        layer.bindPopup(el("div", f.properties.name + "：整改率（面积）" + (f.properties.rate === null ? "-" : (f.properties.rate * 100).toFixed(1) + "%")));
       }
     });
-    overlays["行政村界"] = villageLayer;
-    overlays["分村整改率"] = choropleth;
-    if (data.tracks && data.tracks.features.length) {
-      overlays["巡查轨迹（" + data.tracks.features.length + "）"] = L.geoJSON(data.tracks, {
-        style: function () { return { color: "#1c7ed6", weight: 3, opacity: 0.8 }; },
-        onEachFeature: function (f, layer) {
-          layer.bindTooltip(el("span", "巡查 " + f.properties.date + " " + f.properties.members));
-        }
-      }).addTo(map);
-    }
+    return { outlines: outlines, choropleth: choropleth };
+  }
+
+  function villageAt(map, choropleth, point) {
+    var hit = null;
+    choropleth.eachLayer(function (layer) {
+      if (!hit && layer.getLatLngs && distanceTo(map, point, ringsOf(layer.getLatLngs())) === 0) hit = layer;
+    });
+    return hit && el("div", hit.feature.properties.name + "：整改率（面积）" +
+      (hit.feature.properties.rate === null ? "-" : (hit.feature.properties.rate * 100).toFixed(1) + "%"));
+  }
+
+  function addPatches(map, data, state) {
     var count = 0;
     L.geoJSON(data.patches, {
       style: function (f) {
@@ -91,32 +185,66 @@
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
-        layer.bindPopup(function () { return popupContent(p, data.labels, data.patch_link); }, { maxWidth: 420 });
-        layer.bindTooltip(el("span", p.patch_code));
-        patchGroup.addLayer(layer);
-        shown.status[p.status] = true;
-        shown.source[p.source] = true;
-        shown.batch[p.batch] = true;
-        byCode[p.patch_code] = layer;
-        bounds.extend(layer.getBounds());
+        var centre = layer.getBounds().getCenter();
+        if (!narrow()) layer.bindTooltip(el("span", p.patch_code));   // a finger's tap opens the popup instead
+        state.patchGroup.addLayer(layer);
+        state.shown.status[p.status] = true;
+        state.shown.source[p.source] = true;
+        state.shown.batch[p.batch] = true;
+        state.byCode[p.patch_code] = layer;
+        state.dots[p.patch_code] = L.circleMarker(centre, {
+          radius: DOT_RADIUS, weight: p.overdue ? 3 : 2, color: p.overdue ? "#c92a2a" : "#fff",
+          fillColor: data.colors[p.status], fillOpacity: 0.9, interactive: false });
+        state.bounds.extend(layer.getBounds());
         count += 1;
         if ((p.relapse_of || []).length) {
-          L.circleMarker(layer.getBounds().getCenter(), { radius: 7, color: "#000", weight: 2, fillColor: "#ff922b", fillOpacity: 1 })
-            .bindTooltip(el("span", "死灰复燃：" + p.patch_code)).addTo(patchGroup);
+          state.relapse.push(L.circleMarker(centre, { radius: 7, color: "#000", weight: 2, fillColor: "#ff922b", fillOpacity: 1 })
+            .bindTooltip(el("span", "死灰复燃：" + p.patch_code)).addTo(state.patchGroup));
         }
       }
     });
-    L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+    return count;
+  }
 
-    function applyFilters() {
-      Object.keys(byCode).forEach(function (code) {
-        var layer = byCode[code];
-        var p = layer.feature.properties;
-        var visible = shown.status[p.status] && shown.source[p.source] && shown.batch[p.batch];
-        if (visible && !patchGroup.hasLayer(layer)) patchGroup.addLayer(layer);
-        if (!visible && patchGroup.hasLayer(layer)) patchGroup.removeLayer(layer);
-      });
-    }
+  function isVisible(state, code) { return state.patchGroup.hasLayer(state.byCode[code]) && !state.monthHidden[code]; }
+
+  // On a narrow map a patch drawn smaller than its dot gets the dot (above the shapes, under the
+  // relapse marks); a wide one draws the shapes only, as it always did.
+  function showDots(map, state) {
+    var phone = narrow();
+    Object.keys(state.byCode).forEach(function (code) {
+      var box = pixelBox(map, state.byCode[code].getBounds()), dot = state.dots[code];
+      var want = phone && isVisible(state, code) && Math.max(box.max.x - box.min.x, box.max.y - box.min.y) < 2 * DOT_RADIUS;
+      if (want && !state.dotGroup.hasLayer(dot)) state.dotGroup.addLayer(dot);
+      if (!want && state.dotGroup.hasLayer(dot)) state.dotGroup.removeLayer(dot);
+    });
+    state.relapse.forEach(function (mark) { if (map.hasLayer(mark)) mark.bringToFront(); });
+  }
+
+  // The visible patch nearest the point within TAP_PX (0 inside it, or from its dot's centre);
+  // ties (inside two patches) go to the smaller one, which the larger would otherwise hide.
+  function nearestPatch(map, state, point) {
+    var best = null;
+    Object.keys(state.byCode).forEach(function (code) {
+      if (!isVisible(state, code)) return;
+      var layer = state.byCode[code], box = pixelBox(map, layer.getBounds());
+      if (point.x < box.min.x - TAP_PX || point.x > box.max.x + TAP_PX ||
+          point.y < box.min.y - TAP_PX || point.y > box.max.y + TAP_PX) return;
+      var dist = distanceTo(map, point, ringsOf(layer.getLatLngs())), inside = dist === 0;
+      if (state.dotGroup.hasLayer(state.dots[code])) {
+        dist = Math.min(dist, point.distanceTo(map.latLngToContainerPoint(state.dots[code].getLatLng())));
+      }
+      var area = layer.feature.properties.area_mu || 0;
+      if (dist <= TAP_PX && (!best || dist < best.dist || (dist === best.dist && area < best.area))) {
+        best = { code: code, dist: dist, area: area, inside: inside && !state.dotGroup.hasLayer(state.dots[code]) };
+      }
+    });
+    return best;
+  }
+
+  // --- the controls -----------------------------------------------------------------------
+
+  function addFilters(map, data, state, applyFilters) {
     var filters = L.control({ position: "topright" });
     filters.onAdd = function () {
       var box = el("div", null, "gt-filters leaflet-control-layers leaflet-control-layers-expanded");
@@ -124,7 +252,7 @@
        ["source", "来源", function (v) { return data.labels.sources[v] || v; }],
        ["batch", "批次", function (v) { return v; }]].forEach(function (group) {
         var key = group[0];
-        var values = Object.keys(shown[key]).sort();
+        var values = Object.keys(state.shown[key]).sort();
         box.appendChild(el("strong", group[1]));
         values.forEach(function (value) {
           var label = el("label");
@@ -133,7 +261,7 @@
           box2.checked = true;
           box2.setAttribute("data-filter", key);
           box2.value = value;
-          box2.addEventListener("change", function () { shown[key][value] = box2.checked; applyFilters(); });
+          box2.addEventListener("change", function () { state.shown[key][value] = box2.checked; applyFilters(); });
           label.appendChild(box2);
           label.appendChild(el("span", " " + group[2](value)));
           box.appendChild(label);
@@ -143,7 +271,10 @@
       return box;
     };
     filters.addTo(map);
+    return foldable(map, filters, "筛选");
+  }
 
+  function addLegend(map, data) {
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
       var box = el("div", null, "gt-legend");
@@ -156,26 +287,26 @@
         line.appendChild(el("span", data.labels.statuses[s]));
         box.appendChild(line);
       });
-      var overdue = el("div");
-      var outline = el("span", null, "gt-swatch gt-overdue");
-      overdue.appendChild(outline);
-      overdue.appendChild(el("span", "红色虚线框：已逾期"));
-      box.appendChild(overdue);
-      var relapse = el("div");
-      var dot = el("span", null, "gt-swatch gt-relapse");
-      relapse.appendChild(dot);
-      relapse.appendChild(el("span", "橙点：死灰复燃"));
-      box.appendChild(relapse);
+      [["gt-swatch gt-overdue", "红色虚线框：已逾期"], ["gt-swatch gt-relapse", "橙点：死灰复燃"]].forEach(function (item) {
+        var line = el("div");
+        line.appendChild(el("span", null, item[0]));
+        line.appendChild(el("span", item[1]));
+        box.appendChild(line);
+      });
       return box;
     };
     legend.addTo(map);
+    foldable(map, legend, "图例");
+  }
 
+  function addSearch(map, byCode) {
     var search = L.control({ position: "topleft" });
     search.onAdd = function () {
       var box = el("div", null, "gt-search leaflet-bar");
       var input = el("input");
       input.type = "search";
       input.placeholder = "图斑编号";
+      input.setAttribute("aria-label", "图斑编号");
       input.setAttribute("list", "gt-codes");
       var list = el("datalist");
       list.id = "gt-codes";
@@ -187,14 +318,18 @@
       return box;
     };
     search.addTo(map);
+  }
 
+  function addFullscreen(map) {
     var full = L.control({ position: "topleft" });
     full.onAdd = function () {
       var button = el("a", "全屏", "gt-fullscreen");
       button.href = "#";
       button.title = "全屏";
-      var bar = el("div", null, "leaflet-bar");
+      button.setAttribute("role", "button");
+      var bar = el("div", null, "leaflet-bar gt-fullscreen-bar");
       bar.appendChild(button);
+      L.DomEvent.disableClickPropagation(bar);
       L.DomEvent.on(button, "click", function (e) {
         L.DomEvent.preventDefault(e);
         var container = map.getContainer();
@@ -204,63 +339,149 @@
       return bar;
     };
     full.addTo(map);
+  }
 
-    var patchLayers = [];
-    Object.keys(byCode).forEach(function (code) { patchLayers.push(byCode[code]); });
-    function showMonth(i) {
-      patchLayers.forEach(function (layer) {
-        var p = layer.feature.properties;
-        var s = data.timeline.status[p.lineage_id][i];
-        if (s === null || s === undefined) { layer.setStyle({ opacity: 0, fillOpacity: 0 }); return; }
-        var status = data.all_statuses[s];
-        layer.setStyle({ opacity: 1, fillOpacity: 0.55, color: data.colors[status], fillColor: data.colors[status],
-                         dashArray: null, weight: 1.5 });
+  function addTimeline(map, data, showMonth) {
+    var slider = L.control({ position: "bottomleft" });
+    slider.onAdd = function () {
+      var box = el("div", null, "gt-timeline");
+      var label = el("div", "截至 " + data.timeline.months[data.timeline.months.length - 1]);
+      var input = el("input");
+      input.type = "range";
+      input.min = 0;
+      input.max = data.timeline.months.length - 1;
+      input.value = input.max;
+      input.setAttribute("aria-label", "月份");
+      input.addEventListener("input", function () {
+        label.textContent = "截至 " + data.timeline.months[+input.value];
+        showMonth(+input.value);
       });
-    }
-    if (data.timeline && data.timeline.months.length) {
-      var slider = L.control({ position: "bottomleft" });
-      slider.onAdd = function () {
-        var box = el("div", null, "gt-timeline");
-        var label = el("div", "截至 " + data.timeline.months[data.timeline.months.length - 1]);
-        var input = el("input");
-        input.type = "range";
-        input.min = 0;
-        input.max = data.timeline.months.length - 1;
-        input.value = input.max;
-        input.addEventListener("input", function () {
-          label.textContent = "截至 " + data.timeline.months[+input.value];
-          showMonth(+input.value);
-        });
-        L.DomEvent.disableClickPropagation(box);
-        box.appendChild(label);
-        box.appendChild(input);
-        return box;
-      };
-      slider.addTo(map);
-    }
+      L.DomEvent.disableClickPropagation(box);
+      box.appendChild(label);
+      box.appendChild(input);
+      return box;
+    };
+    slider.addTo(map);
+  }
 
-    if (bounds.isValid()) map.fitBounds(bounds.pad(0.1));
-    window.geoTracker = {
+  // Zoom buttons titled in Chinese, and a metric scale bar only.
+  function chineseZoomAndScale(map) {
+    if (map.zoomControl) map.zoomControl.remove();
+    map.zoomControl = L.control.zoom({ zoomInTitle: "放大", zoomOutTitle: "缩小" }).addTo(map);
+    L.control.scale({ imperial: false }).addTo(map);
+  }
+  window.geoTrackerZoomAndScale = chineseZoomAndScale;
+
+  function closeButtonInChinese(e) {
+    var close = e.popup.getElement() && e.popup.getElement().querySelector(".leaflet-popup-close-button");
+    if (close) { close.setAttribute("aria-label", "关闭"); close.title = "关闭"; }
+  }
+
+  // --- the map ----------------------------------------------------------------------------
+
+  window.geoTrackerInit = function (map, data) {
+    chineseZoomAndScale(map);
+    var state = { byCode: {}, dots: {}, relapse: [], monthHidden: {}, bounds: L.latLngBounds([]), openCode: null,
+                  shown: { status: {}, source: {}, batch: {} }, patchGroup: L.featureGroup().addTo(map) };
+    var villages = villageLayers(map, data);
+    var overlays = { "行政村界": villages.outlines, "分村整改率": villages.choropleth };
+    if (data.tracks && data.tracks.features.length) {
+      overlays["巡查轨迹（" + data.tracks.features.length + "）"] = L.geoJSON(data.tracks, {
+        style: function () { return { color: "#1c7ed6", weight: 3, opacity: 0.8 }; },
+        onEachFeature: function (f, layer) {
+          layer.bindTooltip(el("span", "巡查 " + f.properties.date + " " + f.properties.members));
+        }
+      }).addTo(map);
+    }
+    var count = addPatches(map, data, state);
+    state.dotGroup = L.layerGroup().addTo(map);
+    foldable(map, L.control.layers(null, overlays, { collapsed: false }).addTo(map), "图层");
+
+    var filterButton;
+    function applyFilters() {
+      var hidden = 0;
+      Object.keys(state.byCode).forEach(function (code) {
+        var layer = state.byCode[code];
+        var p = layer.feature.properties;
+        var visible = state.shown.status[p.status] && state.shown.source[p.source] && state.shown.batch[p.batch];
+        if (visible && !state.patchGroup.hasLayer(layer)) state.patchGroup.addLayer(layer);
+        if (!visible && state.patchGroup.hasLayer(layer)) state.patchGroup.removeLayer(layer);
+        if (!visible) hidden += 1;
+      });
+      // Folded on a phone, the button still says that patches are hidden.
+      filterButton.textContent = hidden ? "筛选（隐藏 " + hidden + " 个）" : "筛选";
+      showDots(map, state);
+    }
+    filterButton = addFilters(map, data, state, applyFilters);
+    addLegend(map, data);
+    addSearch(map, state.byCode);
+    addFullscreen(map);
+
+    function showMonth(i) {
+      Object.keys(state.byCode).forEach(function (code) {
+        var layer = state.byCode[code];
+        var s = data.timeline.status[layer.feature.properties.lineage_id][i];
+        state.monthHidden[code] = s === null || s === undefined;
+        if (state.monthHidden[code]) { layer.setStyle({ opacity: 0, fillOpacity: 0 }); return; }
+        var color = data.colors[data.all_statuses[s]];
+        layer.setStyle({ opacity: 1, fillOpacity: 0.55, color: color, fillColor: color, dashArray: null, weight: 1.5 });
+        state.dots[code].setStyle({ fillColor: color, color: "#fff", weight: 2 });
+      });
+      showDots(map, state);
+    }
+    if (data.timeline && data.timeline.months.length) addTimeline(map, data, showMonth);
+
+    // One popup for the map, reused (so a closing one never lingers beside the next).
+    var popup = L.popup();
+    function openPopup(at, content) {
+      L.setOptions(popup, popupOptions(map));
+      popup.setLatLng(at).setContent(content).openOn(map);
+    }
+    function openPatch(code, at) {
+      var layer = state.byCode[code];
+      openPopup(at || layer.getBounds().getCenter(), popupContent(layer.feature.properties, data.labels, data.patch_link));
+      state.openCode = code;
+    }
+    map.on("click", function (e) {
+      closePanels(map);
+      var hit = nearestPatch(map, state, e.containerPoint);
+      if (hit) return openPatch(hit.code, hit.inside ? e.latlng : null);
+      var village = map.hasLayer(villages.choropleth) && villageAt(map, villages.choropleth, e.containerPoint);
+      if (village) openPopup(e.latlng, village);
+    });
+    map.on("popupopen", closeButtonInChinese);
+    map.on("popupclose", function () { state.openCode = null; });
+    map.on("zoomend resize", function () { showDots(map, state); });
+
+    if (state.bounds.isValid()) map.fitBounds(state.bounds.pad(0.1), { animate: false });
+    showDots(map, state);
+    window.geoTracker = geoTrackerApi(map, state, count, showMonth, openPatch);
+  };
+
+  function geoTrackerApi(map, state, count, showMonth, openPatch) {
+    return {
       ready: true,
       patchCount: count,
-      visibleCount: function () { return patchGroup.getLayers().filter(function (l) { return l.feature; }).length; },
+      visibleCount: function () { return state.patchGroup.getLayers().filter(function (l) { return l.feature; }).length; },
+      dotCount: function () { return state.dotGroup.getLayers().length; },
+      openCode: function () { return state.openCode; },
       showMonth: function (i) { showMonth(i); },
-      styleOf: function (code) { var o = byCode[code].options; return { color: o.color, opacity: o.opacity }; },
+      styleOf: function (code) { var o = state.byCode[code].options; return { color: o.color, opacity: o.opacity }; },
       open: function (code) {
-        var layer = byCode[code];
+        var layer = state.byCode[code];
         if (!layer) return false;
         map.fitBounds(layer.getBounds(), { maxZoom: 17 });
-        layer.openPopup();
+        openPatch(code);
         return true;
       },
       pointOf: function (code) {
-        var layer = byCode[code];
+        var layer = state.byCode[code];
         var p = map.latLngToContainerPoint(layer.getBounds().getCenter());
         var box = map.getContainer().getBoundingClientRect();
         return { x: box.left + p.x, y: box.top + p.y };
       }
     };
-  };
+  }
 })();
 
 /* Vector-tile mode: patches come from /tiles/{z}/{x}/{y}.pbf (for county or province scale). */
@@ -268,6 +489,7 @@
   "use strict";
   window.geoTrackerTiles = function (map, data) {
     var loaded = 0;
+    window.geoTrackerZoomAndScale(map);
     var layer = L.vectorGrid.protobuf(data.tiles, {
       rendererFactory: L.canvas.tile,
       interactive: true,
@@ -304,4 +526,16 @@
     map.fitBounds(L.latLngBounds([data.bounds[1], data.bounds[0]], [data.bounds[3], data.bounds[2]]));
     window.geoTracker = { ready: true, tilesLoaded: 0, mode: "tiles" };
   };
+})();
+
+/* The map page around the frame (/map): on a phone its filters start folded into one line
+ * (which says how many are set), so the map takes the screen; a wider window shows them open. */
+(function () {
+  "use strict";
+  var box = document.querySelector("details.map-filters");
+  if (!box || !window.matchMedia) return;
+  var query = window.matchMedia("(max-width: 600px)");
+  function fit() { box.open = !query.matches; }
+  fit();
+  if (query.addEventListener) query.addEventListener("change", fit);
 })();
