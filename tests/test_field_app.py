@@ -68,6 +68,15 @@ def phone_with_package(browser, base: str, password: str, **context) -> Tab:
     return tab
 
 
+def rectified_of(db_url: str, ref: str) -> float:
+    """The patch's rectified area (已整改) as the ledger keeps it."""
+    batch, code = ref.split("/")
+    with open_store(db_url) as store:
+        listed = list_patches(store)
+    [area] = listed[(listed["batch"] == batch) & (listed["patch_code"] == code)]["rectified_mu"]
+    return float(area)
+
+
 def events_of(db_url: str, ref: str, kind: str) -> list[dict]:
     with open_store(db_url) as store:
         return [e for e in tracking.patch_history(store, ref) if e["kind"] == kind and e["voided_by"] is None]
@@ -160,7 +169,11 @@ def badge(page) -> str:
 def layout(page) -> dict:
     return page.evaluate("""() => { const r = document.getElementById('field-map').getBoundingClientRect();
         const w = Math.min(r.right, innerWidth) - Math.max(r.left, 0), h = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+        const covers = ['field-menu', 'field-net', 'field-locate'].map(id => document.getElementById(id))
+          .filter(el => el && el.offsetParent !== null).map(el => { const b = el.getBoundingClientRect();
+            return (b.width * b.height) / (w * h); });
         return {share: (w * h) / (innerWidth * innerHeight), scroll: document.documentElement.scrollWidth,
+                control: Math.max(0, ...covers),
                 width: innerWidth, menu: document.getElementById('field-menu').getBoundingClientRect().height}; }""")
 
 
@@ -195,6 +208,7 @@ def test_an_enforcer_works_offline_and_syncs(browser, township, shots, db_url): 
     assert page.locator("#field-net").is_visible()
     sizes = layout(page)
     assert sizes["share"] >= 0.7 and sizes["scroll"] <= sizes["width"] and sizes["menu"] >= 44
+    assert sizes["control"] <= 0.15                                      # no control covers much of the map
 
     verified_on, rectified_on = date.today() - timedelta(days=3), date.today() - timedelta(days=2)
     tap_patch(page, TO_VERIFY)
@@ -280,6 +294,7 @@ def test_a_conflict_is_shown_and_sent_again_or_dropped(browser, township, shots,
     record_verify(page, "illegal", on, "")
     assert badge(page) == "2"
 
+    before = rectified_of(db_url, TO_CONFLICT)
     with open_store(db_url) as store:                 # meanwhile, in the office
         tracking.rectify_patch(store, TO_CONFLICT, date.today(), "demolition", area_mu=0.5, user="office")
         tracking.verify_patch(store, TO_REFUSE, "legal", date.today(), user="office")
@@ -299,6 +314,9 @@ def test_a_conflict_is_shown_and_sent_again_or_dropped(browser, township, shots,
     office, phone = sorted(events_of(db_url, TO_CONFLICT, "rectified"), key=lambda e: e["id"])[-2:]
     assert (office["payload"]["area_mu"], office["actor"]) == (0.5, "office")
     assert (phone["payload"]["area_mu"], phone["occurred_on"], phone["actor"]) == (1.0, on, "enforcer")
+    menu(page).get_by_role("button", name="同步").click()           # once more: nothing is sent twice
+    page.wait_for_function("() => !document.getElementById('field-sync').disabled", timeout=15000)
+    assert rectified_of(db_url, TO_CONFLICT) == pytest.approx(before + 0.5 + 1.0, abs=1e-9)
 
     other = page.locator("#field-outbox li", has_text=TO_REFUSE.split("/")[1])
     other.get_by_role("button", name="重新提交").click()

@@ -1103,10 +1103,15 @@
     $('choose-size').textContent = t('choose_size', { n: pkg.patches, size: sizeText(pkg.bytes) });
   }
 
+  // Ticking boxes quickly sends several questions: only the answer to the last one is shown.
+  var choicesAsked = 0;
+
   async function loadChoices(first) {
     if (!navigator.onLine) { $('choose-size').textContent = t('choose_offline'); return; }
+    var asked = ++choicesAsked;
     try {
       var answer = await getJson('/api/v1/field/choices' + (first ? '' : query(chosen())));
+      if (asked !== choicesAsked) return;
       if (first) fillChoices(answer); else showSize(answer.package);
     } catch (error) {
       showProblem(error.loginNeeded ? t('login_again') : t('download_failed', { reason: error.message }), error.loginNeeded);
