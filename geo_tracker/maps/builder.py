@@ -101,7 +101,8 @@ def build_map(data: dict, *, title: str, basemap: str = "none", tianditu_key: st
     being embedded in the page.
     """
     m = folium.Map(location=[30, 105], zoom_start=12, tiles=None, prefer_canvas=True)
-    m.default_js = [("leaflet", f"{lib}/leaflet/leaflet.js"), ("geo_tracker_map", f"{lib}/geo_tracker_map.js")]
+    m.default_js = [("leaflet", f"{lib}/leaflet/leaflet.js"), ("geo_tracker_pick", f"{lib}/geo_tracker_pick.js"),
+                    ("geo_tracker_map", f"{lib}/geo_tracker_map.js")]
     if data.get("tiles"):
         m.default_js.append(("vectorgrid", f"{lib}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"))
     m.default_css = [("leaflet_css", f"{lib}/leaflet/leaflet.css"), ("geo_tracker_css", f"{lib}/geo_tracker_map.css")]

@@ -67,30 +67,6 @@
     return latlngs.reduce(function (all, part) { return all.concat(ringsOf(part)); }, []);
   }
 
-  function segmentDistance(p, a, b) {
-    var dx = b.x - a.x, dy = b.y - a.y, len = dx * dx + dy * dy;
-    var k = len ? Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / len)) : 0;
-    return Math.hypot(p.x - (a.x + k * dx), p.y - (a.y + k * dy));
-  }
-
-  // Pixels from the point to the outline, 0 inside it (even-odd over every ring).
-  function distanceTo(map, point, rings) {
-    var inside = false, best = Infinity;
-    rings.forEach(function (ring) {
-      var pts = ring.map(function (ll) { return map.latLngToContainerPoint(ll); });
-      for (var i = 0, j = pts.length - 1; i < pts.length; j = i++) {
-        var a = pts[i], b = pts[j];
-        if ((a.y > point.y) !== (b.y > point.y) && point.x < (b.x - a.x) * (point.y - a.y) / (b.y - a.y) + a.x) inside = !inside;
-        best = Math.min(best, segmentDistance(point, a, b));
-      }
-    });
-    return inside ? 0 : best;
-  }
-
-  function pixelBox(map, bounds) {
-    return L.bounds(map.latLngToContainerPoint(bounds.getNorthWest()), map.latLngToContainerPoint(bounds.getSouthEast()));
-  }
-
   // --- panels that fold into one button each --------------------------------------------
 
   function setOpen(box, open) {
@@ -169,7 +145,7 @@
   function villageAt(map, choropleth, point) {
     var hit = null;
     choropleth.eachLayer(function (layer) {
-      if (!hit && layer.getLatLngs && distanceTo(map, point, ringsOf(layer.getLatLngs())) === 0) hit = layer;
+      if (!hit && layer.getLatLngs && GeoTrackerPick.distanceTo(map, point, ringsOf(layer.getLatLngs())) === 0) hit = layer;
     });
     return hit && el("div", hit.feature.properties.name + "：整改率（面积）" +
       (hit.feature.properties.rate === null ? "-" : (hit.feature.properties.rate * 100).toFixed(1) + "%"));
@@ -213,7 +189,7 @@
   function showDots(map, state) {
     var phone = narrow();
     Object.keys(state.byCode).forEach(function (code) {
-      var box = pixelBox(map, state.byCode[code].getBounds()), dot = state.dots[code];
+      var box = GeoTrackerPick.pixelBox(map, state.byCode[code].getBounds()), dot = state.dots[code];
       var want = phone && isVisible(state, code) && Math.max(box.max.x - box.min.x, box.max.y - box.min.y) < 2 * DOT_RADIUS;
       if (want && !state.dotGroup.hasLayer(dot)) state.dotGroup.addLayer(dot);
       if (!want && state.dotGroup.hasLayer(dot)) state.dotGroup.removeLayer(dot);
@@ -227,10 +203,10 @@
     var best = null;
     Object.keys(state.byCode).forEach(function (code) {
       if (!isVisible(state, code)) return;
-      var layer = state.byCode[code], box = pixelBox(map, layer.getBounds());
+      var layer = state.byCode[code], box = GeoTrackerPick.pixelBox(map, layer.getBounds());
       if (point.x < box.min.x - TAP_PX || point.x > box.max.x + TAP_PX ||
           point.y < box.min.y - TAP_PX || point.y > box.max.y + TAP_PX) return;
-      var dist = distanceTo(map, point, ringsOf(layer.getLatLngs())), inside = dist === 0;
+      var dist = GeoTrackerPick.distanceTo(map, point, ringsOf(layer.getLatLngs())), inside = dist === 0;
       if (state.dotGroup.hasLayer(state.dots[code])) {
         dist = Math.min(dist, point.distanceTo(map.latLngToContainerPoint(state.dots[code].getLatLng())));
       }

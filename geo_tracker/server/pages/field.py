@@ -34,7 +34,7 @@ TEMPLATE = STATIC.parent / "templates" / "field.html"
 #: What the service worker keeps for airplane mode (the page itself is refreshed whenever online).
 SCRIPTS = ("field-geo.js", "field-photos.js", "field.js")
 SHELL = ("/field", *(f"/static/field/{name}" for name in SCRIPTS), "/static/field/field.css", "/lib/leaflet/leaflet.js",
-         "/lib/leaflet/leaflet.css", "/field/manifest.webmanifest", "/field/icon.svg", "/field/icon-192.png")
+         "/lib/leaflet/leaflet.css", "/lib/geo_tracker_pick.js", "/field/manifest.webmanifest", "/field/icon.svg", "/field/icon-192.png")
 THEME = "#0b5cab"
 
 
@@ -74,7 +74,8 @@ def service_worker():
 def _shell_version() -> str:
     digest = hashlib.sha256()
     for path in (*(FIELD_STATIC / name for name in SCRIPTS), FIELD_STATIC / "field.css", FIELD_STATIC / "sw.js", TEMPLATE,
-                 MAP_STATIC / "leaflet" / "leaflet.js", MAP_STATIC / "leaflet" / "leaflet.css"):
+                 MAP_STATIC / "leaflet" / "leaflet.js", MAP_STATIC / "leaflet" / "leaflet.css",
+                 MAP_STATIC / "geo_tracker_pick.js"):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

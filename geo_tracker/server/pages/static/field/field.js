@@ -187,31 +187,8 @@
 
   // --- tapping: the nearest patch within a finger's width -------------------------------
 
-  function segmentDistance(p, a, b) {
-    var dx = b.x - a.x, dy = b.y - a.y, len = dx * dx + dy * dy;
-    var k = len ? Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / len)) : 0;
-    return Math.hypot(p.x - (a.x + k * dx), p.y - (a.y + k * dy));
-  }
-
-  // Pixels from the tap to the patch's outline, 0 inside it (even-odd over every ring).
-  function distanceTo(point, polygons) {
-    var inside = false, best = Infinity;
-    polygons.forEach(function (rings) {
-      rings.forEach(function (ring) {
-        var pts = ring.map(function (ll) { return map.latLngToContainerPoint(ll); });
-        for (var i = 0, j = pts.length - 1; i < pts.length; j = i++) {
-          var a = pts[i], b = pts[j];
-          if ((a.y > point.y) !== (b.y > point.y) && point.x < (b.x - a.x) * (point.y - a.y) / (b.y - a.y) + a.x) inside = !inside;
-          best = Math.min(best, segmentDistance(point, a, b));
-        }
-      });
-    });
-    return inside ? 0 : best;
-  }
-
   function nearTap(point, d) {
-    var box = L.bounds(map.latLngToContainerPoint(d.bounds.getNorthWest()),
-                       map.latLngToContainerPoint(d.bounds.getSouthEast()));
+    var box = GeoTrackerPick.pixelBox(map, d.bounds);
     return point.x >= box.min.x - TAP_PX && point.x <= box.max.x + TAP_PX &&
            point.y >= box.min.y - TAP_PX && point.y <= box.max.y + TAP_PX;
   }
@@ -221,7 +198,7 @@
     var best = null;
     drawn.forEach(function (d) {
       if (!nearTap(point, d)) return;
-      var dist = distanceTo(point, d.polygons);
+      var dist = GeoTrackerPick.distanceTo(map, point, [].concat.apply([], d.polygons));
       if (patchLayer.hasLayer(d.dot)) dist = Math.min(dist, point.distanceTo(map.latLngToContainerPoint(d.centre)));
       var better = !best || dist < best.dist || (dist === best.dist && d.patch.area_mu < best.d.patch.area_mu);
       if (dist <= TAP_PX && better) best = { d: d, dist: dist };
