@@ -183,6 +183,11 @@ class ZuobiaoFormatError(InputFileError):
     """A 坐标txt (报部格式) file breaks the format in a way that cannot be read around."""
 
 
+class RasterError(InputFileError):
+    """An image (影像) that cannot be imported: not a raster, truncated, no georeference, a CRS or
+    footprint outside China, an MBTiles without bounds."""
+
+
 
 # --- the service: who may do what, what may be sent ------------------------------------
 

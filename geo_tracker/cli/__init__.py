@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "cases": (("cases",), "Enforcement cases (立案查处)."),
     "complaints": (("complaints",), "Complaints (投诉举报)."),
     "demo": (("demo",), "Build a demo database, import the shipped sample batches, and show the result."),
+    "imagery": (("imagery",), "Imagery (影像: 前时相/后时相, DOM): GeoTIFF, COG, MBTiles or a delivery's image clips."),
     "info": (("database",), "Show the database, its backend, library versions and row counts."),
     "init": (("database",), "Create the database, or upgrade it to this version's schema (safe to repeat)."),
     "landuse": (("landuse",), "The 第三次国土调查 land-use layer (地类图斑, DLTB), for computed 耕地/林地 areas."),

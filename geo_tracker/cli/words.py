@@ -241,7 +241,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "table.patrol_villages": ("巡查所到村", "patrol_villages"), "table.patrol_findings": ("巡查发现问题", "patrol_findings"),
     "table.user_units": ("账户管辖范围", "user_units"), "table.api_tokens": ("接口令牌", "api_tokens"),
     "table.backups": ("备份记录", "backups"), "table.review_policies": ("审核规则", "review_policies"),
-    "table.action_keys": ("外业记录编号", "action_keys"),
+    "table.action_keys": ("外业记录编号", "action_keys"), "table.imagery": ("影像", "imagery"),
     "figure.illegal_cultivated_mu": ("违法占用耕地（亩）", "illegal_cultivated_mu"),
     "info.geo_tracker": ("geo_tracker 版本", "geo_tracker"), "info.database": ("数据库", "database"),
     "info.backend": ("后端", "backend"), "info.schema_revision": ("数据库结构版本", "schema_revision"),
@@ -254,6 +254,17 @@ WORDS: dict[str, tuple[str, str]] = {
                      "坐标系{crs}，{encoding}",
                      "Imported {parcels} parcels as layer {layer} ({cultivated} 耕地, {forest} 林地; replaced "
                      "{replaced}); CRS {crs}, {encoding}"),
+    "imagery.imported": ("已导入影像 #{id} {name}（{label}，{date}）：{crs}，分辨率{resolution_m:g}米，"
+                         "瓦片级别{zooms}，{mib:.1f} MiB；{reason}",
+                         "Imported imagery #{id} {name} ({label}, {date}): {crs}, {resolution_m:g} m pixels, zooms "
+                         "{zooms}, {mib:.1f} MiB; {reason}"),
+    "imagery.already": ("{file}已导入为影像 #{id} {name}（{date}），未重复导入",
+                        "{file} is already imported as imagery #{id} {name} ({date}); nothing was added"),
+    "imagery.warning": ("[yellow]注意：{warning}[/]", "[yellow]warning: {warning}[/]"),
+    "imagery.layer": ("#{id} {date} {name}（{label}）：{crs}，{resolution_m:g}米，{mib:.1f} MiB",
+                      "#{id} {date} {name} ({label}): {crs}, {resolution_m:g} m, {mib:.1f} MiB"),
+    "imagery.none": ("尚未导入影像", "no imagery imported yet"),
+    "imagery.removed": ("已删除影像 #{id} {name}（{date}）", "removed imagery #{id} {name} ({date})"),
     "landuse.layer": ("{layer}：{parcels}个地类图斑", "{layer}: {parcels} parcels"),
     "map.written": ("已写出{file}：{patches}个图斑，{kib:.0f} KiB（所需文件在旁边的 lib/ 中，无需联网）",
                     "wrote {file}: {patches} patches, {kib:.0f} KiB (assets in lib/ beside it; no network needed)"),

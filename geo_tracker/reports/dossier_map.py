@@ -67,12 +67,16 @@ def patch_map_png(patch, villages: list[dict], *, dpi: int = DPI) -> bytes:
     return out.getvalue()
 
 
+def local_crs(patch) -> str:
+    """A transverse Mercator on the CGCS2000 ellipsoid centred on the patch: metres, north up."""
+    centre = patch.centroid
+    return (f"+proj=tmerc +lat_0={centre.y:.7f} +lon_0={centre.x:.7f} +k=1 +x_0=0 +y_0=0 "
+            "+ellps=GRS80 +units=m +no_defs")
+
+
 def _projector(patch):
     """A function projecting EPSG:4490 geometries to metres around the patch's centre."""
-    centre = patch.centroid
-    proj = (f"+proj=tmerc +lat_0={centre.y:.7f} +lon_0={centre.x:.7f} +k=1 +x_0=0 +y_0=0 "
-            "+ellps=GRS80 +units=m +no_defs")
-    transformer = Transformer.from_crs(4490, proj, always_xy=True)
+    transformer = Transformer.from_crs(4490, local_crs(patch), always_xy=True)
 
     def project(geometry):
         """The geometry in metres (vectorised over its coordinates)."""
@@ -254,3 +258,44 @@ def _inset(ax, shape, units: list[dict]) -> None:
     inset.text(0.5, 0.965, "图斑放大", transform=inset.transAxes, ha="center", va="top", fontsize=9,
                zorder=9, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0, "alpha": 0.8})
     _scale_bar(inset, view, fontsize=7.5, corner="left")
+
+
+#: The before/after figure: two panels side by side, each square, and the outline's colour on imagery.
+PAIR_FIGSIZE, PAIR_EDGE = (6.6, 3.55), "#ffd43b"
+
+
+def pair_view(patch) -> tuple[float, float, float, float]:
+    """The square extent (metres in :func:`local_crs`) each before/after panel shows: the patch
+    with a margin, at least 80 m across."""
+    x0, y0, x1, y1 = _projector(patch)(patch).bounds
+    half = max(x1 - x0, y1 - y0, 80.0) * 0.75
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return cx - half, cy - half, cx + half, cy + half
+
+
+def before_after_png(patch, panels: list[dict], *, dpi: int = DPI) -> bytes:
+    """The patch on its before and after images (前时相 / 后时相), side by side with the outline,
+    a scale bar, north and each image's date. ``panels``: dicts with ``title`` (e.g. "前时相
+    2023-03-01") and ``rgba`` (the image over :func:`pair_view`, or None: 无影像)."""
+    shape = _projector(patch)(patch)
+    view = pair_view(patch)
+    with _DRAWING, rc_context({"font.sans-serif": [cjk_font(), "DejaVu Sans"], "font.family": "sans-serif",
+                               "axes.unicode_minus": False}):
+        fig = Figure(figsize=PAIR_FIGSIZE, dpi=dpi)
+        for i, panel in enumerate(panels[:2]):
+            ax = fig.add_axes((0.01 + i * 0.5, 0.09, 0.48, 0.89))
+            if panel.get("rgba") is not None:
+                ax.imshow(panel["rgba"], extent=(view[0], view[2], view[1], view[3]), origin="upper",
+                          interpolation="bilinear", zorder=1)
+            else:
+                ax.set_facecolor("#eeeeee")
+                ax.text(0.5, 0.5, "无影像", transform=ax.transAxes, ha="center", va="center", fontsize=12,
+                        color="#666666")
+            _draw(ax, shape, facecolor="none", edgecolor=PAIR_EDGE, linewidth=1.8, zorder=5)
+            _frame(ax, view)
+            _scale_bar(ax, view)
+            _north_arrow(ax)
+            fig.text(0.01 + i * 0.5 + 0.24, 0.035, panel["title"], ha="center", va="center", fontsize=10)
+        out = BytesIO()
+        fig.savefig(out, format="png", dpi=dpi, facecolor="white")
+    return out.getvalue()

@@ -1,11 +1,12 @@
-"""Vector tiles of the patches a user may see, and the tile map page (what /map uses beyond
-~20 000 patches)."""
+"""Vector tiles of the patches a user may see, the tile map page (what /map uses beyond
+~20 000 patches), and the imagery tiles (影像) of the layers over the user's units."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ..services.imagery import imagery_tile
 from ..services.tiles import patch_tile, tile_page, tile_version
 from .deps import Caller, need
 from .security import with_nonce
@@ -29,3 +30,14 @@ def tile(request: Request, z: int, x: int, y: int, who: Caller = Depends(reader)
 @router.get("/map/tiles", include_in_schema=False)
 def tile_map(request: Request, who: Caller = Depends(reader)):
     return HTMLResponse(with_nonce(tile_page(who.store), request.state.csp_nonce))
+
+
+@router.get("/imagery/{imagery_id}/tiles/{z}/{x}/{y}.{fmt}", tags=["tiles"])
+def imagery(request: Request, imagery_id: int, z: int, x: int, y: int, fmt: str, who: Caller = Depends(reader)):
+    """A 256-px Web Mercator tile (png or webp) of an imagery layer; MBTiles tiles as stored. 404 outside
+    the image or the user's units. The ETag is the image's content: a kept image never changes."""
+    data, media, etag = imagery_tile(who.store, who.villages, imagery_id, z, x, y, fmt)
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=media, headers=headers)

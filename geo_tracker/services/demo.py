@@ -21,6 +21,7 @@ from .patches import list_patches
 from .report import write_report
 from .stats import compute_stats
 from .review import review_patch, set_policy, submit_patch
+from .imagery import import_imagery
 from .tracking import rectify_patch, verify_patch
 from .database import database_info, init_database
 
@@ -42,6 +43,12 @@ SAMPLE_BATCHES = [
     ("batches/2023年森林督查.zip",
      dict(source="forestry", batch="2023年森林督查", issued_on=date(2023, 5, 15),
           deadline=date(2023, 11, 30))),
+]
+
+#: The synthetic before/after pair over the first sample patch (scripts/make_demo_imagery.py).
+SAMPLE_IMAGERY = [
+    ("imagery/澄江镇_20221015_前时相.tif", dict(acquired_on=date(2022, 10, 15), label="前时相", name="澄江镇 2022年秋季影像")),
+    ("imagery/澄江镇_20230420_后时相.tif", dict(acquired_on=date(2023, 4, 20), label="后时相", name="澄江镇 2023年春季影像")),
 ]
 
 
@@ -131,7 +138,8 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
     empty of geo_tracker data, so the demo never mixes with real records.
     """
     url = url or f"sqlite:///{DEMO_DB_FILE}"
-    missing = [name for name, _ in SAMPLE_BOUNDARIES + SAMPLE_BATCHES if not (data_dir / name).exists()]
+    missing = [name for name, _ in SAMPLE_BOUNDARIES + SAMPLE_BATCHES + SAMPLE_IMAGERY
+               if not (data_dir / name).exists()]
     if missing:
         raise InputFileError(msg("imports.demo_data_missing", folder=data_dir, files=", ".join(missing)))
     remove_database_file(url)
@@ -144,6 +152,8 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
                       for name, level in SAMPLE_BOUNDARIES]
         imports = [import_batch(store, data_dir / name, ImportOptions(**opts)) for name, opts in SAMPLE_BATCHES]
         _demo_year(store)
+        for name, opts in SAMPLE_IMAGERY:
+            import_imagery(store, data_dir / name, user="自然资源联络员", **opts)
         stats = compute_stats(store, year=2023, by=["source"])
         files = []
         if output_dir is not None:

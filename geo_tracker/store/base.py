@@ -61,6 +61,15 @@ class Store(ABC):
     def _default_evidence_dir(self) -> Path:
         return Path.cwd() / "geo_tracker_evidence"
 
+    @property
+    def imagery_dir(self) -> Path:
+        """Where imagery files (COGs, MBTiles) live: $GEO_TRACKER_IMAGERY_DIR, else beside the database."""
+        configured = os.environ.get("GEO_TRACKER_IMAGERY_DIR")
+        return Path(configured) if configured else self._default_imagery_dir()
+
+    def _default_imagery_dir(self) -> Path:
+        return Path.cwd() / "geo_tracker_imagery"
+
     def _folders_written(self) -> list[Path]:
         """Folders this store writes files into (the evidence; SpatiaLite adds the database's)."""
         return [self.evidence_dir]

@@ -233,7 +233,7 @@ backups = sa.Table(
 LEDGER_TABLES = ["ledger", "admin_units", "landuse_parcels", "batches", "batch_imports", "patches", "patch_matches",
                  "patch_villages", "patch_relapses", "cases", "case_patches", "events", "evidence", "vocabulary",
                  "patrols", "patrol_villages", "patrol_findings", "complaints", "users", "user_units", "api_tokens",
-                 "backups", "review_policies", "action_keys"]
+                 "backups", "review_policies", "action_keys", "imagery"]
 NOT_COPIED = ["sessions"]
 
 #: Tables whose row counts `geo-tracker info` prints.
@@ -245,6 +245,30 @@ action_keys = sa.Table(
     sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id")),
     sa.Column("actor", sa.Text),
     sa.Column("recorded_at", sa.DateTime(timezone=True)),
+)
+
+imagery = sa.Table(
+    "imagery", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("label", sa.Text),
+    sa.Column("acquired_on", sa.Date),
+    sa.Column("kind", sa.String(16)),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("source_sha256", sa.String(64)),
+    sa.Column("stored_path", sa.Text),
+    sa.Column("file_name", sa.Text),
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("crs", sa.Text),
+    sa.Column("crs_reason", sa.Text),
+    sa.Column("resolution_m", sa.Float),
+    sa.Column("min_zoom", sa.Integer),
+    sa.Column("max_zoom", sa.Integer),
+    sa.Column("tile_format", sa.String(8)),
+    sa.Column("patch_id", sa.Integer, sa.ForeignKey("patches.id")),
+    sa.Column("warnings", JSON),
+    sa.Column("imported_at", sa.DateTime(timezone=True)),
+    sa.Column("imported_by", sa.Text),
 )
 
 users = sa.Table(

@@ -13,12 +13,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Sequence
 
-# pyproj and pyogrio bundle their own PROJ/GDAL. If Debian's mod_spatialite (linked
-# against the system PROJ) is loaded into the process first, importing them later
-# crashes the interpreter. Importing them here, before any extension is loaded,
-# fixes the order for every caller.
+# pyproj, pyogrio and rasterio bundle their own PROJ/GDAL (and libtiff). SQLite loads
+# Debian's mod_spatialite RTLD_GLOBAL, with the system PROJ and libtiff behind it: a bundled
+# GDAL loaded after that binds to them and crashes the interpreter (rasterio.open of a GeoTIFF
+# did). Importing them here, before any extension is loaded, fixes the order for every caller.
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
+import rasterio  # noqa: F401
 import numpy as np
 import shapely
 from sqlalchemy import Connection, create_engine, event, text
@@ -205,6 +206,10 @@ class SpatiaLiteStore(Store):
     def _default_evidence_dir(self) -> Path:
         database = Path(self.url.database)
         return database.with_name(database.stem + "_evidence")
+
+    def _default_imagery_dir(self) -> Path:
+        database = Path(self.url.database)
+        return database.with_name(database.stem + "_imagery")
 
     def _folders_written(self) -> list[Path]:
         return [Path(self.url.database).resolve().parent, self.evidence_dir]

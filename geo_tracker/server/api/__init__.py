@@ -8,8 +8,8 @@ every patch they read or change (a patch outside them answers 404, as if absent)
 
 from fastapi import APIRouter
 
-from . import accounts, backups, batches, cases, field, field_uploads, figures, patches, review
+from . import accounts, backups, batches, cases, field, field_uploads, figures, imagery, patches, review
 
 router = APIRouter(prefix="/api/v1")
-for _module in (accounts, backups, batches, patches, cases, figures, review, field, field_uploads):
+for _module in (accounts, backups, batches, patches, cases, figures, review, field, field_uploads, imagery):
     router.include_router(_module.router)

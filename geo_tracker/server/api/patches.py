@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from ...services import accounts, review, tracking
 from ...services.dossier import dossier_bytes
+from ...services.imagery import patch_pair
 from ...services.patches import list_patches, patches_geojson, show_patch
 from .. import uploads
 from ..deps import Caller, drawn_part, need
@@ -67,6 +68,14 @@ def dossier(ref: str, who: Caller = Depends(reader)):
     attributes, verification, rectification, cases, photos with time, place and distance, review history."""
     content, name = dossier_bytes(who.store, who.patch(ref), villages=who.villages)
     return download(content, name, MEDIA["docx"])
+
+
+@router.get("/patches/{ref:path}/imagery", tags=["imagery"])
+def patch_imagery(ref: str, who: Caller = Depends(reader)):
+    """The patch's before and after imagery (前时相 / 后时相): the latest layer taken on or before its
+    前时相 (else its issue date) and the latest taken later, each with its tile URL; null where none."""
+    return plain(patch_pair(who.store, show_patch(who.store, who.patch(ref), villages=who.villages),
+                            who.villages))
 
 
 @router.get("/patches/{ref:path}", tags=["patches"])

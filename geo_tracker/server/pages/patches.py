@@ -20,6 +20,7 @@ from ...services import tracking
 from ...services.batches import list_batches
 from ...services.boundaries import village_units
 from ...services.dossier import dossier_bytes
+from ...services.imagery import patch_pair
 from ...services.patches import DUE_SOON_DAYS, due_soon, list_patches, show_patch
 from ...services.review import submit_patch
 from .. import uploads
@@ -94,7 +95,9 @@ def _patch_context(who: Caller, ref: str) -> dict:
     may_track, status = who.user.can("track"), patch["status"]
     events = tracking.patch_history(who.store, label)
     reviewed = patch_review(who.store, patch, events, may_track)     # 审核: banner, note, 申请销号
+    pair = patch_pair(who.store, patch, who.villages)                 # 前时相 / 后时相
     return {"patch": patch, "label": label, "events": events, **reviewed,
+            "imagery": pair, "imagery_json": script_json(pair),
             "href": f"/patches/{quote(patch['batch'], safe='')}/{quote(patch['patch_code'], safe='')}",
             "shape": script_json(shape),
             "can_verify": may_track and status in ALLOWED["verify"],

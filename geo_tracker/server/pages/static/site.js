@@ -62,6 +62,38 @@
       map.on("click", function (e) { if (drawing) { points.push(e.latlng); redraw(); } });
     }
   }
+  // 前时相 / 后时相: two maps of the patch on its before and after images, moving together.
+  var pairSource = document.getElementById("imagery-pair");
+  if (pairSource && window.L && source) {
+    var pair = JSON.parse(pairSource.textContent), outline = JSON.parse(source.textContent).patch;
+    var maps = [];
+    ["before", "after"].forEach(function (role) {
+      var el = document.getElementById("compare-map-" + role), layer = pair[role];
+      if (!el) { return; }
+      var m = L.map(el, { attributionControl: false, scrollWheelZoom: false, zoomControl: role === "before", maxZoom: 21 });
+      if (layer) {
+        L.tileLayer(layer.tiles, { maxNativeZoom: layer.max_zoom, minNativeZoom: layer.min_zoom, maxZoom: 21,
+                                   bounds: [[layer.bounds[1], layer.bounds[0]], [layer.bounds[3], layer.bounds[2]]] }).addTo(m);
+      }
+      L.geoJSON(outline, { style: { color: "#ffd43b", weight: 2, fill: false } }).addTo(m);
+      L.control.scale({ imperial: false }).addTo(m);
+      maps.push(m);
+    });
+    var syncing = false;
+    maps.forEach(function (m) {
+      m.on("move", function () {
+        if (syncing) { return; }
+        syncing = true;
+        maps.forEach(function (other) { if (other !== m) { other.setView(m.getCenter(), m.getZoom(), { animate: false }); } });
+        syncing = false;
+      });
+    });
+    if (maps.length) {
+      maps.forEach(function (m) { m.setView([0, 0], 2, { animate: false }); });
+      maps[0].fitBounds(L.geoJSON(outline).getBounds(), { maxZoom: 19, padding: [24, 24], animate: false });
+    }
+    window.geoTrackerCompareMaps = maps;
+  }
   // A print button (data-print): the print stylesheet leaves only the list.
   document.querySelectorAll("button[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });

@@ -1,0 +1,262 @@
+"""Imagery (影像) use cases: import a GeoTIFF, COG, MBTiles or a delivery's image clips; list and
+remove layers; serve their tiles to the users whose units they cover; pick a patch's before and
+after images (前时相 / 后时相) and draw them for documents."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Collection
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import shapely
+
+from ..catalogue import in_language, msg
+from ..core.crs import crs_label
+from ..core.imagery import AFTER_LABEL, BEFORE_LABEL, before_and_after, reference_date, visible_to
+from ..core.tiles import check_tile, tile_bounds_lonlat
+from ..errors import InvalidValueError, NotFoundError
+from ..io import imagery as files
+from ..store import Store
+from ..store import batches as batches_repo
+from ..store import imagery as repo
+from .tracking import actor
+
+TILE_URL = "/imagery/{id}/tiles/{{z}}/{{x}}/{{y}}.{fmt}"
+FORMATS = ("png", "webp")
+
+
+@dataclass
+class ImageryImportReport:
+    """What an import kept: the new layers, those whose content was already kept, and warnings."""
+
+    file: str
+    imported: list[dict] = field(default_factory=list)
+    already: list[dict] = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    def to_dict(self, lang: str = "en") -> dict:
+        return in_language({"file": self.file, "imported": self.imported, "already": self.already,
+                            "warnings": self.warnings}, lang)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One image to keep: the file, its date and label, and the patch of a delivery's clip."""
+
+    path: Path
+    acquired_on: date
+    label: str | None
+    name: str
+    patch_id: int | None = None
+    patch: str | None = None
+
+
+def import_imagery(store: Store, path: str | Path, *, acquired_on: date | None = None, label: str | None = None,
+                   name: str | None = None, crs: str | None = None, batch: str | None = None,
+                   user: str | None = None) -> ImageryImportReport:
+    """Keep an image as a layer: a GeoTIFF or COG (converted once to a COG with overviews), an
+    MBTiles (passed through), or a delivery (zip or folder) whose attributes name image clips of
+    its patches (QSIMG/HSIMG), each kept beside its patch with the date of its 前时相/后时相.
+    Everything is checked before anything is kept; a bad file changes nothing."""
+    from .imagery_clips import delivery_clips, is_delivery
+
+    path = Path(path)
+    with store.engine.connect() as conn:
+        reference = batches_repo.reference_geometry(conn, store)
+    with ExitStack() as stack:
+        if is_delivery(path):
+            wanted = stack.enter_context(delivery_clips(store, path, acquired_on=acquired_on, batch=batch))
+        elif acquired_on is None:
+            raise InvalidValueError(msg("imagery.date_required", file=path.name), field="date")
+        else:
+            wanted = [Wanted(path, acquired_on, label, name or path.stem)]
+        found = [files.inspect_imagery(w.path, crs=crs, reference=reference) for w in wanted]
+        return _keep(store, path, list(zip(wanted, found)), user)
+
+
+def _keep(store: Store, path: Path, pairs: list, user: str | None) -> ImageryImportReport:
+    """Convert and keep the new files first (minutes for a large orthophoto, outside any
+    transaction), then record them all in one; a failure removes what it kept."""
+    report = ImageryImportReport(str(path))
+    with store.engine.connect() as conn:
+        todo = []
+        for want, found in pairs:
+            earlier = [e for e in repo.same_content(conn, found.sha256)
+                       if e["patch_id"] == want.patch_id and e["label"] == want.label]
+            if earlier:
+                report.already.append({"id": earlier[0]["id"], "name": earlier[0]["name"],
+                                       "date": earlier[0]["acquired_on"].isoformat(), "file": want.path.name})
+            else:
+                todo.append((want, found))
+    kept: list[Path] = []
+    try:
+        for want, found in todo:
+            kept.append(files.keep_imagery(found, store.imagery_dir)[0])
+        with store.transaction() as conn:
+            for (want, found), stored in zip(todo, kept):
+                values = _row(want, found, stored, stored.stem, user)
+                values["id"] = repo.add(conn, store, values, shapely.MultiPolygon([found.footprint]))
+                report.imported.append(_summary(values, found))
+                report.warnings.extend(found.warnings)
+    except BaseException:
+        for stored in kept:
+            _forget_file(store, stored)
+        raise
+    _LAYERS.clear()
+    return report
+
+
+def _row(want: Wanted, found: files.ImageryFile, stored: Path, sha: str, user: str | None) -> dict:
+    return {"name": want.name, "label": want.label, "acquired_on": want.acquired_on, "kind": found.kind,
+            "sha256": sha, "source_sha256": found.sha256, "stored_path": str(stored), "file_name": want.path.name,
+            "size_bytes": stored.stat().st_size, "crs": crs_label(found.crs.crs), "crs_reason": str(found.crs.reason),
+            "resolution_m": round(found.resolution_m, 3), "min_zoom": found.min_zoom, "max_zoom": found.max_zoom,
+            "tile_format": found.tile_format, "patch_id": want.patch_id, "warnings": [str(w) for w in found.warnings],
+            "imported_by": actor(user)}
+
+
+def _summary(values: dict, found: files.ImageryFile) -> dict:
+    return {"id": values["id"], "name": values["name"], "date": values["acquired_on"].isoformat(),
+            "label": values["label"], "kind": values["kind"], "crs": values["crs"], "crs_reason": found.crs.reason,
+            "resolution_m": values["resolution_m"], "zooms": [values["min_zoom"], values["max_zoom"]],
+            "size_bytes": values["size_bytes"], "converted": not found.kept_as_is,
+            "bounds": [round(b, 7) for b in found.footprint.bounds]}
+
+
+def _forget_file(store: Store, stored: Path) -> None:
+    """Remove a kept file no row uses (an import that failed after keeping it)."""
+    with store.engine.connect() as conn:
+        used = repo.uses_of_file(conn, stored.stem)
+    if not used:
+        stored.unlink(missing_ok=True)
+
+
+# --- layers --------------------------------------------------------------------------------
+
+_LAYERS: dict = {}
+#: Seconds a user's list of visible layers is kept between tile requests.
+LAYERS_SECONDS = 5.0
+
+
+def layer_json(row: dict) -> dict:
+    """A layer as the CLI's JSON and the API show it."""
+    return {"id": row["id"], "name": row["name"], "date": row["acquired_on"].isoformat(), "label": row["label"],
+            "kind": row["kind"], "crs": row["crs"], "resolution_m": row["resolution_m"],
+            "bounds": [round(b, 7) for b in row["footprint"].bounds], "min_zoom": row["min_zoom"],
+            "max_zoom": row["max_zoom"], "size_bytes": row["size_bytes"], "file_name": row["file_name"],
+            "patch": f"{row['batch']}/{row['patch_code']}" if row.get("patch_code") else None,
+            "tiles": TILE_URL.format(id=row["id"], fmt="png"), "imported_by": row["imported_by"]}
+
+
+def visible_layers(store: Store, villages: Collection[str] | None = None) -> list[dict]:
+    """The layers whose footprint meets the user's units (every layer for a user of all units),
+    newest first; kept a few seconds, so a map's tiles do not each ask the database."""
+    key = (store.display_url, None if villages is None else tuple(sorted(villages)))
+    cached = _LAYERS.get(key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    with store.engine.connect() as conn:
+        rows = repo.rows(conn, store)
+        area = _scope_area(conn, store, villages)
+    layers = visible_to(rows, area)
+    _LAYERS[key] = (time.monotonic() + LAYERS_SECONDS, layers, area)
+    return layers
+
+
+def _scope_area(conn, store: Store, villages):
+    if villages is None:
+        return None
+    outlines = repo.unit_geometries(conn, store, villages)
+    return shapely.union_all(outlines) if outlines else shapely.Polygon()
+
+
+def list_imagery(store: Store, villages: Collection[str] | None = None) -> list[dict]:
+    return [layer_json(row) for row in visible_layers(store, villages)]
+
+
+def remove_imagery(store: Store, imagery_id: int) -> dict:
+    """Remove a layer; its file goes when no other layer keeps it (dossiers embed their images)."""
+    with store.transaction() as conn:
+        found = repo.rows(conn, store, ids=[imagery_id])
+        if not found:
+            raise NotFoundError(msg("imagery.not_found", id=imagery_id))
+        repo.remove(conn, imagery_id)
+        left = repo.uses_of_file(conn, found[0]["sha256"])
+    if not left:
+        Path(found[0]["stored_path"]).unlink(missing_ok=True)
+    _LAYERS.clear()
+    return layer_json(found[0])
+
+
+def layer_for(store: Store, villages, imagery_id: int) -> dict:
+    """A layer the user may see, or :class:`NotFoundError` (another township's image is not found)."""
+    for layer in visible_layers(store, villages):
+        if layer["id"] == imagery_id:
+            return layer
+    raise NotFoundError(msg("imagery.not_found", id=imagery_id))
+
+
+def imagery_tile(store: Store, villages, imagery_id: int, z: int, x: int, y: int, fmt: str) -> tuple[bytes, str, str]:
+    """(tile bytes, media type, ETag) of a layer's Web Mercator tile; :class:`NotFoundError` for a
+    tile outside the image or outside the user's units. MBTiles tiles are passed through as stored."""
+    if fmt not in FORMATS:
+        raise NotFoundError(msg("imagery.tile_format", fmt=fmt))
+    check_tile(z, x, y)
+    layer = layer_for(store, villages, imagery_id)
+    box = shapely.box(*tile_bounds_lonlat(z, x, y))
+    area = _LAYERS[(store.display_url, None if villages is None else tuple(sorted(villages)))][2]
+    if not layer["footprint"].intersects(box) or (area is not None and not area.intersects(box)):
+        raise NotFoundError(msg("imagery.no_tile", id=imagery_id, z=z, x=x, y=y))
+    if layer["kind"] == "mbtiles":
+        data, media = files.mbtiles_tile(layer["stored_path"], z, x, y), files.MEDIA_TYPES[layer["tile_format"]]
+    else:
+        data, media = files.cog_tile(layer["stored_path"], z, x, y, fmt), files.MEDIA_TYPES[fmt]
+    if data is None:
+        raise NotFoundError(msg("imagery.no_tile", id=imagery_id, z=z, x=x, y=y))
+    return data, media, f'"{layer["sha256"][:20]}-{fmt}"'
+
+
+# --- a patch's before and after -------------------------------------------------------------
+
+
+def patch_pair(store: Store, patch: dict, villages=None) -> dict:
+    """The patch's before and after layers (dicts of :func:`layer_json`, or None) and the day that
+    divides them. ``patch``: :func:`~.patches.show_patch`."""
+    outline = shapely.geometry.shape(patch["geometry"])
+    divide = reference_date(patch.get("attrs") or {}, _day(patch.get("issued_on")))
+    chosen = before_and_after(visible_layers(store, villages), outline, patch.get("lineage_id"), divide)
+    return {"divide": divide.isoformat() if divide else None,
+            **{role: layer_json(layer) if layer else None for role, layer in chosen.items()}}
+
+
+def _day(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def pair_picture(store: Store, patch: dict, villages=None) -> bytes | None:
+    """The before/after figure of a patch for the dossier and the report (None when no image covers it)."""
+    from ..reports.dossier_map import before_after_png, local_crs, pair_view
+
+    outline = shapely.geometry.shape(patch["geometry"])
+    divide = reference_date(patch.get("attrs") or {}, _day(patch.get("issued_on")))
+    chosen = before_and_after(visible_layers(store, villages), outline, patch.get("lineage_id"), divide)
+    if not any(chosen.values()):
+        return None
+    view, crs = pair_view(outline), local_crs(outline)
+    panels = []
+    for role, word in (("before", BEFORE_LABEL), ("after", AFTER_LABEL)):
+        layer = chosen[role]
+        rgba = files.image_part(layer["stored_path"], view, crs, width=640, height=640) if layer else None
+        title = f"{word} {layer['acquired_on'].isoformat()}（{layer['name']}）" if layer else f"{word}：无影像"
+        panels.append({"title": title, "rgba": rgba})
+    return before_after_png(outline, panels)
+
+
+def imagery_version(store: Store) -> str:
+    """Changes when layers are imported or removed (for caches of pages that list them)."""
+    with store.engine.connect() as conn:
+        return hashlib.sha1(repr(repo.version(conn)).encode()).hexdigest()[:12]
