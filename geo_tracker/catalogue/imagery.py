@@ -58,6 +58,11 @@ MESSAGES: dict[str, Entry] = {
            "its fields: {fields}",
         hints={"cli": ("单个影像文件请直接导入该文件，并给出 `--date`",
                        "for one image file, import the file itself with `--date`")}),
+    "imagery.no_patches_in_zip": Entry(
+        zh="{file}中没有图斑矢量数据（Shapefile、GeoPackage等），无法把其中的影像对应到图斑，未作任何改动",
+        en="{file} holds no patches (Shapefile, GeoPackage …) to match its images to; nothing was changed",
+        hints={"cli": ("单个影像请解压后直接导入该文件，并给出 `--date`",
+                       "unzip a single image and import the file itself with `--date`")}),
     "imagery.no_code_field": Entry(
         zh="{file}中找不到图斑编号字段（如 JCBH、TBBH），无法把截图对应到图斑；现有字段：{fields}",
         en="{file} has no patch code field (such as JCBH, TBBH), so clips cannot be matched to patches; its "

@@ -110,8 +110,9 @@ def _gdal_detail(error: Exception) -> str:
 
 def _decide_crs(path: Path, declared, bounds, override, reference, central_meridian) -> CRSDecision:
     """The CRS of a raster by its corners, with the rules of a vector delivery."""
-    x = np.array([bounds.left, bounds.right, bounds.right, bounds.left], float)
-    y = np.array([bounds.bottom, bounds.bottom, bounds.top, bounds.top], float)
+    left, bottom, right, top = bounds
+    x = np.array([left, right, right, left], float)
+    y = np.array([bottom, bottom, top, top], float)
     own = CRS.from_user_input(declared.to_wkt()) if declared else None
     try:
         return decide_crs(x, y, declared=own, override=override, reference=reference,

@@ -17,7 +17,7 @@ from ..errors import InputFileError, NotFoundError
 from ..io.archive import extracted
 from ..io.imagery import MBTILES_SUFFIXES, RASTER_SUFFIXES
 from ..io.profiles import detect_profile, pick_field
-from ..io.readers import read_delivery
+from ..io.readers import find_datasets, read_delivery
 from ..store import Store
 from ..store import events as events_repo
 
@@ -41,7 +41,9 @@ def delivery_clips(store: Store, path: Path, *, acquired_on: date | None, batch:
 
     with ExitStack() as stack:
         root = stack.enter_context(extracted(path)) if path.is_file() else path
-        delivery = read_delivery(root)
+        if not find_datasets(root):
+            raise InputFileError(msg("imagery.no_patches_in_zip", file=path.name))
+        delivery = read_delivery(path)
         frame, dataset = delivery.frame, delivery.source.dataset
         columns = [c for c in frame.columns if c != "geometry"]
         fields = image_fields(frame, columns)
