@@ -11,12 +11,23 @@ from __future__ import annotations
 import math
 import shutil
 import sqlite3
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import shapely
+import rasterio
 from pyproj import CRS, Transformer
+from rasterio.crs import CRS as RioCRS
+from rasterio.errors import RasterioIOError
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+from rio_cogeo.cogeo import cog_translate, cog_validate
+from rio_cogeo.profiles import cog_profiles
+from rio_tiler.errors import NoOverviewWarning, TileOutsideBounds
+from rio_tiler.io import Reader
 
 from ..catalogue import msg
 from ..core.crs import STORAGE_CRS, CRSDecision, decide_crs
@@ -67,8 +78,6 @@ def _is_sqlite(path: Path) -> bool:
 
 
 def _inspect_raster(path: Path, crs, reference, central_meridian) -> ImageryFile:
-    import rasterio
-    from rasterio.errors import RasterioIOError
 
     try:
         with rasterio.open(path) as src:
@@ -94,8 +103,6 @@ def _inspect_raster(path: Path, crs, reference, central_meridian) -> ImageryFile
 
 def _check_readable(src, path: Path) -> None:
     """Read the last block and a decimated view: a truncated TIFF fails here, not in a tile later."""
-    from rasterio.errors import RasterioIOError
-    from rasterio.windows import Window
 
     try:
         src.read(1, window=Window(src.width - 1, src.height - 1, 1, 1))
@@ -151,7 +158,6 @@ def _levels(width: int, height: int) -> int:
 
 
 def _is_cog(path: Path) -> bool:
-    from rio_cogeo.cogeo import cog_validate
 
     try:
         valid, _errors, _warnings = cog_validate(str(path), quiet=True)
@@ -221,18 +227,12 @@ def keep_imagery(found: ImageryFile, folder: Path) -> tuple[Path, str]:
 def to_cog(source: Path, target: Path, crs: CRS) -> None:
     """A Cloud-Optimised GeoTIFF (deflate, internal overviews) of ``source`` in ``crs``: the file's
     own CRS, or the one decided for a file that has none (written through a VRT, pixels unchanged)."""
-    import rasterio
-    from rasterio.errors import RasterioIOError
-    from rio_cogeo.cogeo import cog_translate
-    from rio_cogeo.profiles import cog_profiles
 
     profile = cog_profiles.get("deflate")
     profile.update(predictor=2, blockxsize=512, blockysize=512)
     try:
         with rasterio.open(source) as src:
             if src.crs is None or CRS.from_user_input(src.crs.to_wkt()) != crs:
-                from rasterio.vrt import WarpedVRT
-
                 with WarpedVRT(src, src_crs=crs.to_wkt(), crs=crs.to_wkt(), transform=src.transform,
                                width=src.width, height=src.height) as vrt:
                     cog_translate(vrt, str(target), profile, quiet=True, overview_resampling="average",
@@ -252,10 +252,8 @@ MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 def cog_tile(path: str | Path, z: int, x: int, y: int, fmt: str = "png") -> bytes | None:
     """A 256-px Web Mercator tile of a kept COG (rio-tiler), transparent where the image is not;
     None where the tile holds none of it."""
-    from rio_tiler.errors import TileOutsideBounds
-    from rio_tiler.io import Reader
 
-    with Reader(str(path)) as src:
+    with _quiet(), Reader(str(path)) as src:
         try:
             image = src.tile(x, y, z, tilesize=256)
         except TileOutsideBounds:
@@ -265,17 +263,22 @@ def cog_tile(path: str | Path, z: int, x: int, y: int, fmt: str = "png") -> byte
     return image.render(img_format="WEBP" if fmt == "webp" else "PNG", add_mask=True)
 
 
+@contextmanager
+def _quiet():
+    """rio-tiler warns of a COG without overviews: a small image has none and needs none."""
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoOverviewWarning)
+        yield
+
+
 def image_part(path: str | Path, bounds, crs: str, *, width: int, height: int):
     """The image over ``bounds`` (in ``crs``, e.g. a local metric projection) as an RGBA array of
     ``height`` × ``width``, for documents; None when the image holds none of it. Reads COGs and
     MBTiles alike (GDAL's MBTiles driver)."""
-    import numpy as np
-    from rasterio.crs import CRS as RioCRS
-    from rio_tiler.errors import TileOutsideBounds
-    from rio_tiler.io import Reader
 
     target = RioCRS.from_user_input(crs)
-    with Reader(str(path)) as src:
+    with _quiet(), Reader(str(path)) as src:
         try:
             image = src.part(bounds, dst_crs=target, bounds_crs=target, width=width, height=height)
         except TileOutsideBounds:

@@ -67,7 +67,7 @@ def write_dossier_docx(context: dict, target, style: DocumentStyle | None = None
 
 def _has(context: dict, name: str) -> bool:
     """Whether a section has anything to show (empty ones are left out)."""
-    key = {"上级下发属性": "attributes", "核查情况": "verification", "整改情况": "rectifications",
+    key = {"影像对比": "imagery", "上级下发属性": "attributes", "核查情况": "verification", "整改情况": "rectifications",
            "立案查处情况": "cases", "举证照片": "photos", "审核记录": "reviews"}.get(name)
     return key is None or bool(context.get(key))
 
@@ -244,6 +244,16 @@ def _map(doc, context: dict, style: DocumentStyle) -> None:
     doc.paragraphs[-1].alignment = CENTRE
 
 
+def _imagery(doc, context: dict, style: DocumentStyle) -> None:
+    """影像对比: the patch on its 前时相 and 后时相 images, side by side, embedded (removing the imagery
+    later never changes a dossier already written)."""
+    doc.add_picture(BytesIO(context["imagery"]), width=Mm(PICTURE_MM))
+    layout.centre_last(doc)
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    layout.note(doc, "前时相与后时相影像对比（黄线为图斑范围，左为前时相，右为后时相）", style)
+    doc.paragraphs[-1].alignment = CENTRE
+
+
 def _attributes(doc, context: dict, style: DocumentStyle) -> None:
     """上级下发属性: the bureau's fields with their Chinese labels, values as delivered."""
     items = [(label, attribute_value(value), len(attribute_value(value)) > 14)
@@ -362,6 +372,7 @@ def _photos(doc, context: dict, style: DocumentStyle) -> int:
 _SECTIONS = (
     ("基本情况", _basic),
     ("图斑位置", _map),
+    ("影像对比", _imagery),
     ("上级下发属性", _attributes),
     ("核查情况", _verification),
     ("整改情况", _rectifications),

@@ -32,6 +32,7 @@ from . import tracking
 from .batches import show_batch
 from .boundaries import village_units
 from .cases import list_cases
+from .imagery import pair_picture
 from .patches import list_patches, show_patch
 
 #: Villages this close to the patch's own (degrees, ~10 m) count as its neighbours on the map.
@@ -84,7 +85,8 @@ def dossier_context(store: Store, ref: str, *, villages: Collection[str] | None 
 
     Keys: ``patch`` (:func:`~.patches.show_patch`), ``outline``, ``map_villages`` (the patch's
     villages and their neighbours, for the map), ``attributes`` ((field, label, value)),
-    ``verification``, ``rectifications``, ``photos``, ``cases``, ``reviews``, ``issuer`` (the
+    ``imagery`` (the before/after figure, PNG, or None), ``verification``, ``rectifications``,
+    ``photos``, ``cases``, ``reviews``, ``issuer`` (the
     township's 人民政府) and ``day`` (the date it is made).
     """
     patch = show_patch(store, ref, villages=villages)
@@ -95,6 +97,7 @@ def dossier_context(store: Store, ref: str, *, villages: Collection[str] | None 
     return {
         "label": label, "patch": patch, "outline": outline,
         "map_villages": _map_villages(patch, outline, around.villages),
+        "imagery": pair_picture(store, patch, villages),
         "attributes": labelled_attributes(patch["attrs"]),
         "verification": _verification(events),
         "rectifications": [_rectification(e) for e in events if e["kind"] == "rectified"],

@@ -44,12 +44,14 @@ def patch_tile(store: Store, z: int, x: int, y: int, villages: Collection[str] |
     return data
 
 
-def tile_page(store: Store, patch_link: dict | None = None) -> str:
+def tile_page(store: Store, patch_link: dict | None = None, imagery: list | None = None) -> str:
     """A map page that loads the patches as vector tiles from this server (no embedded data);
-    ``patch_link`` ({"base", "text"}) adds a link to each patch's page in its popup."""
+    ``patch_link`` ({"base", "text"}) adds a link to each patch's page in its popup, ``imagery``
+    (:func:`~.imagery.list_imagery`) the layers to choose beneath them."""
     with store.engine.connect() as conn:
         extent = repo.patch_extent(conn, store) or (73.0, 18.0, 135.0, 54.0)
     data = {"tiles": TILE_URL, "bounds": list(extent), "colors": COLORS,
             "labels": {"statuses": STATUS_LABELS, "sources": SOURCE_LABELS},
-            "patches": {"type": "FeatureCollection", "features": []}, "patch_link": patch_link}
+            "patches": {"type": "FeatureCollection", "features": []}, "patch_link": patch_link,
+            "imagery": imagery or []}
     return render_page(build_map(data, title="图斑整改进度图（矢量瓦片）", lib="/lib"))

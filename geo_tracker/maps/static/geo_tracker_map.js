@@ -353,6 +353,22 @@
     if (close) { close.setAttribute("aria-label", "关闭"); close.title = "关闭"; }
   }
 
+  // Imagery layers (影像) the server serves, newest first, as base layers beside "无影像": one
+  // shown at a time, under the patches. Only the served map has them (data.imagery).
+  function imageryBases(map, data) {
+    if (!data.imagery || !data.imagery.length) return null;
+    var bases = { "无影像": L.layerGroup().addTo(map) };
+    data.imagery.forEach(function (layer) {
+      var name = "影像 " + layer.date + " " + layer.name + (layer.label ? "（" + layer.label + "）" : "");
+      bases[name] = L.tileLayer(layer.tiles, {
+        maxNativeZoom: layer.max_zoom, minNativeZoom: layer.min_zoom, maxZoom: 21,
+        bounds: [[layer.bounds[1], layer.bounds[0]], [layer.bounds[3], layer.bounds[2]]]
+      });
+    });
+    return bases;
+  }
+  window.geoTrackerImageryBases = imageryBases;
+
   // --- the map ----------------------------------------------------------------------------
 
   window.geoTrackerInit = function (map, data) {
@@ -371,7 +387,7 @@
     }
     var count = addPatches(map, data, state);
     state.dotGroup = L.layerGroup().addTo(map);
-    foldable(map, L.control.layers(null, overlays, { collapsed: false }).addTo(map), "图层");
+    foldable(map, L.control.layers(imageryBases(map, data), overlays, { collapsed: false }).addTo(map), "图层");
 
     var filterButton;
     function applyFilters() {
@@ -499,6 +515,8 @@
       L.popup().setLatLng(e.latlng).setContent(box).openOn(map);
     });
     layer.addTo(map);
+    var bases = window.geoTrackerImageryBases(map, data);
+    if (bases) { L.control.layers(bases, null, { collapsed: true }).addTo(map); }
     map.fitBounds(L.latLngBounds([data.bounds[1], data.bounds[0]], [data.bounds[3], data.bounds[2]]));
     window.geoTracker = { ready: true, tilesLoaded: 0, mode: "tiles" };
   };

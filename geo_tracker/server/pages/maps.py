@@ -11,6 +11,7 @@ from ...core.lifecycle import STATUSES
 from ...core.sources import SOURCES
 from ...maps.builder import build_map, render_page
 from ...services.batches import list_batches
+from ...services.imagery import list_imagery
 from ...services.maps import map_page_data
 from ...services.patches import count_patches
 from ...services.tiles import tile_page
@@ -42,10 +43,11 @@ def map_frame(request: Request, who: Caller = Depends(signed_in)):
     f = _filters(request)
     link = {"base": "/patches/", "text": words(request)("map.open")}
     nonce = request.state.csp_nonce
+    imagery = list_imagery(who.store, who.villages)                    # 影像 as base layers
     if count_patches(who.store, villages=who.villages) > EMBED_LIMIT:
-        return HTMLResponse(with_nonce(tile_page(who.store, patch_link=link), nonce))
+        return HTMLResponse(with_nonce(tile_page(who.store, patch_link=link, imagery=imagery), nonce))
     data, title = map_page_data(who.store, batches=[f["batch"]] if f["batch"] else [], source=f["source"],
                                 village=f["village"], status=f["status"], as_of=optional_date(f["as_of"]),
                                 villages=who.villages)
-    data["patch_link"] = link
+    data["patch_link"], data["imagery"] = link, imagery
     return HTMLResponse(with_nonce(render_page(build_map(data, title=title, lib="/lib")), nonce))
