@@ -1,4 +1,5 @@
-"""Write the demo's synthetic before/after imagery (data/imagery/) over the first sample patch.
+"""Write the demo's synthetic before/after imagery (data/imagery/) over the sample patch
+500109202302002, the one the demo leaves waiting for the county's review (待审核).
 
 前时相 (2022-10-15, the delivery's QSX): fields and a track, in CGCS2000 3° Gauss-Krüger zone 35
 with the zone in the eastings (EPSG:4523). 后时相 (2023-04-20, its HSX): the same ground with a
@@ -23,7 +24,7 @@ from geo_tracker.io.readers import read_delivery
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BATCH = DATA / "batches" / "2023年卫片执法第2批.zip"
-MARGIN_M, PIXEL_M = 160.0, 0.5
+PATCH, MARGIN_M, PIXEL_M = "500109202302002", 160.0, 0.5
 
 
 def ground(height: int, width: int, seed: int) -> np.ndarray:
@@ -51,7 +52,7 @@ def write(path: Path, rgb: np.ndarray, crs: str, transform) -> None:
 
 def main() -> None:
     frame = read_delivery(BATCH).frame
-    first = frame.geometry.iloc[0]
+    first = frame.geometry[frame["JCBH"] == PATCH].iloc[0]
     to_gk = Transformer.from_crs(4490, 4523, always_xy=True)
     x0, y0, x1, y1 = shapely.transform(first, lambda xy: np.column_stack(to_gk.transform(*xy.T))).bounds
     left, top = x0 - MARGIN_M, y1 + MARGIN_M

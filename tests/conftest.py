@@ -74,8 +74,9 @@ def english_locale(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def private_evidence_dir(tmp_path, monkeypatch):
-    """Evidence files of a test go to its own folder, never into the working tree."""
+    """Evidence and imagery files of a test go to its own folders, never into the working tree."""
     monkeypatch.setenv("GEO_TRACKER_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("GEO_TRACKER_IMAGERY_DIR", str(tmp_path / "imagery"))
 
 
 @pytest.fixture(params=["spatialite", pytest.param("postgis", marks=pytest.mark.postgis)])

@@ -275,6 +275,46 @@ def choose_one_village(page, name: str, patches: int):
                            timeout=15000)
 
 
+def test_a_package_takes_its_imagery_out_of_signal(browser, township, shots):  # noqa: F811
+    """选择下载范围 with 影像 down to zoom 18: the size is shown before downloading; offline, the map
+    shows the demo's 后时相 under the patches from the phone's own cache, and 影像 steps to the
+    前时相 and off."""
+    base, password = township
+    tab = Tab(browser, base, **PHONE)
+    tab.login("enforcer", password)
+    open_app(tab)
+    page = tab.page
+    menu(page).locator("#field-choose summary").click()
+    page.locator("#choose-statuses input").first.wait_for()
+    page.select_option("#choose-imagery", "18")
+    size = page.locator("#choose-imagery-size")
+    page.wait_for_function("() => /^影像\\d+张瓦片，约[\\d.]+ (KB|MB)。$/.test("
+                           "document.getElementById('choose-imagery-size').textContent)", timeout=20000)
+    tiles = int(re.search(r"影像(\d+)张", size.inner_text()).group(1))
+    assert tiles > 10
+    menu(page).get_by_role("button", name="按所选下载").click()
+    page.wait_for_function("() => !document.getElementById('field-imagery').hidden", timeout=60000)
+    assert page.locator("#field-imagery").inner_text() == "影像：2023-04-20 后时相"
+    cached = page.evaluate("async () => (await (await caches.open('imagery-tiles')).keys()).length")
+    assert cached == tiles
+    tab.context.set_offline(True)
+    open_app(tab)
+    page.evaluate(f"fieldApp.zoomTo({NR + '/500109202302002'!r})")                 # 待审核, in both images
+    shown = ("() => Array.from(document.querySelectorAll('#field-map img.leaflet-tile-loaded'))"
+             ".filter(i => i.src.includes('/imagery/{id}/')).length >= 2")
+    layers = page.evaluate("fieldApp.imagery()")
+    page.wait_for_function(shown.replace("{id}", str(layers[0]["id"])), timeout=15000)
+    page.wait_for_timeout(600)                                                    # Leaflet fades tiles in
+    page.screenshot(path=str(shots / "field-phone-imagery.png"))
+    menu(page).locator("#field-imagery").click()
+    page.wait_for_function(shown.replace("{id}", str(layers[1]["id"])), timeout=15000)
+    assert menu(page).locator("#field-imagery").inner_text() == "影像：2022-10-15 前时相"
+    menu(page).locator("#field-imagery").click()
+    assert menu(page).locator("#field-imagery").inner_text() == "影像：关"
+    tab.check_clean()
+    tab.close()
+
+
 def test_a_conflict_is_shown_and_sent_again_or_dropped(browser, township, shots, db_url):  # noqa: F811
     base, password = township
     tab = phone_with_package(browser, base, password)

@@ -33,11 +33,11 @@ OTHER_TOWNSHIP = "500109108"
 
 
 @pytest.fixture(autouse=True)
-def private_imagery_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GEO_TRACKER_IMAGERY_DIR", str(tmp_path / "imagery"))
+def fresh_layers():
+    """Each test's database is new: no list of layers kept from the one before."""
     from geo_tracker.services import imagery
 
-    imagery._LAYERS.clear()
+    imagery.forget_layers()
 
 
 def run(db_url, *args):

@@ -52,6 +52,8 @@ MESSAGES: dict[str, Entry] = {
                                  en="imagery tiles come as png or webp, not {fmt}"),
     "imagery.no_tile": Entry(zh="影像{id}在瓦片{z}/{x}/{y}处没有内容（或不在您的管辖范围内）",
                              en="imagery {id} has nothing at tile {z}/{x}/{y} (or it is outside your units)"),
+    "imagery.field_zoom": Entry(zh="影像瓦片的级别应在{low}到{high}之间，而不是{zoom}",
+                                en="the imagery zoom must be between {low} and {high}, not {zoom}"),
     "imagery.no_clip_fields": Entry(
         zh="{file}的属性中没有指向影像截图的字段（如 QSIMG、HSIMG，值为包内的 .tif/.jpg 文件），现有字段：{fields}",
         en="{file} has no attribute naming image clips (such as QSIMG, HSIMG holding .tif/.jpg files in the zip); "

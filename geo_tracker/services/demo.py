@@ -45,7 +45,7 @@ SAMPLE_BATCHES = [
           deadline=date(2023, 11, 30))),
 ]
 
-#: The synthetic before/after pair over the first sample patch (scripts/make_demo_imagery.py).
+#: The synthetic before/after pair over patch 500109202302002, 待审核 (scripts/make_demo_imagery.py).
 SAMPLE_IMAGERY = [
     ("imagery/澄江镇_20221015_前时相.tif", dict(acquired_on=date(2022, 10, 15), label="前时相", name="澄江镇 2022年秋季影像")),
     ("imagery/澄江镇_20230420_后时相.tif", dict(acquired_on=date(2023, 4, 20), label="后时相", name="澄江镇 2023年春季影像")),

@@ -5,6 +5,7 @@ after images (前时相 / 后时相) and draw them for documents."""
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Collection
 from contextlib import ExitStack
@@ -16,7 +17,8 @@ import shapely
 
 from ..catalogue import in_language, msg
 from ..core.crs import crs_label
-from ..core.imagery import AFTER_LABEL, BEFORE_LABEL, before_and_after, reference_date, visible_to
+from ..core.imagery import (AFTER_LABEL, BEFORE_LABEL, before_and_after, reference_date, tiles_covering,
+                            visible_to)
 from ..core.tiles import check_tile, tile_bounds_lonlat
 from ..errors import InvalidValueError, NotFoundError
 from ..io import imagery as files
@@ -162,9 +164,14 @@ def visible_layers(store: Store, villages: Collection[str] | None = None) -> lis
     with store.engine.connect() as conn:
         rows = repo.rows(conn, store)
         area = _scope_area(conn, store, villages)
-    layers = visible_to(rows, area)
+    layers = [lay for lay in visible_to(rows, area) if Path(lay["stored_path"]).is_file()]
     _LAYERS[key] = (time.monotonic() + LAYERS_SECONDS, layers, area)
     return layers
+
+
+def forget_layers() -> None:
+    """Drop the kept lists of layers (another process imported or removed some)."""
+    _LAYERS.clear()
 
 
 def _scope_area(conn, store: Store, villages):
@@ -209,7 +216,8 @@ def imagery_tile(store: Store, villages, imagery_id: int, z: int, x: int, y: int
     layer = layer_for(store, villages, imagery_id)
     box = shapely.box(*tile_bounds_lonlat(z, x, y))
     area = _LAYERS[(store.display_url, None if villages is None else tuple(sorted(villages)))][2]
-    if not layer["footprint"].intersects(box) or (area is not None and not area.intersects(box)):
+    if (not layer["footprint"].intersects(box) or (area is not None and not area.intersects(box))
+            or not Path(layer["stored_path"]).is_file()):
         raise NotFoundError(msg("imagery.no_tile", id=imagery_id, z=z, x=x, y=y))
     if layer["kind"] == "mbtiles":
         data, media = files.mbtiles_tile(layer["stored_path"], z, x, y), files.MEDIA_TYPES[layer["tile_format"]]
@@ -243,7 +251,8 @@ def pair_picture(store: Store, patch: dict, villages=None) -> bytes | None:
 
     outline = shapely.geometry.shape(patch["geometry"])
     divide = reference_date(patch.get("attrs") or {}, _day(patch.get("issued_on")))
-    chosen = before_and_after(visible_layers(store, villages), outline, patch.get("lineage_id"), divide)
+    present = [lay for lay in visible_layers(store, villages) if Path(lay["stored_path"]).is_file()]
+    chosen = before_and_after(present, outline, patch.get("lineage_id"), divide)
     if not any(chosen.values()):
         return None
     view, crs = pair_view(outline), local_crs(outline)
@@ -260,3 +269,57 @@ def imagery_version(store: Store) -> str:
     """Changes when layers are imported or removed (for caches of pages that list them)."""
     with store.engine.connect() as conn:
         return hashlib.sha1(repr(repo.version(conn)).encode()).hexdigest()[:12]
+
+
+# --- imagery for the field kit ----------------------------------------------------------------
+
+#: Tiles of a package start at this zoom (a township at 12 is a few tiles) and reach round each
+#: patch by this margin (metres), so the ground beside it shows too.
+FIELD_MIN_ZOOM, FIELD_MARGIN_M = 12, 80.0
+MAX_FIELD_ZOOM = 20
+#: Tiles rendered per layer to estimate a package's imagery size.
+SAMPLED_TILES = 6
+
+
+def field_tiles(store: Store, outlines: list, villages, max_zoom: int) -> dict:
+    """The imagery tiles a work package takes out of signal: for each layer over its patches, the
+    tiles round each patch from zoom 12 up to ``max_zoom`` (no finer than the image), with their
+    count and a size measured on a sample of them. Tiles are webp."""
+    if not FIELD_MIN_ZOOM <= max_zoom <= MAX_FIELD_ZOOM:
+        raise InvalidValueError(msg("imagery.field_zoom", low=FIELD_MIN_ZOOM, high=MAX_FIELD_ZOOM, zoom=max_zoom),
+                                field="max_zoom")
+    boxes = [shapely.box(*_grown(o.bounds)) for o in outlines]
+    layers, tiles, total = [], [], 0
+    for layer in visible_layers(store, villages):
+        near = [b.intersection(layer["footprint"]) for b in boxes if b.intersects(layer["footprint"])]
+        top = min(max_zoom, layer["max_zoom"])
+        found = sorted({t for b in near if not b.is_empty
+                        for t in tiles_covering(b.bounds, max(FIELD_MIN_ZOOM, layer["min_zoom"]), top)})
+        if not found:
+            continue
+        size = _estimated_bytes(layer, found)
+        layers.append({**layer_json(layer), "tiles": TILE_URL.format(id=layer["id"], fmt="webp"),
+                       "count": len(found), "bytes": size})
+        tiles.extend([layer["id"], z, x, y] for z, x, y in found)
+        total += size
+    return {"max_zoom": max_zoom, "layers": layers, "tiles": tiles, "count": len(tiles), "bytes": total}
+
+
+
+def _grown(bounds) -> tuple[float, float, float, float]:
+    west, south, east, north = bounds
+    dlat = FIELD_MARGIN_M / 111_320.0
+    dlon = dlat / max(0.2, math.cos(math.radians((south + north) / 2)))
+    return west - dlon, south - dlat, east + dlon, north + dlat
+
+
+def _estimated_bytes(layer: dict, found: list) -> int:
+    """Mean size of a few of the finest tiles (they are most of them) times their count."""
+    finest = [t for t in found if t[0] == found[-1][0]] if found else []
+    picked = finest[:: max(1, len(finest) // SAMPLED_TILES)][:SAMPLED_TILES]
+    sizes = []
+    for z, x, y in picked:
+        data = (files.mbtiles_tile(layer["stored_path"], z, x, y) if layer["kind"] == "mbtiles"
+                else files.cog_tile(layer["stored_path"], z, x, y, "webp"))
+        sizes.append(len(data or b""))
+    return int(sum(sizes) / max(1, len(sizes)) * len(found))

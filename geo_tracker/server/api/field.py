@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shapely
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field
 
 from ...services import field
+from ...services.imagery import field_tiles
 from ..deps import Caller, need
 from ..errors import scope_language
 from ..responses import compressed, json_response
@@ -44,6 +46,18 @@ def choices(who: Caller = Depends(tracker), village: list[str] = Query(default=[
     size = len(json_response(data).body)
     return json_response({**field.package_choices(who.store, scope=who.villages),
                           "package": {"patches": len(data["patches"]), "bytes": size}})
+
+
+@router.get("/field/imagery")
+def imagery(who: Caller = Depends(tracker), village: list[str] = Query(default=[]), batch: str | None = None,
+            source: str | None = None, status: list[str] = Query(default=[]),
+            max_zoom: int = Query(18, description="the finest zoom to take (12–20)")):
+    """The imagery tiles (影像) round the patches of the package these filters make, up to ``max_zoom``:
+    each layer with its tile URL (webp), count and measured size, and the tiles as [layer, z, x, y]."""
+    data = field.work_package(who.store, villages=village or None, batch=batch, source=source,
+                              statuses=status or None, scope=who.villages)
+    outlines = [shapely.from_geojson(p["geometry"]) for p in data["patches"]]
+    return json_response(field_tiles(who.store, outlines, who.villages, max_zoom))
 
 
 @router.post("/field/sync")

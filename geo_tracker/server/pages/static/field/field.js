@@ -909,6 +909,7 @@
     patches.forEach(function (p) { state.patches.set(p.lineage_id, p); });
     adopt(state.packages.filter(function (p) { return p !== before; }).concat([meta]));
     if (before) await dropUnheld(before.lineages);
+    return meta;
   }
 
   function query(filters, since) {
@@ -932,13 +933,72 @@
     try {
       var response = await fetch('/api/v1/field/package' + query(filters), { credentials: 'same-origin',
                                                                               headers: { Accept: 'application/json' } });
-      await storePackage(await bodyOf(response), response.headers.get('X-Package-Bytes'), filters);
+      var meta = await storePackage(await bodyOf(response), response.headers.get('X-Package-Bytes'), filters);
+      if (filters.imagery_zoom) await downloadImagery(filters, meta);
       afterPackage(t('downloaded', { n: state.patches.size }), true);
     } catch (error) {
       showProblem(error.loginNeeded ? t('login_again') : t('download_failed', { reason: error.message }), error.loginNeeded);
     } finally {
       busy(false);
     }
+  }
+
+  // --- imagery (影像) taken out with a package: its tiles in the Cache API (the service worker answers
+  // from there), its layers in the package's meta, one shown under the patches at a time --------
+
+  var TILES = 'imagery-tiles', imageryLayer = null;
+
+  function withZoom(search, zoom) { return (search ? search + '&' : '?') + 'max_zoom=' + zoom; }
+
+  async function downloadImagery(filters, meta) {
+    var list = await getJson('/api/v1/field/imagery' + withZoom(query(filters), filters.imagery_zoom));
+    var cache = await caches.open(TILES);
+    for (var i = 0; i < list.tiles.length; i += 6) {
+      busy(true, t('imagery_downloading', { k: i, n: list.tiles.length }));
+      await Promise.all(list.tiles.slice(i, i + 6).map(async function (tile) {
+        var url = '/imagery/' + tile.slice(0, 1) + '/tiles/' + tile.slice(1).join('/') + '.webp';
+        if (await cache.match(url)) return;
+        var response = await fetch(url, { credentials: 'same-origin' });
+        if (response.ok) await cache.put(url, response);
+      }));
+    }
+    meta.imagery = list.layers.map(function (l) {
+      return { id: l.id, name: l.name, date: l.date, label: l.label, tiles: l.tiles, min_zoom: l.min_zoom,
+               max_zoom: l.max_zoom, bounds: l.bounds, count: l.count };
+    });
+    meta.imagery_zoom = filters.imagery_zoom;
+    await idb.put('meta', meta);
+  }
+
+  function imageryHeld() {
+    var byId = new Map();
+    state.packages.forEach(function (p) { (p.imagery || []).forEach(function (l) { byId.set(l.id, l); }); });
+    return Array.from(byId.values()).sort(function (a, b) { return a.date < b.date ? 1 : -1; });
+  }
+
+  // Newest first on download; the button steps through the layers, then off.
+  function showImagery(step) {
+    var layers = imageryHeld(), button = $('field-imagery');
+    if (state.imageryShown === undefined || state.imageryShown >= layers.length || !state.imageryHeld) {
+      state.imageryShown = layers.length ? 0 : -1;
+    }
+    state.imageryHeld = layers.length;
+    if (step) state.imageryShown = state.imageryShown + 1 >= layers.length ? -1 : state.imageryShown + 1;
+    if (imageryLayer) { map.removeLayer(imageryLayer); imageryLayer = null; }
+    var layer = layers[state.imageryShown];
+    button.hidden = !layers.length;
+    button.textContent = layer ? t('imagery_on', { name: layer.date + ' ' + (layer.label || layer.name) }) : t('imagery_off');
+    if (!layer) return;
+    imageryLayer = L.tileLayer(layer.tiles, { maxNativeZoom: layer.max_zoom, minNativeZoom: 12, maxZoom: 21,
+                                              bounds: [[layer.bounds[1], layer.bounds[0]], [layer.bounds[3], layer.bounds[2]]] });
+    imageryLayer.addTo(map).bringToBack();
+  }
+
+  async function imagerySize() {
+    var zoom = $('choose-imagery').value, out = $('choose-imagery-size');
+    if (!zoom) { out.textContent = ''; return; }
+    var list = await getJson('/api/v1/field/imagery' + withZoom(query(chosen()), zoom));
+    out.textContent = t('imagery_size', { n: list.count, size: sizeText(list.bytes) });
   }
 
   // Only what changed since each package's version: changed patches replace theirs, those that left go.
@@ -992,6 +1052,7 @@
     closeSheet();
     closePanel();
     drawAll();
+    showImagery();
     if (refit) fit();
     showPackage();
     showProblem(null);
@@ -1073,7 +1134,7 @@
              statuses: ticked('choose-statuses').map(function (i) { return i.value; }),
              batch: $('choose-batch').value || null,
              source_label: $('choose-source').value ? $('choose-source').selectedOptions[0].textContent : null,
-             source: $('choose-source').value || null };
+             source: $('choose-source').value || null, imagery_zoom: Number($('choose-imagery').value) || null };
   }
 
   function showSize(pkg) {
@@ -1090,6 +1151,7 @@
       var answer = await getJson('/api/v1/field/choices' + (first ? '' : query(chosen())));
       if (asked !== choicesAsked) return;
       if (first) fillChoices(answer); else showSize(answer.package);
+      if (!first) await imagerySize();
     } catch (error) {
       showProblem(error.loginNeeded ? t('login_again') : t('download_failed', { reason: error.message }), error.loginNeeded);
     }
@@ -1109,6 +1171,7 @@
     var form = event.target;
     try { form.elements.csrf_token.value = await session(); } catch (lapsed) { /* the page's token is tried */ }
     for (var name of ['meta', 'patches', 'outbox', 'photos']) await run(name, 'readwrite', function (st) { return st.clear(); });
+    if (window.caches) await caches.delete(TILES);
     form.submit();
   }
 
@@ -1184,6 +1247,7 @@
     $('rectify-form').querySelector('[data-draw]').addEventListener('click', startDrawing);
     $('field-sync').addEventListener('click', function () { sync(); });
     $('field-fit').addEventListener('click', function () { fit(); togglePanel(); });
+    $('field-imagery').addEventListener('click', function () { showImagery(true); togglePanel(); });
     $('sheet-verify').addEventListener('click', function () { openForm('verify-form'); });
     $('sheet-rectify').addEventListener('click', function () { openForm('rectify-form'); });
     document.querySelectorAll('[data-close]').forEach(function (b) {
@@ -1229,7 +1293,7 @@
 
   // What the page tells scripts (and tests) about itself.
   window.fieldApp = {
-    ready: false, patchCount: function () { return drawn.size; }, outboxCount: function () { return state.outbox.length; },
+    ready: false, patchCount: function () { return drawn.size; }, imagery: function () { return imageryHeld(); }, outboxCount: function () { return state.outbox.length; },
     dotCount: function () { return Array.from(drawn.values()).filter(function (d) { return patchLayer.hasLayer(d.dot); }).length; },
     pointOf: pointOf, offlineReady: offlineReady, sync: sync, download: download, refresh: refresh, fit: fit,
     pointAt: function (lon, lat) {
@@ -1254,6 +1318,7 @@
     if ('serviceWorker' in navigator) registerWorker(); else toast(t('no_offline'));
     await load();
     drawAll();
+    showImagery();
     fit();
     showPackage();
     showOutbox();

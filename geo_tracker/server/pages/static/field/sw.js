@@ -1,9 +1,11 @@
 /* The field app's service worker (served as /field/sw.js, scope /field): the app shell from the
-   cache so that /field opens in airplane mode. The API is never touched: its answers must be live. */
+   cache so that /field opens in airplane mode, and the imagery tiles a package took out (影像, in
+   their own cache, kept across releases). The API is never touched: its answers must be live. */
 'use strict';
 var CACHE = 'field-__VERSION__';
 var SHELL = __SHELL__;
 var PAGE = '/field';
+var TILES = 'imagery-tiles';
 // A page that takes longer than this on a weak signal is served from the cache instead.
 var PAGE_WAIT_MS = 5000;
 
@@ -26,6 +28,7 @@ self.addEventListener('fetch', function (event) {
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname === PAGE) event.respondWith(page(event.request));
   else if (SHELL.indexOf(url.pathname) >= 0) event.respondWith(asset(event.request));
+  else if (url.pathname.indexOf('/imagery/') === 0) event.respondWith(tile(event.request));
 });
 
 // Only the app itself is kept: never a login page a lapsed session was redirected to.
@@ -49,4 +52,19 @@ function page(request) {
 
 function asset(request) {
   return caches.match(request, { ignoreSearch: true }).then(function (hit) { return hit || fetch(request); });
+}
+
+// A tile the phone took out answers from its cache; any other from the server, and without signal
+// an empty one (beyond the ground a package took, the map shows no image rather than an error).
+var EMPTY_TILE = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg==';
+
+function tile(request) {
+  return caches.open(TILES).then(function (cache) {
+    return cache.match(request).then(function (hit) { return hit || fetch(request).catch(empty); });
+  });
+}
+
+function empty() {
+  var bytes = Uint8Array.from(atob(EMPTY_TILE), function (c) { return c.charCodeAt(0); });
+  return new Response(bytes, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'no-store' } });
 }
