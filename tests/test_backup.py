@@ -197,7 +197,7 @@ def _rewrite(source: Path, target: Path, *, drop: str | None = None, flip: str |
 def test_verify_catches_a_flipped_byte_a_missing_photo_and_a_truncated_archive(ledger_url, tmp_path):
     good = tmp_path / "台账备份.zip"
     code, text = run("--db", ledger_url, "backup", "-o", str(good))
-    assert code == 0 and "2 evidence files" in text, text
+    assert code == 0 and "2 evidence files, 2 imagery files" in text, text
     code, text = run("--db", ledger_url, "backup", "verify", str(good))
     assert code == 0 and "is sound" in text, text
     with zipfile.ZipFile(good) as archive:
@@ -362,7 +362,8 @@ def test_dated_backups_keep_the_newest_and_the_schedule_writes_one(ledger_url, t
             scheduler.stop()
         scheduled = next(r for r in backup.recent_backups(store) if r["trigger"] == "scheduled")
         assert (folder / scheduled["file_name"]).is_file()
-        assert backup.verify(folder / scheduled["file_name"], scratch_url=ledger_url).files_checked == 3
+        checked = backup.verify(folder / scheduled["file_name"], scratch_url=ledger_url).files_checked
+        assert checked == 5                               # the database, two photos, the demo's two images
 
 
 def test_the_next_run_is_today_or_tomorrow_at_the_time_of_day():

@@ -65,6 +65,18 @@ def test_the_patch_page_compares_before_and_after(browser, demo, shots, width): 
     tab.close()
 
 
+def test_the_county_reviewer_judges_by_the_same_pair(browser, demo):
+    base, password = demo
+    tab = Tab(browser, base, viewport={"width": 1280, "height": 900})
+    tab.login("reviewer", password)
+    tab.page.goto(f"{base}/review/{PATCH}")
+    assert "后时相 2023-04-20" in tab.page.locator("#compare-after figcaption").inner_text()
+    tab.page.wait_for_function("() => document.querySelectorAll('#compare-map-after img.leaflet-tile-loaded').length > 0",
+                               timeout=15000)
+    tab.check_clean()
+    tab.close()
+
+
 def test_the_map_offers_the_imagery_as_layers(browser, demo):
     base, password = demo
     tab = Tab(browser, base, viewport={"width": 1280, "height": 860})

@@ -155,7 +155,7 @@ def _plain(value, type_):
 
 def table_rows(url: str, tables=LEDGER_TABLES) -> dict[str, list[dict]]:
     """Every row of ``tables`` in key order: booleans, times (UTC), dates, JSON and geometry (WKB)
-    in one form whichever backend holds them; an evidence file's path as its content address."""
+    in one form whichever backend holds them; an evidence or imagery file's path as its content address."""
     with open_store(url) as store, store.engine.connect() as conn:
         geometry = store.geometry_columns(conn)
         inspector = sa.inspect(conn)
@@ -169,7 +169,7 @@ def table_rows(url: str, tables=LEDGER_TABLES) -> dict[str, list[dict]]:
                     for c in columns]
             rows = conn.execute(sa.text(f"SELECT {', '.join(read)} FROM {table} ORDER BY {', '.join(key)}")).all()
             out[table] = [{c["name"]: _plain(v, c["type"]) for c, v in zip(columns, row)} for row in rows]
-        for row in out.get("evidence", []):
+        for row in out.get("evidence", []) + out.get("imagery", []):
             row["stored_path"] = Path(row["stored_path"]).relative_to(Path(row["stored_path"]).parents[1]).as_posix()
     return out
 
@@ -182,9 +182,10 @@ def checksum(url: str) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def evidence_files(url: str) -> dict[str, bytes]:
+def evidence_files(url: str, table: str = "evidence") -> dict[str, bytes]:
+    """The evidence (or imagery) files a database names, read from where it says they are."""
     with open_store(url) as store, store.engine.connect() as conn:
-        stored = conn.execute(sa.text("SELECT sha256, stored_path FROM evidence")).all()
+        stored = conn.execute(sa.text(f"SELECT sha256, stored_path FROM {table}")).all()
     return {sha: Path(path).read_bytes() for sha, path in stored}
 
 
@@ -251,6 +252,8 @@ def test_a_ledger_moves_to_the_other_backend_and_back_row_for_row(township, pg, 
     assert differing(what_the_cli_says(back, tmp_path), said) == []
     files = evidence_files(source)
     assert len(files) == 3 and evidence_files(there) == files == evidence_files(back)
+    images = evidence_files(source, "imagery")
+    assert len(images) == 2 and evidence_files(there, "imagery") == images == evidence_files(back, "imagery")
     with open_store(back) as store, store.engine.connect() as conn:
         paths = conn.execute(sa.text("SELECT stored_path FROM evidence")).scalars().all()
     assert all(Path(p).is_relative_to(tmp_path / "back_evidence") for p in paths)

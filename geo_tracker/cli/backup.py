@@ -66,9 +66,10 @@ def backup(ctx: click.Context, output: Path | None, to_dir: Path | None, keep: i
                    "seconds": round(result.seconds, 3), "files": len(result.manifest["files"]),
                    "missing_files": result.missing, "counts": result.manifest["summary"]["counts"]})
         return
-    counts = result.manifest["summary"]["counts"]
+    counts, members = result.manifest["summary"]["counts"], result.manifest["files"]
     click.echo(say("backup.done", path=result.path, size=_size(result.size_bytes), patches=counts["patches"],
-                   events=counts["events"], files=len(result.manifest["files"]) - 1, seconds=f"{result.seconds:.1f}"))
+                   events=counts["events"], files=sum(m.startswith("evidence/") for m in members),
+                   images=sum(m.startswith("imagery/") for m in members), seconds=f"{result.seconds:.1f}"))
     for missing in result.missing:
         click.echo(say("backup.missing_file", path=missing), err=True)
 

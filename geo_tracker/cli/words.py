@@ -28,9 +28,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "backup.one_target": ("请给出 -o 文件 或 --to-dir 文件夹 二者之一", "give one of -o FILE or --to-dir FOLDER"),
     "backup.writing": ("正在备份", "Backing up"),
     "backup.checking": ("正在校验", "Checking"),
-    "backup.done": ("已备份到{path}（{size}）：{patches}个图斑、{events}条记录、{files}个举证文件，用时{seconds}秒",
-                    "Backed up to {path} ({size}): {patches} patches, {events} events, {files} evidence files "
-                    "in {seconds} s"),
+    "backup.done": ("已备份到{path}（{size}）：{patches}个图斑、{events}条记录、{files}个举证文件、{images}个影像文件，"
+                    "用时{seconds}秒",
+                    "Backed up to {path} ({size}): {patches} patches, {events} events, {files} evidence files, "
+                    "{images} imagery files in {seconds} s"),
     "backup.missing_file": ("[yellow]提示：[/]举证文件{path}已不在磁盘上，未能备份",
                             "[yellow]warning:[/] evidence file {path} is no longer on disk and was not backed up"),
     "backup.verified": ("备份{path}完好：{files}个文件校验和一致，{patches}个图斑、{events}条记录与清单相符"
@@ -41,9 +42,9 @@ WORDS: dict[str, tuple[str, str]] = {
                               "a PostGIS backup was checked by checksum only; give --scratch-db (a PostgreSQL "
                               "server where a temporary database may be made) to check its data too"),
     "restore.replaced": ("原有数据已先备份到{path}", "What the database held was backed up first to {path}"),
-    "restore.done": ("已恢复到{url}：{patches}个图斑、{events}条记录、{files}个举证文件，与备份清单相符",
-                     "Restored into {url}: {patches} patches, {events} events, {files} evidence files, as the "
-                     "manifest says"),
+    "restore.done": ("已恢复到{url}：{patches}个图斑、{events}条记录、{files}个举证及影像文件，与备份清单相符",
+                     "Restored into {url}: {patches} patches, {events} events, {files} evidence and imagery files, "
+                     "as the manifest says"),
     "restore.upgraded": ("数据库结构已由{before}升级到{after}", "The schema was upgraded from {before} to {after}"),
     # --- batches import -----------------------------------------------------------------------
     "import.identical": ("{file}：与已导入批次{batch}（{source}）的文件相同，未作任何改动。",

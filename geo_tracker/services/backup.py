@@ -7,6 +7,7 @@ The archive is a plain zip, so an office can open it and see what it holds::
     database/ledger.sqlite         SpatiaLite: SQLite's online backup API, while writers go on
     database/ledger.pgdump         PostGIS: pg_dump --format=custom of an exported snapshot
     evidence/ab/ab12….jpg          the evidence files, by content
+    imagery/cd/cd34….tif           the imagery (影像: COGs, MBTiles), by content
 
 The manifest is written last: an archive cut short has no central directory and no manifest,
 and is refused as a whole.
@@ -36,6 +37,7 @@ from ..errors import (BackupDamagedError, ConflictError, DatabaseUnavailableErro
 from ..store import Store, open_store, store_class
 from ..store import backups as backups_repo
 from ..store import evidence as evidence_repo
+from ..store import imagery as imagery_repo
 from . import ledger
 from .database import init_database
 
@@ -96,7 +98,8 @@ def backup(store: Store, out: str | Path, *, trigger: str = "manual", actor: str
         copy = Path(tmp) / Path(store.snapshot_member).name
         with store.snapshot(copy) as frozen, ThreadPoolExecutor(1) as counting:
             with frozen.engine.connect() as conn:
-                stored = evidence_repo.stored_files(conn)
+                stored = [(evidence_member(sha, Path(p).name), sha, p) for sha, p in evidence_repo.stored_files(conn)]
+                stored += [(imagery_member(sha, Path(p).name), sha, p) for sha, p in imagery_repo.stored_files(conn)]
             summary = counting.submit(ledger.summary, frozen)   # while the files are compressed
             try:
                 manifest, missing = _write_archive(partial, store, copy, summary.result, stored, progress)
@@ -111,17 +114,18 @@ def backup(store: Store, out: str | Path, *, trigger: str = "manual", actor: str
     return BackupResult(out, size, digest, time.perf_counter() - start, manifest, missing)
 
 
-def _write_archive(path: Path, store: Store, copy: Path, summary: Callable[[], dict], stored: list[tuple[str, str]],
-                   progress: Progress | None) -> tuple[dict, list[str]]:
-    """The members, then the manifest, whose ``summary`` is asked for last."""
+def _write_archive(path: Path, store: Store, copy: Path, summary: Callable[[], dict],
+                   stored: list[tuple[str, str, str]], progress: Progress | None) -> tuple[dict, list[str]]:
+    """The members, then the manifest, whose ``summary`` is asked for last. ``stored``: (member,
+    sha256, path) of each evidence and imagery file."""
     members = [(store.snapshot_member, copy)]
     missing = []
-    for sha, stored_path in stored:
+    for member, sha, stored_path in stored:
         source = Path(stored_path) if stored_path else None
         if source is None or not source.is_file():
             missing.append(stored_path or sha)
             continue
-        members.append((evidence_member(sha, source.name), source))
+        members.append((member, source))
     total, done = sum(p.stat().st_size for _, p in members), 0
     files = {}
     # The fastest deflate for the SpatiaLite file (it shrinks ~5x all the same); photos and a
@@ -150,6 +154,10 @@ def _write_archive(path: Path, store: Store, copy: Path, summary: Callable[[], d
 
 def evidence_member(sha256: str, name: str) -> str:
     return f"evidence/{sha256[:2]}/{name}"
+
+
+def imagery_member(sha256: str, name: str) -> str:
+    return f"imagery/{sha256[:2]}/{name}"
 
 
 def backup_to_folder(store: Store, folder: str | Path, *, keep: int = 7, trigger: str = "manual",
@@ -360,7 +368,8 @@ def restore(path: str | Path, url: str, *, replace: bool = False, backup_dir: st
         before = manifest["summary"]["schema_revision"]
         after = init_database(url).to_revision
         with open_store(url) as store:
-            files = _place_evidence(store, archive, manifest)
+            files = _place_files(store, archive, manifest, "evidence/", store.evidence_dir, evidence_repo.relocate)
+            files += _place_files(store, archive, manifest, "imagery/", store.imagery_dir, imagery_repo.relocate)
             found = ledger.summary(store, date.fromisoformat(manifest["summary"]["as_of"]))
     expected = manifest["summary"]
     if before != after:      # the migrations may seed rows of their own (the ledger id, vocabulary)
@@ -405,14 +414,14 @@ def _move_into(copy: Path, url: str) -> None:
         move_ledger(source, url)
 
 
-def _place_evidence(store: Store, archive: zipfile.ZipFile, manifest: dict) -> int:
-    """Write the archive's evidence files into the store's evidence folder (each checked again by
-    its SHA-256 as it is written) and record where they are now."""
+def _place_files(store: Store, archive: zipfile.ZipFile, manifest: dict, prefix: str, folder: Path,
+                 relocate: Callable) -> int:
+    """Write the archive's evidence (or imagery) files into the store's folder for them (each checked
+    again by its SHA-256 as it is written) and record where they are now."""
     placed = 0
-    folder = store.evidence_dir
     with store.transaction() as conn:
         for member, meta in manifest["files"].items():
-            if not member.startswith("evidence/"):
+            if not member.startswith(prefix):
                 continue
             sha = meta["sha256"]
             target = folder / sha[:2] / Path(member).name
@@ -422,6 +431,6 @@ def _place_evidence(store: Store, archive: zipfile.ZipFile, manifest: dict) -> i
                 with archive.open(member) as src, open(partial, "wb") as dst:
                     shutil.copyfileobj(src, dst, CHUNK)
                 partial.replace(target)
-            evidence_repo.relocate(conn, sha, str(target))
+            relocate(conn, sha, str(target))
             placed += 1
     return placed

@@ -77,10 +77,12 @@ def move_ledger(source: Store, target_url: str, *, evidence_dir: Path | None = N
         if ledger.holds_data(target):
             return _already_there(source, target, moving, started)
         evidence = _Evidence(Path(evidence_dir) if evidence_dir else target.evidence_dir)
+        imagery = _Evidence(target.imagery_dir)
         try:
-            return _copy(source, target, moving, evidence, chunk_rows, progress, started)
+            return _copy(source, target, moving, evidence, imagery, chunk_rows, progress, started)
         except BaseException:
             evidence.remove_created()
+            imagery.remove_created()
             raise
 
 
@@ -126,8 +128,8 @@ def _already_there(source: Store, target: Store, moving: str, started: float) ->
                       [], seconds=time.perf_counter() - started)
 
 
-def _copy(source: Store, target: Store, moving: str, evidence: "_Evidence", chunk_rows: int,
-          progress: Progress | None, started: float) -> MoveResult:
+def _copy(source: Store, target: Store, moving: str, evidence: "_Evidence", imagery: "_Evidence",
+          chunk_rows: int, progress: Progress | None, started: float) -> MoveResult:
     day = date.today()
     with ExitStack() as stack:
         sconn = stack.enter_context(source.read_transaction())
@@ -137,7 +139,7 @@ def _copy(source: Store, target: Store, moving: str, evidence: "_Evidence", chun
                                           found=ledger.ledger_id(target.bound_to(tconn)),
                                           source=source.display_url, ledger=moving))
         counts = copier.copy_tables(source, sconn, target, tconn, LEDGER_TABLES, chunk_rows=chunk_rows,
-                                    rewrite={"evidence": evidence.place}, progress=progress)
+                                    rewrite={"evidence": evidence.place, "imagery": imagery.place}, progress=progress)
         expected = ledger.summary(source.bound_to(sconn), day)
         found = ledger.summary(target.bound_to(tconn), day)
         differing = differences(expected, found)
@@ -155,7 +157,7 @@ def _listed(found: list[Difference]) -> str:
 
 
 class _Evidence:
-    """The evidence rows' files: each kept where it is when it is already in the target's folder,
+    """The evidence rows' files (and the imagery rows', which name theirs the same way): each kept where it is when it is already in the target's folder,
     else copied there by its content address (``ab/ab12….jpg``, checked by its SHA-256 on the
     way) and its row pointed at the copy. A file missing or damaged on the source does not stop
     the move, since its row and the events citing it are history too: it is reported, and its row

@@ -67,6 +67,16 @@ def unit_geometries(conn: Connection, store: Store, codes) -> list:
     return list(shapely.from_wkb([bytes(g) for g in found]))
 
 
-def relocate(conn: Connection, imagery_id: int, path: str) -> None:
+def stored_files(conn: Connection) -> list[tuple[str, str]]:
+    """(sha256, stored_path) of every kept imagery file, once each, in sha256 order (none in a
+    database older than imagery, which a backup may be taken of)."""
+    if not sa.inspect(conn).has_table("imagery"):
+        return []
+    return [(sha, path) for sha, path in conn.execute(
+        sa.select(imagery.c.sha256, sa.func.min(imagery.c.stored_path)).group_by(imagery.c.sha256)
+        .order_by(imagery.c.sha256))]
+
+
+def relocate(conn: Connection, sha256: str, path: str) -> None:
     """Where an imagery file is kept now (after a restore or a move onto another folder)."""
-    conn.execute(sa.update(imagery).where(imagery.c.id == imagery_id).values(stored_path=path))
+    conn.execute(sa.update(imagery).where(imagery.c.sha256 == sha256).values(stored_path=path))

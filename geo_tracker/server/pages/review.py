@@ -21,6 +21,7 @@ from ...maps.builder import script_json
 from ...services import accounts, cases, review, tracking
 from ...services.batches import list_batches
 from ...services.boundaries import list_boundaries, village_units
+from ...services.imagery import patch_pair
 from ...services.patches import show_patch
 from ..deps import Caller, need, required_date, signed_in
 from .render import back, error_text, render
@@ -95,7 +96,8 @@ def _review_context(who: Caller, ref: str) -> dict:
     shape = {"patch": {"type": "Feature", "geometry": patch["geometry"], "properties": {}},
              "villages": {"type": "FeatureCollection", "features": []}}
     state = patch.get("review") or {}
-    return {"patch": patch, "label": label, "events": events, "href": patch_href(patch["batch"], patch["patch_code"]),
+    pair = patch_pair(who.store, patch, who.villages)                 # 前时相 / 后时相, to judge by
+    return {"patch": patch, "label": label, "events": events, "imagery": pair, "imagery_json": script_json(pair), "href": patch_href(patch["batch"], patch["patch_code"]),
             "action": f"/review/{quote(patch['batch'], safe='')}/{quote(patch['patch_code'], safe='')}",
             "shape": script_json(shape), "review_note": review_note(patch, events, date.today()),
             "history": [e for e in events if e["kind"] in REVIEW_EVENTS],
