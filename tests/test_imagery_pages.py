@@ -6,6 +6,7 @@ and the dossier (举证材料) with the two images embedded."""
 from __future__ import annotations
 
 import io
+import re
 
 import httpx
 import numpy as np
@@ -28,6 +29,30 @@ def demo(db_url, tmp_path):
     result = run_demo(db_url)
     with running_server(db_url, tmp_path / "server.log") as base:
         yield base, result.password
+
+
+def test_the_report_ends_with_the_pairs_when_asked(db_url, tmp_path):
+    run_demo(db_url)
+    plain, annexed = tmp_path / "报告.docx", tmp_path / "报告_影像.docx"
+    assert run("--db", db_url, "report", "--year", "2023", "-o", str(plain)).exit_code == 0
+    done = run("--db", db_url, "report", "--year", "2023", "--imagery", "-o", str(annexed))
+    assert done.exit_code == 0, done.output
+    pictures = [len([p for p in Document(f).part.package.parts if p.content_type.startswith("image/")])
+                for f in (plain, annexed)]
+    texts = [p.text for p in Document(annexed).paragraphs]
+    listed = [t for t in texts if re.match(r"\d+．图斑", t)]
+    assert "图斑影像对比" in texts and any(PATCH in t for t in listed)
+    assert pictures[1] == pictures[0] + len(listed)                    # one pair per patch the images cover
+    refused = run("--lang", "zh", "--db", db_url, "report", "--imagery", "-o", str(tmp_path / "报告.md"))
+    assert refused.exit_code == 2 and "Word" in refused.output
+
+
+def run(*args):
+    from click.testing import CliRunner
+
+    from geo_tracker.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def compare_tiles(page, role: str) -> int:

@@ -411,6 +411,11 @@ MATRIX = [
     # (test_field_sync.py checks what they hold); only those who track may take one.
     ("field package", "GET", "/api/v1/field/package", {}, field_kit()),
     ("field sync", "POST", "/api/v1/field/sync", {"json": {"actions": []}}, field_kit()),
+    ("field imagery", "GET", "/api/v1/field/imagery", {}, field_kit()),
+    # Imagery (影像): a patch's pair only through a patch the user may see; the list is cut to their units
+    # (test_imagery.py checks what it holds and the tiles' scope).
+    ("patch imagery", "GET", "/api/v1/patches/{patch}/imagery", {}, EVERYONE),
+    ("imagery", "GET", "/api/v1/imagery", {}, all_roles(200)),
 ]
 
 

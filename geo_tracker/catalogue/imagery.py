@@ -54,6 +54,9 @@ MESSAGES: dict[str, Entry] = {
                              en="imagery {id} has nothing at tile {z}/{x}/{y} (or it is outside your units)"),
     "imagery.field_zoom": Entry(zh="影像瓦片的级别应在{low}到{high}之间，而不是{zoom}",
                                 en="the imagery zoom must be between {low} and {high}, not {zoom}"),
+    "report.imagery_docx_only": Entry(
+        zh="影像对比附件只能写入Word报告，{fmt}格式不支持", en="the imagery annex goes only into a Word report, not {fmt}",
+        hints={"cli": ("请用 `-o 报告.docx`", "use `-o REPORT.docx`")}),
     "imagery.no_clip_fields": Entry(
         zh="{file}的属性中没有指向影像截图的字段（如 QSIMG、HSIMG，值为包内的 .tif/.jpg 文件），现有字段：{fields}",
         en="{file} has no attribute naming image clips (such as QSIMG, HSIMG holding .tif/.jpg files in the zip); "

@@ -146,9 +146,10 @@ def _write_xlsx(rows, data: dict, path: Path) -> None:
 @click.option("--issuer", help="发文单位 at the end (default: setting report_issuer, else the township's 人民政府).")
 @click.option("--date", "signed_on", type=DATE, help="成文日期 at the end (default: today).")
 @click.option("--include-empty", is_flag=True, help="Print sections whose register is empty (巡查0次 …).")
+@click.option("--imagery", is_flag=True, help="Word only: an annex with each patch on its before and after images.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 @click.pass_obj
-def report(app: AppContext, year, as_of, fmt, template, no_charts, issuer, signed_on, include_empty, output):
+def report(app: AppContext, year, as_of, fmt, template, no_charts, issuer, signed_on, include_empty, imagery, output):
     """Write the report: narrative per source, per-village table, charts (md, html or docx).
 
     The Word file is laid out as a 公文 (GB/T 9704), signed by --issuer on --date.
@@ -172,7 +173,7 @@ def report(app: AppContext, year, as_of, fmt, template, no_charts, issuer, signe
                                template=template, charts=not no_charts,
                                issuer=issuer if issuer is not None else settings.report_issuer,
                                signed_on=signed_on.date() if signed_on else None, include_empty=include_empty,
-                               style=style)
+                               style=style, imagery=imagery)
     click.echo(say("written", path=path))
     for section in context["sections"]:
         click.echo(f"{section['heading']}\n{section['text']}")

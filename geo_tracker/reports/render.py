@@ -9,6 +9,7 @@ the text (fonts.py), so a machine with neither shows the report as laid out.
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 
 import jinja2
@@ -52,6 +53,23 @@ def inline_images(context: dict) -> dict:
     return {**context, "charts": inlined}
 
 
+def _imagery_annex(doc, pairs: list[dict], style: DocumentStyle) -> None:
+    """附件：图斑影像对比, after the signature on a new page: each patch on its 前时相 and 后时相."""
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Cm
+
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    layout.body(doc, "附件", style, indent=False)
+    layout.title(doc, ["图斑影像对比"], style)
+    for i, pair in enumerate(pairs, start=1):
+        layout.body(doc, f"{i}．图斑{pair['label']}" + (f"（{pair['village']}）" if pair.get("village") else ""),
+                    style, indent=False)
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
+        doc.add_picture(io.BytesIO(pair["png"]), width=Cm(15.6))
+        layout.centre_last(doc)
+    layout.note(doc, "注：黄线为图斑范围，左为前时相影像，右为后时相影像。", style)
+
+
 def write_docx(context: dict, path: Path, style: DocumentStyle | None = None) -> Path:
     """The report as a Word 公文: title, numbered sections, the village table, charts, 署名 and date."""
     from docx.shared import Cm
@@ -72,6 +90,8 @@ def write_docx(context: dict, path: Path, style: DocumentStyle | None = None) ->
             doc.add_picture(image, width=Cm(15))
             layout.centre_last(doc)
     layout.signature(doc, context["issuer"], context["signed_on_cn"], style)
+    if context.get("imagery_pairs"):
+        _imagery_annex(doc, context["imagery_pairs"], style)
     if style.embed_fonts:
         fonts.embed_fallback_fonts(doc)
     doc.save(path)

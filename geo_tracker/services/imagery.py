@@ -265,6 +265,26 @@ def pair_picture(store: Store, patch: dict, villages=None) -> bytes | None:
     return before_after_png(outline, panels)
 
 
+def report_pairs(store: Store, *, year: int | None = None, villages=None) -> list[dict]:
+    """The before/after figure of every current patch (issued in ``year``) that imagery covers, for
+    the report's annex: ``{"label", "village", "png"}`` in patch order."""
+    from .patches import list_patches, with_attributes
+
+    if not visible_layers(store, villages):
+        return []
+    frame = list_patches(store, villages=None if villages is None else sorted(villages))
+    if year is not None:
+        frame = frame[[_day(d).year == year for d in frame["issued_on"]]]
+    pairs = []
+    for row in with_attributes(store, frame).itertuples():
+        patch = {"geometry": shapely.geometry.mapping(row.geometry), "attrs": row.attrs, "issued_on": row.issued_on,
+                 "lineage_id": int(row.lineage_id)}
+        png = pair_picture(store, patch, villages)
+        if png:
+            pairs.append({"label": f"{row.batch}/{row.patch_code}", "village": row.village_name, "png": png})
+    return pairs
+
+
 def imagery_version(store: Store) -> str:
     """Changes when layers are imported or removed (for caches of pages that list them)."""
     with store.engine.connect() as conn:

@@ -6,7 +6,9 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
+from ..catalogue import msg
 from ..core.lifecycle import month_ends
+from ..errors import InvalidValueError
 from ..reports import charts, phrases
 from ..reports.render import DocumentStyle, inline_images, render_text, write_docx
 from ..store import Store
@@ -15,6 +17,7 @@ from ..store import patrols as patrols_repo
 from . import review
 from .cases import list_cases
 from .complaints import complaint_figures
+from .imagery import report_pairs
 from .stats import compute_stats, default_as_of
 
 
@@ -178,12 +181,17 @@ def _charts(store: Store, context: dict, chart_dir: Path, year: int | None, day:
 def write_report(store: Store, path: str | Path, fmt: str, *, year: int | None = None, as_of: date | None = None,
                  template: str | Path | None = None, charts: bool = True, villages=None, issuer: str | None = None,
                  signed_on: date | None = None, include_empty: bool = False,
-                 style: DocumentStyle | None = None) -> dict:
-    """Write the report as md (charts beside it), html (charts inlined) or docx; returns its context."""
+                 style: DocumentStyle | None = None, imagery: bool = False) -> dict:
+    """Write the report as md (charts beside it), html (charts inlined) or docx; returns its context.
+    With ``imagery`` a Word report ends with an annex: each patch on its before and after images."""
     path = Path(path)
+    if imagery and fmt != "docx":
+        raise InvalidValueError(msg("report.imagery_docx_only", fmt=fmt), field="imagery")
     chart_dir = path.with_name(path.stem + "_charts") if charts else None
     context = report_context(store, year=year, as_of=as_of, chart_dir=chart_dir, villages=villages,
                              issuer=issuer, signed_on=signed_on, include_empty=include_empty)
+    if imagery:
+        context["imagery_pairs"] = report_pairs(store, year=context.get("year"), villages=villages)
     if fmt == "docx":
         write_docx(context, path, style)
         return context

@@ -35,7 +35,9 @@ def stats(as_of: date | None = None, year: int | None = None, source: str | None
 
 @router.get("/report")
 def report(format: str = Query("docx", pattern="^(docx|html|md)$"), year: int | None = None,
-           as_of: date | None = None, who: Caller = Depends(reader)):
+           as_of: date | None = None, imagery: bool = Query(False, description="docx: an annex with each patch on "
+                                                                               "its before and after images (影像对比)"),
+           who: Caller = Depends(reader)):
     """The report as a file: docx (charts embedded), html (charts inlined) or md (text only)."""
     if format not in REPORT_FORMATS:
         raise InvalidValueError(msg("service.bad_report_format", format=format, choices=", ".join(REPORT_FORMATS)),
@@ -43,7 +45,7 @@ def report(format: str = Query("docx", pattern="^(docx|html|md)$"), year: int | 
     with uploads.private_folder(who.settings.upload_dir) as folder:
         path = folder / f"report.{format}"
         context = write_report(who.store, path, format, year=year, as_of=as_of,
-                               charts=format != "md", villages=who.villages)
+                               charts=format != "md", villages=who.villages, imagery=imagery)
         return download(path.read_bytes(), f"{context['title']}.{format}", MEDIA[format])
 
 
