@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..services.demo import run_demo
+from ..services.demo import DEMO_PAIR_PATCH, run_demo
 from .app import AppContext, cli, console, joined, role_word, say, source_word, table
 
 from .batches import print_batches, print_report
@@ -51,6 +51,9 @@ def demo(app: AppContext):
                             rectified_cultivated=p["rectified_cultivated_mu"]))
     for path in result.report_files:
         console().print(say("demo.written", path=path))
+    if result.imagery:
+        console().print(say("demo.imagery", layers=joined(f"{i['date']} {i['name']}（{i['label']}）" for i in result.imagery),
+                            patch=DEMO_PAIR_PATCH))
     console().print()
     names = joined(f"{a['username']} ({role_word(a['role'])})" for a in result.accounts)
     console().print(say("demo.accounts", names=names, password=result.password))

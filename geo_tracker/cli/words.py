@@ -315,6 +315,8 @@ WORDS: dict[str, tuple[str, str]] = {
                      "case-filed {filed}, rectified {rectified} 亩 (耕地 {rectified_cultivated})"),
     "demo.written": ("已写出：{path}", "written: {path}"),
     "demo.accounts": ("演示账户：{names}；密码均为：{password}", "demo accounts: {names}; password for all: {password}"),
+    "demo.imagery": ("影像：{layers}；前后时相对比见 http://127.0.0.1:8000/patches/{patch}",
+                     "imagery: {layers}; the before/after compare at http://127.0.0.1:8000/patches/{patch}"),
     "demo.serve": ("启动服务：`geo-tracker --db sqlite:///geo_tracker_demo.sqlite serve`，打开 http://127.0.0.1:8000/ "
                    "并登录（QGIS：在 /ogc 使用 OGC API Features，用户名和密码相同）",
                    "serve it: geo-tracker --db sqlite:///geo_tracker_demo.sqlite serve, open http://127.0.0.1:8000/ "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -46,6 +46,7 @@ SAMPLE_BATCHES = [
 ]
 
 #: The synthetic before/after pair over patch 500109202302002, 待审核 (scripts/make_demo_imagery.py).
+DEMO_PAIR_PATCH = "2023年卫片执法第2批/500109202302002"
 SAMPLE_IMAGERY = [
     ("imagery/澄江镇_20221015_前时相.tif", dict(acquired_on=date(2022, 10, 15), label="前时相", name="澄江镇 2022年秋季影像")),
     ("imagery/澄江镇_20230420_后时相.tif", dict(acquired_on=date(2023, 4, 20), label="后时相", name="澄江镇 2023年春季影像")),
@@ -128,6 +129,7 @@ class DemoResult:
     report_files: list[Path]
     accounts: list[dict]
     password: str
+    imagery: list[dict] = field(default_factory=list)
 
 
 def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path | None = None,
@@ -152,8 +154,8 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
                       for name, level in SAMPLE_BOUNDARIES]
         imports = [import_batch(store, data_dir / name, ImportOptions(**opts)) for name, opts in SAMPLE_BATCHES]
         _demo_year(store)
-        for name, opts in SAMPLE_IMAGERY:
-            import_imagery(store, data_dir / name, user="自然资源联络员", **opts)
+        imagery = [layer for name, opts in SAMPLE_IMAGERY
+                   for layer in import_imagery(store, data_dir / name, user="自然资源联络员", **opts).imported]
         stats = compute_stats(store, year=2023, by=["source"])
         files = []
         if output_dir is not None:
@@ -170,7 +172,7 @@ def run_demo(url: str | None = None, data_dir: Path = DATA_DIR, output_dir: Path
         counties = list_boundaries(store, level="county")
         people = _demo_accounts(store, password, township, counties[0]["code"] if counties else None)
         return DemoResult(boundaries, imports, list_batches(store), list_patches(store), database_info(store),
-                          stats, files, people, password)
+                          stats, files, people, password, imagery)
 
 
 def _demo_accounts(store, password: str, township: str | None, county: str | None) -> list[dict]:
