@@ -280,6 +280,16 @@ def township_shapefile(tmp: Path) -> Path:
     return write_shapefile(frame, tmp / "澄江镇.shp", crs=4523, keep_cpg=False)
 
 
+OTHER_TOWNSHIP_CODE = "500109108"
+
+
+def other_township_shapefile(tmp: Path) -> Path:
+    """三溪镇, a second township beside ``township_box()`` (0.05° east), for tests of a user's scope."""
+    frame = gpd.GeoDataFrame({"XZQDM": [OTHER_TOWNSHIP_CODE], "XZQMC": ["三溪镇"]},
+                             geometry=[shapely.affinity.translate(township_box(), 0.05)], crs=4490)
+    return write_shapefile(frame, tmp / "other" / "三溪镇.shp", crs=4523, keep_cpg=False)
+
+
 def villages_shapefile(tmp: Path, frame=None, *, keep_prj=True, name="村界.shp") -> Path:
     """Villages as a GBK shapefile without .cpg, in zone 35 with the prefix, with or without .prj."""
     frame = village_frame() if frame is None else frame

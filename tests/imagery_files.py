@@ -23,7 +23,7 @@ TMS = morecantile.tms.get("WebMercatorQuad")
 
 def square_geotiff(path: Path, crs: str | None, centre: tuple[float, float], *, pixel: float = 0.5,
                    size: int = 600, square_m: float = 20.0, colour=RED, background=GREEN,
-                   coords_crs: str | None = None, compress: str | None = "deflate") -> Path:
+                   coords_crs: str | None = None, compress: str | None = "deflate", driver: str = "GTiff") -> Path:
     """A GeoTIFF of ``size`` pixels around ``centre`` (lon, lat in EPSG:4490) with a ``square_m``
     square of ``colour`` centred on it. ``crs`` is what the file declares (None: no CRS at all);
     ``coords_crs`` the grid's own when it differs (a file whose georeference lost its CRS).
@@ -40,10 +40,12 @@ def square_geotiff(path: Path, crs: str | None, centre: tuple[float, float], *, 
     for band in range(3):
         data[band, mid - half:mid + half, mid - half:mid + half] = colour[band]
     transform = from_origin(x - size / 2 * step_x, y + size / 2 * step, step_x, step)
-    profile = dict(driver="GTiff", width=size, height=size, count=3, dtype="uint8", transform=transform)
+    profile = dict(driver=driver, width=size, height=size, count=3, dtype="uint8", transform=transform)
     if crs:
         profile["crs"] = crs
-    if compress:
+    if driver == "JPEG":
+        profile["WORLDFILE"] = "YES"
+    elif compress:
         profile["compress"] = compress
     path.parent.mkdir(parents=True, exist_ok=True)
     with rasterio.open(path, "w", **profile) as dst:
@@ -107,9 +109,12 @@ def no_georeference(path: Path) -> Path:
     return path
 
 
-def clip_delivery(tmp: Path, frame, clips: dict[int, dict[str, tuple]], name="2023年卫片执法截图.zip") -> Path:
+def clip_delivery(tmp: Path, frame, clips: dict[int, dict[str, tuple]], name="2023年卫片执法截图.zip",
+                  jpeg: frozenset = frozenset()) -> Path:
     """A delivery zip: the patches (a GBK shapefile in zone 35) with fields QSIMG / HSIMG naming clips
-    under 截图/, and the clips themselves. ``clips``: feature position -> {"QS"|"HS": colour}."""
+    under 截图/, and the clips themselves. ``clips``: feature position -> {"QS"|"HS": colour}; the
+    (position, phase) pairs in ``jpeg`` are a JPEG with a world file and no CRS at all, as screen
+    clips often come."""
     import bureau_files as bf
 
     folder = tmp / "clips_delivery"
@@ -119,9 +124,11 @@ def clip_delivery(tmp: Path, frame, clips: dict[int, dict[str, tuple]], name="20
         code = frame["JCBH"].iloc[position]
         centre = frame.geometry.iloc[position].centroid
         for phase, colour in phases.items():
-            member = f"截图/{code}_{phase}.tif"
-            square_geotiff(folder / member, "EPSG:4523", (centre.x, centre.y), size=400, square_m=30.0,
-                           colour=colour, background=GREEN if phase == "QS" else GREY)
+            as_jpeg = (position, phase) in jpeg
+            member = f"截图/{code}_{phase}.{'jpg' if as_jpeg else 'tif'}"
+            square_geotiff(folder / member, None if as_jpeg else "EPSG:4523", (centre.x, centre.y), size=400,
+                           square_m=30.0, colour=colour, background=GREEN if phase == "QS" else GREY,
+                           coords_crs="EPSG:4523", driver="JPEG" if as_jpeg else "GTiff")
             frame.loc[frame.index[position], f"{phase}IMG"] = member.replace("/", "\\")
     bf.write_shapefile(frame, folder / "2023年卫片图斑.shp", crs=4523, keep_cpg=False)
     archive = tmp / name

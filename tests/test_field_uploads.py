@@ -10,9 +10,7 @@ import string
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import geopandas as gpd
 import pytest
-import shapely.affinity
 from fastapi.testclient import TestClient
 from PIL import Image
 from PIL.ExifTags import IFD
@@ -28,18 +26,14 @@ from geo_tracker.store import evidence as evidence_repo
 
 PASSWORD = "field-password-1"
 UPLOADS = "/api/v1/field/uploads"
-OTHER_TOWNSHIP = "500109108"
+OTHER_TOWNSHIP = bf.OTHER_TOWNSHIP_CODE
 
 
 @pytest.fixture
 def office(store, tmp_path):
     """Two townships, an enforcer of each, and a viewer."""
     import_boundaries(store, bf.township_shapefile(tmp_path), BoundaryOptions(level="township"))
-    (tmp_path / "other").mkdir()
-    other = gpd.GeoDataFrame({"XZQDM": [OTHER_TOWNSHIP], "XZQMC": ["三溪镇"]},
-                             geometry=[shapely.affinity.translate(bf.township_box(), 0.05)], crs=4490)
-    import_boundaries(store, bf.write_shapefile(other, tmp_path / "other" / "三溪镇.shp", crs=4523, keep_cpg=False),
-                      BoundaryOptions(level="township"))
+    import_boundaries(store, bf.other_township_shapefile(tmp_path), BoundaryOptions(level="township"))
     for name, role, units in (("team", "enforcer", [bf.TOWNSHIP_CODE]), ("other", "enforcer", [OTHER_TOWNSHIP]),
                               ("look", "viewer", ["*"])):
         accounts.add_user(store, name, PASSWORD, role, units)

@@ -29,7 +29,7 @@ PASSWORD = "imagery-password-1"
 #: Inside CGCS2000 3° zone 36 (CM 108°E), away from the test township: the middle of a zoom-17 tile.
 _TILE = imf.TMS.bounds(imf.TMS.tile(108.1, 29.8, 17))
 PLACE = ((_TILE.left + _TILE.right) / 2, (_TILE.bottom + _TILE.top) / 2)
-OTHER_TOWNSHIP = "500109108"
+OTHER_TOWNSHIP = bf.OTHER_TOWNSHIP_CODE
 
 
 @pytest.fixture(autouse=True)
@@ -183,16 +183,9 @@ def test_xian80_is_converted_with_a_warning(store, db_url, tmp_path):
 @pytest.fixture
 def townships(store, tmp_path):
     """The test township with its villages, a second township beside it, and a viewer of the first."""
-    import shapely.affinity
-    import geopandas as gpd
-
     import_boundaries(store, bf.township_shapefile(tmp_path), BoundaryOptions(level="township"))
     import_boundaries(store, bf.villages_shapefile(tmp_path), BoundaryOptions(level="village"))
-    (tmp_path / "other").mkdir()
-    other = gpd.GeoDataFrame({"XZQDM": [OTHER_TOWNSHIP], "XZQMC": ["三溪镇"]},
-                             geometry=[shapely.affinity.translate(bf.township_box(), 0.05)], crs=4490)
-    import_boundaries(store, bf.write_shapefile(other, tmp_path / "other" / "三溪镇.shp", crs=4523, keep_cpg=False),
-                      BoundaryOptions(level="township"))
+    import_boundaries(store, bf.other_township_shapefile(tmp_path), BoundaryOptions(level="township"))
     return store
 
 
@@ -218,7 +211,8 @@ def test_a_township_sees_only_imagery_over_its_units(townships, tmp_path):
 def test_a_deliverys_clips_are_matched_to_their_patches_and_shown_on_the_patch_page(townships, db_url, tmp_path):
     store = townships
     frame = bf.canonical_patches()
-    archive = imf.clip_delivery(tmp_path, frame, {0: {"QS": imf.GREEN, "HS": imf.RED}, 5: {"HS": imf.RED}})
+    archive = imf.clip_delivery(tmp_path, frame, {0: {"QS": imf.GREEN, "HS": imf.RED}, 5: {"HS": imf.RED}},
+                                jpeg=frozenset({(5, "HS")}))
     import_batch(store, archive, ImportOptions(source="natural-resources", batch="2023年第2批",
                                                issued_on=date(2023, 6, 30)))
     done = run(db_url, "imagery", "import", str(archive), "--json")

@@ -31,8 +31,9 @@ def test_geometry_columns_registered_the_standard_way(store):
                 "SELECT f_table_name, geometry_type, srid, spatial_index_enabled "
                 "FROM geometry_columns ORDER BY f_table_name")).all()
             # SpatiaLite codes MULTIPOLYGON XY as 6; spatial_index_enabled 1 = R*Tree
-            assert [tuple(r) for r in rows] == [("admin_units", 6, 4490, 1), ("landuse_parcels", 6, 4490, 1),
-                                                ("patches", 6, 4490, 1), ("patrols", 5, 4490, 1)]
+            assert [tuple(r) for r in rows] == [("admin_units", 6, 4490, 1), ("imagery", 6, 4490, 1),
+                                                ("landuse_parcels", 6, 4490, 1), ("patches", 6, 4490, 1),
+                                                ("patrols", 5, 4490, 1)]
             views = conn.execute(sa.text("SELECT view_name, f_table_name FROM views_geometry_columns")).all()
             assert [tuple(r) for r in views] == [("current_patches", "patches")]
         else:
@@ -41,13 +42,14 @@ def test_geometry_columns_registered_the_standard_way(store):
                 "WHERE f_table_schema = current_schema() ORDER BY f_table_name")).all()
             assert [tuple(r) for r in rows] == [("admin_units", "MULTIPOLYGON", 4490),
                                                 ("current_patches", "MULTIPOLYGON", 4490),
+                                                ("imagery", "MULTIPOLYGON", 4490),
                                                 ("landuse_parcels", "MULTIPOLYGON", 4490),
                                                 ("patches", "MULTIPOLYGON", 4490),
                                                 ("patrols", "MULTILINESTRING", 4490)]
             indexes = conn.execute(sa.text(
                 "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
                 "AND indexdef LIKE '%USING gist%'")).scalars().all()
-            assert len(indexes) == 4
+            assert len(indexes) == 5
 
 
 def _insert_patch(store, conn, geom, code="P1"):
