@@ -249,3 +249,77 @@ def test_clips_of_patches_not_imported_or_missing_files_are_refused_whole(townsh
         zf.write(plain, "a.tif")
     result = run(db_url, "imagery", "import", str(only_raster))
     assert result.exit_code == 2 and "只有影像.zip" in result.output
+
+
+def test_which_image_is_before_and_after():
+    """The 前时相 divides; without it the day before the 后时相; an image of all the patch beats a
+    neighbour's clip that only touches it; a delivery's own clip beats both."""
+    import pandas as pd
+    import shapely
+
+    from geo_tracker.core.imagery import before_and_after, phase_date, reference_date
+
+    assert [phase_date(v) for v in ("20230301", "2023/3/1", "2023年3月", pd.NaT, None, "", "无")] == [
+        date(2023, 3, 1), date(2023, 3, 1), date(2023, 3, 1), None, None, None, None]
+    assert phase_date(pd.Timestamp("2023-04-20 08:00")) == date(2023, 4, 20)
+    assert reference_date({"QSX": "2022-10-01", "HSX": "2023-04-01"}, date(2023, 6, 30)) == date(2022, 10, 1)
+    assert reference_date({"HSX": "2023-04-01"}, date(2023, 6, 30)) == date(2023, 3, 31)
+    assert reference_date({"QSX": pd.NaT}, date(2023, 6, 30)) == date(2023, 6, 30)
+    patch = shapely.box(0, 0, 1, 1)
+    county = {"id": 1, "acquired_on": date(2022, 9, 1), "footprint": shapely.box(-5, -5, 5, 5), "label": None}
+    corner = {"id": 2, "acquired_on": date(2022, 9, 20), "footprint": shapely.box(0.9, 0.9, 2, 2), "label": "前时相",
+              "lineage_id": 99}
+    newer = {"id": 3, "acquired_on": date(2023, 5, 1), "footprint": shapely.box(-5, -5, 5, 5), "label": None}
+    chosen = before_and_after([county, corner, newer], patch, 7, date(2022, 10, 1))
+    assert chosen["before"]["id"] == 1 and chosen["after"]["id"] == 3
+    own = {**corner, "id": 4, "lineage_id": 7}
+    assert before_and_after([county, own, newer], patch, 7, date(2022, 10, 1))["before"]["id"] == 4
+    assert before_and_after([newer], patch, 7, date(2022, 10, 1))["before"] is None
+
+
+def test_a_clip_path_is_found_by_its_longest_unique_ending():
+    from pathlib import Path
+
+    from geo_tracker.services.imagery_clips import resolve_clip
+
+    files = {"截图/QS/001.jpg": Path("qs"), "截图/HS/001.jpg": Path("hs"), "其他/002.tif": Path("two")}
+    assert resolve_clip(files, "D:\\卫片\\QS\\001.jpg") == Path("qs")
+    assert resolve_clip(files, "截图\\HS\\001.jpg") == Path("hs")
+    assert resolve_clip(files, "..\\..\\002.tif") == Path("two")
+    assert resolve_clip(files, "001.jpg") is None                  # two files of that name: neither is guessed
+    assert resolve_clip(files, "/") is None and resolve_clip(files, "") is None
+
+
+def test_a_tile_reaching_beyond_a_townships_units_is_cut_to_them(townships, tmp_path):
+    store = townships
+    across = (bf.LON0 + 0.04, bf.LAT0 + 0.005)                    # from the test township over 三溪镇
+    layer = import_imagery(store, imf.square_geotiff(tmp_path / "county.tif", "EPSG:4490", across, pixel=5.0,
+                                                     size=1800, square_m=50.0),
+                           acquired_on=date(2023, 5, 1)).imported[0]
+    tile = imf.TMS.tile(bf.LON0 + 0.03, bf.LAT0 + 0.005, 12)                 # one tile over both townships
+    viewer, admin = client(store, "look"), client(store)
+    seen = tile_image(viewer.get(f"/imagery/{layer['id']}/tiles/12/{tile.x}/{tile.y}.png"))
+    whole = tile_image(admin.get(f"/imagery/{layer['id']}/tiles/12/{tile.x}/{tile.y}.png"))
+    own_x, row = (int(v) for v in imf.tile_pixel(bf.LON0 + 0.015, bf.LAT0 + 0.005, tile))
+    other_x, _ = (int(v) for v in imf.tile_pixel(bf.LON0 + 0.06, bf.LAT0 + 0.005, tile))
+    assert 0 <= own_x < other_x < 256 and 0 <= row < 256
+    assert whole[row, own_x, 3] == 255 and whole[row, other_x, 3] == 255
+    assert seen[row, own_x, 3] == 255 and seen[row, other_x, 3] == 0
+    assert tuple(seen[row, own_x, :3]) == tuple(whole[row, own_x, :3])
+
+
+def test_an_mbtiles_without_bounds_and_a_rotated_world_file(store, db_url, tmp_path):
+    import sqlite3
+
+    path, (z, x, y), _ = imf.mbtiles(tmp_path / "无范围.mbtiles", PLACE)
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM metadata WHERE name IN ('bounds', 'minzoom')")
+    assert run(db_url, "imagery", "import", str(path), "--date", "2023-06-01").exit_code == 0
+    west, south, east, north = list_imagery(store)[0]["bounds"]
+    assert west < PLACE[0] < east and south < PLACE[1] < north and list_imagery(store)[0]["min_zoom"] == z
+    rotated = imf.square_geotiff(tmp_path / "旋转.jpg", None, PLACE, size=64, coords_crs="EPSG:4524", driver="JPEG")
+    world = rotated.with_suffix(".wld")
+    lines = world.read_text().split()
+    world.write_text("\n".join([lines[0], "0.1", "0.1", *lines[3:]]))
+    refused = run(db_url, "--lang", "zh", "imagery", "import", str(rotated), "--date", "2023-06-01")
+    assert refused.exit_code == 2 and "旋转" in refused.output and "gdalwarp" in refused.output

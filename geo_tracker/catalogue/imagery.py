@@ -21,6 +21,12 @@ MESSAGES: dict[str, Entry] = {
            "the map; nothing was changed",
         hints={"any": ("请向提供单位索取带坐标的 GeoTIFF，或在 QGIS 中配准后导出",
                        "ask the sender for a georeferenced GeoTIFF, or georeference it in QGIS and export it")}),
+    "imagery.rotated": Entry(
+        zh="{file}的地理参考带旋转（如 .tfw 的第2、3行不为0），无法切成地图瓦片，未作任何改动",
+        en="{file} has a rotated georeference (lines 2 and 3 of its world file are not 0), which cannot be cut "
+           "into map tiles; nothing was changed",
+        hints={"any": ("请先纠正为正北方向，例如 `gdalwarp 输入 输出.tif`",
+                       "warp it north-up first, e.g. `gdalwarp IN OUT.tif`")}),
     "imagery.not_an_image": Entry(
         zh="{file}是{bands}个波段的{dtype}数据，不是可显示的影像（需8位的灰度、RGB或RGBA），未作任何改动",
         en="{file} holds {bands} band(s) of {dtype}, not a displayable image (8-bit grey, RGB or RGBA needed); "

@@ -8,11 +8,12 @@ coordinates fit it, else inferred from them (8-digit eastings carry their Gauss-
 
 from __future__ import annotations
 
+import io
 import math
 import shutil
 import sqlite3
 import warnings
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,8 +89,10 @@ def _inspect_raster(path: Path, crs, reference, central_meridian) -> ImageryFile
             _check_readable(src, path)
     except RasterioIOError as e:
         raise RasterError(msg("imagery.not_raster", file=path.name, detail=_gdal_detail(e))) from None
-    if transform.is_identity or (transform.b != 0 or transform.d != 0):
+    if transform.is_identity:
         raise RasterError(msg("imagery.no_georeference", file=path.name))
+    if transform.b != 0 or transform.d != 0:
+        raise RasterError(msg("imagery.rotated", file=path.name))
     if dtype != "uint8" or count not in (1, 2, 3, 4):
         raise RasterError(msg("imagery.not_an_image", file=path.name, dtype=dtype, bands=count))
     decision = _decide_crs(path, declared, bounds, crs, reference, central_meridian)
@@ -160,33 +163,60 @@ def _levels(width: int, height: int) -> int:
 # --- MBTiles -------------------------------------------------------------------------------
 
 
+def _read_only(path: str | Path):
+    """A read-only connection to an MBTiles file (any characters in its name), closed by ``with``."""
+    return closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True))
+
+
 def _inspect_mbtiles(path: Path) -> ImageryFile:
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        with _read_only(path) as db:
             meta = dict(db.execute("SELECT name, value FROM metadata").fetchall())
             zooms = db.execute("SELECT min(zoom_level), max(zoom_level), count(*) FROM tiles").fetchone()
+            corner = db.execute("SELECT min(tile_column), max(tile_column), min(tile_row), max(tile_row) FROM tiles "
+                                "WHERE zoom_level = ?", (zooms[0],)).fetchone()
     except sqlite3.DatabaseError as e:
         raise RasterError(msg("imagery.mbtiles_unreadable", file=path.name, detail=str(e))) from None
     if not zooms[2]:
         raise RasterError(msg("imagery.mbtiles_empty", file=path.name))
-    tile_format = str(meta.get("format", "png")).lower().replace("jpeg", "jpg")
+    tile_format = str(meta.get("format") or "png").lower().replace("jpeg", "jpg")
     if tile_format not in ("png", "jpg", "webp"):
         raise RasterError(msg("imagery.mbtiles_format", file=path.name, format=tile_format))
-    try:
-        west, south, east, north = (float(v) for v in str(meta["bounds"]).split(","))
-    except (KeyError, ValueError):
-        raise RasterError(msg("imagery.mbtiles_no_bounds", file=path.name)) from None
+    west, south, east, north = _mbtiles_bounds(path, meta.get("bounds"), zooms[0], corner)
     decision = _decide_crs(path, CRS.from_epsg(4326), (west, south, east, north), None, None, None)
     footprint = shapely.box(west, south, east, north)
-    min_zoom, max_zoom = int(meta.get("minzoom", zooms[0])), int(meta.get("maxzoom", zooms[1]))
+    min_zoom, max_zoom = _zoom(meta.get("minzoom"), zooms[0]), _zoom(meta.get("maxzoom"), zooms[1])
     resolution = ZOOM0_M * math.cos(math.radians(footprint.centroid.y)) / 2 ** max_zoom
     return ImageryFile(path, "mbtiles", decision, footprint, resolution, min_zoom, max_zoom, file_sha256(path),
                        tile_format, kept_as_is=True)
 
 
+def _zoom(value, found: int) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return int(found)
+
+
+def _mbtiles_bounds(path: Path, text, zoom: int, corner) -> tuple[float, float, float, float]:
+    """The metadata's ``bounds``, else those of the tiles at the coarsest zoom (rows count from the south)."""
+    try:
+        west, south, east, north = (float(v) for v in str(text).split(","))
+        return west, south, east, north
+    except ValueError:
+        pass
+    if corner is None or corner[0] is None:
+        raise RasterError(msg("imagery.mbtiles_no_bounds", file=path.name))
+    x0, x1, r0, r1 = (int(v) for v in corner)
+    top, bottom = (1 << zoom) - 1 - r1, (1 << zoom) - 1 - r0
+    first = WEB_MERCATOR_TILES.bounds(morecantile.Tile(x0, top, zoom))
+    last = WEB_MERCATOR_TILES.bounds(morecantile.Tile(x1, bottom, zoom))
+    return first.left, last.bottom, last.right, first.top
+
+
 def mbtiles_tile(path: str | Path, z: int, x: int, y: int) -> bytes | None:
     """A tile of an MBTiles file as stored (its rows count from the south: TMS)."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+    with _read_only(path) as db:
         row = db.execute("SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
                          (z, x, (1 << z) - 1 - y)).fetchone()
     return bytes(row[0]) if row else None
@@ -207,7 +237,7 @@ def keep_imagery(found: ImageryFile, folder: Path) -> tuple[Path, str]:
         else:
             to_cog(found.path, partial, found.crs.crs)
         sha = file_sha256(partial)
-        target = folder / sha[:2] / f"{sha}{suffix}"
+        target = folder.resolve() / sha[:2] / f"{sha}{suffix}"
         target.parent.mkdir(parents=True, exist_ok=True)
         partial.replace(target)
     finally:
@@ -255,6 +285,35 @@ def cog_tile(path: str | Path, z: int, x: int, y: int, fmt: str = "png") -> byte
     if not image.mask.any():
         return None
     return image.render(img_format="WEBP" if fmt == "webp" else "PNG", add_mask=True)
+
+
+def cut_tile(data: bytes, area, tile: tuple[int, int, int], fmt: str) -> bytes | None:
+    """A tile with everything outside ``area`` (EPSG:4490) made transparent, as ``fmt``; None when
+    nothing of it is left. For tiles that reach beyond a user's units."""
+    from PIL import Image
+    from rasterio.features import geometry_mask
+    from rasterio.transform import from_bounds
+
+    z, x, y = tile
+    bounds = WEB_MERCATOR_TILES.xy_bounds(morecantile.Tile(x, y, z))
+    inside = ~geometry_mask([shapely.transform(area, _to_web_mercator)], out_shape=(256, 256),
+                            transform=from_bounds(*bounds, 256, 256), all_touched=True)
+    if not inside.any():
+        return None
+    image = Image.open(io.BytesIO(data)).convert("RGBA")
+    pixels = np.asarray(image).copy()
+    pixels[..., 3] = np.where(inside, pixels[..., 3], 0)
+    out = io.BytesIO()
+    Image.fromarray(pixels, "RGBA").save(out, format="WEBP" if fmt == "webp" else "PNG")
+    return out.getvalue()
+
+
+#: Made once: PROJ takes ~20 ms to choose CGCS2000's transformation each time one is made.
+_WEB_MERCATOR = Transformer.from_crs(STORAGE_CRS, 3857, always_xy=True)
+
+
+def _to_web_mercator(xy: np.ndarray) -> np.ndarray:
+    return np.column_stack(_WEB_MERCATOR.transform(xy[:, 0], xy[:, 1]))
 
 
 @contextmanager

@@ -53,7 +53,7 @@ def inline_images(context: dict) -> dict:
     return {**context, "charts": inlined}
 
 
-def _imagery_annex(doc, pairs: list[dict], style: DocumentStyle) -> None:
+def _imagery_annex(doc, pairs: list[dict], left_out: int, style: DocumentStyle) -> None:
     """附件：图斑影像对比, after the signature on a new page: each patch on its 前时相 and 后时相."""
     from docx.enum.text import WD_BREAK
     from docx.shared import Cm
@@ -67,7 +67,8 @@ def _imagery_annex(doc, pairs: list[dict], style: DocumentStyle) -> None:
         doc.paragraphs[-1].paragraph_format.keep_with_next = True
         doc.add_picture(io.BytesIO(pair["png"]), width=Cm(15.6))
         layout.centre_last(doc)
-    layout.note(doc, "注：黄线为图斑范围，左为前时相影像，右为后时相影像。", style)
+    more = f"另有{left_out}个图斑有影像，未列出（可在各图斑的举证材料中查看）。" if left_out else ""
+    layout.note(doc, "注：黄线为图斑范围，左为前时相影像，右为后时相影像。" + more, style)
 
 
 def write_docx(context: dict, path: Path, style: DocumentStyle | None = None) -> Path:
@@ -91,7 +92,7 @@ def write_docx(context: dict, path: Path, style: DocumentStyle | None = None) ->
             layout.centre_last(doc)
     layout.signature(doc, context["issuer"], context["signed_on_cn"], style)
     if context.get("imagery_pairs"):
-        _imagery_annex(doc, context["imagery_pairs"], style)
+        _imagery_annex(doc, context["imagery_pairs"], context.get("imagery_left_out", 0), style)
     if style.embed_fonts:
         fonts.embed_fallback_fonts(doc)
     doc.save(path)

@@ -36,8 +36,9 @@ def tile_map(request: Request, who: Caller = Depends(reader)):
 def imagery(request: Request, imagery_id: int, z: int, x: int, y: int, fmt: str, who: Caller = Depends(reader)):
     """A 256-px Web Mercator tile (png or webp) of an imagery layer; MBTiles tiles as stored. 404 outside
     the image or the user's units. The ETag is the image's content: a kept image never changes."""
-    data, media, etag = imagery_tile(who.store, who.villages, imagery_id, z, x, y, fmt)
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
-    if request.headers.get("if-none-match") == etag:
+    tile = imagery_tile(who.store, who.villages, imagery_id, z, x, y, fmt,
+                        if_none_match=request.headers.get("if-none-match"))
+    headers = {"ETag": tile.etag, "Cache-Control": "private, max-age=86400"}
+    if tile.data is None:
         return Response(status_code=304, headers=headers)
-    return Response(data, media_type=media, headers=headers)
+    return Response(tile.data, media_type=tile.media, headers=headers)

@@ -20,14 +20,16 @@ from ..core.crs import crs_label
 from ..core.imagery import (AFTER_LABEL, BEFORE_LABEL, before_and_after, reference_date, tiles_covering,
                             visible_to)
 from ..core.tiles import check_tile, tile_bounds_lonlat
-from ..errors import InvalidValueError, NotFoundError
+from ..errors import InputFileError, InvalidValueError, NotFoundError
 from ..io import imagery as files
 from ..store import Store
 from ..store import batches as batches_repo
 from ..store import imagery as repo
 from .tracking import actor
 
-TILE_URL = "/imagery/{id}/tiles/{{z}}/{{x}}/{{y}}.{fmt}"
+#: A layer's tiles; ``v`` (its content) tells a browser's or a phone's cached tiles of a removed
+#: layer from those of a later one that was given the same id.
+TILE_URL = "/imagery/{id}/tiles/{{z}}/{{x}}/{{y}}.{fmt}?v={version}"
 FORMATS = ("png", "webp")
 
 
@@ -72,6 +74,8 @@ def import_imagery(store: Store, path: str | Path, *, acquired_on: date | None =
     with ExitStack() as stack:
         if is_delivery(path):
             wanted = stack.enter_context(delivery_clips(store, path, acquired_on=acquired_on, batch=batch))
+        elif not path.exists():
+            raise InputFileError(msg("imagery.file_missing", path=path))
         elif acquired_on is None:
             raise InvalidValueError(msg("imagery.date_required", file=path.name), field="date")
         else:
@@ -151,22 +155,29 @@ def layer_json(row: dict) -> dict:
             "bounds": [round(b, 7) for b in row["footprint"].bounds], "min_zoom": row["min_zoom"],
             "max_zoom": row["max_zoom"], "size_bytes": row["size_bytes"], "file_name": row["file_name"],
             "patch": f"{row['batch']}/{row['patch_code']}" if row.get("patch_code") else None,
-            "tiles": TILE_URL.format(id=row["id"], fmt="png"), "imported_by": row["imported_by"]}
+            "tiles": TILE_URL.format(id=row["id"], fmt="png", version=row["sha256"][:12]),
+            "imported_by": row["imported_by"]}
 
 
 def visible_layers(store: Store, villages: Collection[str] | None = None) -> list[dict]:
     """The layers whose footprint meets the user's units (every layer for a user of all units),
-    newest first; kept a few seconds, so a map's tiles do not each ask the database."""
-    key = (store.display_url, None if villages is None else tuple(sorted(villages)))
+    newest first, whose files are there."""
+    return _visible(store, villages)[0]
+
+
+def _visible(store: Store, villages) -> tuple[list[dict], object]:
+    """(layers, the user's area or None), kept a few seconds so a map's tiles do not each ask the
+    database; an import or removal in this process drops what is kept."""
+    key = (store.display_url, key_of(villages))
     cached = _LAYERS.get(key)
     if cached and cached[0] > time.monotonic():
-        return cached[1]
+        return cached[1], cached[2]
     with store.engine.connect() as conn:
         rows = repo.rows(conn, store)
         area = _scope_area(conn, store, villages)
     layers = [lay for lay in visible_to(rows, area) if Path(lay["stored_path"]).is_file()]
     _LAYERS[key] = (time.monotonic() + LAYERS_SECONDS, layers, area)
-    return layers
+    return layers, area
 
 
 def forget_layers() -> None:
@@ -207,25 +218,49 @@ def layer_for(store: Store, villages, imagery_id: int) -> dict:
     raise NotFoundError(msg("imagery.not_found", id=imagery_id))
 
 
-def imagery_tile(store: Store, villages, imagery_id: int, z: int, x: int, y: int, fmt: str) -> tuple[bytes, str, str]:
-    """(tile bytes, media type, ETag) of a layer's Web Mercator tile; :class:`NotFoundError` for a
-    tile outside the image or outside the user's units. MBTiles tiles are passed through as stored."""
+@dataclass(frozen=True)
+class Tile:
+    """What answers a tile request: the bytes (None when the client's copy is current), the media
+    type and the ETag (the image's content and the user's area: a kept image never changes)."""
+
+    data: bytes | None
+    media: str
+    etag: str
+
+
+def imagery_tile(store: Store, villages, imagery_id: int, z: int, x: int, y: int, fmt: str,
+                 if_none_match: str | None = None) -> Tile:
+    """A layer's Web Mercator tile; :class:`NotFoundError` for a tile outside the image or outside
+    the user's units. Where a tile reaches beyond the user's units it is cut to them (at low zooms
+    one tile spans a county); MBTiles tiles are otherwise passed through as stored."""
     if fmt not in FORMATS:
         raise NotFoundError(msg("imagery.tile_format", fmt=fmt))
     check_tile(z, x, y)
-    layer = layer_for(store, villages, imagery_id)
+    layers, area = _visible(store, villages)
+    layer = next((lay for lay in layers if lay["id"] == imagery_id), None)
     box = shapely.box(*tile_bounds_lonlat(z, x, y))
-    area = _LAYERS[(store.display_url, None if villages is None else tuple(sorted(villages)))][2]
-    if (not layer["footprint"].intersects(box) or (area is not None and not area.intersects(box))
+    if (layer is None or not layer["footprint"].intersects(box) or (area is not None and not area.intersects(box))
             or not Path(layer["stored_path"]).is_file()):
         raise NotFoundError(msg("imagery.no_tile", id=imagery_id, z=z, x=x, y=y))
+    cut = area is not None and not area.contains(box)
+    media = files.MEDIA_TYPES[fmt if layer["kind"] != "mbtiles" or cut else layer["tile_format"]]
+    scope = "" if area is None else hashlib.sha1(repr(key_of(villages)).encode()).hexdigest()[:8]
+    etag = f'"{layer["sha256"][:20]}-{fmt}{"-" + scope if cut else ""}"'
+    if if_none_match == etag:
+        return Tile(None, media, etag)
     if layer["kind"] == "mbtiles":
-        data, media = files.mbtiles_tile(layer["stored_path"], z, x, y), files.MEDIA_TYPES[layer["tile_format"]]
+        data = files.mbtiles_tile(layer["stored_path"], z, x, y)
     else:
-        data, media = files.cog_tile(layer["stored_path"], z, x, y, fmt), files.MEDIA_TYPES[fmt]
+        data = files.cog_tile(layer["stored_path"], z, x, y, fmt)
+    if data is not None and cut:
+        data = files.cut_tile(data, area, (z, x, y), fmt)
     if data is None:
         raise NotFoundError(msg("imagery.no_tile", id=imagery_id, z=z, x=x, y=y))
-    return data, media, f'"{layer["sha256"][:20]}-{fmt}"'
+    return Tile(data, media, etag)
+
+
+def key_of(villages) -> tuple | None:
+    return None if villages is None else tuple(sorted(villages))
 
 
 # --- a patch's before and after -------------------------------------------------------------
@@ -265,30 +300,32 @@ def pair_picture(store: Store, patch: dict, villages=None) -> bytes | None:
     return before_after_png(outline, panels)
 
 
-def report_pairs(store: Store, *, year: int | None = None, villages=None) -> list[dict]:
-    """The before/after figure of every current patch (issued in ``year``) that imagery covers, for
-    the report's annex: ``{"label", "village", "png"}`` in patch order."""
+#: Pairs a report's annex holds at most (each is drawn from the images: a county's thousands would
+#: keep a request waiting for minutes); the annex says how many more there were.
+REPORT_PAIRS = 100
+
+
+def report_pairs(store: Store, *, year: int | None = None, villages=None) -> tuple[list[dict], int]:
+    """The before/after figures of the current patches (issued in ``year``) that imagery covers, for
+    the report's annex: (``{"label", "village", "png"}`` in patch order, how many were left out)."""
     from .patches import list_patches, with_attributes
 
-    if not visible_layers(store, villages):
-        return []
+    layers = visible_layers(store, villages)
+    if not layers:
+        return [], 0
     frame = list_patches(store, villages=None if villages is None else sorted(villages))
     if year is not None:
         frame = frame[[_day(d).year == year for d in frame["issued_on"]]]
+    covered = shapely.union_all([lay["footprint"] for lay in layers])
+    frame = frame[frame.geometry.intersects(covered)]
     pairs = []
-    for row in with_attributes(store, frame).itertuples():
+    for row in with_attributes(store, frame.iloc[:REPORT_PAIRS]).itertuples():
         patch = {"geometry": shapely.geometry.mapping(row.geometry), "attrs": row.attrs, "issued_on": row.issued_on,
                  "lineage_id": int(row.lineage_id)}
         png = pair_picture(store, patch, villages)
         if png:
             pairs.append({"label": f"{row.batch}/{row.patch_code}", "village": row.village_name, "png": png})
-    return pairs
-
-
-def imagery_version(store: Store) -> str:
-    """Changes when layers are imported or removed (for caches of pages that list them)."""
-    with store.engine.connect() as conn:
-        return hashlib.sha1(repr(repo.version(conn)).encode()).hexdigest()[:12]
+    return pairs, max(0, len(frame) - REPORT_PAIRS)
 
 
 # --- imagery for the field kit ----------------------------------------------------------------
@@ -318,7 +355,8 @@ def field_tiles(store: Store, outlines: list, villages, max_zoom: int) -> dict:
         if not found:
             continue
         size = _estimated_bytes(layer, found)
-        layers.append({**layer_json(layer), "tiles": TILE_URL.format(id=layer["id"], fmt="webp"),
+        layers.append({**layer_json(layer), "tiles": TILE_URL.format(id=layer["id"], fmt="webp",
+                                                                      version=layer["sha256"][:12]),
                        "count": len(found), "bytes": size})
         tiles.extend([layer["id"], z, x, y] for z, x, y in found)
         total += size

@@ -54,9 +54,10 @@ def delivery_clips(store: Store, path: Path, *, acquired_on: date | None, batch:
         if code_field is None:
             raise InputFileError(msg("imagery.no_code_field", file=path.name, fields=", ".join(columns)))
         wanted, problems = [], []
+        files = {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
         with store.engine.connect() as conn:
             for position, row in frame.iterrows():
-                found, trouble = _clips_of(conn, store, root, row, fields, code_field, acquired_on, batch,
+                found, trouble = _clips_of(conn, store, files, row, fields, code_field, acquired_on, batch,
                                            feature=position + 1)
                 wanted.extend(Wanted(**w) for w in found)
                 problems.extend(trouble)
@@ -80,7 +81,7 @@ def image_fields(frame: pd.DataFrame, columns: list[str]) -> list[tuple[str, str
     return found
 
 
-def _clips_of(conn, store, root: Path, row, fields, code_field, acquired_on, batch, *, feature: int):
+def _clips_of(conn, store, files: dict, row, fields, code_field, acquired_on, batch, *, feature: int):
     code = str(row[code_field]).strip()
     attrs = {k: row[k] for k in row.index if k != "geometry"}
     found, problems = [], []
@@ -89,7 +90,7 @@ def _clips_of(conn, store, root: Path, row, fields, code_field, acquired_on, bat
         value = str(row[column] or "").strip()
         if not value or value.lower() in ("nan", "none"):
             continue
-        clip = _resolve(root, value)
+        clip = resolve_clip(files, value)
         day = attribute_date(attrs, BEFORE_DATE_FIELDS if label == BEFORE_LABEL else AFTER_DATE_FIELDS
                              if label == AFTER_LABEL else ()) or acquired_on
         if clip is None:
@@ -109,15 +110,16 @@ def _clips_of(conn, store, root: Path, row, fields, code_field, acquired_on, bat
     return found, problems
 
 
-def _resolve(root: Path, value: str) -> Path | None:
-    """The file a clip field names: relative to the delivery's root or any folder in it (Windows
-    separators allowed), else found by its name alone."""
-    relative = PurePosixPath(value.replace("\\", "/"))
-    if relative.is_absolute() or ".." in relative.parts:
-        relative = PurePosixPath(relative.name)
-    candidates = [root / relative] + [folder / relative for folder in root.rglob("*") if folder.is_dir()]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    named = [p for p in root.rglob(relative.name) if p.is_file()]
-    return named[0] if len(named) == 1 else None
+def resolve_clip(files: dict[str, Path], value: str) -> Path | None:
+    """The file a clip field names among a delivery's ``files`` (relative path -> file): the longest
+    ending of the path that names exactly one of them, so ``D:\\卫片\\QS\\001.jpg`` finds ``QS/001.jpg``
+    beside ``HS/001.jpg`` (Windows separators and drive letters allowed); None when nothing, or
+    several files equally, fit."""
+    parts = [p for p in PurePosixPath(value.replace("\\", "/")).parts if p not in ("/", "", ".", "..")]
+    parts = parts[1:] if parts and parts[0].endswith(":") else parts
+    for start in range(len(parts)):
+        ending = "/".join(parts[start:])
+        found = [f for rel, f in files.items() if rel == ending or rel.endswith("/" + ending)]
+        if found:
+            return found[0] if len(found) == 1 else None
+    return None

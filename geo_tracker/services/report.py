@@ -191,7 +191,8 @@ def write_report(store: Store, path: str | Path, fmt: str, *, year: int | None =
     context = report_context(store, year=year, as_of=as_of, chart_dir=chart_dir, villages=villages,
                              issuer=issuer, signed_on=signed_on, include_empty=include_empty)
     if imagery:
-        context["imagery_pairs"] = report_pairs(store, year=context.get("year"), villages=villages)
+        context["imagery_pairs"], context["imagery_left_out"] = report_pairs(store, year=context.get("year"),
+                                                                             villages=villages)
     if fmt == "docx":
         write_docx(context, path, style)
         return context

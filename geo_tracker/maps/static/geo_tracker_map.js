@@ -357,17 +357,25 @@
   // shown at a time, under the patches. Only the served map has them (data.imagery).
   function imageryBases(map, data) {
     if (!data.imagery || !data.imagery.length) return null;
+    if (!map.getPane("gt-imagery")) map.createPane("gt-imagery").style.zIndex = 150;   // under vector tiles too
     var bases = { "无影像": L.layerGroup().addTo(map) };
     data.imagery.forEach(function (layer) {
-      var name = "影像 " + layer.date + " " + layer.name + (layer.label ? "（" + layer.label + "）" : "");
+      // The layer control writes names as HTML: a file's name is text.
+      var name = escaped("影像 " + layer.date + " " + layer.name + (layer.label ? "（" + layer.label + "）" : ""));
       bases[name] = L.tileLayer(layer.tiles, {
-        maxNativeZoom: layer.max_zoom, minNativeZoom: layer.min_zoom, maxZoom: 21,
+        pane: "gt-imagery", maxNativeZoom: layer.max_zoom, minNativeZoom: layer.min_zoom, maxZoom: 21,
         bounds: [[layer.bounds[1], layer.bounds[0]], [layer.bounds[3], layer.bounds[2]]]
       });
     });
     return bases;
   }
   window.geoTrackerImageryBases = imageryBases;
+
+  function escaped(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
 
   // --- the map ----------------------------------------------------------------------------
 

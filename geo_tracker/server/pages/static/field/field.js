@@ -952,19 +952,21 @@
 
   async function downloadImagery(filters, meta) {
     var list = await getJson('/api/v1/field/imagery' + withZoom(query(filters), filters.imagery_zoom));
-    var cache = await caches.open(TILES);
+    var cache = await caches.open(TILES), templates = new Map();
+    list.layers.forEach(function (l) { templates.set(l.id, l.tiles); });
     for (var i = 0; i < list.tiles.length; i += 6) {
       busy(true, t('imagery_downloading', { k: i, n: list.tiles.length }));
       await Promise.all(list.tiles.slice(i, i + 6).map(async function (tile) {
-        var url = '/imagery/' + tile.slice(0, 1) + '/tiles/' + tile.slice(1).join('/') + '.webp';
+        var url = templates.get(tile[0]).replace('{z}', tile[1]).replace('{x}', tile[2]).replace('{y}', tile[3]);
         if (await cache.match(url)) return;
-        var response = await fetch(url, { credentials: 'same-origin' });
-        if (response.ok) await cache.put(url, response);
+        var response = await fetch(url, { credentials: 'same-origin', headers: { 'X-Take-Tile': '1' } });
+        if (response.ok && !response.headers.get('X-Empty-Tile')) await cache.put(url, response);
       }));
     }
+    // Shown no finer than what was taken: beyond it, Leaflet scales the finest tile the phone has.
     meta.imagery = list.layers.map(function (l) {
-      return { id: l.id, name: l.name, date: l.date, label: l.label, tiles: l.tiles, min_zoom: l.min_zoom,
-               max_zoom: l.max_zoom, bounds: l.bounds, count: l.count };
+      return { id: l.id, name: l.name, date: l.date, label: l.label, tiles: l.tiles, count: l.count, bounds: l.bounds,
+               min_zoom: Math.max(12, l.min_zoom), max_zoom: Math.min(l.max_zoom, filters.imagery_zoom) };
     });
     meta.imagery_zoom = filters.imagery_zoom;
     await idb.put('meta', meta);
@@ -989,7 +991,7 @@
     button.hidden = !layers.length;
     button.textContent = layer ? t('imagery_on', { name: layer.date + ' ' + (layer.label || layer.name) }) : t('imagery_off');
     if (!layer) return;
-    imageryLayer = L.tileLayer(layer.tiles, { maxNativeZoom: layer.max_zoom, minNativeZoom: 12, maxZoom: 21,
+    imageryLayer = L.tileLayer(layer.tiles, { maxNativeZoom: layer.max_zoom, minNativeZoom: layer.min_zoom, maxZoom: 21,
                                               bounds: [[layer.bounds[1], layer.bounds[0]], [layer.bounds[3], layer.bounds[2]]] });
     imageryLayer.addTo(map).bringToBack();
   }

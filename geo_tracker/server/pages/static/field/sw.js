@@ -58,7 +58,9 @@ function asset(request) {
 // an empty one (beyond the ground a package took, the map shows no image rather than an error).
 var EMPTY_TILE = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg==';
 
+// A download for the cache (X-Take-Tile) goes to the server as it is: a failure must stay a failure.
 function tile(request) {
+  if (request.headers.get('X-Take-Tile')) return fetch(request);
   return caches.open(TILES).then(function (cache) {
     return cache.match(request).then(function (hit) { return hit || fetch(request).catch(empty); });
   });
@@ -66,5 +68,6 @@ function tile(request) {
 
 function empty() {
   var bytes = Uint8Array.from(atob(EMPTY_TILE), function (c) { return c.charCodeAt(0); });
-  return new Response(bytes, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'no-store' } });
+  return new Response(bytes, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'no-store',
+                                          'X-Empty-Tile': '1' } });
 }
