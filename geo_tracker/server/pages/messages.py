@@ -109,7 +109,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "due.left": "剩余天数", "due.none": "没有即将到期的图斑。",
         # 审核 (the county's review before 销号) and 退回: server/pages/review.py
         "imagery.title": "影像对比（前时相 / 后时相）", "imagery.before": "前时相", "imagery.after": "后时相",
-        "imagery.none": "该时相没有覆盖本图斑的影像", "imagery.divide": "以{day}（前时相，无则为下发日期）为界：左为此前最近一期影像，右为此后最新一期影像；两图联动缩放。",
+        "imagery.none": "该时相没有覆盖本图斑的影像", "imagery.divide": "以{day}为界（前时相；没有前时相时取后时相的前一天，再没有则取下发日期）：左为此前最近一期影像，右为此后最新一期影像；两图联动缩放。",
         "imagery.layers": "影像图层", "imagery.no_layers": "无影像",
         "nav.review": "审核", "map.zoom_in": "放大", "map.zoom_out": "缩小", "nav.returned": "退回", "dash.closed": "已销号",
         "level.county": "县级", "level.city": "市级", "level.province": "省级",
@@ -296,7 +296,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "due.title": "Due soon", "due.days": "Days", "due.count": "{n} patches due within {days} days",
         "due.left": "Days left", "due.none": "No patches are due soon.",
         "imagery.title": "Before and after", "imagery.before": "Before", "imagery.after": "After",
-        "imagery.none": "No image of this phase covers the patch", "imagery.divide": "Divided at {day} (the 前时相, else the issue date): left the latest image up to it, right the newest after it; the two maps move together.",
+        "imagery.none": "No image of this phase covers the patch", "imagery.divide": "Divided at {day} (the 前时相; without one the day before the 后时相, else the issue date): left the latest image up to it, right the newest after it; the two maps move together.",
         "imagery.layers": "Imagery", "imagery.no_layers": "No imagery",
         "nav.review": "Review", "map.zoom_in": "Zoom in", "map.zoom_out": "Zoom out", "nav.returned": "Returned", "dash.closed": "Closed",
         "level.county": "county", "level.city": "city", "level.province": "province",
