@@ -72,6 +72,19 @@ def english_locale(monkeypatch):
     monkeypatch.setenv("LANG", "C.UTF-8")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_imagery_dir(tmp_path_factory):
+    """Imagery that module-scoped fixtures import (the demo's pair) goes to a folder of the run, not
+    into the working tree; each test then gets its own (below)."""
+    before = os.environ.get("GEO_TRACKER_IMAGERY_DIR")
+    os.environ["GEO_TRACKER_IMAGERY_DIR"] = str(tmp_path_factory.mktemp("imagery"))
+    yield
+    if before is None:
+        os.environ.pop("GEO_TRACKER_IMAGERY_DIR", None)
+    else:
+        os.environ["GEO_TRACKER_IMAGERY_DIR"] = before
+
+
 @pytest.fixture(autouse=True)
 def private_evidence_dir(tmp_path, monkeypatch):
     """Evidence and imagery files of a test go to its own folders, never into the working tree."""
