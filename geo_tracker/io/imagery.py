@@ -33,6 +33,7 @@ from rio_tiler.io import Reader
 
 from ..catalogue import msg
 from ..core.crs import STORAGE_CRS, CRSDecision, decide_crs
+from ..core.tiles import tile_bounds_3857
 from ..errors import CRSDetectionError, InputFileError, RasterError
 from .evidence import file_sha256
 
@@ -80,7 +81,6 @@ def _is_sqlite(path: Path) -> bool:
 
 
 def _inspect_raster(path: Path, crs, reference, central_meridian) -> ImageryFile:
-
     try:
         with rasterio.open(path) as src:
             declared, transform = src.crs, src.transform
@@ -106,7 +106,6 @@ def _inspect_raster(path: Path, crs, reference, central_meridian) -> ImageryFile
 
 def _check_readable(src, path: Path) -> None:
     """Read the last block and a decimated view: a truncated TIFF fails here, not in a tile later."""
-
     try:
         src.read(1, window=Window(src.width - 1, src.height - 1, 1, 1))
         src.read(1, out_shape=(min(src.height, 64), min(src.width, 64)))
@@ -225,9 +224,9 @@ def mbtiles_tile(path: str | Path, z: int, x: int, y: int) -> bytes | None:
 # --- keeping the file ----------------------------------------------------------------------
 
 
-def keep_imagery(found: ImageryFile, folder: Path) -> tuple[Path, str]:
-    """The imagery file kept in ``folder`` under its SHA-256: a COG (converted once, with overviews,
-    in the decided CRS) or the MBTiles as given. Returns (path, sha256 of what is kept)."""
+def keep_imagery(found: ImageryFile, folder: Path) -> Path:
+    """The imagery file kept in ``folder``, named by its SHA-256 (``ab/ab12….tif``): a COG (converted
+    once onto the tile grid, with overviews) or the MBTiles as given."""
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".{found.path.stem}.{found.sha256[:16]}.part"
     suffix = ".mbtiles" if found.kind == "mbtiles" else ".tif"
@@ -242,7 +241,7 @@ def keep_imagery(found: ImageryFile, folder: Path) -> tuple[Path, str]:
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
-    return target, sha
+    return target
 
 
 def to_cog(source: Path, target: Path, crs: CRS) -> None:
@@ -276,7 +275,6 @@ MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 def cog_tile(path: str | Path, z: int, x: int, y: int, fmt: str = "png") -> bytes | None:
     """A 256-px Web Mercator tile of a kept COG (rio-tiler), transparent where the image is not;
     None where the tile holds none of it."""
-
     with _quiet(), Reader(str(path)) as src:
         try:
             image = src.tile(x, y, z, tilesize=256)
@@ -294,8 +292,7 @@ def cut_tile(data: bytes, area, tile: tuple[int, int, int], fmt: str) -> bytes |
     from rasterio.features import geometry_mask
     from rasterio.transform import from_bounds
 
-    z, x, y = tile
-    bounds = WEB_MERCATOR_TILES.xy_bounds(morecantile.Tile(x, y, z))
+    bounds = tile_bounds_3857(*tile)
     inside = ~geometry_mask([shapely.transform(area, _to_web_mercator)], out_shape=(256, 256),
                             transform=from_bounds(*bounds, 256, 256), all_touched=True)
     if not inside.any():
@@ -319,7 +316,6 @@ def _to_web_mercator(xy: np.ndarray) -> np.ndarray:
 @contextmanager
 def _quiet():
     """rio-tiler warns of a COG without overviews: a small image has none and needs none."""
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoOverviewWarning)
         yield
@@ -329,7 +325,6 @@ def image_part(path: str | Path, bounds, crs: str, *, width: int, height: int):
     """The image over ``bounds`` (in ``crs``, e.g. a local metric projection) as an RGBA array of
     ``height`` × ``width``, for documents; None when the image holds none of it. Reads COGs and
     MBTiles alike (GDAL's MBTiles driver)."""
-
     target = RioCRS.from_user_input(crs)
     with _quiet(), Reader(str(path)) as src:
         try:

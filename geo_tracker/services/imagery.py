@@ -101,10 +101,10 @@ def _keep(store: Store, path: Path, pairs: list, user: str | None) -> ImageryImp
     kept: list[Path] = []
     try:
         for want, found in todo:
-            kept.append(files.keep_imagery(found, store.imagery_dir)[0])
+            kept.append(files.keep_imagery(found, store.imagery_dir))
         with store.transaction() as conn:
             for (want, found), stored in zip(todo, kept):
-                values = _row(want, found, stored, stored.stem, user)
+                values = _row(want, found, stored, user)
                 values["id"] = repo.add(conn, store, values, shapely.MultiPolygon([found.footprint]))
                 report.imported.append(_summary(values, found))
                 report.warnings.extend(found.warnings)
@@ -116,10 +116,12 @@ def _keep(store: Store, path: Path, pairs: list, user: str | None) -> ImageryImp
     return report
 
 
-def _row(want: Wanted, found: files.ImageryFile, stored: Path, sha: str, user: str | None) -> dict:
+def _row(want: Wanted, found: files.ImageryFile, stored: Path, user: str | None) -> dict:
+    """The layer's row; a kept file is named by its SHA-256."""
     return {"name": want.name, "label": want.label, "acquired_on": want.acquired_on, "kind": found.kind,
-            "sha256": sha, "source_sha256": found.sha256, "stored_path": str(stored), "file_name": want.path.name,
-            "size_bytes": stored.stat().st_size, "crs": crs_label(found.crs.crs), "crs_reason": str(found.crs.reason),
+            "sha256": stored.stem, "source_sha256": found.sha256, "stored_path": str(stored),
+            "file_name": want.path.name, "size_bytes": stored.stat().st_size, "crs": crs_label(found.crs.crs),
+            "crs_reason": str(found.crs.reason),
             "resolution_m": round(found.resolution_m, 3), "min_zoom": found.min_zoom, "max_zoom": found.max_zoom,
             "tile_format": found.tile_format, "patch_id": want.patch_id, "warnings": [str(w) for w in found.warnings],
             "imported_by": actor(user)}
@@ -210,14 +212,6 @@ def remove_imagery(store: Store, imagery_id: int) -> dict:
     return layer_json(found[0])
 
 
-def layer_for(store: Store, villages, imagery_id: int) -> dict:
-    """A layer the user may see, or :class:`NotFoundError` (another township's image is not found)."""
-    for layer in visible_layers(store, villages):
-        if layer["id"] == imagery_id:
-            return layer
-    raise NotFoundError(msg("imagery.not_found", id=imagery_id))
-
-
 @dataclass(frozen=True)
 class Tile:
     """What answers a tile request: the bytes (None when the client's copy is current), the media
@@ -248,15 +242,19 @@ def imagery_tile(store: Store, villages, imagery_id: int, z: int, x: int, y: int
     etag = f'"{layer["sha256"][:20]}-{fmt}{"-" + scope if cut else ""}"'
     if if_none_match == etag:
         return Tile(None, media, etag)
-    if layer["kind"] == "mbtiles":
-        data = files.mbtiles_tile(layer["stored_path"], z, x, y)
-    else:
-        data = files.cog_tile(layer["stored_path"], z, x, y, fmt)
+    data = _render(layer, z, x, y, fmt)
     if data is not None and cut:
         data = files.cut_tile(data, area, (z, x, y), fmt)
     if data is None:
         raise NotFoundError(msg("imagery.no_tile", id=imagery_id, z=z, x=x, y=y))
     return Tile(data, media, etag)
+
+
+def _render(layer: dict, z: int, x: int, y: int, fmt: str) -> bytes | None:
+    """A layer's tile as it is kept: read from an MBTiles as stored, or rendered from the COG as ``fmt``."""
+    if layer["kind"] == "mbtiles":
+        return files.mbtiles_tile(layer["stored_path"], z, x, y)
+    return files.cog_tile(layer["stored_path"], z, x, y, fmt)
 
 
 def key_of(villages) -> tuple | None:
@@ -269,11 +267,16 @@ def key_of(villages) -> tuple | None:
 def patch_pair(store: Store, patch: dict, villages=None) -> dict:
     """The patch's before and after layers (dicts of :func:`layer_json`, or None) and the day that
     divides them. ``patch``: :func:`~.patches.show_patch`."""
-    outline = shapely.geometry.shape(patch["geometry"])
-    divide = reference_date(patch.get("attrs") or {}, _day(patch.get("issued_on")))
-    chosen = before_and_after(visible_layers(store, villages), outline, patch.get("lineage_id"), divide)
+    _outline, divide, chosen = _chosen(patch, visible_layers(store, villages))
     return {"divide": divide.isoformat() if divide else None,
             **{role: layer_json(layer) if layer else None for role, layer in chosen.items()}}
+
+
+def _chosen(patch: dict, layers: list[dict]):
+    """(outline, the dividing day, {"before", "after"}) of a patch among ``layers``."""
+    outline = shapely.geometry.shape(patch["geometry"])
+    divide = reference_date(patch.get("attrs") or {}, _day(patch.get("issued_on")))
+    return outline, divide, before_and_after(layers, outline, patch.get("lineage_id"), divide)
 
 
 def _day(value):
@@ -284,10 +287,9 @@ def pair_picture(store: Store, patch: dict, villages=None) -> bytes | None:
     """The before/after figure of a patch for the dossier and the report (None when no image covers it)."""
     from ..reports.dossier_map import before_after_png, local_crs, pair_view
 
-    outline = shapely.geometry.shape(patch["geometry"])
-    divide = reference_date(patch.get("attrs") or {}, _day(patch.get("issued_on")))
+    # Checked again here: the kept list may still name a layer another process removed a moment ago.
     present = [lay for lay in visible_layers(store, villages) if Path(lay["stored_path"]).is_file()]
-    chosen = before_and_after(present, outline, patch.get("lineage_id"), divide)
+    outline, _divide, chosen = _chosen(patch, present)
     if not any(chosen.values()):
         return None
     view, crs = pair_view(outline), local_crs(outline)
@@ -377,7 +379,5 @@ def _estimated_bytes(layer: dict, found: list) -> int:
     picked = finest[:: max(1, len(finest) // SAMPLED_TILES)][:SAMPLED_TILES]
     sizes = []
     for z, x, y in picked:
-        data = (files.mbtiles_tile(layer["stored_path"], z, x, y) if layer["kind"] == "mbtiles"
-                else files.cog_tile(layer["stored_path"], z, x, y, "webp"))
-        sizes.append(len(data or b""))
+        sizes.append(len(_render(layer, z, x, y, "webp") or b""))
     return int(sum(sizes) / max(1, len(sizes)) * len(found))
