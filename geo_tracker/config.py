@@ -67,6 +67,13 @@ class ServiceSettings:
     report_heading_font: str = "黑体"
     """The report headings' face (fallback Noto Sans CJK SC)."""
 
+    read_database_url: tuple[str, ...] = ()
+    """Streaming replicas of the PostGIS database that answer reads (tiles, OGC, lists, stats,
+    pages): one URL, or several (a TOML list; in the environment, separated by commas)."""
+    replica_wait_s: float = 0.5
+    """How long a read after the asker's own write waits for a replica to replay it before the
+    primary answers it instead."""
+
     backup: BackupSettings = BackupSettings()
     """The ``[backup]`` table."""
 
@@ -94,6 +101,11 @@ def _coerce(name: str, kind, value):
             if number < 1 or isinstance(value, float):
                 raise ValueError(value)
             return number
+        if kind == "urls":
+            found = value.split(",") if isinstance(value, str) else list(value)
+            if not all(isinstance(url, str) for url in found):
+                raise ValueError(value)
+            return tuple(url.strip() for url in found if url.strip())
         if kind == "time":
             hour, sep, minute = str(value).partition(":")
             if not sep or not (0 <= int(hour) < 24 and 0 <= int(minute) < 60):
@@ -124,7 +136,7 @@ def load_settings(path: str | Path | None = None, environ: dict | None = None) -
 
 
 #: Settings whose values are not what their annotation says to the coercion.
-_KINDS = {"at": "time"}
+_KINDS = {"at": "time", "read_database_url": "urls"}
 
 
 def _section(data: dict, name: str, cls, path, environ: dict, prefix: str) -> dict:

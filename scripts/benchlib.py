@@ -56,3 +56,8 @@ def on_each_backend(args, measure) -> dict[str, tuple[int, object]]:
             with scratch_postgres(args.pg) as url:
                 results["postgis"] = (args.postgis, measure(url, args.postgis, args.repeat))
     return results
+
+
+def against_goal(ratio: float, goal: float) -> str:
+    """``1.43x (goal <= 2x: met)``: a ratio with the issue's goal beside it."""
+    return f"{ratio:.2f}x (goal <= {goal:g}x: {'met' if ratio <= goal else 'MISSED'})"

@@ -34,6 +34,18 @@ URLS: dict[str, Entry] = {
 }
 
 BACKENDS: dict[str, Entry] = {
+    "storage.replicas_postgis_only": Entry(
+        zh="只读副本（`read_database_url`）仅用于PostGIS，{where}是SpatiaLite数据库",
+        en="read replicas (read_database_url) are for PostGIS; {where} is a SpatiaLite database",
+        hints={"any": ("请删除设置`read_database_url`", "remove the setting `read_database_url`")}),
+    "storage.primary_down_reads_go_on": Entry(
+        zh="主数据库没有响应：只读副本继续提供查询，修改将在主数据库恢复后才能保存",
+        en="the primary database does not answer: the read replicas go on answering reads, and changes "
+           "are refused until the primary is back"),
+    "storage.replica_not_postgres": Entry(
+        zh="只读副本地址“{url}”不是PostgreSQL数据库", en="read replica {url!r} is not a PostgreSQL database",
+        hints={"any": ("请给出postgresql://HOST:PORT/DB形式的流复制备库地址",
+                       "give a streaming replica as postgresql://HOST:PORT/DB")}),
     "storage.sqlite_no_extensions": Entry(
         zh="当前Python的sqlite3不能加载扩展，且未安装pysqlite3",
         en="this Python's sqlite3 cannot load extensions and pysqlite3 is not installed",

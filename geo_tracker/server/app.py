@@ -4,7 +4,8 @@ over the same services as the CLI.
 ``create_app`` only wires the parts side by side: ``api/``, ``pages/``, ``ogc/`` and
 ``tiles.py`` each own their routes over ``deps.py`` (who asks, their scope), ``uploads.py``
 and ``errors.py`` (the error table; pages render errors as pages). On PostGIS the store's
-engine is a connection pool shared by all requests.
+engine is a connection pool shared by all requests; with ``read_database_url`` reads go to
+streaming replicas and changes to the primary (``deps.store_of``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .. import __version__
 from ..config import ServiceSettings
 from ..maps.builder import STATIC as MAP_STATIC
 from ..store import Store
-from . import api, errors, ogc, ops, pages, tiles, uploads
+from . import api, deps, errors, ogc, ops, pages, tiles, uploads
 from .scheduler import BackupScheduler
 from .security import security_headers
 
@@ -37,6 +38,8 @@ def create_app(store: Store, settings: ServiceSettings | None = None) -> FastAPI
     settings = settings or ServiceSettings()
     app = FastAPI(title="geo_tracker", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
                   description=DESCRIPTION, lifespan=_daily_backups)
+    if settings.read_database_url:
+        store.attach_replicas(settings.read_database_url, settings.replica_wait_s)
     app.state.store = store
     app.state.settings = settings
     errors.install(app, render_page=pages.html_error)
@@ -64,7 +67,9 @@ def _headers_and_log(settings: ServiceSettings):
     async def middleware(request: Request, call_next):
         start = time.perf_counter()
         request.state.csp_nonce = secrets.token_urlsafe(16)
-        response = await call_next(request)
+        with request.app.state.store.noting_changes() as changes:
+            response = await call_next(request)
+        deps.remember_write(request, response, changes)
         for header, value in security_headers(request, settings).items():
             response.headers.setdefault(header, value)
         if settings.access_log:

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -39,6 +40,48 @@ from ..store import Store
 
 COOKIE = "gt_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+#: After a change, the client's next reads name its transaction here (see :func:`store_of`).
+WROTE_COOKIE = "gt_wrote"
+#: How long after a change a client's reads make sure a replica has it ("a moment").
+WROTE_SECONDS = 60
+#: Each user's last change in this process: (transaction id, when), for clients that keep no cookies.
+_last_write: dict[str, tuple[str, float]] = {}
+
+
+def store_of(request: Request, username: str | None = None) -> Store:
+    """The store this request reads from. A change goes to the primary. A read goes to a
+    streaming replica that has replayed the asker's last change (the cookie's transaction,
+    or the user's last in this process), else to the primary: nobody sees their own change
+    vanish. Blocks while it waits for a replica (call it off the event loop)."""
+    store: Store = request.app.state.store
+    if request.method not in SAFE_METHODS or not store.has_replicas:
+        return store
+    own = _recent_write(username)
+    chosen = getattr(request.state, "read_store", None)
+    if chosen is None or own:
+        chosen = request.state.read_store = store.reading(request.cookies.get(WROTE_COOKIE), own)
+    return chosen
+
+
+def _recent_write(username: str | None) -> str | None:
+    found = _last_write.get(username or "")
+    return found[0] if found and time.monotonic() - found[1] < WROTE_SECONDS else None
+
+
+def remember_write(request: Request, response: Response, changes: list[str]) -> None:
+    """After a change on a store with replicas: its last transaction, in a cookie and by user."""
+    if not changes:
+        return
+    username = getattr(request.state, "user", None)
+    if username:
+        _last_write[username] = (changes[-1], time.monotonic())
+    response.set_cookie(WROTE_COOKIE, changes[-1], max_age=WROTE_SECONDS, httponly=True, samesite="lax", path="/")
+
+
+async def _read_store(request: Request, username: str | None = None) -> Store:
+    if not request.app.state.store.has_replicas:
+        return request.app.state.store
+    return await run_in_threadpool(store_of, request, username)
 
 
 async def principal(request: Request) -> Principal:
@@ -46,7 +89,7 @@ async def principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    store = request.app.state.store
+    store = await _read_store(request)
     header = request.headers.get("authorization")
     if header:
         # Off the event loop; a Basic password not remembered comes back as the check to run
@@ -144,7 +187,7 @@ class Caller:
 
     def __init__(self, request: Request, user: Principal):
         self.request, self.user = request, user
-        self.store: Store = request.app.state.store
+        self.store: Store = store_of(request, user.username)
         self.settings = request.app.state.settings
 
     @cached_property
@@ -161,23 +204,30 @@ class Caller:
         return self.user.username
 
 
+async def _caller(request: Request, user: Principal) -> Caller:
+    """A :class:`Caller`, built off the event loop when choosing its replica may wait."""
+    if request.app.state.store.has_replicas:
+        return await run_in_threadpool(Caller, request, user)
+    return Caller(request, user)
+
+
 def need(action: str):
     """A dependency giving the :class:`Caller` when its role may take ``action`` (403 otherwise)."""
     async def check(request: Request, user: Principal = Depends(principal)) -> Caller:
         user.require(action)
-        return Caller(request, user)
+        return await _caller(request, user)
     check.__name__ = f"need_{action}"
     return check
 
 
 async def signed_in(request: Request, user: Principal = Depends(principal)) -> Caller:
     """Any signed-in user; pages check the action themselves, to render a refusal as a page."""
-    return Caller(request, user)
+    return await _caller(request, user)
 
 
 async def user_admin(request: Request, user: Principal = Depends(principal)) -> Caller:
     user.require_user_admin()
-    return Caller(request, user)
+    return await _caller(request, user)
 
 
 def me(user: Principal) -> dict:

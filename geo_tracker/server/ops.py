@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from .. import __version__
+from ..catalogue import msg
 from ..services.backup import backup_warning
 from ..store.failures import translate
 from . import errors
@@ -53,6 +54,8 @@ def readyz(request: Request):
         known = translate(e)                 # anonymous: no paths or addresses in the answer
         if known is None:
             raise
+        if store.has_replicas and store.reading() is not store:
+            return _reads_only(request, store)
         return JSONResponse({**errors.error_body(known, errors.answer_language(request)), "status": "not ready"},
                             status_code=known.http_status)
     answer = {"status": "ready", "backend": store.backend}
@@ -60,6 +63,13 @@ def readyz(request: Request):
     if warning is not None:
         answer["warnings"] = [{"code": "backup_old", "message": warning.text(errors.answer_language(request), "api")}]
     return answer
+
+
+def _reads_only(request: Request, store) -> dict:
+    """The primary is down but a replica answers: still ready for reads, and says so."""
+    warning = msg("storage.primary_down_reads_go_on").text(errors.answer_language(request), "api")
+    return {"status": "ready", "backend": store.backend,
+            "warnings": [{"code": "primary_unavailable", "message": warning}]}
 
 
 @router.get("/api/v1/health", include_in_schema=False)

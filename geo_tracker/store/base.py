@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from . import migrate
 from .url import mask
 from ..catalogue import msg
-from ..errors import SchemaNotInitialisedError, SchemaOutdatedError, SchemaTooNewError, StorageFullError
+from ..errors import ConfigurationError, SchemaNotInitialisedError, SchemaOutdatedError, SchemaTooNewError, StorageFullError
 
 #: All geometries are stored in CGCS2000 geographic coordinates.
 STORAGE_SRID = 4490
@@ -44,6 +44,8 @@ class Store(ABC):
 
     def __init__(self, engine: Engine, url: URL):
         self.engine = engine
+        #: Where transactions go: the engine itself, except in a replica's view (the primary's).
+        self.write_engine = engine
         self.url = url
 
     # --- lifecycle -----------------------------------------------------------------
@@ -96,15 +98,36 @@ class Store(ABC):
         """One atomic unit of work: everything inside commits together or not at all.
 
         Marked as a write, so SpatiaLite takes its write lock at BEGIN; plain
-        ``engine.connect()`` reads do not, and run beside a writer.
+        ``engine.connect()`` reads do not, and run beside a writer. Always on the primary.
         """
-        with self.engine.connect() as conn:
+        with self.write_engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # --- replicas (reads elsewhere) ------------------------------------------------------
+
+    #: Streaming replicas attached for reads (PostGIS).
+    has_replicas: bool = False
+
+    def attach_replicas(self, urls: Sequence[str], wait_s: float = 0.5) -> None:
+        """Serve reads from these streaming replicas of this database (see :meth:`reading`)."""
+        raise ConfigurationError(msg("storage.replicas_postgis_only", where=self.display_url),
+                                 field="read_database_url")
+
+    def reading(self, *after: str | None) -> "Store":
+        """The store a read is answered from: a replica's view where the transactions ``after`` (the
+        asker's last changes, as :meth:`noting_changes` gave them; None: none) have committed, else
+        this store itself. The view's transactions still come here."""
+        return self
+
+    def noting_changes(self) -> AbstractContextManager[list[str]]:
+        """Inside, every transaction that changed something adds its id to the yielded list (where
+        there are replicas: what a read after it waits for)."""
+        return nullcontext([])
 
     def __enter__(self) -> "Store":
         return self
@@ -257,7 +280,7 @@ class Store(ABC):
         from copy import copy
 
         view = copy(self)
-        view.engine = _OneConnection(conn)
+        view.engine = view.write_engine = _OneConnection(conn)
         return view
 
     @abstractmethod

@@ -59,6 +59,48 @@ class PostGISStore(Store):
             raise DatabaseUnavailableError(msg("storage.postgres_unreachable", where=_where(url), reason=message)) from None
         return cls(engine, url)
 
+    # --- replicas ---------------------------------------------------------------------
+
+    def attach_replicas(self, urls: Sequence[str], wait_s: float = 0.5) -> None:
+        from copy import copy
+
+        from .replicas import ReplicaSet, watch_commits
+        from .url import parse_url, resolve_url
+
+        parsed = []
+        for url in urls:
+            backend, sa_url = parse_url(resolve_url(url))
+            if backend != "postgis":
+                raise ConfigurationError(msg("storage.replica_not_postgres", url=mask(sa_url)), field="read_database_url")
+            parsed.append(sa_url)
+        self._replicas = ReplicaSet(parsed, wait_s)
+        watch_commits(self.engine)
+        self._views = {}
+        for engine in self._replicas.engines:
+            view = copy(self)
+            view.engine, view._replicas, view._views = engine, None, {}
+            self._views[engine] = view
+
+    @property
+    def has_replicas(self) -> bool:
+        return getattr(self, "_replicas", None) is not None
+
+    def reading(self, *after: str | None) -> "PostGISStore":
+        if not self.has_replicas:
+            return self
+        engine = self._replicas.choose(*after)
+        return self if engine is None else self._views[engine]
+
+    def noting_changes(self):
+        from .replicas import noting_changes
+
+        return noting_changes()
+
+    def close(self) -> None:
+        if self.has_replicas:
+            self._replicas.dispose()
+        super().close()
+
     snapshot_member = "database/ledger.pgdump"
 
     def _spatial_table(self, name: str) -> bool:
