@@ -122,8 +122,7 @@ def main() -> None:
     results = {name: (n, *measured) for name, (n, measured) in on_each_backend(args, measure).items()}
     for name, (n, floor, ours, groups) in results.items():
         print(f"{name:10s} {n:>8} patches, {groups} villages: floor {floor:.2f} s, stats {ours:.2f} s")
-    print(f"ratios, fastest of {args.repeat} (compute_stats by village as of {AS_OF} / hand-written aggregate; "
-          "):")
+    print(f"ratios, fastest of {args.repeat} (compute_stats by village as of {AS_OF} / hand-written aggregate):")
     for name, (n, floor, ours, _) in results.items():
         print(f"  {name} at {n}: {against_goal(ours / floor, 1.5)}")
 
