@@ -11,6 +11,8 @@ the start, the middle and the end of the collection:
   values plus decoding the geometries with shapely
 - ours: ``numberMatched`` (a COUNT) plus the page with every property (village
   shares, relapses, the events folded into status, rectified area, cases)
+- the web list (``/patches``, ``services.patches.page_of_patches``) sorted by code and by
+  整改面积 descending, its first and last page of 100, against the same bare page in that order
 
 Target: a page costs a page, not the collection: within 10x the floor at every
 offset (OFFSET itself grows with the offset, in the floor as much as in ours).
@@ -37,18 +39,25 @@ from bench_stats import fill  # noqa: E402
 from geo_tracker.server.ogc import collection_page  # noqa: E402
 from benchlib import against_goal, backend_arguments, on_each_backend  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
+from geo_tracker.services.patches import page_of_patches  # noqa: E402
 from geo_tracker.store import open_store  # noqa: E402
 
 PAGE = 100
 
 
-def floor_page(store, offset: int) -> int:
+#: The web list's sorts and the bare ORDER BY each is measured against.
+LIST_SORTS = {"patch_code": "p.patch_code, p.id",
+              "-rectified_mu": "CASE WHEN p.rectified_mu IS NULL THEN 1 ELSE 0 END, p.rectified_mu DESC, p.id"}
+DEFAULT_ORDER = "b.issued_on, b.name, p.patch_code, p.id"
+
+
+def floor_page(store, offset: int, order: str = DEFAULT_ORDER) -> int:
     with store.engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT p.id, p.patch_code, b.name, p.area_mu, p.status, m.village_code, "
             f"{store.geometry_as_wkb('p.geom')} AS wkb FROM patches p JOIN batches b ON b.id = p.batch_id "
             "LEFT JOIN patch_matches m ON m.patch_id = p.id WHERE p.is_current AND NOT p.withdrawn "
-            f"ORDER BY b.issued_on, b.name, p.patch_code, p.id LIMIT {PAGE} OFFSET {offset}")).all()
+            f"ORDER BY {order} LIMIT {PAGE} OFFSET {offset}")).all()
         shapely.from_wkb([bytes(r.wkb) for r in rows])
     return len(rows)
 
@@ -71,7 +80,21 @@ def measure(url: str, n: int, repeat: int) -> list[tuple[int, float, float]]:
                 ours.append(time.perf_counter() - t)
                 assert matched == n and len(page) == PAGE
             out.append((offset, min(floors), min(ours)))
+        for sortby, order in LIST_SORTS.items():
+            for offset in (0, n - PAGE):
+                floor = best(lambda: floor_page(store, offset, order), repeat)
+                ours = best(lambda: page_of_patches(store, page=offset // PAGE + 1, size=PAGE, sortby=sortby), repeat)
+                out.append((f"{offset} list {sortby}", floor, ours))
     return out
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
 
 
 def main() -> None:

@@ -189,6 +189,27 @@ def test_the_list_page_searches(demo_store):
     assert page.count('<tr>') - 1 == len(list_patches(demo_store)), "the print view lists every row"
 
 
+def test_the_list_page_sorts_and_pages_in_sql_as_the_dated_list_does(demo_store, monkeypatch):
+    from geo_tracker.server.pages import patches as list_page
+
+    monkeypatch.setattr(list_page, "PAGE_SIZE", 7)
+    client = client_for(demo_store)
+    everything = list_patches(demo_store).sort_values(["rectified_mu", "id"], ascending=[False, True],
+                                                      na_position="last")
+    expected = everything["patch_code"].tolist()
+    pages = -(-len(expected) // 7)
+    assert pages >= 3
+
+    def codes(**query) -> list[str]:
+        html = client.get("/patches", params={"sort": "rectified_mu", "order": "desc", **query}).text
+        assert f'id="patch-count">共 {len(expected)} 个图斑' in html
+        return re.findall(r'<td><a href="/patches/[^"]+">([^<]+)</a></td>', html)
+
+    assert [code for page in range(1, pages + 1) for code in codes(page=page)] == expected
+    assert codes(page=999) == expected[(pages - 1) * 7:]                  # beyond the end: the last page
+    assert codes(page=2, as_of=date.today().isoformat()) == expected[7:14]  # folded as of today: the same
+
+
 def test_case_numbers_sort_naturally_and_link_their_patches(demo_store):
     assert sorted(["〔2023〕10号", "〔2023〕1号", "〔2023〕2号"], key=case_number_key) == [
         "〔2023〕1号", "〔2023〕2号", "〔2023〕10号"]

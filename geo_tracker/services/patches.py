@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Collection
 
 from datetime import date, datetime, timedelta
@@ -190,6 +192,25 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     if as_of is not None and limit is not None:
         frame, rows = frame.iloc[offset:offset + limit], rows[offset:offset + limit]
     return _listing(frame, rows)
+
+
+def page_of_patches(store: Store, *, page: int, size: int | None, sortby: str, as_of: date | None = None,
+                    **filters) -> tuple[gpd.GeoDataFrame, int, int]:
+    """(the page's patches, how many match, the page number kept within range): one page of the list
+    sorted by ``sortby`` (``prop`` or ``-prop``), ``size`` patches a page (None: all on one).
+
+    Without ``as_of`` the count, sort and page run in SQL, so a province's list costs a page; as of a
+    date the state is folded first, then sorted and paged.
+    """
+    if as_of is None:
+        total = count_patches(store, **filters)
+        size = size or max(total, 1)
+        page = min(max(page, 1), max(1, math.ceil(total / size)))
+        return list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters), total, page
+    frame = list_patches(store, as_of=as_of, sortby=sortby, **filters)
+    size = size or max(len(frame), 1)
+    page = min(max(page, 1), max(1, math.ceil(len(frame) / size)))
+    return frame.iloc[(page - 1) * size: page * size], len(frame), page
 
 
 def _with_overdue(frame: pd.DataFrame, day: date) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from ...services.batches import list_batches
 from ...services.boundaries import village_units
 from ...services.dossier import dossier_bytes
 from ...services.imagery import patch_pair
-from ...services.patches import DUE_SOON_DAYS, due_soon, list_patches, show_patch
+from ...services.patches import DUE_SOON_DAYS, due_soon, page_of_patches, show_patch
 from ...services.review import submit_patch
 from .. import uploads
 from ..deps import Caller, drawn_part, need, number, optional_date, required_date, signed_in
@@ -45,19 +45,18 @@ def patch_list(request: Request, q: str | None = None, batch: str | None = None,
                sort: str = "patch_code", order: str = "asc", page: int = 1, all: str | None = None,
                who: Caller = Depends(signed_in)):
     """The patches, searched (``q``: code, village name, case number) and filtered; ``all`` for printing."""
-    frame = list_patches(who.store, q=(q or "").strip() or None, batch=batch or None, source=source or None,
-                         status=status if status in STATUSES else None, village=(village or "").strip() or None,
-                         as_of=optional_date(as_of), villages=who.villages)
     sort = sort if sort in SORTABLE else "patch_code"
-    frame = frame.sort_values(sort, ascending=order != "desc", na_position="last", kind="stable")
-    size = max(len(frame), 1) if all else PAGE_SIZE
-    pages_total = max(1, math.ceil(len(frame) / size))
-    page = min(max(page, 1), pages_total)
-    rows = frame.iloc[(page - 1) * size: page * size].to_dict("records")
+    frame, total, page = page_of_patches(
+        who.store, q=(q or "").strip() or None, batch=batch or None, source=source or None,
+        status=status if status in STATUSES else None, village=(village or "").strip() or None,
+        as_of=optional_date(as_of), villages=who.villages, page=page, size=None if all else PAGE_SIZE,
+        sortby=("-" if order == "desc" else "") + sort)
+    rows = frame.to_dict("records")
+    pages_total = 1 if all else max(1, math.ceil(total / PAGE_SIZE))
     filters = {"q": q, "batch": batch, "source": source, "status": status, "village": village, "as_of": as_of}
     query = {k: v for k, v in filters.items() if v}
     export_query = {k: v for k, v in query.items() if k != "status" or v in STATUSES}
-    return render(request, "patches.html", rows=rows, total=len(frame), page=page, pages=pages_total,
+    return render(request, "patches.html", rows=rows, total=total, page=page, pages=pages_total,
                   sort=sort, order=order, filters=filters, query=query, showing_all=bool(all),
                   exports={fmt: f"/api/v1/exports/patches.{fmt}?{urlencode(export_query)}" for fmt in EXPORTS},
                   batches=list_batches(who.store, villages=who.villages), status_keys=STATUSES,
