@@ -114,17 +114,41 @@ def measure(url: str, n: int, repeat: int) -> tuple[float, float, int]:
             assert group["patches"] == want.patches
             assert abs(group["area_mu"] - want.area_mu) < 1e-6 * want.area_mu
             assert abs(group["rectified_mu"] - want.rectified_mu) < 1e-6 * max(want.rectified_mu, 1)
-        return min(floor_times), min(ours_times), len(ours["groups"])
+        return min(floor_times), min(ours_times), len(ours["groups"]), dashboard_seconds(store, repeat)
+
+
+def dashboard_seconds(store, repeat: int) -> tuple[float, float]:
+    """(the dashboard page /dashboard as of AS_OF, one compute_stats call of the same day): fastest of ``repeat``."""
+    from fastapi.testclient import TestClient
+
+    from geo_tracker.server.app import create_app
+    from geo_tracker.services import accounts
+
+    accounts.add_user(store, "bench", "correct horse battery", "viewer", ["*"])
+    client = TestClient(create_app(store), headers={
+        "Authorization": f"Bearer {accounts.create_token(store, 'bench', 'bench')}", "Accept": "text/html"})
+    page, call = [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        assert client.get("/dashboard", params={"as_of": AS_OF.isoformat()}).status_code == 200
+        page.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        compute_stats(store, as_of=AS_OF)
+        call.append(time.perf_counter() - t)
+    return min(page), min(call)
 
 
 def main() -> None:
     args = backend_arguments(__doc__.splitlines()[0], postgis=1_000_000, spatialite=100_000).parse_args()
     results = {name: (n, *measured) for name, (n, measured) in on_each_backend(args, measure).items()}
-    for name, (n, floor, ours, groups) in results.items():
+    for name, (n, floor, ours, groups, _) in results.items():
         print(f"{name:10s} {n:>8} patches, {groups} villages: floor {floor:.2f} s, stats {ours:.2f} s")
     print(f"ratios, fastest of {args.repeat} (compute_stats by village as of {AS_OF} / hand-written aggregate):")
-    for name, (n, floor, ours, _) in results.items():
+    for name, (n, floor, ours, _, _) in results.items():
         print(f"  {name} at {n}: {against_goal(ours / floor, 1.5)}")
+    print("the dashboard page as of the same day / one compute_stats call:")
+    for name, (n, _, _, _, (page, call)) in results.items():
+        print(f"  {name} at {n}: page {page:.2f} s, stats {call:.2f} s, {against_goal(page / call, 2)}")
 
 
 if __name__ == "__main__":

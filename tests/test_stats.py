@@ -238,3 +238,17 @@ def test_cli_stats_and_report(db_url, tmp_path):
     assert "上级共下发自然资源图斑6个" in out.output
     bad = runner.invoke(cli, ["--db", db_url, "stats", "--by", "colour"])
     assert bad.exit_code == 2
+
+
+def test_a_county_chart_shows_its_largest_villages_and_says_so(tmp_path, monkeypatch):
+    from geo_tracker.reports import charts
+
+    drawn = {}
+    monkeypatch.setattr(charts, "village_figure", lambda rows, title: drawn.update(rows=rows, title=title) or
+                        charts.plt.figure())
+    rows = [(f"村{i}", float(i), float(i) / 2) for i in range(1, 1001)]
+    charts.village_chart(rows, tmp_path / "villages.png", "分村图斑与整改面积")
+    assert [r[0] for r in drawn["rows"]] == [f"村{i}" for i in range(1000, 980, -1)]
+    assert drawn["title"] == "分村图斑与整改面积（图斑面积最大的20个村，共1000个村）"
+    charts.village_chart(rows[:5], tmp_path / "few.png", "分村图斑与整改面积")
+    assert len(drawn["rows"]) == 5 and drawn["title"] == "分村图斑与整改面积"

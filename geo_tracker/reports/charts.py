@@ -91,5 +91,14 @@ def cumulative_rectified_chart(points: list[tuple[str, float, float]], path: Pat
     return _save(cumulative_figure(points, title), path)
 
 
+#: At most this many villages get a bar: beyond it the bars are unreadable (and a county's
+#: thousand villages took matplotlib seconds to lay out).
+MAX_VILLAGE_BARS = 20
+
+
 def village_chart(rows: list[tuple[str, float, float]], path: Path, title: str) -> Path:
+    """The villages' bars; with more than :data:`MAX_VILLAGE_BARS`, those with the largest patch area, said in the title."""
+    if len(rows) > MAX_VILLAGE_BARS:
+        title = f"{title}（图斑面积最大的{MAX_VILLAGE_BARS}个村，共{len(rows)}个村）"
+        rows = sorted(rows, key=lambda r: -(r[1] or 0))[:MAX_VILLAGE_BARS]
     return _save(village_figure(rows, title), path)
