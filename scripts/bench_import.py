@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchlib import against_goal  # noqa: E402
+from benchlib import against_goal, fastest  # noqa: E402
 
 
 def generate(path: Path, n: int, seed: int = 42) -> None:
@@ -133,16 +133,16 @@ def run_phase(args: list[str]) -> dict:
 
 def ogr2ogr_seconds(shp: Path, target: list[str], repeat: int) -> float:
     """The fastest of ``repeat`` runs of GDAL's ogr2ogr loading the same file, reprojected to
-    EPSG:4490, into ``target`` (its destination arguments; each run gets a fresh one from ``target``)."""
-    best = float("inf")
-    for i in range(repeat):
-        destination = [arg.replace("{i}", str(i)) for arg in target]
-        start = time.perf_counter()
+    EPSG:4490, into ``target`` (its destination arguments, ``{i}`` numbering a fresh one per run)."""
+    runs = iter(range(repeat))
+
+    def load() -> None:
+        run = str(next(runs))
+        destination = [arg.replace("{i}", run) for arg in target]
         subprocess.run(["ogr2ogr", *destination, str(shp), "-s_srs", "EPSG:4523", "-t_srs", "EPSG:4490",
                         "-nlt", "PROMOTE_TO_MULTI", "-nln", "bench", "-oo", "ENCODING=GBK", "-gt", "65536"],
                        check=True, capture_output=True)
-        best = min(best, time.perf_counter() - start)
-    return best
+    return fastest(load, repeat)
 
 
 def ogr2ogr_targets(tmp: str, pg: str, dbs: list[str]) -> dict[str, list[str]]:

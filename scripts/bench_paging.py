@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_stats import fill  # noqa: E402
 from geo_tracker.server.ogc import collection_page  # noqa: E402
-from benchlib import against_goal, backend_arguments, on_each_backend  # noqa: E402
+from benchlib import against_goal, backend_arguments, fastest, on_each_backend  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
 from geo_tracker.services.patches import page_of_patches  # noqa: E402
 from geo_tracker.store import open_store  # noqa: E402
@@ -82,19 +82,11 @@ def measure(url: str, n: int, repeat: int) -> list[tuple[int, float, float]]:
             out.append((offset, min(floors), min(ours)))
         for sortby, order in LIST_SORTS.items():
             for offset in (0, n - PAGE):
-                floor = best(lambda: floor_page(store, offset, order), repeat)
-                ours = best(lambda: page_of_patches(store, page=offset // PAGE + 1, size=PAGE, sortby=sortby), repeat)
+                floor = fastest(lambda: floor_page(store, offset, order), repeat)
+                ours = fastest(lambda: page_of_patches(store, page=offset // PAGE + 1, size=PAGE, sortby=sortby), repeat)
                 out.append((f"{offset} list {sortby}", floor, ours))
     return out
 
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

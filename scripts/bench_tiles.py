@@ -16,7 +16,6 @@ import os
 import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_stats import fill  # noqa: E402
 
-from benchlib import against_goal, scratch_postgres  # noqa: E402
+from benchlib import against_goal, fastest, scratch_postgres  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
 from geo_tracker.services.tiles import patch_tile  # noqa: E402
 from geo_tracker.store import open_store  # noqa: E402
@@ -56,12 +55,8 @@ def tiles(count: int, n: int) -> list[tuple[int, int, int]]:
 
 
 def timed(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best * 1000
+    """Milliseconds of the fastest of ``repeat`` calls."""
+    return fastest(fn, repeat) * 1000
 
 
 def main() -> None:

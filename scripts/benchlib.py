@@ -58,6 +58,18 @@ def on_each_backend(args, measure) -> dict[str, tuple[int, object]]:
     return results
 
 
+def fastest(fn, repeat: int) -> float:
+    """Seconds of the fastest of ``repeat`` calls of ``fn``."""
+    import time
+
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def against_goal(ratio: float, goal: float) -> str:
     """``1.43x (goal <= 2x: met)``: a ratio with the issue's goal beside it."""
     return f"{ratio:.2f}x (goal <= {goal:g}x: {'met' if ratio <= goal else 'MISSED'})"

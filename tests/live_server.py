@@ -56,6 +56,12 @@ def running_server(db_url: str, log_path: Path, *, preexec=None, **settings):
                 process.wait()
 
 
+def client(base: str, token: str | None = None, **kw) -> httpx.Client:
+    """An HTTP client of the service at ``base``, with the bearer ``token`` when given."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=base, headers=headers, timeout=60, **kw)
+
+
 def form_login(client, username: str, password: str, **form):
     """Log in through the login page as a browser does: the form's token comes from the page."""
     import re

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import bureau_files as bf
 import replica_cluster
 from conftest import _unavailable
-from live_server import form_login, running_server
+from live_server import client, form_login, running_server
 from geo_tracker.config import load_settings
 from geo_tracker.errors import ConfigurationError
 from geo_tracker.services import accounts
@@ -86,10 +86,6 @@ def _committed_on(replica, xid: str) -> bool:
         return False
 
 
-def _client(base, token):
-    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-
-
 def _ours(statements: list[str]) -> list[str]:
     """geo_tracker's queries, without the pool's liveness pings and the replica-position checks."""
     return [s for s in statements if s.strip() not in ("SELECT 1", ";") and "pg_xact_status" not in s
@@ -98,7 +94,7 @@ def _ours(statements: list[str]) -> list[str]:
 
 def test_reads_are_answered_by_the_replica(replicated):
     primary, replica, base, tokens = replicated
-    with _client(base, tokens["boss"]) as boss:
+    with client(base, tokens["boss"]) as boss:
         boss.get("/api/v1/patches").raise_for_status()           # pools warmed
         on_primary, on_replica = primary.log_size(), replica.log_size()
         for path in READS * 3:
@@ -115,12 +111,12 @@ def test_a_user_reads_their_own_change_while_the_replica_lags(replicated):
     primary, replica, base, tokens = replicated
     replica.sql("SELECT pg_wal_replay_pause()")
     try:
-        with _client(base, tokens["team"]) as team, _client(base, tokens["boss"]) as boss:
+        with client(base, tokens["team"]) as team, client(base, tokens["boss"]) as boss:
             done = team.post(f"/api/v1/patches/{PATCH}/verify", json={"result": "illegal", "on": "2023-07-06"})
             assert done.status_code == 200, done.text
             assert team.get(f"/api/v1/patches/{PATCH}").json()["status"] == "illegal"   # the primary answered
             assert boss.get(f"/api/v1/patches/{PATCH}").json()["status"] != "illegal"   # the paused replica did
-        with httpx.Client(base_url=base, timeout=30) as browser:        # a page session: by its cookie, after its login
+        with client(base) as browser:        # a page session: by its cookie, after its login
             assert form_login(browser, "boss", PASSWORD).status_code in (302, 303)
             assert "gt_wrote" in browser.cookies
             assert browser.get("/api/v1/me").json()["username"] == "boss"      # its new session was read
@@ -129,7 +125,7 @@ def test_a_user_reads_their_own_change_while_the_replica_lags(replicated):
     finally:
         replica.sql("SELECT pg_wal_replay_resume()")
     _wait_replayed(primary, replica)
-    with _client(base, tokens["boss"]) as boss:
+    with client(base, tokens["boss"]) as boss:
         assert boss.get(f"/api/v1/patches/{PATCH}").json()["status"] == "illegal"
 
 
@@ -138,7 +134,7 @@ def test_reads_go_on_while_the_primary_is_down_and_changes_wait(replicated):
     _wait_replayed(primary, replica)
     primary.stop()
     try:
-        with _client(base, tokens["team"]) as team:
+        with client(base, tokens["team"]) as team:
             for path in READS:
                 answer = team.get(path, headers={"Accept": "text/html"} if path == "/patches" else {})
                 assert answer.status_code == 200, (path, answer.text[:300])
@@ -149,7 +145,7 @@ def test_reads_go_on_while_the_primary_is_down_and_changes_wait(replicated):
             assert team.get(f"/api/v1/patches/{OTHER}").json()["status"] != "illegal"
     finally:
         primary.start()
-    with _client(base, tokens["team"]) as team:
+    with client(base, tokens["team"]) as team:
         done = team.post(f"/api/v1/patches/{OTHER}/verify", json={"result": "illegal", "on": "2023-07-06"})
         assert done.status_code == 200, done.text
         assert team.get(f"/api/v1/patches/{OTHER}").json()["status"] == "illegal"

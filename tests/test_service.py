@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 import bureau_files as bf
-from live_server import CLI, form_login, running_server
+from live_server import CLI, client, form_login, running_server
 from geo_tracker.services import accounts, tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.boundaries import BoundaryOptions, import_boundaries
@@ -66,11 +66,6 @@ def server(county, tmp_path):
     db_url, tokens = county
     with running_server(db_url, tmp_path / "server.log") as base:
         yield base, tokens
-
-
-def client(base, token=None, **kw) -> httpx.Client:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=base, headers=headers, timeout=60, **kw)
 
 
 def jpeg_bytes() -> bytes:

@@ -78,10 +78,11 @@ def remember_write(request: Request, response: Response, changes: list[str]) -> 
     response.set_cookie(WROTE_COOKIE, changes[-1], max_age=WROTE_SECONDS, httponly=True, samesite="lax", path="/")
 
 
-async def _read_store(request: Request, username: str | None = None) -> Store:
-    if not request.app.state.store.has_replicas:
-        return request.app.state.store
-    return await run_in_threadpool(store_of, request, username)
+async def _off_loop_if_waiting(request: Request, fn, *args):
+    """``fn(*args)``, run off the event loop where choosing a replica may wait for one."""
+    if request.app.state.store.has_replicas:
+        return await run_in_threadpool(fn, *args)
+    return fn(*args)
 
 
 async def principal(request: Request) -> Principal:
@@ -89,7 +90,7 @@ async def principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    store = await _read_store(request)
+    store = await _off_loop_if_waiting(request, store_of, request)
     header = request.headers.get("authorization")
     if header:
         # Off the event loop; a Basic password not remembered comes back as the check to run
@@ -204,30 +205,23 @@ class Caller:
         return self.user.username
 
 
-async def _caller(request: Request, user: Principal) -> Caller:
-    """A :class:`Caller`, built off the event loop when choosing its replica may wait."""
-    if request.app.state.store.has_replicas:
-        return await run_in_threadpool(Caller, request, user)
-    return Caller(request, user)
-
-
 def need(action: str):
     """A dependency giving the :class:`Caller` when its role may take ``action`` (403 otherwise)."""
     async def check(request: Request, user: Principal = Depends(principal)) -> Caller:
         user.require(action)
-        return await _caller(request, user)
+        return await _off_loop_if_waiting(request, Caller, request, user)
     check.__name__ = f"need_{action}"
     return check
 
 
 async def signed_in(request: Request, user: Principal = Depends(principal)) -> Caller:
     """Any signed-in user; pages check the action themselves, to render a refusal as a page."""
-    return await _caller(request, user)
+    return await _off_loop_if_waiting(request, Caller, request, user)
 
 
 async def user_admin(request: Request, user: Principal = Depends(principal)) -> Caller:
     user.require_user_admin()
-    return await _caller(request, user)
+    return await _off_loop_if_waiting(request, Caller, request, user)
 
 
 def me(user: Principal) -> dict:

@@ -195,22 +195,27 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
 
 
 def page_of_patches(store: Store, *, page: int, size: int | None, sortby: str, as_of: date | None = None,
-                    **filters) -> tuple[gpd.GeoDataFrame, int, int]:
-    """(the page's patches, how many match, the page number kept within range): one page of the list
-    sorted by ``sortby`` (``prop`` or ``-prop``), ``size`` patches a page (None: all on one).
+                    **filters) -> tuple[gpd.GeoDataFrame, int, int, int]:
+    """(the page's patches, how many match, the page number kept within range, how many pages): one
+    page of the list sorted by ``sortby`` (``prop`` or ``-prop``), ``size`` patches a page (None: all on one).
 
     Without ``as_of`` the count, sort and page run in SQL, so a province's list costs a page; as of a
     date the state is folded first, then sorted and paged.
     """
     if as_of is None:
         total = count_patches(store, **filters)
-        size = size or max(total, 1)
-        page = min(max(page, 1), max(1, math.ceil(total / size)))
-        return list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters), total, page
+        page, size, pages = _page_within(page, size, total)
+        return list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters), total, page, pages
     frame = list_patches(store, as_of=as_of, sortby=sortby, **filters)
-    size = size or max(len(frame), 1)
-    page = min(max(page, 1), max(1, math.ceil(len(frame) / size)))
-    return frame.iloc[(page - 1) * size: page * size], len(frame), page
+    page, size, pages = _page_within(page, size, len(frame))
+    return frame.iloc[(page - 1) * size: page * size], len(frame), page, pages
+
+
+def _page_within(page: int, size: int | None, total: int) -> tuple[int, int, int]:
+    """(page kept between the first and the last, page size, pages) for ``total`` rows (``size`` None: one page)."""
+    size = size or max(total, 1)
+    pages = max(1, math.ceil(total / size))
+    return min(max(page, 1), pages), size, pages
 
 
 def _with_overdue(frame: pd.DataFrame, day: date) -> pd.DataFrame:

@@ -4,7 +4,6 @@ action re-renders the page with the reason."""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from urllib.parse import quote, urlencode
 
@@ -46,13 +45,12 @@ def patch_list(request: Request, q: str | None = None, batch: str | None = None,
                who: Caller = Depends(signed_in)):
     """The patches, searched (``q``: code, village name, case number) and filtered; ``all`` for printing."""
     sort = sort if sort in SORTABLE else "patch_code"
-    frame, total, page = page_of_patches(
+    frame, total, page, pages_total = page_of_patches(
         who.store, q=(q or "").strip() or None, batch=batch or None, source=source or None,
         status=status if status in STATUSES else None, village=(village or "").strip() or None,
         as_of=optional_date(as_of), villages=who.villages, page=page, size=None if all else PAGE_SIZE,
         sortby=("-" if order == "desc" else "") + sort)
     rows = frame.to_dict("records")
-    pages_total = 1 if all else max(1, math.ceil(total / PAGE_SIZE))
     filters = {"q": q, "batch": batch, "source": source, "status": status, "village": village, "as_of": as_of}
     query = {k: v for k, v in filters.items() if v}
     export_query = {k: v for k, v in query.items() if k != "status" or v in STATUSES}
