@@ -135,6 +135,10 @@ def test_vector_tiles_and_their_map_page_from_the_service(served):
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
     assert mapbox_vector_tile.decode(response.content)["patches"]["features"]
+    before = client.get(f"/tiles/{z}/{x}/{y}.pbf?as_of=1999-01-01")
+    assert before.status_code == 200 and "patches" not in mapbox_vector_tile.decode(before.content)
+    assert before.headers["etag"] != response.headers["etag"]
+    assert client.get(f"/tiles/{z}/{x}/{y}.pbf?as_of=2023-13-01").status_code == 422
     assert client.get("/tiles/3/9/0.pbf").status_code == 422
     page = client.get("/map/tiles").text
     assert 'src="/lib/leaflet/leaflet.js"' in page and "/tiles/{z}/{x}/{y}.pbf" in page

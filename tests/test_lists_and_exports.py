@@ -210,6 +210,27 @@ def test_the_list_page_sorts_and_pages_in_sql_as_the_dated_list_does(demo_store,
     assert codes(page=2, as_of=date.today().isoformat()) == expected[7:14]  # folded as of today: the same
 
 
+@pytest.mark.parametrize("sortby", ["status", "-rectified_mu", "overdue,-area_mu", "village_name", None])
+def test_a_page_as_of_a_date_is_sorted_and_paged_in_sql_as_the_fold_sorts_it(demo_store, sortby):
+    from geo_tracker.services.patches import _sorted_positions, page_of_patches, parse_sortby
+
+    days = sorted(set(list_patches(demo_store)["status_on"].dropna()))
+    for as_of in (days[len(days) // 3], days[2 * len(days) // 3], date.today()):
+        folded = list_patches(demo_store, as_of=as_of)
+        if sortby:
+            folded = folded.iloc[_sorted_positions(folded, parse_sortby(sortby))]
+        expected = folded["patch_code"].tolist()
+        assert len(set(folded["status"])) >= 3, as_of
+        paged = [list_patches(demo_store, as_of=as_of, sortby=sortby, limit=5, offset=k)["patch_code"].tolist()
+                 for k in range(0, len(expected) + 5, 5)]
+        assert [code for page in paged for code in page] == expected, as_of
+        frame, total, page, pages = page_of_patches(demo_store, page=99, size=4, sortby=sortby or "", as_of=as_of,
+                                                    status="illegal")
+        illegal = [c for c, s in zip(folded["patch_code"], folded["status"]) if s == "illegal"]
+        assert total == len(illegal) and page == pages
+        assert frame["patch_code"].tolist() == illegal[(pages - 1) * 4:] and set(frame["status"]) <= {"illegal"}
+
+
 def test_case_numbers_sort_naturally_and_link_their_patches(demo_store):
     assert sorted(["〔2023〕10号", "〔2023〕1号", "〔2023〕2号"], key=case_number_key) == [
         "〔2023〕1号", "〔2023〕2号", "〔2023〕10号"]

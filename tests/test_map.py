@@ -165,6 +165,36 @@ def test_vector_tiles_carry_the_patches_on_both_backends(store, tmp_path):
         patch_tile(store, 3, 9, 0)
 
 
+def test_a_tile_as_of_a_date_draws_what_was_issued_then_with_its_status_then(store, tmp_path):
+    import mapbox_vector_tile
+
+    from geo_tracker.services.tiles import patch_tile
+
+    import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(
+        source="natural-resources", batch="B", issued_on=date(2023, 6, 30)))
+    tracking.verify_patch(store, "5001090001", "illegal", date(2023, 7, 5))
+    tracking.rectify_patch(store, "5001090001", date(2023, 8, 1), "demolition", area_mu=0.5)
+    tracking.verify_patch(store, "5001090002", "legal", date(2023, 7, 20))
+    tile = _tile_for(bf.LON0 + 0.003, bf.LAT0 + 0.002, 14)
+
+    def drawn(as_of):
+        layers = mapbox_vector_tile.decode(patch_tile(store, *tile, as_of=as_of) or b"")
+        return {f["properties"]["patch_code"]: f["properties"]["status"]
+                for f in layers.get("patches", {}).get("features", [])}
+
+    assert drawn(date(2023, 6, 29)) == {}
+    for day in (date(2023, 6, 30), date(2023, 7, 10), date(2023, 7, 25), date(2023, 8, 2)):
+        listed = list_patches(store, as_of=day)
+        folded = dict(zip(listed.patch_code, listed.status))
+        on_tile = drawn(day)
+        assert len(on_tile) >= 4 and on_tile == {c: folded[c] for c in on_tile}, day
+    assert drawn(date(2023, 7, 1))["5001090001"] == "issued"
+    assert drawn(date(2023, 7, 10))["5001090001"] == "illegal"
+    assert drawn(date(2023, 8, 2))["5001090001"] == "rectifying"
+    assert drawn(date(2023, 7, 10))["5001090002"] == "issued" and drawn(date(2023, 7, 25))["5001090002"] == "legal"
+    assert drawn(None) == drawn(date.today())
+
+
 def test_tile_server_map_in_chromium(browser, db_url, tmp_path):
     import threading
     import urllib.request

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -16,14 +18,15 @@ reader = need("read")
 
 
 @router.get("/tiles/{z}/{x}/{y}.pbf", tags=["tiles"])
-def tile(request: Request, z: int, x: int, y: int, who: Caller = Depends(reader)):
-    """Vector tile with layers ``patches`` (code, status, area) and ``villages``; ETag changes on every write."""
+def tile(request: Request, z: int, x: int, y: int, as_of: date | None = None, who: Caller = Depends(reader)):
+    """Vector tile with layers ``patches`` (code, status, area) and ``villages``; ``as_of``: the patches
+    issued and not withdrawn by that day, with their status then. The ETag changes on every write."""
     version = tile_version(who.store, who.villages)
-    etag = f'"{version}"'
+    etag = f'"{version}-{as_of}"' if as_of else f'"{version}"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return Response(patch_tile(who.store, z, x, y, who.villages, version=version),
+    return Response(patch_tile(who.store, z, x, y, who.villages, version=version, as_of=as_of),
                     media_type="application/vnd.mapbox-vector-tile", headers=headers)
 
 

@@ -118,11 +118,16 @@ def parse_sortby(text: str | None):
     return cql2_repo.parse_sortby(text)
 
 
-def _current_filters(store: Store, *, status=None, **filters) -> tuple[str, dict]:
-    """The SQL filters of current patches (``status``: the stored current status, checked here)."""
+def _checked_status(status: str | None) -> str | None:
+    """``status`` when it is one, else a field error listing the statuses."""
     if status is not None and status not in STATUSES:
         raise InvalidValueError(msg("patch.bad_status", status=status, choices=", ".join(STATUSES)), field="status")
-    return repo.current_filters(store, status=status, **filters)
+    return status
+
+
+def _current_filters(store: Store, *, status=None, **filters) -> tuple[str, dict]:
+    """The SQL filters of current patches (``status``: the stored current status, checked here)."""
+    return repo.current_filters(store, status=_checked_status(status), **filters)
 
 
 def count_patches(store: Store, *, cql2=None, sortby=None, **filters) -> int:
@@ -155,11 +160,13 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     and ``sortby`` (``prop,-prop2``) run in SQL too; with ``as_of`` the filter cannot name the
     current state, and the sort happens after folding.
     """
-    if status is not None and status not in STATUSES:
-        raise InvalidValueError(msg("patch.bad_status", status=status, choices=", ".join(STATUSES)), field="status")
+    _checked_status(status)
     sort = parse_sortby(sortby) if isinstance(sortby, str) else sortby
     common = dict(batch=batch, village=village, codes=codes, source=source, villages=villages, bbox=bbox,
                   ids=ids, year=year, q=q, cql2=_filter(cql2))
+    if as_of is not None and limit is not None and all(key.name in SQL_SORTABLE_AS_OF for key in sort or ()):
+        page, _total = _ids_as_of(store, as_of, sort, limit, offset, status=status, known_at=known_at, **common)
+        return _folded_page(store, page, as_of, known_at)
     if as_of is None:
         where, params = _current_filters(store, status=status, **common)
     else:
@@ -199,16 +206,43 @@ def page_of_patches(store: Store, *, page: int, size: int | None, sortby: str, a
     """(the page's patches, how many match, the page number kept within range, how many pages): one
     page of the list sorted by ``sortby`` (``prop`` or ``-prop``), ``size`` patches a page (None: all on one).
 
-    Without ``as_of`` the count, sort and page run in SQL, so a province's list costs a page; as of a
-    date the state is folded first, then sorted and paged.
+    The count, sort and page run in SQL, so a province's list costs a page; as of a date over the
+    state folded in SQL (one aggregate), and only the page's patches are folded in full.
     """
     if as_of is None:
         total = count_patches(store, **filters)
         page, size, pages = _page_within(page, size, total)
         return list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters), total, page, pages
-    frame = list_patches(store, as_of=as_of, sortby=sortby, **filters)
-    page, size, pages = _page_within(page, size, len(frame))
-    return frame.iloc[(page - 1) * size: page * size], len(frame), page, pages
+    sort = parse_sortby(sortby)
+    if size is None or any(key.name not in SQL_SORTABLE_AS_OF for key in sort or ()):
+        frame = list_patches(store, as_of=as_of, sortby=sort, **filters)
+        page, size, pages = _page_within(page, size, len(frame))
+        return frame.iloc[(page - 1) * size: page * size], len(frame), page, pages
+    ids, total = _ids_as_of(store, as_of, sort, size, (page - 1) * size, **filters)
+    page, size, pages = _page_within(page, size, total)
+    if not ids and total:
+        ids, total = _ids_as_of(store, as_of, sort, size, (page - 1) * size, **filters)
+    return _folded_page(store, ids, as_of), total, page, pages
+
+
+def _folded_page(store: Store, ids: list[int], as_of: date, known_at: datetime | None = None) -> gpd.GeoDataFrame:
+    """The patches ``ids`` as of a date, folded in full, in the order given."""
+    frame = list_patches(store, as_of=as_of, known_at=known_at, ids=ids)
+    return frame.set_index("id", drop=False).loc[ids].reset_index(drop=True)
+
+
+#: What a page as of a date sorts by in SQL (``status_on`` then is only folded, in Python).
+SQL_SORTABLE_AS_OF = [name for name in cql2_repo.SORTABLE if name != "status_on"]
+
+
+def _ids_as_of(store: Store, as_of: date, sort, limit: int, offset: int, *, status=None, known_at=None,
+               **filters) -> tuple[list[int], int]:
+    """(one page's patch ids, how many match): filtered, sorted and paged over the state as of ``as_of`` in SQL."""
+    where, params = repo.current_filters(store, include_withdrawn=True, issued_by=as_of,
+                                         **{k: v for k, v in filters.items() if v is not None})
+    with store.engine.connect() as conn:
+        return repo.page_as_of(conn, store, where, params, as_of=as_of, known_at=known_at, sortby=sort,
+                               status=_checked_status(status), limit=limit, offset=offset)
 
 
 def _page_within(page: int, size: int | None, total: int) -> tuple[int, int, int]:

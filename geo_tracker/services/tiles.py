@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Collection
+from datetime import date
 
 from ..core.lifecycle import STATUS_LABELS
 from ..core.tiles import check_tile
@@ -28,15 +29,16 @@ def tile_version(store: Store, villages: Collection[str] | None = None) -> str:
 
 
 def patch_tile(store: Store, z: int, x: int, y: int, villages: Collection[str] | None = None,
-               version: str | None = None) -> bytes:
-    """A tile, served from memory while ``version`` (from :func:`tile_version`) is unchanged."""
+               version: str | None = None, as_of: date | None = None) -> bytes:
+    """A tile (``as_of``: the patches and their status as of that day), served from memory while
+    ``version`` (from :func:`tile_version`) is unchanged."""
     check_tile(z, x, y)
-    key = (store.display_url, version, z, x, y) if version else None
+    key = (store.display_url, version, as_of, z, x, y) if version else None
     if key is not None and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
     with store.engine.connect() as conn:
-        data = repo.patch_tile(conn, store, z, x, y, villages)
+        data = repo.patch_tile(conn, store, z, x, y, villages, as_of)
     if key is not None:
         _CACHE[key] = data
         while len(_CACHE) > CACHE_TILES:

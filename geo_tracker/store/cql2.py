@@ -646,11 +646,12 @@ def parse_sortby(text: str | None) -> tuple[SortKey, ...] | None:
     return tuple(keys) or None
 
 
-def order_by(store, keys) -> tuple[str, dict]:
-    """ORDER BY text for ``keys``: nulls last either way, text by code point on both backends, then p.id."""
+def order_by(store, keys, state: dict[str, str] | None = None) -> tuple[str, dict]:
+    """ORDER BY text for ``keys``: nulls last either way, text by code point on both backends, then p.id;
+    ``state``: the SQL of the state properties as of a date, in place of the stored current state."""
     parts, params = [], {}
     for key in keys:
-        sql = _sql_of(store, key.name)
+        sql = state[key.name] if state and key.name in state else _sql_of(store, key.name)
         if ":cql_today" in sql:
             params["cql_today"] = date.today()
         collate = store.code_point_collation if QUERYABLES[key.name] == "string" else ""

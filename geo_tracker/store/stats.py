@@ -66,7 +66,7 @@ _NO_EVENTS = """
     ),"""
 
 
-def _events_sql(store: Store, known: str, not_void: str, known_at: datetime | None) -> str:
+def _events_sql(store: Store, known: str, not_void: str, known_at: datetime | None, lineages: str) -> str:
     """The CTEs ``ev`` (per patch: verification, case, closure, rectified areas, submissions and
     returns) and ``rvs`` (the days its reviews took, and whether the last level approved)."""
     j_num = lambda key: store.json_number("e.payload", key)  # noqa: E731
@@ -83,7 +83,7 @@ def _events_sql(store: Store, known: str, not_void: str, known_at: datetime | No
         CASE WHEN {rectified} THEN {j_txt('measure')} END AS measure,
         CASE WHEN e.kind = 'review_approved' THEN {j_txt('outcome')} END AS outcome
       FROM events e {"LEFT JOIN events v ON v.id = e.voided_by" if known_at is not None else ""}
-      WHERE e.occurred_on <= :as_of {known} AND {not_void}
+      WHERE e.occurred_on <= :as_of {known} AND {not_void} {lineages}
     ),
     ev AS (
       SELECT patch_id AS lineage_id, MAX(result) AS verified,
@@ -110,21 +110,24 @@ def _events_sql(store: Store, known: str, not_void: str, known_at: datetime | No
     ),"""
 
 
-def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, with_events: bool = True
-                    ) -> tuple[str, dict]:
-    """A SELECT of one row per patch issued by ``:as_of`` with its state then.
+def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, with_events: bool = True,
+                    lineages: str | None = None) -> tuple[str, dict]:
+    """A WITH clause ending in ``p``: one row per patch issued by ``:as_of`` with its state then.
 
     ``with_events=False`` skips folding the events (for figures that do not need the
-    status), which is most of the cost.
+    status), which is most of the cost. ``lineages``, a SELECT of lineage ids that ``filters``
+    keeps within, folds only their events (a tile folds the patches it draws, not a province's).
     """
     known, not_void, params = _known(store, known_at)
-    sql = (_events_sql(store, known, not_void, known_at) if with_events else _NO_EVENTS) + f"""
+    only = f"AND patch_id IN ({lineages})" if lineages else ""
+    sql = (_events_sql(store, known, not_void, known_at, only.replace("patch_id", "e.patch_id"))
+           if with_events else _NO_EVENTS) + f"""
     wd AS (
       SELECT patch_id AS lineage_id, MIN(occurred_on) AS withdrawn_on FROM events
-      WHERE kind = 'withdrawn' GROUP BY patch_id
+      WHERE kind = 'withdrawn' {only} GROUP BY patch_id
     ),
     base AS (
-      SELECT pt.lineage_id, pt.area_mu, coalesce(pt.cultivated_mu, 0) AS cultivated_mu,
+      SELECT pt.id AS patch_row_id, pt.lineage_id, pt.area_mu, coalesce(pt.cultivated_mu, 0) AS cultivated_mu,
         coalesce(pt.issued_area_mu, 0) AS issued_area_mu, b.name AS batch, b.source,
         m.village_code, m.village_name, coalesce(i.issued_on, b.issued_on) AS issued_on,
         coalesce(pt.deadline, b.deadline) AS deadline, ev.verified, coalesce(ev.has_case, 0) AS has_case,
@@ -155,6 +158,13 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
     )
     """
     return sql, params
+
+
+#: The state properties a listing sorts by as of a date, over the folded state ``st`` (``status_on`` is
+#: not folded in SQL: a listing sorted by it is sorted after folding).
+STATE_SORT = {"status": "st.status", "rectified_mu": "st.rectified_mu",
+              "rectified_cultivated_mu": "st.rectified_cultivated_mu",
+              "overdue": f"(st.deadline IS NOT NULL AND st.deadline < :as_of AND st.status IN ({sql_list(OPEN_STATUSES)}))"}
 
 
 def _keys(by: list[str]) -> tuple[list[str], list[str]]:

@@ -48,56 +48,75 @@ def data_version(conn: Connection, villages: Collection[str] | None = None) -> s
 
 
 def patch_tile(conn: Connection, store: Store, z: int, x: int, y: int,
-               villages: Collection[str] | None = None) -> bytes:
-    """The tile's patches (current, not withdrawn) with code, status and area, and the villages."""
+               villages: Collection[str] | None = None, as_of: date | None = None) -> bytes:
+    """The tile's patches (current, not withdrawn; ``as_of``: issued and not withdrawn by then, with
+    their status then) with code, status and area, and the villages."""
+    box = _tile_box(z, x, y)
     if store.native_vector_tiles:
-        return _postgis_tile(conn, z, x, y, villages)
-    return _spatialite_tile(conn, store, z, x, y, villages)
+        return _postgis_tile(conn, store, z, x, y, villages, as_of, box)
+    return _spatialite_tile(conn, store, z, x, y, villages, as_of, box)
 
 
-def _postgis_tile(conn: Connection, z: int, x: int, y: int, villages) -> bytes:
+def _tile_box(z: int, x: int, y: int) -> dict:
+    """The tile's bounds in EPSG:4490 with the buffer ST_AsMVTGeom keeps, as ``:xmin``... parameters."""
+    west, south, east, north = tile_bounds_lonlat(z, x, y)
+    pad_x, pad_y = (east - west) * BUFFER / EXTENT, (north - south) * BUFFER / EXTENT
+    return {"xmin": west - pad_x, "ymin": south - pad_y, "xmax": east + pad_x, "ymax": north + pad_y}
+
+
+def _drawn(store: Store, villages, as_of: date | None) -> tuple[str, dict]:
+    """A WITH clause ending in ``tp`` (geom, patch_code, area_mu, batch, status): the patches the tile draws.
+
+    As of a date the status is folded in SQL from the events of those patches alone
+    (:func:`.stats.patch_state_sql`, the closed form the figures use).
+    """
     scope, params = village_scope_sql(villages)
-    row = conn.execute(sa.text(f"""
-        WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b3857,
-                               ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS b4490),
+    if as_of is None:
+        return (f"WITH tp AS (SELECT p.geom, p.patch_code, p.area_mu, b.name AS batch, p.status FROM patches p "
+                "JOIN batches b ON b.id = p.batch_id LEFT JOIN patch_matches m ON m.patch_id = p.id "
+                f"WHERE p.is_current AND NOT p.withdrawn AND {store.bbox_condition('patches', 'p')} {scope})"), params
+    from .stats import patch_state_sql
+
+    in_box = f"SELECT lineage_id FROM patches WHERE is_current AND {store.bbox_condition('patches')}"
+    state, extra = patch_state_sql(store, known_at=None, lineages=in_box,
+                                   filters=f"AND {store.bbox_condition('patches', 'pt')} {scope}")
+    drawn = (", tp AS (SELECT g.geom, g.patch_code, g.area_mu, p.batch, p.status FROM p "
+             "JOIN patches g ON g.id = p.patch_row_id)")
+    return state + drawn, {**params, **extra, "as_of": as_of}
+
+
+def _postgis_tile(conn: Connection, store: Store, z: int, x: int, y: int, villages, as_of, box) -> bytes:
+    drawn, params = _drawn(store, villages, as_of)
+    row = conn.execute(sa.text(drawn + f""",
         mvt AS (
-          SELECT ST_AsMVTGeom(ST_Transform(p.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom,
-                 p.patch_code, b.name AS batch, p.status, p.area_mu
-          FROM patches p CROSS JOIN bounds JOIN batches b ON b.id = p.batch_id
-          LEFT JOIN patch_matches m ON m.patch_id = p.id
-          WHERE p.is_current AND NOT p.withdrawn AND p.geom && bounds.b4490 {scope}
+          SELECT ST_AsMVTGeom(ST_Transform(tp.geom, 3857), ST_TileEnvelope(:z, :x, :y), {EXTENT}, {BUFFER}, true)
+                   AS geom, tp.patch_code, tp.batch, tp.status, tp.area_mu FROM tp
         ),
         vmvt AS (
-          SELECT ST_AsMVTGeom(ST_Transform(u.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom,
-                 u.code, u.name
-          FROM admin_units u CROSS JOIN bounds
+          SELECT ST_AsMVTGeom(ST_Transform(u.geom, 3857), ST_TileEnvelope(:z, :x, :y), {EXTENT}, {BUFFER}, true)
+                   AS geom, u.code, u.name
+          FROM admin_units u
           WHERE u.level = 'village' AND u.valid_from <= :today AND (u.valid_to IS NULL OR u.valid_to > :today)
-            AND u.geom && bounds.b4490
+            AND {store.bbox_condition('admin_units', 'u')}
         )
         SELECT coalesce((SELECT ST_AsMVT(mvt.*, '{LAYER}', {EXTENT}, 'geom') FROM mvt), ''::bytea)
             || coalesce((SELECT ST_AsMVT(vmvt.*, '{VILLAGE_LAYER}', {EXTENT}, 'geom') FROM vmvt), ''::bytea)
-    """), {"z": z, "x": x, "y": y, "today": date.today(), **params}).scalar_one()
+    """), {"z": z, "x": x, "y": y, "today": as_of or date.today(), **box, **params}).scalar_one()
     return bytes(row or b"")
 
 
-def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int, villages) -> bytes:
+def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int, villages, as_of, box) -> bytes:
     import mapbox_vector_tile
 
-    west, south, east, north = tile_bounds_lonlat(z, x, y)
-    pad_x, pad_y = (east - west) * BUFFER / EXTENT, (north - south) * BUFFER / EXTENT
-    box = {"xmin": west - pad_x, "ymin": south - pad_y, "xmax": east + pad_x, "ymax": north + pad_y}
-    scope, params = village_scope_sql(villages)
+    drawn, params = _drawn(store, villages, as_of)
     rows = conn.execute(sa.text(
-        f"SELECT patches.patch_code, b.name AS batch, patches.status, patches.area_mu, "
-        f"{store.geometry_as_wkb('patches.geom')} AS wkb "
-        "FROM patches JOIN batches b ON b.id = patches.batch_id LEFT JOIN patch_matches m ON m.patch_id = patches.id "
-        f"WHERE patches.is_current AND NOT patches.withdrawn AND {store.bbox_condition('patches')} {scope}"),
+        drawn + f" SELECT patch_code, batch, status, area_mu, {store.geometry_as_wkb('tp.geom')} AS wkb FROM tp"),
         {**box, **params}).all()
     units = conn.execute(sa.text(
         f"SELECT admin_units.code, admin_units.name, {store.geometry_as_wkb('admin_units.geom')} AS wkb "
         "FROM admin_units WHERE admin_units.level = 'village' AND admin_units.valid_from <= :today "
         "AND (admin_units.valid_to IS NULL OR admin_units.valid_to > :today) "
-        f"AND {store.bbox_condition('admin_units')}"), {**box, "today": date.today()}).all()
+        f"AND {store.bbox_condition('admin_units')}"), {**box, "today": as_of or date.today()}).all()
     layers = []
     if rows:
         layers.append({"name": LAYER, "features": [
