@@ -47,9 +47,9 @@ def fill(store, n: int) -> None:
         batch = conn.execute(sa.text("INSERT INTO batches (source, name, issued_on, deadline) VALUES "
                                      "('natural-resources', 'bench', '2023-06-30', '2023-11-30') RETURNING id")).scalar_one()
         conn.execute(sa.text(
-            f"{recursive}INSERT INTO patches (batch_id, patch_code, version, is_current, withdrawn, status, area_mu, "
-            "cultivated_mu, issued_area_mu, attrs, flags, row_version, geom) "
-            f"SELECT {batch}, 'P' || g, 1, {true}, {false}, 'issued', 1 + (g % 7) * 0.5, (g % 3) * 0.2, "
+            f"{recursive}INSERT INTO patches (batch_id, batch_issued_on, patch_code, version, is_current, withdrawn, "
+            "status, area_mu, cultivated_mu, issued_area_mu, attrs, flags, row_version, geom) "
+            f"SELECT {batch}, '2023-06-30', 'P' || g, 1, {true}, {false}, 'issued', 1 + (g % 7) * 0.5, (g % 3) * 0.2, "
             f"1 + (g % 7) * 0.5, '{{}}', '{{}}', 1, {square.format(x=x, y=y)} FROM {series}"), {"n": n})
         conn.execute(sa.text("UPDATE patches SET lineage_id = id"))
         conn.execute(sa.text(

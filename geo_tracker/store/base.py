@@ -292,6 +292,9 @@ class Store(ABC):
         """After rows were inserted with their own ids: make the ids the database generates next
         continue after the largest (SQLite's INTEGER PRIMARY KEY does by itself)."""
 
+    def settle_partitions(self, conn: Connection) -> None:
+        """After rows were written in bulk: give a year new to a partitioned table its partition (PostGIS)."""
+
     @contextmanager
     def bulk_loading(self, conn: Connection, tables: list[str]) -> Iterator[None]:
         """While inside (in ``conn``'s transaction), ``tables`` take many rows faster; on the way out

@@ -207,13 +207,21 @@ def insert_patches(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
     the row instead of by an UPDATE of every new row afterwards.
     """
     ids = np.asarray(store.reserve_ids(conn, "patches", len(frame)), dtype=np.int64)
-    frame = frame.assign(id=ids)
+    frame = frame.assign(id=ids, batch_issued_on=_batch_issued_on(conn, frame))
     if "lineage_id" in frame:
         known = frame["lineage_id"]
         frame["lineage_id"] = np.where(known.isna().to_numpy(), ids, known.fillna(0).to_numpy(dtype=np.int64))
     else:
         frame["lineage_id"] = ids
     store.bulk_insert(conn, "patches", {c: plain(frame[c]) for c in frame.columns})
+    store.settle_partitions(conn)
+
+
+def _batch_issued_on(conn: Connection, frame: pd.DataFrame) -> list:
+    """Each row's batch's issue date (its partition's key)."""
+    dates = {int(b): conn.execute(sa.text("SELECT issued_on FROM batches WHERE id = :b"), {"b": int(b)}).scalar_one()
+             for b in set(frame["batch_id"])}
+    return [dates[int(b)] for b in frame["batch_id"]]
 
 
 def supersede(conn: Connection, patch_ids: list[int], when: datetime) -> None:

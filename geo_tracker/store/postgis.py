@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from ..catalogue import msg
 from ..errors import ConfigurationError, DatabaseUnavailableError, SchemaNotInitialisedError, SpatialExtensionError
+from . import partitions
 from .base import GEOMETRY_KINDS, WRITE_OPTION, Store
 from .url import mask
 
@@ -296,6 +297,9 @@ class PostGISStore(Store):
         for column, sequence in serials:
             conn.execute(text(f"SELECT setval(:s, coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"),
                          {"s": sequence})
+
+    def settle_partitions(self, conn: Connection) -> None:
+        partitions.settle(conn)
 
     @contextmanager
     def bulk_loading(self, conn: Connection, tables: list[str]) -> Iterator[None]:

@@ -64,6 +64,7 @@ patches = sa.Table(
     sa.Column("rectified_cultivated_mu", sa.Float),
     sa.Column("verified", sa.String(16)),
     sa.Column("case_numbers", JSON),
+    sa.Column("batch_issued_on", sa.Date),   # the partition key on PostGIS
 )
 
 batch_imports = sa.Table(
