@@ -12,7 +12,8 @@ the start, the middle and the end of the collection:
 - ours: ``numberMatched`` (a COUNT) plus the page with every property (village
   shares, relapses, the events folded into status, rectified area, cases)
 - the web list (``/patches``, ``services.patches.page_of_patches``) sorted by code and by
-  整改面积 descending, its first and last page of 100, against the same bare page in that order
+  整改面积 descending, its first and last page of 100, against the same bare page in that order;
+  and sorted by the status as of a date (folded in SQL), against the bare page by the stored status
 
 Target: a page costs a page, not the collection: within 10x the floor at every
 offset (OFFSET itself grows with the offset, in the floor as much as in ours).
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_stats import fill  # noqa: E402
+from bench_stats import AS_OF, fill  # noqa: E402
 from geo_tracker.server.ogc import collection_page  # noqa: E402
 from benchlib import against_goal, backend_arguments, fastest, on_each_backend  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
@@ -80,11 +81,13 @@ def measure(url: str, n: int, repeat: int) -> list[tuple[int, float, float]]:
                 ours.append(time.perf_counter() - t)
                 assert matched == n and len(page) == PAGE
             out.append((offset, min(floors), min(ours)))
-        for sortby, order in LIST_SORTS.items():
+        for (sortby, order), as_of in [*((item, None) for item in LIST_SORTS.items()),
+                                       (("status", "p.status, p.id"), AS_OF)]:
             for offset in (0, n - PAGE):
                 floor = fastest(lambda: floor_page(store, offset, order), repeat)
-                ours = fastest(lambda: page_of_patches(store, page=offset // PAGE + 1, size=PAGE, sortby=sortby), repeat)
-                out.append((f"{offset} list {sortby}", floor, ours))
+                ours = fastest(lambda: page_of_patches(store, page=offset // PAGE + 1, size=PAGE, sortby=sortby,
+                                                       as_of=as_of), repeat)
+                out.append((f"{offset} list {sortby}{' as of ' + str(as_of) if as_of else ''}", floor, ours))
     return out
 
 

@@ -111,12 +111,13 @@ def _events_sql(store: Store, known: str, not_void: str, known_at: datetime | No
 
 
 def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, with_events: bool = True,
-                    lineages: str | None = None) -> tuple[str, dict]:
+                    lineages: str | None = None, carry: tuple[str, ...] = ()) -> tuple[str, dict]:
     """A WITH clause ending in ``p``: one row per patch issued by ``:as_of`` with its state then.
 
     ``with_events=False`` skips folding the events (for figures that do not need the
     status), which is most of the cost. ``lineages``, a SELECT of lineage ids that ``filters``
-    keeps within, folds only their events (a tile folds the patches it draws, not a province's).
+    keeps within, folds only their events (a tile folds the patches it draws, not a province's);
+    ``carry``: more columns of the patch row to keep (a tile's geometry).
     """
     known, not_void, params = _known(store, known_at)
     only = f"AND patch_id IN ({lineages})" if lineages else ""
@@ -127,7 +128,7 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
       WHERE kind = 'withdrawn' {only} GROUP BY patch_id
     ),
     base AS (
-      SELECT pt.id AS patch_row_id, pt.lineage_id, pt.area_mu, coalesce(pt.cultivated_mu, 0) AS cultivated_mu,
+      SELECT {"".join(f"pt.{c}, " for c in carry)}pt.id AS patch_row_id, pt.lineage_id, pt.area_mu, coalesce(pt.cultivated_mu, 0) AS cultivated_mu,
         coalesce(pt.issued_area_mu, 0) AS issued_area_mu, b.name AS batch, b.source,
         m.village_code, m.village_name, coalesce(i.issued_on, b.issued_on) AS issued_on,
         coalesce(pt.deadline, b.deadline) AS deadline, ev.verified, coalesce(ev.has_case, 0) AS has_case,

@@ -51,10 +51,9 @@ def patch_tile(conn: Connection, store: Store, z: int, x: int, y: int,
                villages: Collection[str] | None = None, as_of: date | None = None) -> bytes:
     """The tile's patches (current, not withdrawn; ``as_of``: issued and not withdrawn by then, with
     their status then) with code, status and area, and the villages."""
-    box = _tile_box(z, x, y)
     if store.native_vector_tiles:
-        return _postgis_tile(conn, store, z, x, y, villages, as_of, box)
-    return _spatialite_tile(conn, store, z, x, y, villages, as_of, box)
+        return _postgis_tile(conn, store, z, x, y, villages, as_of)
+    return _spatialite_tile(conn, store, z, x, y, villages, as_of)
 
 
 def _tile_box(z: int, x: int, y: int) -> dict:
@@ -64,8 +63,9 @@ def _tile_box(z: int, x: int, y: int) -> dict:
     return {"xmin": west - pad_x, "ymin": south - pad_y, "xmax": east + pad_x, "ymax": north + pad_y}
 
 
-def _drawn(store: Store, villages, as_of: date | None) -> tuple[str, dict]:
-    """A WITH clause ending in ``tp`` (geom, patch_code, area_mu, batch, status): the patches the tile draws.
+def _drawn(store: Store, villages, as_of: date | None, box: str) -> tuple[str, dict]:
+    """A WITH clause ending in ``tp`` (geom, patch_code, area_mu, batch, status): the patches the tile
+    draws, those whose ``geom`` meets ``box`` (SQL over ``{t}``, the table's alias).
 
     As of a date the status is folded in SQL from the events of those patches alone
     (:func:`.stats.patch_state_sql`, the closed form the figures use).
@@ -74,41 +74,42 @@ def _drawn(store: Store, villages, as_of: date | None) -> tuple[str, dict]:
     if as_of is None:
         return (f"WITH tp AS (SELECT p.geom, p.patch_code, p.area_mu, b.name AS batch, p.status FROM patches p "
                 "JOIN batches b ON b.id = p.batch_id LEFT JOIN patch_matches m ON m.patch_id = p.id "
-                f"WHERE p.is_current AND NOT p.withdrawn AND {store.bbox_condition('patches', 'p')} {scope})"), params
+                f"WHERE p.is_current AND NOT p.withdrawn AND {box.format(t='p')} {scope})"), params
     from .stats import patch_state_sql
 
-    in_box = f"SELECT lineage_id FROM patches WHERE is_current AND {store.bbox_condition('patches')}"
-    state, extra = patch_state_sql(store, known_at=None, lineages=in_box,
-                                   filters=f"AND {store.bbox_condition('patches', 'pt')} {scope}")
-    drawn = (", tp AS (SELECT g.geom, g.patch_code, g.area_mu, p.batch, p.status FROM p "
-             "JOIN patches g ON g.id = p.patch_row_id)")
-    return state + drawn, {**params, **extra, "as_of": as_of}
+    in_box = f"SELECT lineage_id FROM patches WHERE is_current AND {box.format(t='patches')}"
+    state, extra = patch_state_sql(store, known_at=None, lineages=in_box, carry=("geom", "patch_code"),
+                                   filters=f"AND {box.format(t='pt')} {scope}")
+    return state + ", tp AS (SELECT geom, patch_code, area_mu, batch, status FROM p)", {**params, **extra,
+                                                                                         "as_of": as_of}
 
 
-def _postgis_tile(conn: Connection, store: Store, z: int, x: int, y: int, villages, as_of, box) -> bytes:
-    drawn, params = _drawn(store, villages, as_of)
-    row = conn.execute(sa.text(drawn + f""",
+def _postgis_tile(conn: Connection, store: Store, z: int, x: int, y: int, villages, as_of) -> bytes:
+    drawn, params = _drawn(store, villages, as_of, "{t}.geom && (SELECT b4490 FROM bounds)")
+    bounds = (f"WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b3857, "
+              f"ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS b4490),")
+    row = conn.execute(sa.text(drawn.replace("WITH", bounds, 1) + f""",
         mvt AS (
-          SELECT ST_AsMVTGeom(ST_Transform(tp.geom, 3857), ST_TileEnvelope(:z, :x, :y), {EXTENT}, {BUFFER}, true)
-                   AS geom, tp.patch_code, tp.batch, tp.status, tp.area_mu FROM tp
+          SELECT ST_AsMVTGeom(ST_Transform(tp.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom,
+                 tp.patch_code, tp.batch, tp.status, tp.area_mu FROM tp CROSS JOIN bounds
         ),
         vmvt AS (
-          SELECT ST_AsMVTGeom(ST_Transform(u.geom, 3857), ST_TileEnvelope(:z, :x, :y), {EXTENT}, {BUFFER}, true)
-                   AS geom, u.code, u.name
-          FROM admin_units u
+          SELECT ST_AsMVTGeom(ST_Transform(u.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom, u.code, u.name
+          FROM admin_units u CROSS JOIN bounds
           WHERE u.level = 'village' AND u.valid_from <= :today AND (u.valid_to IS NULL OR u.valid_to > :today)
-            AND {store.bbox_condition('admin_units', 'u')}
+            AND u.geom && bounds.b4490
         )
         SELECT coalesce((SELECT ST_AsMVT(mvt.*, '{LAYER}', {EXTENT}, 'geom') FROM mvt), ''::bytea)
             || coalesce((SELECT ST_AsMVT(vmvt.*, '{VILLAGE_LAYER}', {EXTENT}, 'geom') FROM vmvt), ''::bytea)
-    """), {"z": z, "x": x, "y": y, "today": as_of or date.today(), **box, **params}).scalar_one()
+    """), {"z": z, "x": x, "y": y, "today": as_of or date.today(), **params}).scalar_one()
     return bytes(row or b"")
 
 
-def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int, villages, as_of, box) -> bytes:
+def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int, villages, as_of) -> bytes:
     import mapbox_vector_tile
 
-    drawn, params = _drawn(store, villages, as_of)
+    box = _tile_box(z, x, y)
+    drawn, params = _drawn(store, villages, as_of, store.bbox_condition("patches", "{t}"))
     rows = conn.execute(sa.text(
         drawn + f" SELECT patch_code, batch, status, area_mu, {store.geometry_as_wkb('tp.geom')} AS wkb FROM tp"),
         {**box, **params}).all()
