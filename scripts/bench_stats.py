@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from benchlib import against_goal, backend_arguments, on_each_backend  # noqa: E402
 from geo_tracker.services.database import init_database  # noqa: E402
 from geo_tracker.services.stats import compute_stats  # noqa: E402
-from geo_tracker.store import open_store  # noqa: E402
+from geo_tracker.store import open_store, partitions  # noqa: E402
 
 AS_OF = date(2023, 12, 31)
 
@@ -46,6 +46,8 @@ def fill(store, n: int) -> None:
     with store.transaction() as conn:
         batch = conn.execute(sa.text("INSERT INTO batches (source, name, issued_on, deadline) VALUES "
                                      "('natural-resources', 'bench', '2023-06-30', '2023-11-30') RETURNING id")).scalar_one()
+        for table in partitions.KEYS:  # the rows go straight to their year's partition, as an import's do
+            partitions.ensure(conn, table, [2023])
         conn.execute(sa.text(
             f"{recursive}INSERT INTO patches (batch_id, batch_issued_on, patch_code, version, is_current, withdrawn, "
             "status, area_mu, cultivated_mu, issued_area_mu, attrs, flags, row_version, geom) "

@@ -210,6 +210,28 @@ def test_the_list_page_sorts_and_pages_in_sql_as_the_dated_list_does(demo_store,
     assert codes(page=2, as_of=date.today().isoformat()) == expected[7:14]  # folded as of today: the same
 
 
+def test_a_list_too_long_to_count_shows_the_planners_estimate_and_its_last_page(demo_store, monkeypatch):
+    from geo_tracker.server.pages import patches as list_page
+    from geo_tracker.services import patches as service
+
+    monkeypatch.setattr(list_page, "PAGE_SIZE", 5)
+    monkeypatch.setattr(service, "COUNTED_UP_TO", 3)
+    everything = list_patches(demo_store)["patch_code"].tolist()
+    client = client_for(demo_store)
+    first = client.get("/patches").text
+    count = re.search(r'id="patch-count">([^<]+)<', first).group(1)
+    if demo_store.backend == "spatialite":            # no planner to ask: always counted
+        assert count == f"共 {len(everything)} 个图斑"
+        return
+    estimate = int(re.fullmatch(r"约 (\d+) 个图斑", count).group(1))
+    assert estimate > 3                                                # the plan's figure, not a count
+    last = client.get("/patches", params={"page": 999}).text          # past the estimate: counted after all
+    assert f'id="patch-count">共 {len(everything)} 个图斑' in last
+    shown = re.findall(r'<td><a href="/patches/[^"]+">([^<]+)</a></td>', last)
+    assert shown and shown == sorted(everything)[-len(shown):]
+    assert "约" not in client.get("/patches", params={"q": everything[0]}).text.split('id="patch-count">')[1][:20]
+
+
 @pytest.mark.parametrize("sortby", ["status", "-rectified_mu", "overdue,-area_mu", "village_name", None])
 def test_a_page_as_of_a_date_is_sorted_and_paged_in_sql_as_the_fold_sorts_it(demo_store, sortby):
     from geo_tracker.services.patches import _sorted_positions, page_of_patches, parse_sortby
@@ -224,10 +246,10 @@ def test_a_page_as_of_a_date_is_sorted_and_paged_in_sql_as_the_fold_sorts_it(dem
         paged = [list_patches(demo_store, as_of=as_of, sortby=sortby, limit=5, offset=k)["patch_code"].tolist()
                  for k in range(0, len(expected) + 5, 5)]
         assert [code for page in paged for code in page] == expected, as_of
-        frame, total, page, pages = page_of_patches(demo_store, page=99, size=4, sortby=sortby or "", as_of=as_of,
-                                                    status="illegal")
+        frame, total, page, pages, exact = page_of_patches(demo_store, page=99, size=4, sortby=sortby or "",
+                                                           as_of=as_of, status="illegal")
         illegal = [c for c, s in zip(folded["patch_code"], folded["status"]) if s == "illegal"]
-        assert total == len(illegal) and page == pages
+        assert total == len(illegal) and page == pages and exact
         assert frame["patch_code"].tolist() == illegal[(pages - 1) * 4:] and set(frame["status"]) <= {"illegal"}
 
 

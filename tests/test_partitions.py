@@ -77,7 +77,7 @@ def test_migration_0014_partitions_an_existing_database_by_year_and_back(store, 
         assert _partitions(conn, "patches")["patches_y2025"] == patches_n
         events = _partitions(conn, "events")
         assert events["events_other"] == 0 and events["events_y2025"] >= 1
-        assert set(events) >= {f"events_y{y}" for y in range(2023, date.today().year + 2)}
+        assert "events_y2026" not in events                                  # no year before its rows
     after = _life(store)
 
     with store.transaction() as conn:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-
 from collections.abc import Collection
-
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -201,28 +201,65 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     return _listing(frame, rows)
 
 
+class PatchPage(NamedTuple):
+    """One page of the patch list: its patches, how many match (``exact`` False: the planner's estimate,
+    for a list of more than :data:`COUNTED_UP_TO`), the page number kept within range, how many pages."""
+
+    frame: gpd.GeoDataFrame
+    total: int
+    page: int
+    pages: int
+    exact: bool = True
+
+
+#: Lists longer than this (by the planner's estimate) show an estimated count: counting a province's
+#: million patches exactly costs more than the page itself.
+COUNTED_UP_TO = 100_000
+
+
 def page_of_patches(store: Store, *, page: int, size: int | None, sortby: str, as_of: date | None = None,
-                    **filters) -> tuple[gpd.GeoDataFrame, int, int, int]:
-    """(the page's patches, how many match, the page number kept within range, how many pages): one
-    page of the list sorted by ``sortby`` (``prop`` or ``-prop``), ``size`` patches a page (None: all on one).
+                    **filters) -> PatchPage:
+    """One page of the list sorted by ``sortby`` (``prop`` or ``-prop``), ``size`` patches a page (None: all on one).
 
     The count, sort and page run in SQL, so a province's list costs a page; as of a date over the
     state folded in SQL (one aggregate), and only the page's patches are folded in full.
     """
     if as_of is None:
-        total = count_patches(store, **filters)
-        page, size, pages = _page_within(page, size, total)
-        return list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters), total, page, pages
+        return _current_page_of(store, page, size, sortby, filters)
     sort = parse_sortby(sortby)
     if size is None or any(key.name not in SQL_SORTABLE_AS_OF for key in sort or ()):
         frame = list_patches(store, as_of=as_of, sortby=sort, **filters)
         page, size, pages = _page_within(page, size, len(frame))
-        return frame.iloc[(page - 1) * size: page * size], len(frame), page, pages
+        return PatchPage(frame.iloc[(page - 1) * size: page * size], len(frame), page, pages)
     ids, total = _ids_as_of(store, as_of, sort, size, (page - 1) * size, **filters)
     page, size, pages = _page_within(page, size, total)
     if not ids and total:
         ids, total = _ids_as_of(store, as_of, sort, size, (page - 1) * size, **filters)
-    return _folded_page(store, ids, as_of), total, page, pages
+    return PatchPage(_folded_page(store, ids, as_of), total, page, pages)
+
+
+def _current_page_of(store: Store, page: int, size: int | None, sortby: str, filters: dict) -> PatchPage:
+    """A page of the current list, counted exactly up to :data:`COUNTED_UP_TO` and estimated beyond; a
+    page beyond an estimate's real end is counted after all and gives the last page."""
+    total, exact = _how_many(store, filters, exactly=size is None)
+    page, size, pages = _page_within(page, size, total)
+    frame = list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters)
+    if not exact and len(frame) < size:
+        total, exact = _how_many(store, filters, exactly=True)
+        if not len(frame) and total:
+            page, size, pages = _page_within(page, size, total)
+            frame = list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters)
+    return PatchPage(frame, total, page, pages, exact)
+
+
+def _how_many(store: Store, filters: dict, *, exactly: bool) -> tuple[int, bool]:
+    """(how many current patches match, whether counted): the planner's estimate above :data:`COUNTED_UP_TO`."""
+    where, params = _current_filters(store, **filters)
+    with store.engine.connect() as conn:
+        planned = None if exactly else repo.planned_count(conn, store, where, params)
+        if planned is not None and planned > COUNTED_UP_TO:
+            return round(planned, 2 - len(str(planned))), False    # three figures: no more are known
+        return repo.count(conn, where, params), True
 
 
 def _folded_page(store: Store, ids: list[int], as_of: date, known_at: datetime | None = None) -> gpd.GeoDataFrame:

@@ -202,6 +202,10 @@ class Store(ABC):
         a statement per row from Python.
         """
 
+    def planned_rows(self, conn: Connection, sql: str, params: dict) -> int | None:
+        """How many rows the planner expects ``sql`` to return, without running it (None: no planner estimate)."""
+        return None
+
     def extent_sql(self, table: str, where: str) -> str:
         """SQL for one row (west, south, east, north) of ``table``'s geometries where ``where`` holds."""
         return f"SELECT {self.extent_columns('geom')} FROM {table} WHERE {where}"
@@ -291,9 +295,6 @@ class Store(ABC):
     def after_explicit_ids(self, conn: Connection, table: str) -> None:
         """After rows were inserted with their own ids: make the ids the database generates next
         continue after the largest (SQLite's INTEGER PRIMARY KEY does by itself)."""
-
-    def settle_partitions(self, conn: Connection) -> None:
-        """After rows were written in bulk: give a year new to a partitioned table its partition (PostGIS)."""
 
     @contextmanager
     def bulk_loading(self, conn: Connection, tables: list[str]) -> Iterator[None]:

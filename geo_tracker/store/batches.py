@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ..core.values import plain
+from . import partitions
+from .admin_units import as_date
 from .base import Store
 from .schema import batch_imports, batches, events, patches
 
@@ -208,19 +210,19 @@ def insert_patches(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
     """
     ids = np.asarray(store.reserve_ids(conn, "patches", len(frame)), dtype=np.int64)
     frame = frame.assign(id=ids, batch_issued_on=_batch_issued_on(conn, frame))
+    partitions.ensure(conn, "patches", {d.year for d in frame["batch_issued_on"]})
     if "lineage_id" in frame:
         known = frame["lineage_id"]
         frame["lineage_id"] = np.where(known.isna().to_numpy(), ids, known.fillna(0).to_numpy(dtype=np.int64))
     else:
         frame["lineage_id"] = ids
     store.bulk_insert(conn, "patches", {c: plain(frame[c]) for c in frame.columns})
-    store.settle_partitions(conn)
 
 
 def _batch_issued_on(conn: Connection, frame: pd.DataFrame) -> list:
     """Each row's batch's issue date (its partition's key)."""
-    dates = {int(b): conn.execute(sa.text("SELECT issued_on FROM batches WHERE id = :b"), {"b": int(b)}).scalar_one()
-             for b in set(frame["batch_id"])}
+    dates = {int(b): as_date(conn.execute(sa.text("SELECT issued_on FROM batches WHERE id = :b"), {"b": int(b)}
+                                          ).scalar_one()) for b in set(frame["batch_id"])}
     return [dates[int(b)] for b in frame["batch_id"]]
 
 
@@ -250,6 +252,7 @@ def record_import_events(conn: Connection, *, batch_id: int, import_id: int, occ
     (``patches.import_id`` -> ``batch_imports.issued_on``), already recorded once.
     """
     recorded = now_utc()
+    partitions.ensure(conn, "events", [occurred_on.year])
     conn.execute(sa.insert(events).values(
         kind="batch_imported", occurred_on=occurred_on, recorded_at=recorded, batch_id=batch_id,
         payload=payload,

@@ -20,6 +20,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from . import partitions
 from .base import Store
 
 #: Rows read and written at a time.
@@ -222,7 +223,7 @@ def copy_tables(source: Store, sconn: Connection, target: Store, tconn: Connecti
             plan = plan_table(sconn, tconn, table, geometry.get(table, {}))
             counts[table] = copy_table(source, sconn, target, tconn, plan, chunk_rows=chunk_rows,
                                        rewrite=(rewrite or {}).get(table), progress=progress)
-        target.settle_partitions(tconn)
+        partitions.settle(tconn)
     return counts
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from ..core.sources import split_ref
 from ..catalogue import msg
 from ..errors import InvalidValueError, NotFoundError, StaleRowError
+from . import partitions
 from .admin_units import as_date
 from .base import Store
 from .batches import decode_json, now_utc
@@ -70,6 +71,7 @@ def find_patch_by_lineage(conn: Connection, store: Store, lineage_id: int) -> di
 
 def insert_event(conn: Connection, *, kind: str, occurred_on: date, actor: str, payload: dict,
                  patch_id: int | None = None, batch_id: int | None = None, case_id: int | None = None) -> int:
+    partitions.ensure(conn, "events", [occurred_on.year])
     return conn.execute(sa.insert(events).values(
         kind=kind, occurred_on=occurred_on, recorded_at=now_utc(), actor=actor, payload=payload,
         patch_id=patch_id, batch_id=batch_id, case_id=case_id,

@@ -9,15 +9,15 @@ filter of every as-of figure, skips the later years.
 PostgreSQL puts the partition key in every unique key (a batch's patch codes stay unique: a batch has
 one issue date), so ``patches(id)`` and ``events(id)`` can no longer be referenced: the foreign keys into them are dropped (the store writes those links, as a
 Citus distribution would require too) and the keys out of them to plain tables stay. Each year has
-its partition (``patches_y2023``); a row of a year without one lands in the default partition
-(``patches_other``) and :func:`settle` gives that year its partition, rows and all. SpatiaLite's
+its partition (``patches_y2023``), made by :func:`ensure` before the year's first rows are written;
+a row of a year without one (copied in bulk) lands in the default partition (``patches_other``)
+and :func:`settle` gives that year its partition, rows and all. SpatiaLite's
 tables stay whole.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from sqlalchemy import Connection, text
 
@@ -65,28 +65,30 @@ def merge(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE {source} ADD FOREIGN KEY ({column}) REFERENCES {target} (id)"))
 
 
-def settle(conn: Connection, through: int | None = None) -> None:
-    """Give each year found in a default partition its own partition, moving its rows there, and the
-    events a partition for every year from the first patches' to ``through`` (next year by default)."""
-    for table in KEYS:
-        if not is_partitioned(conn, table):
-            continue
-        wanted = _years_in_default(conn, table)
-        if table == "events" and (first := min(years_of(conn, "patches"), default=None)) is not None:
-            wanted |= set(range(first, (through or date.today().year + 1) + 1))
-        if not wanted - years_of(conn, table):
-            continue
+def ensure(conn: Connection, table: str, years) -> None:
+    """Before writing rows of ``years`` to ``table``: a partition for each, so the rows go straight
+    to it (rows moved out of the default partition later leave it dead tuples to vacuum)."""
+    if conn.dialect.name != "postgresql" or not is_partitioned(conn, table):
+        return
+    wanted = {int(y) for y in years} - years_of(conn, table)
+    if wanted:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('geo_tracker.partitions'))"))
-        for year in sorted(wanted | _years_in_default(conn, table)):
-            if year not in years_of(conn, table):
-                _attach(conn, table, year)
+        for year in sorted(wanted - years_of(conn, table)):
+            _attach(conn, table, year)
 
 
-def _years_in_default(conn: Connection, table: str) -> set[int]:
-    key = KEYS[table]
-    return set(conn.execute(text(
-        f"SELECT DISTINCT CAST(extract(year FROM {key}) AS integer) FROM {table}_other WHERE {key} IS NOT NULL"
-    )).scalars())
+def settle(conn: Connection) -> None:
+    """Give each year found in a default partition its own partition, moving its rows there (after
+    rows were copied in bulk, whatever their years). No year is made ahead of its rows: every
+    partition, even an empty one, is planned and probed by each query that cannot name its year
+    (a patch's events by its id)."""
+    if conn.dialect.name != "postgresql" or not is_partitioned(conn, "events"):
+        return
+    found = conn.execute(text(" UNION ".join(
+        f"SELECT DISTINCT '{table}' AS t, CAST(extract(year FROM {key}) AS integer) AS y FROM {table}_other "
+        f"WHERE {key} IS NOT NULL" for table, key in KEYS.items()))).all()
+    for table in KEYS:
+        ensure(conn, table, [year for t, year in found if t == table])
 
 
 def _attach(conn: Connection, table: str, year: int) -> None:

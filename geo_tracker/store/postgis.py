@@ -20,7 +20,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from ..catalogue import msg
 from ..errors import ConfigurationError, DatabaseUnavailableError, SchemaNotInitialisedError, SpatialExtensionError
-from . import partitions
 from .base import GEOMETRY_KINDS, WRITE_OPTION, Store
 from .url import mask
 
@@ -238,6 +237,10 @@ class PostGISStore(Store):
         ), {"t": table}).all()
         return dict(rows)
 
+    def planned_rows(self, conn: Connection, sql: str, params: dict) -> int | None:
+        plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar_one()
+        return int(plan[0]["Plan"]["Plan Rows"])
+
     def extent_sql(self, table: str, where: str) -> str:
         return ("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                 f"(SELECT ST_Extent(geom) AS e FROM {table} WHERE {where}) AS s")
@@ -297,9 +300,6 @@ class PostGISStore(Store):
         for column, sequence in serials:
             conn.execute(text(f"SELECT setval(:s, coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"),
                          {"s": sequence})
-
-    def settle_partitions(self, conn: Connection) -> None:
-        partitions.settle(conn)
 
     @contextmanager
     def bulk_loading(self, conn: Connection, tables: list[str]) -> Iterator[None]:

@@ -45,16 +45,17 @@ def patch_list(request: Request, q: str | None = None, batch: str | None = None,
                who: Caller = Depends(signed_in)):
     """The patches, searched (``q``: code, village name, case number) and filtered; ``all`` for printing."""
     sort = sort if sort in SORTABLE else "patch_code"
-    frame, total, page, pages_total = page_of_patches(
+    listing = page_of_patches(
         who.store, q=(q or "").strip() or None, batch=batch or None, source=source or None,
         status=status if status in STATUSES else None, village=(village or "").strip() or None,
         as_of=optional_date(as_of), villages=who.villages, page=page, size=None if all else PAGE_SIZE,
         sortby=("-" if order == "desc" else "") + sort)
-    rows = frame.to_dict("records")
+    rows = listing.frame.to_dict("records")
     filters = {"q": q, "batch": batch, "source": source, "status": status, "village": village, "as_of": as_of}
     query = {k: v for k, v in filters.items() if v}
     export_query = {k: v for k, v in query.items() if k != "status" or v in STATUSES}
-    return render(request, "patches.html", rows=rows, total=total, page=page, pages=pages_total,
+    return render(request, "patches.html", rows=rows, total=listing.total, counted=listing.exact, page=listing.page,
+                  pages=listing.pages,
                   sort=sort, order=order, filters=filters, query=query, showing_all=bool(all),
                   exports={fmt: f"/api/v1/exports/patches.{fmt}?{urlencode(export_query)}" for fmt in EXPORTS},
                   batches=list_batches(who.store, villages=who.villages), status_keys=STATUSES,
