@@ -63,6 +63,11 @@ def floor_page(store, offset: int, order: str = DEFAULT_ORDER) -> int:
     return len(rows)
 
 
+def _offsets(n: int) -> list[int]:
+    """Page 1, page 1 000 (when there is one), the middle and the last page."""
+    return sorted({0, min(999 * PAGE, n - PAGE), n // 2, n - PAGE})
+
+
 def measure(url: str, n: int, repeat: int) -> list[tuple[int, float, float]]:
     init_database(url)
     out = []
@@ -70,7 +75,7 @@ def measure(url: str, n: int, repeat: int) -> list[tuple[int, float, float]]:
         t = time.perf_counter()
         fill(store, n)
         print(f"  filled {n} patches in {time.perf_counter() - t:.1f} s", flush=True)
-        for offset in (0, n // 2, n - PAGE):
+        for offset in _offsets(n):
             floors, ours = [], []
             for _ in range(repeat):
                 t = time.perf_counter()
@@ -83,7 +88,7 @@ def measure(url: str, n: int, repeat: int) -> list[tuple[int, float, float]]:
             out.append((offset, min(floors), min(ours)))
         for (sortby, order), as_of in [*((item, None) for item in LIST_SORTS.items()),
                                        (("status", "p.status, p.id"), AS_OF)]:
-            for offset in (0, n - PAGE):
+            for offset in _offsets(n):
                 floor = fastest(lambda: floor_page(store, offset, order), repeat)
                 ours = fastest(lambda: page_of_patches(store, page=offset // PAGE + 1, size=PAGE, sortby=sortby,
                                                        as_of=as_of), repeat)

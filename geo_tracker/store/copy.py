@@ -217,6 +217,10 @@ def copy_tables(source: Store, sconn: Connection, target: Store, tconn: Connecti
     before children). Returns the rows copied per table."""
     geometry = target.geometry_columns(tconn)
     clear(tconn, tables)
+    for table, key in partitions.KEYS.items():   # the rows go straight to their year's partition
+        if table in tables:
+            partitions.ensure(tconn, table, {int(y) for y in sconn.execute(sa.text(
+                f"SELECT DISTINCT substr(CAST({key} AS TEXT), 1, 4) FROM {table} WHERE {key} IS NOT NULL")).scalars()})
     counts = {}
     with target.bulk_loading(tconn, tables):
         for table in tables:
