@@ -91,7 +91,7 @@ def main() -> None:
             first = reads(store, args.patches, sample, args.repeat)
             _rebuilt(store, partitions.merge)
             plain = reads(store, args.patches, sample, args.repeat)
-            _rebuilt(store, lambda conn: [partitions.split(conn, t, [2023]) for t in partitions.KEYS])
+            _rebuilt(store, lambda conn: [partitions.split(conn, t) for t in partitions.KEYS])
             again = reads(store, args.patches, sample, args.repeat)
     split = {name: min(first[name], again[name]) for name in first}
     print(f"partitioned / plain tables, {args.patches} patches, fastest of {args.repeat}:")

@@ -46,6 +46,11 @@ BACKENDS: dict[str, Entry] = {
         zh="只读副本地址“{url}”不是PostgreSQL数据库", en="read replica {url!r} is not a PostgreSQL database",
         hints={"any": ("请给出postgresql://HOST:PORT/DB形式的流复制备库地址",
                        "give a streaming replica as postgresql://HOST:PORT/DB")}),
+    "storage.partition_key_missing": Entry(
+        zh="表{table}有{count}行缺少分区所需的{column}（其批次已不存在），无法按年份分区",
+        en="{count} rows of {table} have no {column} (their batch is gone), so the table cannot be partitioned by year",
+        hints={"any": ("请先删除或修复这些行，再运行`geo-tracker init`",
+                       "remove or mend those rows, then run `geo-tracker init` again")}),
     "storage.sqlite_no_extensions": Entry(
         zh="当前Python的sqlite3不能加载扩展，且未安装pysqlite3",
         en="this Python's sqlite3 cannot load extensions and pysqlite3 is not installed",

@@ -23,6 +23,7 @@ from ..io.profiles import attribute_label
 from ..store import Store
 from ..store import admin_units as units_repo
 from ..store import cql2 as cql2_repo
+from ..store import extents as extents_repo
 from ..store import events as events_repo
 from ..store.batches import decode_json, patch_attrs
 from ..store import landuse as landuse_repo
@@ -152,13 +153,13 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     ones withdrawn later), with status, rectified area and cases from the events
     dated up to then; ``known_at`` also ignores what was recorded after that moment.
     ``villages`` limits the patches to those whose main village is listed (a user's scope).
-    ``bbox`` (west, south, east, north in EPSG:4490) keeps those intersecting it. Without
-    ``as_of``, every filter and ``limit``/``offset`` run in SQL, so a page of a province
-    costs a page; with it, the state must be folded first and paging happens after.
+    ``bbox`` (west, south, east, north in EPSG:4490) keeps those intersecting it. Every filter
+    and ``limit``/``offset`` run in SQL, so a page of a province costs a page; with ``as_of`` a
+    page is sorted and paged over the state folded in SQL, and only its patches are folded here.
     ``year`` keeps the patches issued in that year; ``q`` searches code, village name and case number;
     ``village`` is a village's code or its name. ``cql2`` (from :func:`parse_filter`, or CQL2 text)
     and ``sortby`` (``prop,-prop2``) run in SQL too; with ``as_of`` the filter cannot name the
-    current state, and the sort happens after folding.
+    current state, and a sort by ``status_on`` (not folded in SQL) or a whole list sorts after folding.
     """
     _checked_status(status)
     sort = parse_sortby(sortby) if isinstance(sortby, str) else sortby
@@ -224,8 +225,12 @@ def page_of_patches(store: Store, *, page: int, size: int | None, sortby: str, a
     The count, sort and page run in SQL, so a province's list costs a page; as of a date over the
     state folded in SQL (one aggregate), and only the page's patches are folded in full.
     """
-    if as_of is None:
+    page = max(page, 1)
+    if as_of is None and size is not None:
         return _current_page_of(store, page, size, sortby, filters)
+    if as_of is None:
+        frame = list_patches(store, sortby=sortby, **filters)
+        return PatchPage(frame, len(frame), 1, 1)
     sort = parse_sortby(sortby)
     if size is None or any(key.name not in SQL_SORTABLE_AS_OF for key in sort or ()):
         frame = list_patches(store, as_of=as_of, sortby=sort, **filters)
@@ -239,33 +244,39 @@ def page_of_patches(store: Store, *, page: int, size: int | None, sortby: str, a
 
 
 def _current_page_of(store: Store, page: int, size: int | None, sortby: str, filters: dict) -> PatchPage:
-    """A page of the current list, counted exactly up to :data:`COUNTED_UP_TO` and estimated beyond; a
-    page beyond an estimate's real end is counted after all and gives the last page."""
-    total, exact = _how_many(store, filters, exactly=size is None)
-    page, size, pages = _page_within(page, size, total)
+    """A page of the current list, counted exactly up to :data:`COUNTED_UP_TO` and estimated beyond.
+
+    An estimate may be off either way, so it never holds a page back; a page that comes back short has
+    reached the real end, and the list is counted after all (past the end: its last page is shown).
+    """
+    total, exact = _how_many(store, filters)
+    page, size, pages = _page_within(page, size, total) if exact else (max(page, 1), size, -(-total // size))
     frame = list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters)
-    if not exact and len(frame) < size:
-        total, exact = _how_many(store, filters, exactly=True)
-        if not len(frame) and total:
-            page, size, pages = _page_within(page, size, total)
-            frame = list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters)
-    return PatchPage(frame, total, page, pages, exact)
+    if exact:
+        return PatchPage(frame, total, page, pages)
+    if len(frame) == size:
+        return PatchPage(frame, total, page, max(pages, page + 1), exact=False)
+    total = count_patches(store, **filters)
+    if not len(frame) and total:
+        page, size, pages = _page_within(page, size, total)
+        frame = list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters)
+    page, size, pages = _page_within(page, size, total)
+    return PatchPage(frame, total, page, pages)
 
 
-def _how_many(store: Store, filters: dict, *, exactly: bool) -> tuple[int, bool]:
-    """(how many current patches match, whether counted): the planner's estimate above :data:`COUNTED_UP_TO`."""
+def _how_many(store: Store, filters: dict) -> tuple[int, bool]:
+    """(how many current patches match, whether counted): the planner's estimate, to three figures,
+    above :data:`COUNTED_UP_TO` (PostGIS)."""
     where, params = _current_filters(store, **filters)
     with store.engine.connect() as conn:
-        planned = None if exactly else repo.planned_count(conn, store, where, params)
-        if planned is not None and planned > COUNTED_UP_TO:
-            return round(planned, 2 - len(str(planned))), False    # three figures: no more are known
-        return repo.count(conn, where, params), True
+        total, estimated = extents_repo.count_matching(conn, store, where, params, COUNTED_UP_TO)
+    return (round(total, 3 - len(str(total))), False) if estimated else (total, True)
 
 
 def _folded_page(store: Store, ids: list[int], as_of: date, known_at: datetime | None = None) -> gpd.GeoDataFrame:
     """The patches ``ids`` as of a date, folded in full, in the order given."""
-    frame = list_patches(store, as_of=as_of, known_at=known_at, ids=ids)
-    return frame.set_index("id", drop=False).loc[ids].reset_index(drop=True)
+    frame = list_patches(store, as_of=as_of, known_at=known_at, ids=ids).set_index("id", drop=False)
+    return frame.loc[[i for i in ids if i in frame.index]].reset_index(drop=True)
 
 
 #: What a page as of a date sorts by in SQL (``status_on`` then is only folded, in Python).

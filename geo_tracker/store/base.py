@@ -202,10 +202,6 @@ class Store(ABC):
         a statement per row from Python.
         """
 
-    def planned_rows(self, conn: Connection, sql: str, params: dict) -> int | None:
-        """How many rows the planner expects ``sql`` to return, without running it (None: no planner estimate)."""
-        return None
-
     def extent_sql(self, table: str, where: str) -> str:
         """SQL for one row (west, south, east, north) of ``table``'s geometries where ``where`` holds."""
         return f"SELECT {self.extent_columns('geom')} FROM {table} WHERE {where}"

@@ -217,8 +217,8 @@ def copy_tables(source: Store, sconn: Connection, target: Store, tconn: Connecti
     before children). Returns the rows copied per table."""
     geometry = target.geometry_columns(tconn)
     clear(tconn, tables)
-    for table, key in partitions.KEYS.items():   # the rows go straight to their year's partition
-        if table in tables:
+    for table, key in partitions.KEYS.items():   # each year's partition is there before its rows
+        if table in tables and target.backend == "postgis":
             partitions.ensure(tconn, table, {int(y) for y in sconn.execute(sa.text(
                 f"SELECT DISTINCT substr(CAST({key} AS TEXT), 1, 4) FROM {table} WHERE {key} IS NOT NULL")).scalars()})
     counts = {}
@@ -227,7 +227,6 @@ def copy_tables(source: Store, sconn: Connection, target: Store, tconn: Connecti
             plan = plan_table(sconn, tconn, table, geometry.get(table, {}))
             counts[table] = copy_table(source, sconn, target, tconn, plan, chunk_rows=chunk_rows,
                                        rewrite=(rewrite or {}).get(table), progress=progress)
-        partitions.settle(tconn)
     return counts
 
 

@@ -69,11 +69,6 @@ def count(conn: Connection, where: str, params: dict) -> int:
     return int(conn.execute(sa.text(f"SELECT count(*) {_FROM} WHERE {where}"), params).scalar_one())
 
 
-def planned_count(conn: Connection, store: Store, where: str, params: dict) -> int | None:
-    """The planner's estimate of :func:`count` (PostGIS; None on SpatiaLite), for a list too long to count."""
-    return store.planned_rows(conn, f"SELECT p.id {_FROM} WHERE {where}", params)
-
-
 #: The order of every listing without ``sortby``.
 _LISTING_ORDER = "b.issued_on, b.name, p.patch_code, p.id"
 

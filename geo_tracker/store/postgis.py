@@ -237,10 +237,6 @@ class PostGISStore(Store):
         ), {"t": table}).all()
         return dict(rows)
 
-    def planned_rows(self, conn: Connection, sql: str, params: dict) -> int | None:
-        plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar_one()
-        return int(plan[0]["Plan"]["Plan Rows"])
-
     def extent_sql(self, table: str, where: str) -> str:
         return ("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                 f"(SELECT ST_Extent(geom) AS e FROM {table} WHERE {where}) AS s")
@@ -323,8 +319,8 @@ class PostGISStore(Store):
         for name, _definition in indexes:
             conn.execute(text(f"DROP INDEX {name}"))
         yield
-        for _name, definition in indexes:
-            conn.execute(text(definition))
+        for _name, definition in indexes:   # a partitioned table's index, made again on its partitions too
+            conn.execute(text(definition.replace(" ON ONLY ", " ON ", 1)))
         for table, name, definition in keys:
             conn.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
 

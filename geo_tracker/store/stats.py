@@ -120,15 +120,15 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
     ``carry``: more columns of the patch row to keep (a tile's geometry).
     """
     known, not_void, params = _known(store, known_at)
-    only = f"AND patch_id IN ({lineages})" if lineages else ""
-    sql = (_events_sql(store, known, not_void, known_at, only.replace("patch_id", "e.patch_id"))
-           if with_events else _NO_EVENTS) + f"""
+    only, only_e = (f"AND patch_id IN ({lineages})", f"AND e.patch_id IN ({lineages})") if lineages else ("", "")
+    sql = (_events_sql(store, known, not_void, known_at, only_e) if with_events else _NO_EVENTS) + f"""
     wd AS (
       SELECT patch_id AS lineage_id, MIN(occurred_on) AS withdrawn_on FROM events
       WHERE kind = 'withdrawn' {only} GROUP BY patch_id
     ),
     base AS (
-      SELECT {"".join(f"pt.{c}, " for c in carry)}pt.id AS patch_row_id, pt.lineage_id, pt.area_mu, coalesce(pt.cultivated_mu, 0) AS cultivated_mu,
+      SELECT {"".join(f"pt.{c}, " for c in carry)}pt.id AS patch_row_id, pt.lineage_id, pt.area_mu,
+        coalesce(pt.cultivated_mu, 0) AS cultivated_mu,
         coalesce(pt.issued_area_mu, 0) AS issued_area_mu, b.name AS batch, b.source,
         m.village_code, m.village_name, coalesce(i.issued_on, b.issued_on) AS issued_on,
         coalesce(pt.deadline, b.deadline) AS deadline, ev.verified, coalesce(ev.has_case, 0) AS has_case,
@@ -165,7 +165,8 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
 #: not folded in SQL: a listing sorted by it is sorted after folding).
 STATE_SORT = {"status": "st.status", "rectified_mu": "st.rectified_mu",
               "rectified_cultivated_mu": "st.rectified_cultivated_mu",
-              "overdue": f"(st.deadline IS NOT NULL AND st.deadline < :as_of AND st.status IN ({sql_list(OPEN_STATUSES)}))"}
+              "overdue": "(st.deadline IS NOT NULL AND st.deadline < :as_of "
+                         f"AND st.status IN ({sql_list(OPEN_STATUSES)}))"}
 
 
 def _keys(by: list[str]) -> tuple[list[str], list[str]]:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from ..core.tiles import tile_bounds_3857, tile_bounds_lonlat
 from .accounts import village_scope_sql
 from .base import Store
+from .stats import patch_state_sql
 
 LAYER = "patches"
 VILLAGE_LAYER = "villages"
@@ -64,37 +65,36 @@ def _tile_box(z: int, x: int, y: int) -> dict:
 
 
 def _drawn(store: Store, villages, as_of: date | None, box: str) -> tuple[str, dict]:
-    """A WITH clause ending in ``tp`` (geom, patch_code, area_mu, batch, status): the patches the tile
-    draws, those whose ``geom`` meets ``box`` (SQL over ``{t}``, the table's alias).
+    """CTEs (no ``WITH``) ending in ``tp`` (geom, patch_code, area_mu, batch, status): the patches the
+    tile draws, those whose ``geom`` meets ``box`` (SQL over ``{t}``, the table's alias).
 
     As of a date the status is folded in SQL from the events of those patches alone
     (:func:`.stats.patch_state_sql`, the closed form the figures use).
     """
     scope, params = village_scope_sql(villages)
     if as_of is None:
-        return (f"WITH tp AS (SELECT p.geom, p.patch_code, p.area_mu, b.name AS batch, p.status FROM patches p "
+        return (f"tp AS (SELECT p.geom, p.patch_code, p.area_mu, b.name AS batch, p.status FROM patches p "
                 "JOIN batches b ON b.id = p.batch_id LEFT JOIN patch_matches m ON m.patch_id = p.id "
                 f"WHERE p.is_current AND NOT p.withdrawn AND {box.format(t='p')} {scope})"), params
-    from .stats import patch_state_sql
-
     in_box = f"SELECT lineage_id FROM patches WHERE is_current AND {box.format(t='patches')}"
     state, extra = patch_state_sql(store, known_at=None, lineages=in_box, carry=("geom", "patch_code"),
                                    filters=f"AND {box.format(t='pt')} {scope}")
-    return state + ", tp AS (SELECT geom, patch_code, area_mu, batch, status FROM p)", {**params, **extra,
-                                                                                         "as_of": as_of}
+    drawn = ", tp AS (SELECT geom, patch_code, area_mu, batch, status FROM p)"
+    return state.strip().removeprefix("WITH") + drawn, {**params, **extra, "as_of": as_of}
 
 
 def _postgis_tile(conn: Connection, store: Store, z: int, x: int, y: int, villages, as_of) -> bytes:
     drawn, params = _drawn(store, villages, as_of, "{t}.geom && (SELECT b4490 FROM bounds)")
     bounds = (f"WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b3857, "
               f"ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS b4490),")
-    row = conn.execute(sa.text(drawn.replace("WITH", bounds, 1) + f""",
+    row = conn.execute(sa.text(bounds + drawn + f""",
         mvt AS (
           SELECT ST_AsMVTGeom(ST_Transform(tp.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom,
                  tp.patch_code, tp.batch, tp.status, tp.area_mu FROM tp CROSS JOIN bounds
         ),
         vmvt AS (
-          SELECT ST_AsMVTGeom(ST_Transform(u.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom, u.code, u.name
+          SELECT ST_AsMVTGeom(ST_Transform(u.geom, 3857), bounds.b3857, {EXTENT}, {BUFFER}, true) AS geom,
+                 u.code, u.name
           FROM admin_units u CROSS JOIN bounds
           WHERE u.level = 'village' AND u.valid_from <= :today AND (u.valid_to IS NULL OR u.valid_to > :today)
             AND u.geom && bounds.b4490
@@ -111,7 +111,7 @@ def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int, vil
     box = _tile_box(z, x, y)
     drawn, params = _drawn(store, villages, as_of, store.bbox_condition("patches", "{t}"))
     rows = conn.execute(sa.text(
-        drawn + f" SELECT patch_code, batch, status, area_mu, {store.geometry_as_wkb('tp.geom')} AS wkb FROM tp"),
+        f"WITH {drawn} SELECT patch_code, batch, status, area_mu, {store.geometry_as_wkb('tp.geom')} AS wkb FROM tp"),
         {**box, **params}).all()
     units = conn.execute(sa.text(
         f"SELECT admin_units.code, admin_units.name, {store.geometry_as_wkb('admin_units.geom')} AS wkb "

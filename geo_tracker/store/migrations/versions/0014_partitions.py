@@ -1,6 +1,7 @@
-"""Patches partitioned by the year their batch was issued and events by the year they happened (PostgreSQL).
+"""Patches partitioned by their batch's issue year and events by the year they happened (PostgreSQL).
 
-Every patch row carries its batch's issue date (``batch_issued_on``), the key of its partition. See :mod:`geo_tracker.store.partitions` for what partitioning changes.
+Every patch row carries its batch's issue date (``batch_issued_on``), the key of its partition.
+See :mod:`geo_tracker.store.partitions` for what partitioning changes.
 
 Revision ID: 0014
 Revises: 0013
@@ -24,11 +25,8 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    for table, key in partitions.KEYS.items():
-        years = conn.execute(sa.text(
-            f"SELECT DISTINCT CAST(extract(year FROM {key}) AS integer) FROM {table} WHERE {key} IS NOT NULL"
-        )).scalars().all()
-        partitions.split(conn, table, years)
+    for table in partitions.KEYS:
+        partitions.split(conn, table)
 
 
 def downgrade() -> None:
