@@ -84,7 +84,7 @@ def measure(url: str, n: int, repeat: int) -> list[tuple[int, float, float]]:
                 t = time.perf_counter()
                 matched, page = collection_page(store, "patches", None, {}, None, None, PAGE, offset)
                 ours.append(time.perf_counter() - t)
-                assert matched == n and len(page) == PAGE
+                assert len(page) == PAGE and abs(matched - n) <= n // 10   # above 100 000 the planner's estimate
             out.append((offset, min(floors), min(ours)))
         for (sortby, order), as_of in [*((item, None) for item in LIST_SORTS.items()),
                                        (("status", "p.status, p.id"), AS_OF)]:

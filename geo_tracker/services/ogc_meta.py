@@ -210,7 +210,7 @@ def _union(extents: list[dict | None]) -> dict | None:
 # --- numberMatched ----------------------------------------------------------------------------
 
 #: Counted exactly up to this many matching patches; above it PostGIS gives the planner's estimate.
-EXACT_UP_TO = 100_000
+EXACT_UP_TO = extents_repo.COUNTED_UP_TO
 
 
 def number_matched(store: Store, **query) -> tuple[int, bool]:

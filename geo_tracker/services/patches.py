@@ -213,9 +213,8 @@ class PatchPage(NamedTuple):
     exact: bool = True
 
 
-#: Lists longer than this (by the planner's estimate) show an estimated count: counting a province's
-#: million patches exactly costs more than the page itself.
-COUNTED_UP_TO = 100_000
+#: Lists longer than this show an estimated count (约 N 个图斑).
+COUNTED_UP_TO = extents_repo.COUNTED_UP_TO
 
 
 def page_of_patches(store: Store, *, page: int, size: int | None, sortby: str, as_of: date | None = None,

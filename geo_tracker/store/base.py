@@ -178,6 +178,10 @@ class Store(ABC):
     def json_number(self, column: str, key: str) -> str:
         """SQL for a number stored under ``key`` in a JSON column."""
 
+    def in_subquery(self, column: str, subquery: str) -> str:
+        """SQL condition: ``column`` is among the values ``subquery`` selects."""
+        return f"{column} IN ({subquery})"
+
     @abstractmethod
     def json_text(self, column: str, key: str) -> str:
         """SQL for a text stored under ``key`` in a JSON column."""

@@ -53,6 +53,11 @@ def unit_extent(conn: Connection, store: Store, level: str, valid_on) -> dict | 
     return {"bbox": tuple(float(v) for v in row[:4]), "first_valid": row[4], "units": int(row[5])}
 
 
+#: Patches counted exactly up to this many (OGC numberMatched, the web list); above it PostGIS answers with
+#: the planner's estimate: counting a province's million patches costs more than the page itself.
+COUNTED_UP_TO = 100_000
+
+
 def count_matching(conn: Connection, store: Store, where: str, params: dict, exact_up_to: int) -> tuple[int, bool]:
     """(how many current patches match, whether that is an estimate).
 

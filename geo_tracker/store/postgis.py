@@ -194,6 +194,11 @@ class PostGISStore(Store):
     def intersects_box(self, column: str) -> str:
         return f"ST_Intersects({column}, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4490))"
 
+    def in_subquery(self, column: str, subquery: str) -> str:
+        """An array built once, so the planner probes ``column``'s index with it whatever it
+        guesses of the subquery's size (an IN it may turn into a hash join over the whole table)."""
+        return f"{column} = ANY(ARRAY({subquery}))"
+
     def json_number(self, column: str, key: str) -> str:
         return f"CAST({column}->>'{key}' AS DOUBLE PRECISION)"
 

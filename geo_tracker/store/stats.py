@@ -120,7 +120,8 @@ def patch_state_sql(store: Store, *, known_at: datetime | None, filters: str, wi
     ``carry``: more columns of the patch row to keep (a tile's geometry).
     """
     known, not_void, params = _known(store, known_at)
-    only, only_e = (f"AND patch_id IN ({lineages})", f"AND e.patch_id IN ({lineages})") if lineages else ("", "")
+    only, only_e = ((f"AND {store.in_subquery('patch_id', lineages)}",
+                     f"AND {store.in_subquery('e.patch_id', lineages)}") if lineages else ("", ""))
     sql = (_events_sql(store, known, not_void, known_at, only_e) if with_events else _NO_EVENTS) + f"""
     wd AS (
       SELECT patch_id AS lineage_id, MIN(occurred_on) AS withdrawn_on FROM events
