@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import command
 
 import bureau_files as bf
+from geo_tracker.errors import InvalidValueError
 from geo_tracker.services import cases, tracking
 from geo_tracker.services.batches import ImportOptions, import_batch
 from geo_tracker.services.patches import list_patches
@@ -107,3 +108,22 @@ def test_a_batch_of_a_year_with_no_partition_gets_one_with_its_patches(store, tm
     with store.engine.connect() as conn:
         assert _partitions(conn, "patches") == {f"patches_y{year}": len(list_patches(store))}
         assert _partitions(conn, "events")[f"events_y{year}"] >= 1
+
+
+def test_a_patch_whose_batch_is_gone_stops_the_migration_with_a_count(store, tmp_path):
+    import_batch(store, bf.weipian_geojson(tmp_path), ImportOptions(
+        source="natural-resources", batch="2023年第2批", issued_on=date(2023, 6, 30)))
+    with store.transaction() as conn:
+        command.downgrade(migrate._config(conn), "0013")
+    with store.transaction() as conn:
+        conn.execute(sa.text("UPDATE patches SET batch_id = 999 WHERE id IN (SELECT min(id) FROM patches)"))
+    if store.backend == "spatialite":
+        with store.transaction() as conn:
+            migrate.upgrade(conn)       # nothing is partitioned: the patch keeps a null batch date
+        return
+    with pytest.raises(InvalidValueError, match=r"表patches有1行缺少分区所需的batch_issued_on|1 rows of patches"):
+        with store.transaction() as conn:
+            migrate.upgrade(conn)
+    with store.engine.connect() as conn:                    # nothing half done: still at 0013
+        assert migrate.current_revision(conn) == "0013"
+        assert not partitions.is_partitioned(conn, "patches")
