@@ -249,17 +249,16 @@ def _current_page_of(store: Store, page: int, size: int | None, sortby: str, fil
     reached the real end, and the list is counted after all (past the end: its last page is shown).
     """
     total, exact = _how_many(store, filters)
-    page, size, pages = _page_within(page, size, total) if exact else (max(page, 1), size, -(-total // size))
+    page, size, pages = _page_within(page, size, total) if exact else (page, size, -(-total // size))
     frame = list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters)
     if exact:
         return PatchPage(frame, total, page, pages)
     if len(frame) == size:
         return PatchPage(frame, total, page, max(pages, page + 1), exact=False)
     total = count_patches(store, **filters)
-    if not len(frame) and total:
-        page, size, pages = _page_within(page, size, total)
-        frame = list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters)
     page, size, pages = _page_within(page, size, total)
+    if not len(frame) and total:
+        frame = list_patches(store, sortby=sortby, limit=size, offset=(page - 1) * size, **filters)
     return PatchPage(frame, total, page, pages)
 
 
