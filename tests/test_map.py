@@ -159,6 +159,13 @@ def test_vector_tiles_carry_the_patches_on_both_backends(store, tmp_path):
     status = {f["properties"]["patch_code"]: f["properties"]["status"] for f in features}
     assert status["5001090001"] == "illegal" and status["5001090002"] == "issued"
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
+    west, south, east, north = tile_bounds_lonlat(z, x, y)
+    drawn = shapely.geometry.shape(next(f["geometry"] for f in features
+                                        if f["properties"]["patch_code"] == "5001090001"))
+    lonlat = shapely.transform(drawn, lambda xy: xy / 4096 * [east - west, north - south] + [west, south])
+    issued = frame.geometry[list(frame.JCBH).index("5001090001")]   # where it is and how big, to a pixel or so
+    assert lonlat.is_valid and lonlat.centroid.distance(issued.centroid) < (east - west) / 1000
+    assert lonlat.area == pytest.approx(issued.area, rel=0.05)
     assert patch_tile(store, *_tile_for(bf.LON0 + 30, bf.LAT0, 14)) in (b"", None) or \
         not mapbox_vector_tile.decode(patch_tile(store, *_tile_for(bf.LON0 + 30, bf.LAT0, 14)))
     with pytest.raises(InvalidValueError, match="tile 3/9/0 does not exist"):

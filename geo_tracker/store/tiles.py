@@ -127,20 +127,30 @@ def _spatialite_tile(conn: Connection, store: Store, z: int, x: int, y: int, vil
         layers.append({"name": LAYER, "features": [
             {"geometry": g, "properties": {"patch_code": r.patch_code, "batch": r.batch, "status": r.status,
                                            "area_mu": float(r.area_mu)}}
-            for g, r in zip(_projected(rows), rows)]})
+            for g, r in zip(_in_tile(rows, z, x, y), rows)]})
     if units:
         layers.append({"name": VILLAGE_LAYER, "features": [
-            {"geometry": g, "properties": {"code": r.code, "name": r.name}} for g, r in zip(_projected(units), units)]})
+            {"geometry": g, "properties": {"code": r.code, "name": r.name}}
+            for g, r in zip(_in_tile(units, z, x, y), units)]})
     if not layers:
         return b""
     return mapbox_vector_tile.encode(
-        layers, default_options={"quantize_bounds": tile_bounds_3857(z, x, y), "extents": EXTENT,
+        layers, default_options={"quantize_bounds": None, "check_winding_order": False, "extents": EXTENT,
                                  "y_coord_down": False})
 
 
-def _projected(rows):
-    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows])
-    return shapely.transform(geoms, lambda xy: np.column_stack(_TO_3857.transform(xy[:, 0], xy[:, 1])))
+def _in_tile(rows, z: int, x: int, y: int):
+    """The rows' geometries in the tile's integer grid (0..EXTENT, y up), exteriors clockwise: what
+    mapbox_vector_tile would do one coordinate at a time in Python (90 % of a tile's time), done at once."""
+    west, south, east, north = tile_bounds_3857(z, x, y)
+
+    def to_grid(xy):
+        mx, my = _TO_3857.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([np.round((mx - west) * EXTENT / (east - west)),
+                                np.round((my - south) * EXTENT / (north - south))])
+
+    return shapely.orient_polygons(shapely.transform(shapely.from_wkb([bytes(r.wkb) for r in rows]), to_grid),
+                                   exterior_cw=True)
 
 
 def patch_extent(conn: Connection, store: Store) -> tuple[float, float, float, float] | None:
