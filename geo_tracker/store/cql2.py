@@ -655,5 +655,5 @@ def order_by(store, keys, state: dict[str, str] | None = None) -> tuple[str, dic
         if ":cql_today" in sql:
             params["cql_today"] = date.today()
         collate = store.code_point_collation if QUERYABLES[key.name] == "string" else ""
-        parts.append(f"CASE WHEN {sql} IS NULL THEN 1 ELSE 0 END, {sql}{collate}{' DESC' if key.descending else ''}")
+        parts.append(f"{sql}{collate}{' DESC' if key.descending else ''} NULLS LAST")
     return ", ".join(parts + ["p.id"]), params
