@@ -24,7 +24,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(f'CREATE INDEX ix_patches_current_code ON patches (patch_code COLLATE "C", id) {CURRENT}')
-    op.execute(f"CREATE INDEX ix_patches_current_rectified_desc ON patches (rectified_mu DESC NULLS LAST, id) {CURRENT}")
+    op.execute("CREATE INDEX ix_patches_current_rectified_desc ON patches "
+               f"(rectified_mu DESC NULLS LAST, id) {CURRENT}")
 
 
 def downgrade() -> None:
