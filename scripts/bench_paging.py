@@ -48,7 +48,7 @@ PAGE = 100
 
 #: The web list's sorts and the bare ORDER BY each is measured against.
 LIST_SORTS = {"patch_code": "p.patch_code, p.id",
-              "-rectified_mu": "CASE WHEN p.rectified_mu IS NULL THEN 1 ELSE 0 END, p.rectified_mu DESC, p.id"}
+              "-rectified_mu": "p.rectified_mu DESC NULLS LAST, p.id"}
 DEFAULT_ORDER = "b.issued_on, b.name, p.patch_code, p.id"
 
 
