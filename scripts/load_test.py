@@ -2,6 +2,7 @@
 """Load the HTTP service on loopback with concurrent readers and writers; check that no write is lost.
 
     python scripts/load_test.py --clients 20 --seconds 30
+    GEO_TRACKER_WORKERS=2 python scripts/load_test.py --both     # SpatiaLite, then PostGIS, compared
     python scripts/load_test.py --db postgresql+psycopg://postgres@127.0.0.1:5432/gt_load_x
     GEO_TRACKER_WORKERS=2 python scripts/load_test.py --db postgresql+psycopg://...   # serve --workers 2
 
@@ -116,6 +117,8 @@ def server_command(url: str, port: int) -> list[str]:
 
 def start_server(url: str, port: int, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, "GEO_TRACKER_ACCESS_LOG": "false"}
+    if not url.startswith("postgres"):
+        env.pop("GEO_TRACKER_WORKERS", None)   # one process serves a SpatiaLite file
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(server_command(url, port), stdout=log, stderr=subprocess.STDOUT, env=env,
                                 cwd=log_path.parent)
@@ -374,10 +377,55 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a client waits for one response")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (database, server log)")
+    parser.add_argument("--both", action="store_true",
+                        help="SpatiaLite and then PostGIS (a throw-away database on --pg) in the same run, "
+                             "and SpatiaLite's p50/p95 against PostGIS's")
+    parser.add_argument("--pg", default=os.environ.get("GEO_TRACKER_TEST_PG", "postgresql://postgres@127.0.0.1:5432"))
     args = parser.parse_args()
+    if not args.both:
+        report = one_backend(args, args.db)
+        return 1 if report["errors"] > 0 or report["lost_updates"] > 0 else 0
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from benchlib import scratch_postgres
 
+    reports = {"spatialite": one_backend(args, None)}
+    with scratch_postgres(args.pg, prefix="geo_tracker_load") as pg_url:
+        init_empty_postgis(pg_url)
+        reports["postgis"] = one_backend(args, pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    compare(reports)
+    return 1 if any(r["errors"] > 0 or r["lost_updates"] > 0 for r in reports.values()) else 0
+
+
+def init_empty_postgis(url: str) -> None:
+    """CREATE DATABASE with PostGIS for ``url`` (the demo fills it)."""
+    import sqlalchemy as sa
+
+    server, name = url.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)
+    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = sa.create_engine(f"{server}/{name}", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("CREATE EXTENSION postgis"))
+    engine.dispose()
+
+
+def compare(reports: dict) -> None:
+    """SpatiaLite's latencies against PostGIS's, measured in this run."""
+    sl, pg = reports["spatialite"], reports["postgis"]
+    print("spatialite / postgis in this run (same demo, clients and seconds):")
+    for label, a, b in (("overall", sl["overall"], pg["overall"]), ("writes", sl["rectify"], pg["rectify"])):
+        p50, p95 = ("p50_ms", "p95_ms") if label == "overall" else ("op_p50_ms", "op_p95_ms")
+        print(f"  {label:8s} p50 {fmt(a[p50])} / {fmt(b[p50])} ms = {a[p50] / b[p50]:.2f}x, "
+              f"p95 {fmt(a[p95])} / {fmt(b[p95])} ms = {a[p95] / b[p95]:.2f}x")
+    print(f"  requests/s {sl['requests_per_s']} / {pg['requests_per_s']}")
+
+
+def one_backend(args, db: str | None) -> dict:
+    """Build the demo in ``db`` (None: a fresh SpatiaLite file), serve it, load it; the report."""
     work = Path(tempfile.mkdtemp(prefix="geo_tracker_load_"))
-    url = args.db or f"sqlite:///{work / 'load.sqlite'}"
+    url = db or f"sqlite:///{work / 'load.sqlite'}"
     backend = "postgis" if url.startswith("postgres") else "spatialite"
     t = time.perf_counter()
     try:
@@ -415,7 +463,7 @@ def main() -> int:
     else:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, ensure_ascii=False))
-    return 1 if report["errors"] > 0 or report["lost_updates"] > 0 else 0
+    return report
 
 
 def run_load(args, base: str, token: str, backend: str, url: str, server_pid: int) -> dict:
