@@ -165,7 +165,7 @@ def list_patches(store: Store, *, batch: str | None = None, village: str | None 
     sort = parse_sortby(sortby) if isinstance(sortby, str) else sortby
     common = dict(batch=batch, village=village, codes=codes, source=source, villages=villages, bbox=bbox,
                   ids=ids, year=year, q=q, cql2=_filter(cql2))
-    if as_of is not None and limit is not None and all(key.name in SQL_SORTABLE_AS_OF for key in sort or ()):
+    if as_of is not None and limit is not None and _sorts_in_sql(sort):
         page, _total = _ids_as_of(store, as_of, sort, limit, offset, status=status, known_at=known_at, **common)
         return _folded_page(store, page, as_of, known_at)
     if as_of is None:
@@ -231,7 +231,7 @@ def page_of_patches(store: Store, *, page: int, size: int | None, sortby: str, a
         frame = list_patches(store, sortby=sortby, **filters)
         return PatchPage(frame, len(frame), 1, 1)
     sort = parse_sortby(sortby)
-    if size is None or any(key.name not in SQL_SORTABLE_AS_OF for key in sort or ()):
+    if size is None or not _sorts_in_sql(sort):
         frame = list_patches(store, as_of=as_of, sortby=sort, **filters)
         page, size, pages = _page_within(page, size, len(frame))
         return PatchPage(frame.iloc[(page - 1) * size: page * size], len(frame), page, pages)
@@ -242,7 +242,7 @@ def page_of_patches(store: Store, *, page: int, size: int | None, sortby: str, a
     return PatchPage(_folded_page(store, ids, as_of), total, page, pages)
 
 
-def _current_page_of(store: Store, page: int, size: int | None, sortby: str, filters: dict) -> PatchPage:
+def _current_page_of(store: Store, page: int, size: int, sortby: str, filters: dict) -> PatchPage:
     """A page of the current list, counted exactly up to :data:`COUNTED_UP_TO` and estimated beyond.
 
     An estimate may be off either way, so it never holds a page back; a page that comes back short has
@@ -279,6 +279,11 @@ def _folded_page(store: Store, ids: list[int], as_of: date, known_at: datetime |
 
 #: What a page as of a date sorts by in SQL (``status_on`` then is only folded, in Python).
 SQL_SORTABLE_AS_OF = [name for name in cql2_repo.SORTABLE if name != "status_on"]
+
+
+def _sorts_in_sql(sort) -> bool:
+    """Whether a list as of a date sorted by ``sort`` (parsed, or None) can be sorted and paged in SQL."""
+    return all(key.name in SQL_SORTABLE_AS_OF for key in sort or ())
 
 
 def _ids_as_of(store: Store, as_of: date, sort, limit: int, offset: int, *, status=None, known_at=None,
